@@ -1,0 +1,130 @@
+"""Commands over the golden store: import, export, status and audit verification."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pssync.cli.output import console, emit_json, fail, open_store, progress
+from pssync.store.audit import verify_chain
+from pssync.store.jsonl import ImportReport, export_lines, import_file, write_export
+from pssync.store.summary import store_summary
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (default: from pssync.yaml, else ./pssync.db)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+audit_app = typer.Typer(help="Check the append-only audit log.", no_args_is_help=True)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def print_import_report(report: ImportReport, path: Path) -> None:
+    console.print(
+        f"{path}: {report.lines} lines, [green]{report.created} created[/green], "
+        f"{report.updated} updated, {report.unchanged} unchanged, "
+        f"[{'red' if report.rejected else 'green'}]{len(report.rejected)} rejected[/]"
+    )
+    for r in report.rejected[:20]:
+        console.print(f"  line {r.line_number}: {r.reason}", highlight=False, markup=False)
+    if len(report.rejected) > 20:
+        console.print(f"  ... and {len(report.rejected) - 20} more")
+
+
+def import_command(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="Canonical JSONL file.")
+    ],
+    db: DbOption = None,
+    system: Annotated[
+        str, typer.Option(help="System to credit when a line names none.")
+    ] = "import",
+    as_json: JsonOption = False,
+) -> None:
+    """Load canonical records (one JSON object a line: entity_type, valid_from, payload)."""
+    store = open_store(db)
+    with progress(not as_json) as bar:
+        task = bar.add_task(f"importing {file.name}", total=_count_lines(file))
+        report = import_file(store, file, system=system, on_progress=lambda n: bar.advance(task, n))
+    if as_json:
+        emit_json(report.as_dict())
+    else:
+        print_import_report(report, file)
+        if report.rejected:
+            console.print(f"  rejected lines written to {file.with_suffix('.rejected.jsonl')}")
+    if report.rejected and report.created + report.updated + report.unchanged == 0:
+        raise typer.Exit(1)
+
+
+def export_command(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write (default stdout).")
+    ] = None,
+    entity: Annotated[str | None, typer.Option(help="Only this entity type.")] = None,
+    known_at: Annotated[
+        dt.datetime | None,
+        typer.Option(help="As pssync knew it at this time (ISO 8601, UTC if no offset)."),
+    ] = None,
+    history: Annotated[
+        bool, typer.Option(help="Every valid-time version, not just the latest.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Write canonical records as JSONL, the same format `pssync import` reads."""
+    store = open_store(db)
+    if known_at is not None and known_at.tzinfo is None:
+        known_at = known_at.replace(tzinfo=dt.UTC)
+    lines = export_lines(store, entity_type=entity, known_at=known_at, history=history)
+    if out is None:
+        write_export(lines, sys.stdout)
+        return
+    with out.open("w", encoding="utf-8") as handle:
+        count = write_export(lines, handle)
+    console.print(f"wrote {count} records to {out}")
+
+
+def print_summary(summary: dict[str, object]) -> None:
+    table = Table(title=f"golden store: {summary['database']}")
+    table.add_column("entity type")
+    table.add_column("records", justify="right")
+    records = summary["records"]
+    assert isinstance(records, dict)
+    for entity_type, n in records.items():
+        table.add_row(entity_type, str(n))
+    table.add_row("[bold]total[/bold]", f"[bold]{summary['total_records']}[/bold]")
+    console.print(table)
+    console.print(f"cross-system IDs by system: {summary['xrefs_by_system']}")
+    console.print(f"rows: {summary['rows']}")
+
+
+def status_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Summarise the golden store: records per entity type, xrefs per system, row counts."""
+    summary = store_summary(open_store(db))
+    if as_json:
+        emit_json(summary)
+    else:
+        print_summary(summary)
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Recompute the audit log's hash chain; fail and name the first row that was tampered with."""
+    result = verify_chain(open_store(db).engine)
+    if as_json:
+        emit_json(result.__dict__)
+    elif result.ok:
+        console.print(f"[green]audit log intact[/green]: {result.rows_checked} rows verified")
+    if not result.ok:
+        if not as_json:
+            raise fail(f"audit log broken: {result.problem}")
+        raise typer.Exit(1)

@@ -1,0 +1,211 @@
+"""`pssync.yaml`, validated on load, with secrets from the environment.
+
+Every key of the file can also come from an environment variable named ``PSSYNC__`` plus the key
+path joined with ``__`` (``PSSYNC__CONNECTORS__CRM__CLIENT_SECRET``), which is how secrets are
+meant to arrive. Secrets are `SecretStr`, so they print as ``**********`` in logs and errors.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from pssync.model import ENTITY_TYPES
+
+DEFAULT_CONFIG_FILE = Path("pssync.yaml")
+SYSTEM_ROLES = ("crm", "psa", "erp")
+FLOW_NAMES = (
+    "opportunity_to_project",
+    "closed_won_handoff",
+    "resource_feedback",
+    "financial_actuals",
+)
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; each problem names its key path."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.problems = problems
+        lines = "\n".join(f"  {key}: {msg}" for key, msg in problems)
+        super().__init__(f"invalid configuration in {source}:\n{lines}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConnectorConfig(_Strict):
+    """One connected system. `type` picks the connector; `role` says what it is to the firm."""
+
+    type: str
+    role: Literal["crm", "psa", "erp", "itsm"]
+    base_url: str | None = None
+    username: str | None = None
+    client_id: str | None = None
+    account_id: str | None = None
+    mapping: str | None = None
+    password: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    api_token: SecretStr | None = None
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+    token_id: SecretStr | None = None
+    token_secret: SecretStr | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class FlowConfig(_Strict):
+    enabled: bool = True
+    stages: list[str] = Field(default_factory=list)
+    min_probability: float | None = Field(default=None, ge=0, le=100)
+    sla_days: int | None = Field(default=None, ge=0)
+
+
+class ScheduleConfig(_Strict):
+    job: Literal["poll", "reconcile", "forecast"]
+    cron: str
+    connector: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _five_fields(cls, value: str) -> str:
+        if len(value.split()) != 5 or not re.fullmatch(r"[0-9*/,\- ]+", value):
+            raise ValueError(f"{value!r} is not a 5-field cron expression")
+        return value
+
+
+def default_system_of_record() -> dict[str, dict[str, str]]:
+    """DESIGN section 5: CRM owns commercial fields, PSA delivery, ERP legal and financial."""
+    return {
+        "Opportunity": {
+            f: "crm"
+            for f in (
+                "stage",
+                "probability",
+                "amount",
+                "close_date",
+                "is_closed",
+                "is_won",
+                "service_category",
+                "line_items",
+                "requested_start",
+                "account_id",
+            )
+        }
+        | {"delivery_start": "psa"},
+        "Account": {
+            "name": "crm",
+            "domain": "crm",
+            "industry": "crm",
+            "legal_name": "erp",
+            "tax_id": "erp",
+            "billing_address": "erp",
+            "payment_terms": "erp",
+        },
+        "Project": {
+            "planned_start": "psa",
+            "planned_end": "psa",
+            "baseline_hours": "psa",
+            "status": "psa",
+            "project_code": "erp",
+        },
+        "Assignment": {"*": "psa"},
+        "ResourceRequest": {"*": "psa"},
+        "TimeEntry": {"*": "psa"},
+        "ContractLine": {"*": "erp"},
+        "BillingMilestone": {"*": "erp"},
+        "Invoice": {"*": "erp"},
+        "Payment": {"*": "erp"},
+        "CostActual": {"*": "erp"},
+        "RevenueEvent": {"*": "erp"},
+    }
+
+
+class Settings(BaseSettings):
+    """The whole configuration of one pssync installation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PSSYNC__", env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    database_url: str = "sqlite:///pssync.db"
+    analytics_path: str = "pssync.duckdb"
+    reporting_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    connectors: dict[str, ConnectorConfig] = Field(default_factory=dict)
+    system_of_record: dict[str, dict[str, str]] = Field(default_factory=default_system_of_record)
+    flows: dict[str, FlowConfig] = Field(default_factory=dict)
+    schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
+
+    @field_validator("system_of_record")
+    @classmethod
+    def _known_entities_and_owners(
+        cls, value: dict[str, dict[str, str]]
+    ) -> dict[str, dict[str, str]]:
+        for entity, fields in value.items():
+            model = ENTITY_TYPES.get(entity)
+            if model is None:
+                raise ValueError(f"unknown entity type {entity!r}")
+            for name, owner in fields.items():
+                if name != "*" and name not in model.model_fields:
+                    raise ValueError(f"{entity} has no field {name!r}")
+                if owner not in SYSTEM_ROLES:
+                    raise ValueError(
+                        f"{entity}.{name}: owner {owner!r} is not one of {SYSTEM_ROLES}"
+                    )
+        return value
+
+    @field_validator("flows")
+    @classmethod
+    def _known_flows(cls, value: dict[str, FlowConfig]) -> dict[str, FlowConfig]:
+        unknown = sorted(set(value) - set(FLOW_NAMES))
+        if unknown:
+            raise ValueError(f"unknown flow(s) {unknown}; known: {list(FLOW_NAMES)}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment first so that secrets and overrides win over the file's values.
+        return (env_settings, init_settings)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load `path` (else ``./pssync.yaml`` if present) plus the environment; raise ConfigError."""
+    source = path or DEFAULT_CONFIG_FILE
+    data: dict[str, Any] = {}
+    if path is not None or source.exists():
+        try:
+            loaded = yaml.safe_load(source.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(str(source), [("(file)", "does not exist")]) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}" if mark is not None else "(file)"
+            raise ConfigError(str(source), [(where, f"not valid YAML: {exc}")]) from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(str(source), [("(top level)", "must be a mapping of keys")])
+        data = loaded or {}
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        problems = [
+            (".".join(str(p) for p in err["loc"]) or "(top level)", err["msg"])
+            for err in exc.errors(include_input=False)
+        ]
+        raise ConfigError(str(source) if data else "environment", problems) from None

@@ -1,0 +1,138 @@
+"""Append-only, hash-chained audit log.
+
+Each row's hash covers its content and the previous row's hash, and the newest (seq, hash) is
+kept in `audit_head`, so editing, deleting or truncating rows all break a check that
+`verify_chain` can point at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from pssync.store.tables import audit_head, audit_log
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audited event before it is chained: who did what to which record, field by field."""
+
+    at: dt.datetime
+    transaction_id: str
+    actor: str
+    action: str
+    entity_type: str | None = None
+    record_id: str | None = None
+    changes: dict[str, Any] | None = None
+    reason: str | None = None
+    correlation_id: str | None = None
+
+
+def _row_hash(prev_hash: str, seq: int, row: dict[str, Any]) -> str:
+    at: dt.datetime = row["at"]
+    material = "\x1f".join(
+        [
+            prev_hash,
+            str(seq),
+            at.astimezone(dt.UTC).isoformat(),
+            row["transaction_id"],
+            row["correlation_id"] or "",
+            row["actor"],
+            row["action"],
+            row["entity_type"] or "",
+            row["record_id"] or "",
+            row["changes"],
+            row["reason"] or "",
+        ]
+    )
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _lock_head(conn: Connection) -> tuple[int, str]:
+    stmt = select(audit_head.c.seq, audit_head.c.row_hash).where(audit_head.c.id == 1)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        conn.execute(insert(audit_head).values(id=1, seq=0, row_hash=GENESIS))
+        return 0, GENESIS
+    return int(row.seq), str(row.row_hash)
+
+
+def append(conn: Connection, entries: Sequence[AuditEntry]) -> None:
+    """Chain `entries` onto the log inside the caller's transaction."""
+    if not entries:
+        return
+    seq, prev = _lock_head(conn)
+    rows = []
+    for entry in entries:
+        seq += 1
+        row: dict[str, Any] = {
+            "seq": seq,
+            "at": entry.at,
+            "transaction_id": entry.transaction_id,
+            "correlation_id": entry.correlation_id,
+            "actor": entry.actor,
+            "action": entry.action,
+            "entity_type": entry.entity_type,
+            "record_id": entry.record_id,
+            "changes": json.dumps(entry.changes or {}, sort_keys=True, default=str),
+            "reason": entry.reason,
+            "prev_hash": prev,
+        }
+        row["row_hash"] = prev = _row_hash(prev, seq, row)
+        rows.append(row)
+    conn.execute(insert(audit_log), rows)
+    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, row_hash=prev))
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    rows_checked: int
+    problem: str | None = None
+    bad_seq: int | None = None
+
+
+def verify_chain(engine: Engine) -> VerifyResult:
+    """Recompute the chain from the first row; report the first row that does not fit."""
+    expected_prev, expected_seq, checked = GENESIS, 1, 0
+    with engine.connect() as conn:
+        head = conn.execute(select(audit_head.c.seq, audit_head.c.row_hash)).first()
+        result = conn.execution_options(yield_per=5000).execute(
+            select(audit_log).order_by(audit_log.c.seq)
+        )
+        for row in result.mappings():
+            seq = int(row["seq"])
+            if seq != expected_seq:
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"audit rows {expected_seq}..{seq - 1} are missing",
+                    expected_seq,
+                )
+            if row["prev_hash"] != expected_prev:
+                return VerifyResult(False, checked, f"audit row {seq}: previous hash mismatch", seq)
+            actual = _row_hash(expected_prev, seq, dict(row))
+            if actual != row["row_hash"]:
+                return VerifyResult(
+                    False, checked, f"audit row {seq}: content does not match its hash", seq
+                )
+            expected_prev, expected_seq, checked = actual, seq + 1, checked + 1
+    head_seq, head_hash = (int(head.seq), str(head.row_hash)) if head else (0, GENESIS)
+    if head_seq != checked or head_hash != expected_prev:
+        return VerifyResult(
+            False,
+            checked,
+            f"audit log ends at row {checked} but its head says row {head_seq}: rows were removed",
+            checked + 1,
+        )
+    return VerifyResult(True, checked)

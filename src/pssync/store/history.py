@@ -1,0 +1,488 @@
+"""Bitemporal canonical records: write changes, read any record or entity set as known at T.
+
+A change says "from valid time V the record looks like this". Writing it closes (never edits)
+the versions it supersedes and inserts the new ones, so every earlier belief stays readable:
+`valid_at` picks the business time, `known_at` picks what pssync had recorded by then.
+Unchanged content is a no-op, which is what makes re-imports and replays free of side effects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from pssync.model import CanonicalRecord
+from pssync.store import audit
+from pssync.store.tables import audit_log, record_version, xref
+
+Clock = Callable[[], dt.datetime]
+_IN_CHUNK = 500
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """Stable digest of a payload's business content (xrefs excluded: they are not facts)."""
+    material = {k: v for k, v in payload.items() if k != "xrefs"}
+    return hashlib.sha256(
+        json.dumps(material, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    ).hexdigest()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One fact to store: `record` as it is from `valid_from`, as reported by `system`."""
+
+    record: CanonicalRecord
+    valid_from: dt.datetime
+    system: str
+    source_record: str | None = None
+
+
+@dataclass
+class RecordVersion:
+    entity_type: str
+    record_id: str
+    valid_from: dt.datetime
+    valid_to: dt.datetime | None
+    recorded_from: dt.datetime
+    recorded_to: dt.datetime | None
+    payload: dict[str, Any]
+    provenance: dict[str, dict[str, Any]]
+    transaction_id: str
+    content_hash: str
+    deleted: bool = False
+    version_id: int | None = None
+
+    def covers(self, at: dt.datetime) -> bool:
+        return self.valid_from <= at and (self.valid_to is None or at < self.valid_to)
+
+
+@dataclass
+class WriteResult:
+    transaction_id: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_keys: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _as_known(known_at: dt.datetime | None) -> ColumnElement[bool]:
+    rv = record_version.c
+    if known_at is None:
+        return rv.recorded_to.is_(None)
+    return and_(
+        rv.recorded_from <= known_at, or_(rv.recorded_to.is_(None), rv.recorded_to > known_at)
+    )
+
+
+def _as_valid(valid_at: dt.datetime | None) -> ColumnElement[bool]:
+    rv = record_version.c
+    if valid_at is None:
+        return rv.valid_to.is_(None)
+    return and_(rv.valid_from <= valid_at, or_(rv.valid_to.is_(None), rv.valid_to > valid_at))
+
+
+def _version(row: Any) -> RecordVersion:
+    return RecordVersion(
+        entity_type=row.entity_type,
+        record_id=row.record_id,
+        valid_from=row.valid_from,
+        valid_to=row.valid_to,
+        recorded_from=row.recorded_from,
+        recorded_to=row.recorded_to,
+        payload=row.payload,
+        provenance=row.provenance,
+        transaction_id=row.transaction_id,
+        content_hash=row.content_hash,
+        deleted=bool(row.deleted),
+        version_id=row.version_id,
+    )
+
+
+def _field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    keys = (before.keys() | after.keys()) - {"xrefs"}
+    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+class GoldenStore:
+    """Repository over the golden store's tables; one instance per engine."""
+
+    def __init__(self, engine: Engine, clock: Clock = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    # ---- writes -------------------------------------------------------------------------
+
+    def write(
+        self,
+        changes: Sequence[Change],
+        *,
+        actor: str = "pssync",
+        transaction_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> WriteResult:
+        """Apply `changes` in one database transaction; unchanged content writes nothing."""
+        tx = transaction_id or uuid.uuid4().hex
+        result = WriteResult(transaction_id=tx)
+        if not changes:
+            return result
+        with self.engine.begin() as conn:
+            now = self.clock()
+            current = self._load_current(
+                conn, {(c.record.entity_type, c.record.id) for c in changes}
+            )
+            plan = _WritePlan(now=now, tx=tx, actor=actor, correlation_id=correlation_id)
+            for change in changes:
+                key = (change.record.entity_type, change.record.id)
+                outcome = plan.apply(_Fact.of(change), current.setdefault(key, []))
+                if outcome == "unchanged":
+                    result.unchanged += 1
+                    continue
+                result.created += outcome == "created"
+                result.updated += outcome == "updated"
+                result.changed_keys.append(key)
+            plan.flush(conn)
+            self._add_xrefs(conn, changes, now)
+        return result
+
+    def _load_current(
+        self, conn: Connection, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], list[RecordVersion]]:
+        by_type: dict[str, list[str]] = defaultdict(list)
+        for entity_type, record_id in keys:
+            by_type[entity_type].append(record_id)
+        found: dict[tuple[str, str], list[RecordVersion]] = defaultdict(list)
+        rv = record_version.c
+        for entity_type, ids in by_type.items():
+            for start in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[start : start + _IN_CHUNK]
+                stmt = select(record_version).where(
+                    rv.entity_type == entity_type, rv.record_id.in_(chunk), rv.recorded_to.is_(None)
+                )
+                for row in conn.execute(stmt):
+                    found[(row.entity_type, row.record_id)].append(_version(row))
+        return found
+
+    def _add_xrefs(self, conn: Connection, changes: Sequence[Change], now: dt.datetime) -> None:
+        wanted: dict[tuple[str, str, str], tuple[str, str]] = {}
+        for change in changes:
+            for system_object, external_id in change.record.xrefs.items():
+                system, _, obj = system_object.partition(":")
+                wanted[(system, obj or change.record.entity_type, external_id)] = (
+                    change.record.entity_type,
+                    change.record.id,
+                )
+        if not wanted:
+            return
+        existing: set[tuple[str, str, str]] = set()
+        x = xref.c
+        keys = list(wanted)
+        for start in range(0, len(keys), _IN_CHUNK):
+            ext_ids = [k[2] for k in keys[start : start + _IN_CHUNK]]
+            stmt = select(x.system, x.object, x.external_id).where(x.external_id.in_(ext_ids))
+            existing.update((r.system, r.object, r.external_id) for r in conn.execute(stmt))
+        rows = [
+            {
+                "entity_type": et,
+                "record_id": rid,
+                "system": system,
+                "object": obj,
+                "external_id": ext,
+                "recorded_at": now,
+            }
+            for (system, obj, ext), (et, rid) in wanted.items()
+            if (system, obj, ext) not in existing
+        ]
+        if rows:
+            conn.execute(insert(xref), rows)
+
+    def delete(
+        self, entity_type: str, record_id: str, valid_from: dt.datetime, *, system: str
+    ) -> bool:
+        """Record a (hard) delete from `valid_from`; the history before it stays readable."""
+        latest = self.get(entity_type, record_id)
+        if latest is None:
+            return False
+        tx = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            current = self._load_current(conn, {(entity_type, record_id)})
+            plan = _WritePlan(now=self.clock(), tx=tx, actor=system, correlation_id=None)
+            fact = _Fact(entity_type, record_id, latest.payload, valid_from, system, None, True)
+            plan.apply(fact, current[(entity_type, record_id)])
+            plan.flush(conn)
+        return True
+
+    # ---- reads --------------------------------------------------------------------------
+
+    def get(
+        self,
+        entity_type: str,
+        record_id: str,
+        *,
+        valid_at: dt.datetime | None = None,
+        known_at: dt.datetime | None = None,
+        include_deleted: bool = False,
+    ) -> RecordVersion | None:
+        """The version of one record valid at `valid_at` as pssync knew it at `known_at`."""
+        rv = record_version.c
+        stmt = (
+            select(record_version)
+            .where(rv.entity_type == entity_type, rv.record_id == record_id)
+            .where(_as_known(known_at), _as_valid(valid_at))
+            .order_by(rv.valid_from.desc())
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        version = _version(row)
+        return version if include_deleted or not version.deleted else None
+
+    def iter_records(
+        self,
+        entity_type: str | None = None,
+        *,
+        valid_at: dt.datetime | None = None,
+        known_at: dt.datetime | None = None,
+    ) -> Iterator[RecordVersion]:
+        """Every live record of a type (or of all types) as of the given valid and known times."""
+        return self._iter(entity_type, _as_known(known_at), _as_valid(valid_at))
+
+    def iter_versions(
+        self, entity_type: str | None = None, *, known_at: dt.datetime | None = None
+    ) -> Iterator[RecordVersion]:
+        """Every valid-time version (the whole business history) as pssync knew it at `known_at`."""
+        return self._iter(entity_type, _as_known(known_at))
+
+    def _iter(
+        self, entity_type: str | None, *where: ColumnElement[bool]
+    ) -> Iterator[RecordVersion]:
+        rv = record_version.c
+        stmt = select(record_version).where(*where, rv.deleted == 0)
+        if entity_type is not None:
+            stmt = stmt.where(rv.entity_type == entity_type)
+        stmt = stmt.order_by(rv.entity_type, rv.record_id, rv.valid_from)
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=2000).execute(stmt):
+                yield _version(row)
+
+    def history(self, entity_type: str, record_id: str) -> list[RecordVersion]:
+        """Every version ever recorded for one record, oldest belief first."""
+        rv = record_version.c
+        stmt = (
+            select(record_version)
+            .where(rv.entity_type == entity_type, rv.record_id == record_id)
+            .order_by(rv.recorded_from, rv.valid_from, rv.version_id)
+        )
+        with self.engine.connect() as conn:
+            return [_version(row) for row in conn.execute(stmt)]
+
+    def provenance(
+        self,
+        entity_type: str,
+        record_id: str,
+        field_name: str,
+        *,
+        valid_at: dt.datetime | None = None,
+        known_at: dt.datetime | None = None,
+    ) -> dict[str, Any] | None:
+        """Which system set `field_name`, from which source record, in which transaction, when."""
+        version = self.get(entity_type, record_id, valid_at=valid_at, known_at=known_at)
+        return None if version is None else version.provenance.get(field_name)
+
+    def xrefs(self, entity_type: str, record_id: str) -> dict[str, str]:
+        x = xref.c
+        stmt = select(x.system, x.object, x.external_id).where(
+            x.entity_type == entity_type, x.record_id == record_id
+        )
+        with self.engine.connect() as conn:
+            return {f"{r.system}:{r.object}": r.external_id for r in conn.execute(stmt)}
+
+    def resolve_xref(self, system: str, obj: str, external_id: str) -> tuple[str, str] | None:
+        """The canonical (entity type, ID) behind one system's object ID, if known."""
+        x = xref.c
+        stmt = select(x.entity_type, x.record_id).where(
+            x.system == system, x.object == obj, x.external_id == external_id
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else (row.entity_type, row.record_id)
+
+    def counts(self, *, known_at: dt.datetime | None = None) -> dict[str, int]:
+        """Live records per entity type (latest valid version)."""
+        rv = record_version.c
+        stmt = (
+            select(rv.entity_type, func.count())
+            .where(_as_known(known_at), _as_valid(None), rv.deleted == 0)
+            .group_by(rv.entity_type)
+            .order_by(rv.entity_type)
+        )
+        with self.engine.connect() as conn:
+            return {str(r[0]): int(r[1]) for r in conn.execute(stmt)}
+
+    def table_counts(self) -> dict[str, int]:
+        """Row counts of the history, xref and audit tables (what a no-op must not grow)."""
+        with self.engine.connect() as conn:
+            return {
+                t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+                for t in (record_version, xref, audit_log)
+            }
+
+
+@dataclass(frozen=True)
+class _Fact:
+    """What the write plan needs of a change: a payload for one key from one valid time."""
+
+    entity_type: str
+    record_id: str
+    payload: dict[str, Any]
+    valid_from: dt.datetime
+    system: str
+    source_record: str | None
+    deleted: bool = False
+
+    @classmethod
+    def of(cls, change: Change) -> _Fact:
+        record = change.record
+        return cls(
+            record.entity_type,
+            record.id,
+            record.model_dump(mode="json"),
+            change.valid_from,
+            change.system,
+            change.source_record,
+        )
+
+
+@dataclass
+class _WritePlan:
+    """Collects the row operations of one transaction so they run as a few executemany calls."""
+
+    now: dt.datetime
+    tx: str
+    actor: str
+    correlation_id: str | None
+    closes: list[int] = field(default_factory=list)
+    inserts: list[RecordVersion] = field(default_factory=list)
+    audits: list[audit.AuditEntry] = field(default_factory=list)
+
+    def apply(self, fact: _Fact, versions: list[RecordVersion]) -> str:
+        payload, deleted, start = fact.payload, fact.deleted, fact.valid_from
+        digest = content_hash(payload)
+        covering = next((v for v in versions if v.covers(start)), None)
+        if covering is not None and covering.content_hash == digest and covering.deleted == deleted:
+            return "unchanged"
+        later = [v.valid_from for v in versions if v.valid_from > start]
+        before_payload = covering.payload if covering is not None else {}
+        provenance = dict(covering.provenance) if covering is not None else {}
+        stamp = {
+            "system": fact.system,
+            "source_record": fact.source_record,
+            "transaction_id": self.tx,
+            "recorded_at": self.now.isoformat(),
+            "valid_from": start.isoformat(),
+        }
+        diff = _field_changes(before_payload, payload)
+        for name in diff:
+            provenance[name] = stamp
+        for old in [v for v in versions if v.valid_from == start or v is covering]:
+            self._close(old, versions)
+            if old.valid_from < start:
+                self._insert(versions, old, valid_to=start)
+        new = RecordVersion(
+            entity_type=fact.entity_type,
+            record_id=fact.record_id,
+            valid_from=start,
+            valid_to=min(later) if later else None,
+            recorded_from=self.now,
+            recorded_to=None,
+            payload=payload,
+            provenance=provenance,
+            transaction_id=self.tx,
+            content_hash=digest,
+            deleted=deleted,
+        )
+        versions.append(new)
+        self.inserts.append(new)
+        action = "delete" if deleted else ("update" if covering is not None else "create")
+        self.audits.append(
+            audit.AuditEntry(
+                at=self.now,
+                transaction_id=self.tx,
+                correlation_id=self.correlation_id,
+                actor=f"{self.actor}/{fact.system}",
+                action=action,
+                entity_type=fact.entity_type,
+                record_id=fact.record_id,
+                changes={"valid_from": start.isoformat(), "fields": diff},
+            )
+        )
+        return "updated" if covering is not None else "created"
+
+    def _close(self, old: RecordVersion, versions: list[RecordVersion]) -> None:
+        versions.remove(old)
+        if old.version_id is not None:
+            self.closes.append(old.version_id)
+        else:  # superseded within this same batch: never reaches the database
+            self.inserts.remove(old)
+
+    def _insert(
+        self, versions: list[RecordVersion], old: RecordVersion, valid_to: dt.datetime
+    ) -> None:
+        split = RecordVersion(**{**old.__dict__, "version_id": None, "valid_to": valid_to})
+        split.recorded_from, split.recorded_to = self.now, None
+        versions.append(split)
+        self.inserts.append(split)
+
+    def flush(self, conn: Connection) -> None:
+        rv = record_version.c
+        if self.closes:
+            conn.execute(
+                update(record_version)
+                .where(rv.version_id == bindparam("vid"))
+                .values(recorded_to=self.now),
+                [{"vid": vid} for vid in self.closes],
+            )
+        if self.inserts:
+            conn.execute(
+                insert(record_version),
+                [
+                    {
+                        "entity_type": v.entity_type,
+                        "record_id": v.record_id,
+                        "valid_from": v.valid_from,
+                        "valid_to": v.valid_to,
+                        "recorded_from": v.recorded_from,
+                        "recorded_to": None,
+                        "content_hash": v.content_hash,
+                        "payload": v.payload,
+                        "provenance": v.provenance,
+                        "transaction_id": v.transaction_id,
+                        "deleted": int(v.deleted),
+                    }
+                    for v in self.inserts
+                ],
+            )
+        audit.append(conn, self.audits)

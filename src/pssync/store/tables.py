@@ -1,0 +1,118 @@
+"""The golden store's tables (SQLAlchemy Core), shared by the repositories and the migrations.
+
+`record_version` is bitemporal: `valid_from`/`valid_to` say when a fact was true in the business,
+`recorded_from`/`recorded_to` say when pssync believed it. A row is never updated except to close
+its `recorded_to`, so any past belief can be read back. Field provenance travels with each version
+as a JSON map, which keeps a record's write to one row instead of one row per field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware datetimes on every backend: stored as UTC, read back with tzinfo=UTC.
+
+    SQLite keeps no offset, so without this a round trip would hand back naive datetimes.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to the golden store")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+metadata = MetaData()
+
+# BigInteger autoincrement primary keys need a variant on SQLite, which only autoincrements INTEGER.
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+
+record_version = Table(
+    "record_version",
+    metadata,
+    Column("version_id", _Id, primary_key=True, autoincrement=True),
+    Column("entity_type", String(64), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("valid_from", UtcDateTime(), nullable=False),
+    Column("valid_to", UtcDateTime(), nullable=True),
+    Column("recorded_from", UtcDateTime(), nullable=False),
+    Column("recorded_to", UtcDateTime(), nullable=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("provenance", JSON, nullable=False),
+    Column("transaction_id", String(64), nullable=False),
+    Column("deleted", Integer, nullable=False, default=0),
+    Index("ix_record_version_current", "entity_type", "record_id", "recorded_to"),
+    Index("ix_record_version_type_time", "entity_type", "recorded_from"),
+)
+
+xref = Table(
+    "xref",
+    metadata,
+    Column("xref_id", _Id, primary_key=True, autoincrement=True),
+    Column("entity_type", String(64), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("object", String(128), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("system", "object", "external_id", name="uq_xref_external"),
+    UniqueConstraint("entity_type", "record_id", "system", "object", name="uq_xref_canonical"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", _Id, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("transaction_id", String(64), nullable=False),
+    Column("correlation_id", String(64), nullable=True),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("entity_type", String(64), nullable=True),
+    Column("record_id", String(200), nullable=True),
+    Column("changes", Text, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("row_hash", String(64), nullable=False),
+)
+
+# The chain head is kept apart so that deleting the newest audit rows is detected too.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("row_hash", String(64), nullable=False),
+)
