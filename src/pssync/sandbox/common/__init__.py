@@ -1,0 +1,1 @@
+"""Pieces every emulator shares: the server runner, fault injection and the object store."""

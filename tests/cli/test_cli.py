@@ -1,0 +1,88 @@
+"""The CLI end to end through Typer's runner, plus the README's main command in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pssync.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_help_everywhere() -> None:
+    for args in (
+        ["--help"],
+        ["import", "--help"],
+        ["audit", "verify", "--help"],
+        ["schema", "export", "--help"],
+        ["demo", "--help"],
+        ["init", "--help"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "Usage" in result.output
+
+
+def test_init_writes_a_valid_file_and_refuses_to_overwrite(workdir: Path) -> None:
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert (workdir / "pssync.yaml").read_text().startswith("# pssync.yaml")
+    check = runner.invoke(app, ["config", "check", "--json"])
+    assert check.exit_code == 0 and json.loads(check.output)["ok"] is True
+    assert runner.invoke(app, ["init"]).exit_code == 1
+
+
+def test_config_check_names_bad_key(workdir: Path) -> None:
+    (workdir / "pssync.yaml").write_text("connectors:\n  crm:\n    type: x\n    role: nope\n")
+    result = runner.invoke(app, ["config", "check", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["problems"][0]["key"] == "connectors.crm.role"
+
+
+def test_import_status_export_cycle(workdir: Path) -> None:
+    good = {
+        "entity_type": "Account",
+        "valid_from": "2026-01-01T00:00:00+00:00",
+        "payload": {"id": "acc-1", "name": "Northwind"},
+    }
+    (workdir / "in.jsonl").write_text(json.dumps(good) + "\n{broken\n")
+    result = runner.invoke(app, ["import", "in.jsonl", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["created"] == 1 and report["rejected"][0]["line"] == 2
+    status = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    assert status["records"] == {"Account": 1}
+    exported = runner.invoke(app, ["export", "--entity", "Account"])
+    assert json.loads(exported.output.splitlines()[0])["payload"]["name"] == "Northwind"
+
+
+def test_schema_export(workdir: Path) -> None:
+    result = runner.invoke(app, ["schema", "export", "schemas", "--json"])
+    assert result.exit_code == 0
+    assert (workdir / "schemas" / "Opportunity.schema.json").exists()
+
+
+def test_demo_command_in_a_subprocess(workdir: Path) -> None:
+    """The README's first command's last step, as a user runs it (a real process, cwd state)."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-c", "from pssync.cli.main import app; app()", "demo", "--json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["import"]["rejected"] == []
+    assert summary["store"]["records"]["Opportunity"] == 4
+    assert (workdir / "pssync.db").exists()
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert json.loads(again.stdout)["import"]["created"] == 0

@@ -1,0 +1,67 @@
+"""Shared fixtures: a golden store on SQLite and, where PSSYNC_TEST_POSTGRES_URL is set, PostgreSQL.
+
+Each PostgreSQL test gets its own schema (via search_path), so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from pssync.store import GoldenStore, open_engine
+
+POSTGRES_URL = os.environ.get("PSSYNC_TEST_POSTGRES_URL")
+NO_POSTGRES = "PSSYNC_TEST_POSTGRES_URL is not set (point it at a PostgreSQL server to run these)"
+
+
+def _psycopg(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    """A fresh, empty database URL on each backend the suite runs on."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/golden.db"
+        return
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(_psycopg(POSTGRES_URL))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{_psycopg(POSTGRES_URL)}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+class Clock:
+    """A settable clock so tests decide what "recorded at" means."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, moment: dt.datetime) -> None:
+        self.now = moment
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+
+
+@pytest.fixture
+def store(db_url: str, clock: Callable[[], dt.datetime]) -> Iterator[GoldenStore]:
+    engine = open_engine(db_url)
+    yield GoldenStore(engine, clock=clock)
+    engine.dispose()
