@@ -42,12 +42,9 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def content_hash(payload: dict[str, Any]) -> str:
-    """Stable digest of a payload's business content (xrefs excluded: they are not facts)."""
-    material = {k: v for k, v in payload.items() if k != "xrefs"}
-    return hashlib.sha256(
-        json.dumps(material, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    ).hexdigest()
+def content_hash(payload_json: str) -> str:
+    """Digest of a payload's canonical JSON (pydantic's dump: fixed field order, exact Decimals)."""
+    return hashlib.sha256(payload_json.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -69,11 +66,14 @@ class RecordVersion:
     recorded_from: dt.datetime
     recorded_to: dt.datetime | None
     payload: dict[str, Any]
-    provenance: dict[str, dict[str, Any]]
+    provenance: dict[str, str]
     transaction_id: str
     content_hash: str
+    system: str
+    source_record: str | None = None
     deleted: bool = False
     version_id: int | None = None
+    payload_json: str = ""
 
     def covers(self, at: dt.datetime) -> bool:
         return self.valid_from <= at and (self.valid_to is None or at < self.valid_to)
@@ -112,17 +112,21 @@ def _version(row: Any) -> RecordVersion:
         valid_to=row.valid_to,
         recorded_from=row.recorded_from,
         recorded_to=row.recorded_to,
-        payload=row.payload,
-        provenance=row.provenance,
+        payload=json.loads(row.payload),
+        provenance=json.loads(row.provenance),
         transaction_id=row.transaction_id,
         content_hash=row.content_hash,
+        system=row.system,
+        source_record=row.source_record,
+        payload_json=row.payload,
         deleted=bool(row.deleted),
         version_id=row.version_id,
     )
 
 
 def _field_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    keys = (before.keys() | after.keys()) - {"xrefs"}
+    """Field-level before/after; a new record lists only the fields it sets."""
+    keys = before.keys() | after.keys()
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
 
 
@@ -229,7 +233,9 @@ class GoldenStore:
         with self.engine.begin() as conn:
             current = self._load_current(conn, {(entity_type, record_id)})
             plan = _WritePlan(now=self.clock(), tx=tx, actor=system, correlation_id=None)
-            fact = _Fact(entity_type, record_id, latest.payload, valid_from, system, None, True)
+            fact = _Fact(
+                entity_type, record_id, latest.payload, latest.payload_json, valid_from, system, None, True
+            )
             plan.apply(fact, current[(entity_type, record_id)])
             plan.flush(conn)
         return True
@@ -308,9 +314,31 @@ class GoldenStore:
         valid_at: dt.datetime | None = None,
         known_at: dt.datetime | None = None,
     ) -> dict[str, Any] | None:
-        """Which system set `field_name`, from which source record, in which transaction, when."""
+        """Which system set `field_name`, from which source record, in which transaction, when.
+
+        Each version maps its fields to the transaction that set them; that transaction's own
+        version row says which system and source record it came from and when it was recorded.
+        """
         version = self.get(entity_type, record_id, valid_at=valid_at, known_at=known_at)
-        return None if version is None else version.provenance.get(field_name)
+        tx = None if version is None else version.provenance.get(field_name)
+        if tx is None:
+            return None
+        rv = record_version.c
+        stmt = (
+            select(rv.system, rv.source_record, rv.recorded_from, rv.valid_from)
+            .where(rv.entity_type == entity_type, rv.record_id == record_id, rv.transaction_id == tx)
+            .order_by(rv.recorded_from)
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).one()
+        return {
+            "system": row.system,
+            "source_record": row.source_record,
+            "transaction_id": tx,
+            "recorded_at": row.recorded_from,
+            "valid_from": row.valid_from,
+        }
 
     def xrefs(self, entity_type: str, record_id: str) -> dict[str, str]:
         x = xref.c
@@ -358,6 +386,7 @@ class _Fact:
     entity_type: str
     record_id: str
     payload: dict[str, Any]
+    payload_json: str
     valid_from: dt.datetime
     system: str
     source_record: str | None
@@ -366,10 +395,12 @@ class _Fact:
     @classmethod
     def of(cls, change: Change) -> _Fact:
         record = change.record
+        text = record.model_dump_json()
         return cls(
             record.entity_type,
             record.id,
-            record.model_dump(mode="json"),
+            json.loads(text),
+            text,
             change.valid_from,
             change.system,
             change.source_record,
@@ -390,23 +421,16 @@ class _WritePlan:
 
     def apply(self, fact: _Fact, versions: list[RecordVersion]) -> str:
         payload, deleted, start = fact.payload, fact.deleted, fact.valid_from
-        digest = content_hash(payload)
+        digest = content_hash(fact.payload_json)
         covering = next((v for v in versions if v.covers(start)), None)
         if covering is not None and covering.content_hash == digest and covering.deleted == deleted:
             return "unchanged"
         later = [v.valid_from for v in versions if v.valid_from > start]
         before_payload = covering.payload if covering is not None else {}
         provenance = dict(covering.provenance) if covering is not None else {}
-        stamp = {
-            "system": fact.system,
-            "source_record": fact.source_record,
-            "transaction_id": self.tx,
-            "recorded_at": self.now.isoformat(),
-            "valid_from": start.isoformat(),
-        }
         diff = _field_changes(before_payload, payload)
         for name in diff:
-            provenance[name] = stamp
+            provenance[name] = self.tx
         for old in [v for v in versions if v.valid_from == start or v is covering]:
             self._close(old, versions)
             if old.valid_from < start:
@@ -422,7 +446,10 @@ class _WritePlan:
             provenance=provenance,
             transaction_id=self.tx,
             content_hash=digest,
+            system=fact.system,
+            source_record=fact.source_record,
             deleted=deleted,
+            payload_json=fact.payload_json,
         )
         versions.append(new)
         self.inserts.append(new)
@@ -477,9 +504,11 @@ class _WritePlan:
                         "recorded_from": v.recorded_from,
                         "recorded_to": None,
                         "content_hash": v.content_hash,
-                        "payload": v.payload,
-                        "provenance": v.provenance,
+                        "payload": v.payload_json,
+                        "provenance": json.dumps(v.provenance, separators=(",", ":")),
                         "transaction_id": v.transaction_id,
+                        "system": v.system,
+                        "source_record": v.source_record,
                         "deleted": int(v.deleted),
                     }
                     for v in self.inserts

@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Column,
     DateTime,
@@ -69,9 +68,13 @@ record_version = Table(
     Column("recorded_from", UtcDateTime(), nullable=False),
     Column("recorded_to", UtcDateTime(), nullable=True),
     Column("content_hash", String(64), nullable=False),
-    Column("payload", JSON, nullable=False),
-    Column("provenance", JSON, nullable=False),
+    # Payload and provenance are JSON text written once by pydantic/json: the text is also what
+    # the content hash covers, so no second serialisation is needed on the hot import path.
+    Column("payload", Text, nullable=False),
+    Column("provenance", Text, nullable=False),
     Column("transaction_id", String(64), nullable=False),
+    Column("system", String(64), nullable=False),
+    Column("source_record", String(255), nullable=True),
     Column("deleted", Integer, nullable=False, default=0),
     Index("ix_record_version_current", "entity_type", "record_id", "recorded_to"),
     Index("ix_record_version_type_time", "entity_type", "recorded_from"),

@@ -61,9 +61,11 @@ def upgrade() -> None:
         sa.Column("recorded_from", pssync.store.tables.UtcDateTime(), nullable=False),
         sa.Column("recorded_to", pssync.store.tables.UtcDateTime(), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("provenance", sa.JSON(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("provenance", sa.Text(), nullable=False),
         sa.Column("transaction_id", sa.String(length=64), nullable=False),
+        sa.Column("system", sa.String(length=64), nullable=False),
+        sa.Column("source_record", sa.String(length=255), nullable=True),
         sa.Column("deleted", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("version_id"),
     )

@@ -1,0 +1,114 @@
+"""Import 100,000 canonical records vs a raw `executemany` of the same rows, same SQLite file.
+
+The floor is the cheapest way to put the same rows in this database: after pssync's import, the
+rows it stored (record versions, xrefs, audit entries) are read back and inserted again with one
+sqlite3 executemany per table into same-shaped tables of the same file — no parsing, validation,
+history lookup, diffing or hashing. The ratio is what all of that costs. Goal: >= 30% of the floor.
+
+    python bench/bench_import.py [--records N] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from pssync.store import GoldenStore, open_engine
+from pssync.store.jsonl import import_lines
+
+T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def make_lines(n: int) -> list[str]:
+    """A realistic mix: mostly time entries, some opportunities and accounts."""
+    lines = []
+    for i in range(n):
+        valid_from = (T0 + dt.timedelta(minutes=i)).isoformat()
+        kind = i % 10
+        if kind < 7:
+            entity, payload = "TimeEntry", {
+                "id": f"te-{i}", "project_id": f"prj-{i % 600}", "resource_id": f"res-{i % 400}",
+                "role_id": f"role-{i % 12}", "work_date": str(T0.date() + dt.timedelta(days=i % 700)),
+                "hours": "7.50", "billable": True,
+                "bill_rate": {"amount": "185.00", "currency": "USD"},
+                "cost_rate": {"amount": "92.50", "currency": "USD"},
+                "xrefs": {"kantata:time_entry": str(900000 + i)},
+            }
+        elif kind < 9:
+            entity, payload = "Opportunity", {
+                "id": f"opp-{i}", "account_id": f"acc-{i % 1500}", "name": f"Deal {i}",
+                "stage": "Proposal/Price Quote", "probability": "50",
+                "amount": {"amount": f"{10000 + i}.25", "currency": "USD"},
+                "close_date": "2026-06-30", "service_line_id": f"sl-{i % 6}",
+                "xrefs": {"salesforce:Opportunity": f"006{i:015d}"},
+            }
+        else:
+            entity, payload = "Account", {
+                "id": f"acc-x{i}", "name": f"Customer {i} GmbH", "domain": f"c{i}.example",
+                "tax_id": f"DE{i:09d}", "xrefs": {"salesforce:Account": f"001{i:015d}"},
+            }
+        lines.append(json.dumps({"entity_type": entity, "valid_from": valid_from, "payload": payload}))
+    return lines
+
+
+TABLES = ("record_version", "xref", "audit_log")
+
+
+def raw_floor(db: Path) -> float:
+    """executemany of exactly the rows pssync stored, into same-shaped tables of the same file."""
+    conn = sqlite3.connect(db)
+    rows = {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in TABLES}
+    for t in TABLES:
+        conn.execute(f"CREATE TABLE floor_{t} AS SELECT * FROM {t} WHERE 0")
+    start = time.perf_counter()
+    with conn:
+        for t in TABLES:
+            marks = ", ".join("?" * len(rows[t][0]))
+            conn.executemany(f"INSERT INTO floor_{t} VALUES ({marks})", rows[t])
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def pssync_import(db: Path, lines: list[str]) -> float:
+    store = GoldenStore(open_engine(f"sqlite:///{db}"))
+    start = time.perf_counter()
+    report = import_lines(store, lines)
+    elapsed = time.perf_counter() - start
+    assert report.created == len(lines) and not report.rejected, report.as_dict()
+    store.engine.dispose()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    lines = make_lines(args.records)
+    floors, ours = [], []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(tmp) / "bench.db"
+            ours.append(pssync_import(db, lines))
+            floors.append(raw_floor(db))
+    floor_rate = args.records / statistics.median(floors)
+    our_rate = args.records / statistics.median(ours)
+    print(json.dumps({
+        "records": args.records,
+        "floor_records_per_s": round(floor_rate),
+        "pssync_records_per_s": round(our_rate),
+        "ratio": round(our_rate / floor_rate, 3),
+        "floor_runs_s": [round(x, 3) for x in floors],
+        "pssync_runs_s": [round(x, 3) for x in ours],
+    }))
+
+
+if __name__ == "__main__":
+    main()
