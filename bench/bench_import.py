@@ -32,28 +32,50 @@ def make_lines(n: int) -> list[str]:
         valid_from = (T0 + dt.timedelta(minutes=i)).isoformat()
         kind = i % 10
         if kind < 7:
-            entity, payload = "TimeEntry", {
-                "id": f"te-{i}", "project_id": f"prj-{i % 600}", "resource_id": f"res-{i % 400}",
-                "role_id": f"role-{i % 12}", "work_date": str(T0.date() + dt.timedelta(days=i % 700)),
-                "hours": "7.50", "billable": True,
-                "bill_rate": {"amount": "185.00", "currency": "USD"},
-                "cost_rate": {"amount": "92.50", "currency": "USD"},
-                "xrefs": {"kantata:time_entry": str(900000 + i)},
-            }
+            entity, payload = (
+                "TimeEntry",
+                {
+                    "id": f"te-{i}",
+                    "project_id": f"prj-{i % 600}",
+                    "resource_id": f"res-{i % 400}",
+                    "role_id": f"role-{i % 12}",
+                    "work_date": str(T0.date() + dt.timedelta(days=i % 700)),
+                    "hours": "7.50",
+                    "billable": True,
+                    "bill_rate": {"amount": "185.00", "currency": "USD"},
+                    "cost_rate": {"amount": "92.50", "currency": "USD"},
+                    "xrefs": {"kantata:time_entry": str(900000 + i)},
+                },
+            )
         elif kind < 9:
-            entity, payload = "Opportunity", {
-                "id": f"opp-{i}", "account_id": f"acc-{i % 1500}", "name": f"Deal {i}",
-                "stage": "Proposal/Price Quote", "probability": "50",
-                "amount": {"amount": f"{10000 + i}.25", "currency": "USD"},
-                "close_date": "2026-06-30", "service_line_id": f"sl-{i % 6}",
-                "xrefs": {"salesforce:Opportunity": f"006{i:015d}"},
-            }
+            entity, payload = (
+                "Opportunity",
+                {
+                    "id": f"opp-{i}",
+                    "account_id": f"acc-{i % 1500}",
+                    "name": f"Deal {i}",
+                    "stage": "Proposal/Price Quote",
+                    "probability": "50",
+                    "amount": {"amount": f"{10000 + i}.25", "currency": "USD"},
+                    "close_date": "2026-06-30",
+                    "service_line_id": f"sl-{i % 6}",
+                    "xrefs": {"salesforce:Opportunity": f"006{i:015d}"},
+                },
+            )
         else:
-            entity, payload = "Account", {
-                "id": f"acc-x{i}", "name": f"Customer {i} GmbH", "domain": f"c{i}.example",
-                "tax_id": f"DE{i:09d}", "xrefs": {"salesforce:Account": f"001{i:015d}"},
-            }
-        lines.append(json.dumps({"entity_type": entity, "valid_from": valid_from, "payload": payload}))
+            entity, payload = (
+                "Account",
+                {
+                    "id": f"acc-x{i}",
+                    "name": f"Customer {i} GmbH",
+                    "domain": f"c{i}.example",
+                    "tax_id": f"DE{i:09d}",
+                    "xrefs": {"salesforce:Account": f"001{i:015d}"},
+                },
+            )
+        lines.append(
+            json.dumps({"entity_type": entity, "valid_from": valid_from, "payload": payload})
+        )
     return lines
 
 
@@ -100,14 +122,18 @@ def main() -> None:
             floors.append(raw_floor(db))
     floor_rate = args.records / statistics.median(floors)
     our_rate = args.records / statistics.median(ours)
-    print(json.dumps({
-        "records": args.records,
-        "floor_records_per_s": round(floor_rate),
-        "pssync_records_per_s": round(our_rate),
-        "ratio": round(our_rate / floor_rate, 3),
-        "floor_runs_s": [round(x, 3) for x in floors],
-        "pssync_runs_s": [round(x, 3) for x in ours],
-    }))
+    print(
+        json.dumps(
+            {
+                "records": args.records,
+                "floor_records_per_s": round(floor_rate),
+                "pssync_records_per_s": round(our_rate),
+                "ratio": round(our_rate / floor_rate, 3),
+                "floor_runs_s": [round(x, 3) for x in floors],
+                "pssync_runs_s": [round(x, 3) for x in ours],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

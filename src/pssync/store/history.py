@@ -234,7 +234,14 @@ class GoldenStore:
             current = self._load_current(conn, {(entity_type, record_id)})
             plan = _WritePlan(now=self.clock(), tx=tx, actor=system, correlation_id=None)
             fact = _Fact(
-                entity_type, record_id, latest.payload, latest.payload_json, valid_from, system, None, True
+                entity_type,
+                record_id,
+                latest.payload,
+                latest.payload_json,
+                valid_from,
+                system,
+                None,
+                True,
             )
             plan.apply(fact, current[(entity_type, record_id)])
             plan.flush(conn)
@@ -326,7 +333,9 @@ class GoldenStore:
         rv = record_version.c
         stmt = (
             select(rv.system, rv.source_record, rv.recorded_from, rv.valid_from)
-            .where(rv.entity_type == entity_type, rv.record_id == record_id, rv.transaction_id == tx)
+            .where(
+                rv.entity_type == entity_type, rv.record_id == record_id, rv.transaction_id == tx
+            )
             .order_by(rv.recorded_from)
             .limit(1)
         )

@@ -1,0 +1,1 @@
+"""Connectors: how pssync reaches real systems (see `base.Connector` for the contract)."""

@@ -1,0 +1,51 @@
+"""Find a connector class by name: built-ins by module path, third parties by entry point.
+
+A package ships a connector by declaring, in its pyproject.toml,
+``[project.entry-points."pssync.connectors"] mysystem = "my_pkg.connector:MyConnector"``.
+Built-ins are imported lazily so that a heavy client library loads only when its connector is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+
+from pssync.connectors.base import Connector
+
+ENTRY_POINT_GROUP = "pssync.connectors"
+
+BUILTIN: dict[str, str] = {}
+
+
+class UnknownConnectorError(LookupError):
+    pass
+
+
+def register_builtin(name: str, target: str) -> None:
+    """Declare a built-in connector as ``module:Class`` without importing it."""
+    BUILTIN[name] = target
+
+
+def available() -> list[str]:
+    names = set(BUILTIN) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    return sorted(names)
+
+
+def _load(target: str) -> type[Connector]:
+    module_name, _, attr = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), attr)
+    if not (isinstance(cls, type) and issubclass(cls, Connector)):
+        raise TypeError(f"{target} is not a pssync Connector subclass")
+    return cls
+
+
+def connector_class(name: str) -> type[Connector]:
+    """The connector class registered under `name`."""
+    if name in BUILTIN:
+        return _load(BUILTIN[name])
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            return _load(ep.value)
+    raise UnknownConnectorError(
+        f"no connector {name!r}; available: {', '.join(available()) or 'none'}"
+    )
