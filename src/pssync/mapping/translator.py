@@ -1,0 +1,174 @@
+"""Message Translator: vendor record <-> canonical payload, driven by a MappingSpec.
+
+Every problem in a record is collected, not just the first, and each names the record, the field
+and — for a value missing from a crosswalk — the value and the crosswalk to extend. An unmapped
+value never falls back to a silent default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pssync.mapping.convert import convert, convert_back, to_decimal
+from pssync.mapping.spec import Condition, FieldRule, MappingSpec, ObjectMap
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    message: str
+    value: Any = None
+    crosswalk: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return "unmapped_value" if self.crosswalk else "conversion"
+
+
+class TranslationError(ValueError):
+    """A record that could not be translated; `problems` lists every failing field."""
+
+    def __init__(self, system: str, obj: str, record_id: str, problems: list[Problem]) -> None:
+        self.system, self.object, self.record_id, self.problems = system, obj, record_id, problems
+        detail = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        super().__init__(f"{system} {obj} {record_id}: {detail}")
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+class Translator:
+    """Applies one system's mapping spec in both directions."""
+
+    def __init__(self, spec: MappingSpec) -> None:
+        self.spec = spec
+
+    def object_map(self, obj: str) -> ObjectMap:
+        try:
+            return self.spec.objects[obj]
+        except KeyError:
+            raise KeyError(f"mapping for {self.spec.system} has no object {obj!r}") from None
+
+    # ---- vendor -> canonical ------------------------------------------------------------
+
+    def to_canonical(self, obj: str, record: dict[str, Any]) -> dict[str, Any]:
+        """The canonical payload fields of `record` (without id/xrefs, which the caller owns)."""
+        omap = self.object_map(obj)
+        record_id = str(record.get(omap.id_field, "?"))
+        payload: dict[str, Any] = {}
+        problems: list[Problem] = []
+        for name, rule in omap.fields.items():
+            try:
+                value = self._evaluate(rule, record, name, problems)
+            except ValueError as exc:
+                problems.append(Problem(name, str(exc), record.get(rule.from_ or "")))
+                continue
+            if value is not None:
+                payload[name] = value
+        if problems:
+            raise TranslationError(self.spec.system, obj, record_id, problems)
+        return payload
+
+    def _evaluate(
+        self, rule: FieldRule, record: dict[str, Any], name: str, problems: list[Problem]
+    ) -> Any:
+        if rule.when is not None:
+            branch = rule.then if _holds(rule.when, record) else rule.else_
+            return None if branch is None else self._evaluate(branch, record, name, problems)
+        if rule.const is not None:
+            return rule.const
+        if rule.concat is not None:
+            parts = [
+                str(record.get(p[1:], "") or "") if p.startswith("$") else p for p in rule.concat
+            ]
+            return "".join(parts).strip() or rule.default
+        if rule.money is not None:
+            return self._money(rule, record)
+        raw = record.get(rule.from_ or "")
+        if _empty(raw):
+            return rule.default
+        if rule.crosswalk is not None:
+            return self._lookup(rule.crosswalk, raw, name, problems)
+        return convert(raw, rule.as_, rule.format)
+
+    def _money(self, rule: FieldRule, record: dict[str, Any]) -> dict[str, str] | None:
+        money = rule.money
+        assert money is not None
+        raw = record.get(money.amount)
+        if _empty(raw):
+            return None
+        amount = to_decimal(raw) / (100 if money.scale == "cents" else 1)
+        currency = money.currency_const or record.get(money.currency or "")
+        if _empty(currency):
+            raise ValueError(f"amount {raw!r} has no currency in {money.currency!r}")
+        return {"amount": str(amount), "currency": str(currency).upper()}
+
+    def _lookup(self, walk: str, raw: Any, name: str, problems: list[Problem]) -> Any:
+        table = self.spec.crosswalks[walk]
+        key = str(raw).strip()
+        if key in table:
+            return table[key]
+        folded = {k.casefold(): v for k, v in table.items()}
+        if key.casefold() in folded:
+            return folded[key.casefold()]
+        problems.append(
+            Problem(
+                name,
+                f"value {key!r} is not in crosswalk {walk!r}; add it there to map it",
+                key,
+                walk,
+            )
+        )
+        return None
+
+    # ---- canonical -> vendor ------------------------------------------------------------
+
+    def to_vendor(self, obj: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """The vendor fields for a canonical payload; rules that cannot be inverted are skipped."""
+        omap = self.object_map(obj)
+        out: dict[str, Any] = {}
+        for name, rule in omap.fields.items():
+            if not rule.write or name not in payload:
+                continue
+            value = payload[name]
+            if rule.money is not None and isinstance(value, dict):
+                scale = 100 if rule.money.scale == "cents" else 1
+                out[rule.money.amount] = to_decimal(value["amount"]) * scale
+                if rule.money.currency:
+                    out[rule.money.currency] = value["currency"]
+            elif rule.from_ is not None:
+                if rule.crosswalk is not None:
+                    value = self._reverse_lookup(rule.crosswalk, value, name)
+                out[rule.from_] = convert_back(value, rule.as_, rule.format)
+        return out
+
+    def _reverse_lookup(self, walk: str, value: Any, name: str) -> Any:
+        if value is None:
+            return None
+        for vendor_value, canonical in self.spec.crosswalks[walk].items():
+            if canonical == value:
+                return vendor_value
+        raise TranslationError(
+            self.spec.system,
+            "(outbound)",
+            str(value),
+            [
+                Problem(
+                    name,
+                    f"canonical value {value!r} has no entry in crosswalk {walk!r}",
+                    value,
+                    walk,
+                )
+            ],
+        )
+
+
+def _holds(cond: Condition, record: dict[str, Any]) -> bool:
+    value = record.get(cond.field)
+    if cond.missing is not None:
+        return _empty(value) == cond.missing
+    if cond.in_ is not None:
+        return value in cond.in_
+    return bool(value == cond.equals)
