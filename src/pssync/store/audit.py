@@ -16,9 +16,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
+from pssync.store.bulk import bulk_insert
 from pssync.store.tables import audit_head, audit_log
 
 GENESIS = "0" * 64
+
+
+def to_json(changes: dict[str, Any]) -> str:
+    """The stored form of an entry's changes (sorted keys, so the hash input is stable)."""
+    return json.dumps(changes, sort_keys=True, default=str, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class AuditEntry:
     action: str
     entity_type: str | None = None
     record_id: str | None = None
-    changes: dict[str, Any] | None = None
+    changes: str = "{}"  # JSON text; see `to_json`
     reason: str | None = None
     correlation_id: str | None = None
 
@@ -84,13 +90,13 @@ def append(conn: Connection, entries: Sequence[AuditEntry]) -> None:
             "action": entry.action,
             "entity_type": entry.entity_type,
             "record_id": entry.record_id,
-            "changes": json.dumps(entry.changes or {}, sort_keys=True, default=str),
+            "changes": entry.changes,
             "reason": entry.reason,
             "prev_hash": prev,
         }
         row["row_hash"] = prev = _row_hash(prev, seq, row)
         rows.append(row)
-    conn.execute(insert(audit_log), rows)
+    bulk_insert(conn, audit_log, rows)
     conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, row_hash=prev))
 
 

@@ -14,7 +14,8 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +33,7 @@ from sqlalchemy import (
 
 from pssync.model import CanonicalRecord
 from pssync.store import audit
+from pssync.store.bulk import bulk_insert
 from pssync.store.tables import audit_log, record_version, xref
 
 Clock = Callable[[], dt.datetime]
@@ -65,7 +67,7 @@ class RecordVersion:
     valid_to: dt.datetime | None
     recorded_from: dt.datetime
     recorded_to: dt.datetime | None
-    payload: dict[str, Any]
+    payload_json: str
     provenance: dict[str, str]
     transaction_id: str
     content_hash: str
@@ -73,7 +75,12 @@ class RecordVersion:
     source_record: str | None = None
     deleted: bool = False
     version_id: int | None = None
-    payload_json: str = ""
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        """The canonical payload, parsed on first use (bulk writes of new records never need it)."""
+        result: dict[str, Any] = json.loads(self.payload_json)
+        return result
 
     def covers(self, at: dt.datetime) -> bool:
         return self.valid_from <= at and (self.valid_to is None or at < self.valid_to)
@@ -112,13 +119,12 @@ def _version(row: Any) -> RecordVersion:
         valid_to=row.valid_to,
         recorded_from=row.recorded_from,
         recorded_to=row.recorded_to,
-        payload=json.loads(row.payload),
+        payload_json=row.payload,
         provenance=json.loads(row.provenance),
         transaction_id=row.transaction_id,
         content_hash=row.content_hash,
         system=row.system,
         source_record=row.source_record,
-        payload_json=row.payload,
         deleted=bool(row.deleted),
         version_id=row.version_id,
     )
@@ -236,7 +242,6 @@ class GoldenStore:
             fact = _Fact(
                 entity_type,
                 record_id,
-                latest.payload,
                 latest.payload_json,
                 valid_from,
                 system,
@@ -394,7 +399,6 @@ class _Fact:
 
     entity_type: str
     record_id: str
-    payload: dict[str, Any]
     payload_json: str
     valid_from: dt.datetime
     system: str
@@ -404,12 +408,10 @@ class _Fact:
     @classmethod
     def of(cls, change: Change) -> _Fact:
         record = change.record
-        text = record.model_dump_json()
         return cls(
             record.entity_type,
             record.id,
-            json.loads(text),
-            text,
+            record.model_dump_json(),
             change.valid_from,
             change.system,
             change.source_record,
@@ -429,17 +431,19 @@ class _WritePlan:
     audits: list[audit.AuditEntry] = field(default_factory=list)
 
     def apply(self, fact: _Fact, versions: list[RecordVersion]) -> str:
-        payload, deleted, start = fact.payload, fact.deleted, fact.valid_from
+        deleted, start = fact.deleted, fact.valid_from
         digest = content_hash(fact.payload_json)
         covering = next((v for v in versions if v.covers(start)), None)
         if covering is not None and covering.content_hash == digest and covering.deleted == deleted:
             return "unchanged"
         later = [v.valid_from for v in versions if v.valid_from > start]
-        before_payload = covering.payload if covering is not None else {}
-        provenance = dict(covering.provenance) if covering is not None else {}
-        diff = _field_changes(before_payload, payload)
-        for name in diff:
-            provenance[name] = self.tx
+        if covering is None:  # a new record: every field it sets comes from this transaction
+            diff: dict[str, list[Any]] = {}
+            payload = json.loads(fact.payload_json)
+            provenance = {k: self.tx for k, v in payload.items() if v is not None and v != []}
+        else:
+            diff = _field_changes(covering.payload, json.loads(fact.payload_json))
+            provenance = {**covering.provenance, **dict.fromkeys(diff, self.tx)}
         for old in [v for v in versions if v.valid_from == start or v is covering]:
             self._close(old, versions)
             if old.valid_from < start:
@@ -451,14 +455,13 @@ class _WritePlan:
             valid_to=min(later) if later else None,
             recorded_from=self.now,
             recorded_to=None,
-            payload=payload,
+            payload_json=fact.payload_json,
             provenance=provenance,
             transaction_id=self.tx,
             content_hash=digest,
             system=fact.system,
             source_record=fact.source_record,
             deleted=deleted,
-            payload_json=fact.payload_json,
         )
         versions.append(new)
         self.inserts.append(new)
@@ -472,10 +475,20 @@ class _WritePlan:
                 action=action,
                 entity_type=fact.entity_type,
                 record_id=fact.record_id,
-                changes={"valid_from": start.isoformat(), "fields": diff},
+                changes=self._changes_text(start, diff, fact.payload_json, covering is None),
             )
         )
         return "updated" if covering is not None else "created"
+
+    @staticmethod
+    def _changes_text(
+        start: dt.datetime, diff: dict[str, list[Any]], payload_json: str, new: bool
+    ) -> str:
+        """Field-level before/after. A new record has no "before": its payload is the "after",
+        reused as already-serialised text so an import does not serialise every record twice."""
+        if new:
+            return f'{{"after":{payload_json},"valid_from":"{start.isoformat()}"}}'
+        return audit.to_json({"fields": diff, "valid_from": start.isoformat()})
 
     def _close(self, old: RecordVersion, versions: list[RecordVersion]) -> None:
         versions.remove(old)
@@ -487,8 +500,7 @@ class _WritePlan:
     def _insert(
         self, versions: list[RecordVersion], old: RecordVersion, valid_to: dt.datetime
     ) -> None:
-        split = RecordVersion(**{**old.__dict__, "version_id": None, "valid_to": valid_to})
-        split.recorded_from, split.recorded_to = self.now, None
+        split = replace(old, version_id=None, valid_to=valid_to, recorded_from=self.now)
         versions.append(split)
         self.inserts.append(split)
 
@@ -502,8 +514,9 @@ class _WritePlan:
                 [{"vid": vid} for vid in self.closes],
             )
         if self.inserts:
-            conn.execute(
-                insert(record_version),
+            bulk_insert(
+                conn,
+                record_version,
                 [
                     {
                         "entity_type": v.entity_type,
