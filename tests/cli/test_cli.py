@@ -86,3 +86,28 @@ def test_demo_command_in_a_subprocess(workdir: Path) -> None:
     assert (workdir / "pssync.db").exists()
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
     assert json.loads(again.stdout)["import"]["created"] == 0
+
+
+def test_import_rejects_become_exceptions_fixed_through_the_cli(workdir: Path) -> None:
+    bad = {
+        "entity_type": "Account",
+        "valid_from": "2026-01-01T00:00:00+00:00",
+        "payload": {"id": "acc-7", "name": "Umbrella", "currency": "usd"},
+    }
+    (workdir / "in.jsonl").write_text(json.dumps(bad) + "\n")
+    result = runner.invoke(app, ["import", "in.jsonl", "--json"])
+    assert result.exit_code == 1  # nothing loaded
+    (exc_id,) = json.loads(result.output)["exceptions"]
+    listed = json.loads(runner.invoke(app, ["exceptions", "list", "--json"]).output)
+    assert [e["id"] for e in listed] == [exc_id]
+    assert runner.invoke(app, ["exceptions", "assign", exc_id[:12], "ops@firm"]).exit_code == 0
+    bad["payload"]["currency"] = "USD"  # type: ignore[index]
+    (workdir / "fixed.json").write_text(json.dumps(bad))
+    replayed = runner.invoke(
+        app, ["exceptions", "replay", exc_id, "--payload", "fixed.json", "--json"]
+    )
+    assert replayed.exit_code == 0, replayed.output
+    assert json.loads(replayed.output)[0]["state"] == "resolved"
+    status = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    assert status["records"] == {"Account": 1}
+    assert json.loads(runner.invoke(app, ["exceptions", "list", "--json"]).output) == []

@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 
 from pssync.cli import demo, store_cmds
+from pssync.cli.exceptions_cmds import exceptions_app
 from pssync.cli.output import console, emit_json, fail
+from pssync.cli.sandbox_cmds import sandbox_app
 from pssync.config import ConfigError, load_settings
 from pssync.model.registry import export_json_schemas
 
@@ -26,6 +28,8 @@ app.command("export")(store_cmds.export_command)
 app.command("status")(store_cmds.status_command)
 app.command("demo")(demo.demo_command)
 app.add_typer(store_cmds.audit_app, name="audit")
+app.add_typer(exceptions_app, name="exceptions")
+app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(schema_app, name="schema")
 app.add_typer(config_app, name="config")
 

@@ -10,7 +10,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from pssync.config import ConfigError, load_settings
+from pssync.config import ConfigError, Settings, load_settings
+from pssync.governance.exceptions import ExceptionStore
+from pssync.governance.routing import Router
 from pssync.store import GoldenStore, open_engine
 
 console = Console()
@@ -26,18 +28,21 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def resolve_db(db: str | None) -> str:
-    """`--db` wins; otherwise the configuration (pssync.yaml / PSSYNC__DATABASE_URL)."""
-    if db:
-        return db
+def settings() -> Settings:
+    """The configuration of the current directory (pssync.yaml + environment), or exit."""
     try:
-        return load_settings().database_url
+        return load_settings()
     except ConfigError as exc:
         raise fail(str(exc)) from None
 
 
 def open_store(db: str | None) -> GoldenStore:
-    return GoldenStore(open_engine(resolve_db(db)))
+    """The golden store: `--db` wins, otherwise pssync.yaml / PSSYNC__DATABASE_URL."""
+    return GoldenStore(open_engine(db or settings().database_url))
+
+
+def open_exceptions(store: GoldenStore) -> ExceptionStore:
+    return ExceptionStore(store.engine, Router(settings().exceptions))
 
 
 def progress(enabled: bool = True) -> Progress:

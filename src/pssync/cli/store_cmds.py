@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pssync.cli.output import console, emit_json, fail, open_store, progress
+from pssync.cli.output import console, emit_json, fail, open_exceptions, open_store, progress
+from pssync.governance.replay import raise_import_rejects
 from pssync.store.audit import verify_chain
 from pssync.store.jsonl import ImportReport, export_lines, import_file, write_export
 from pssync.store.summary import store_summary
@@ -56,12 +57,16 @@ def import_command(
     with progress(not as_json) as bar:
         task = bar.add_task(f"importing {file.name}", total=_count_lines(file))
         report = import_file(store, file, system=system, on_progress=lambda n: bar.advance(task, n))
+    raised = raise_import_rejects(open_exceptions(store), file.name, report.rejected)
     if as_json:
-        emit_json(report.as_dict())
+        emit_json({**report.as_dict(), "exceptions": [e.id for e in raised]})
     else:
         print_import_report(report, file)
         if report.rejected:
-            console.print(f"  rejected lines written to {file.with_suffix('.rejected.jsonl')}")
+            console.print(
+                f"  rejected lines written to {file.with_suffix('.rejected.jsonl')} and raised as"
+                f" {len(raised)} exception(s): `pssync exceptions list --category invalid_record`"
+            )
     if report.rejected and report.created + report.updated + report.unchanged == 0:
         raise typer.Exit(1)
 

@@ -19,6 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from pssync.governance.routing import RoutingConfig
 from pssync.model import ENTITY_TYPES
 
 DEFAULT_CONFIG_FILE = Path("pssync.yaml")
@@ -145,6 +146,7 @@ class Settings(BaseSettings):
     system_of_record: dict[str, dict[str, str]] = Field(default_factory=default_system_of_record)
     flows: dict[str, FlowConfig] = Field(default_factory=dict)
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
+    exceptions: RoutingConfig = Field(default_factory=RoutingConfig)
 
     @field_validator("system_of_record")
     @classmethod

@@ -119,3 +119,37 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("row_hash", String(64), nullable=False),
 )
+
+
+# One model for dead letters and business exceptions: what went wrong, for which record, who owns
+# fixing it, and the payload to replay once it is fixed. `fingerprint` makes raising the same
+# problem for the same record twice update the open exception instead of adding a second one.
+exception_record = Table(
+    "exception_record",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("category", String(64), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("owner", String(128), nullable=True),
+    Column("system", String(64), nullable=True),
+    Column("object", String(128), nullable=True),
+    Column("source_id", String(255), nullable=True),
+    Column("entity_type", String(64), nullable=True),
+    Column("record_id", String(200), nullable=True),
+    Column("region_id", String(200), nullable=True),
+    Column("service_line_id", String(200), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("details", Text, nullable=False),
+    Column("payload", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("correlation_id", String(64), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=True),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+    Column("resolution", Text, nullable=True),
+    Index("ix_exception_state_category", "state", "category"),
+    Index("ix_exception_fingerprint", "fingerprint"),
+)

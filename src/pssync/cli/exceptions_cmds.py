@@ -1,0 +1,197 @@
+"""`pssync exceptions ...`: the inbox of problems someone owns, and replay after a fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pssync.cli.output import console, emit_json, fail, open_exceptions, open_store
+from pssync.cli.store_cmds import DbOption, JsonOption
+from pssync.governance.exceptions import ACTIVE, ExceptionRecord, ExceptionStore, TransitionError
+from pssync.governance.replay import ReplayContext, replay
+
+exceptions_app = typer.Typer(
+    help="List, assign, resolve and replay exceptions.", no_args_is_help=True
+)
+ActorOption = Annotated[str, typer.Option("--actor", help="Who is acting (for the audit log).")]
+
+
+def _store(db: str | None) -> ExceptionStore:
+    return open_exceptions(open_store(db))
+
+
+def _one(store: ExceptionStore, exc_id: str) -> ExceptionRecord:
+    found = store.get(exc_id)
+    if found is None:
+        raise fail(f"no exception {exc_id}")
+    return found
+
+
+def _show(exc: ExceptionRecord, as_json: bool) -> None:
+    if as_json:
+        emit_json(exc.as_dict())
+        return
+    for key, value in exc.as_dict().items():
+        if key != "payload" and value not in (None, {}, ""):
+            console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+    if exc.payload:
+        console.print("[bold]payload[/bold]:", exc.payload, markup=False, highlight=False)
+
+
+@exceptions_app.command("list")
+def list_command(
+    state: Annotated[
+        list[str] | None, typer.Option(help="open, assigned, resolved, ignored.")
+    ] = None,
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only this owner.")] = None,
+    all_states: Annotated[
+        bool, typer.Option("--all", help="Include resolved and ignored.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Exceptions, oldest first (active ones unless --state/--all)."""
+    states = state or (None if all_states else [s.value for s in ACTIVE])
+    found = _store(db).find(states=states, category=category, owner=owner)
+    if as_json:
+        emit_json([e.as_dict() for e in found])
+        return
+    now = dt.datetime.now(dt.UTC)
+    table = Table(title=f"{len(found)} exception(s)")
+    for column in ("id", "category", "state", "owner", "record", "age", "message"):
+        table.add_column(column, overflow="fold")
+    for e in found:
+        age = e.age(now)
+        late = " [red]overdue[/red]" if e.overdue(now) else ""
+        record = e.record_id or e.source_id or ""
+        table.add_row(
+            e.id[:12],
+            e.category,
+            e.state + late,
+            e.owner or "",
+            record,
+            f"{age.days}d {age.seconds // 3600}h",
+            e.message[:120],
+        )
+    console.print(table)
+
+
+@exceptions_app.command("show")
+def show_command(exc_id: str, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """One exception, with its details and payload."""
+    _show(_one(_store(db), _resolve_id(db, exc_id)), as_json)
+
+
+def _resolve_id(db: str | None, prefix: str) -> str:
+    """Accept the 12-character prefix `list` prints."""
+    matches = [e.id for e in _store(db).find() if e.id.startswith(prefix)]
+    if len(matches) != 1:
+        raise fail(f"{prefix!r} matches {len(matches)} exceptions")
+    return matches[0]
+
+
+def _transition(db: str | None, exc_id: str, as_json: bool, action: str, *args: str) -> None:
+    store = _store(db)
+    try:
+        moved = getattr(store, action)(_resolve_id(db, exc_id), *args)
+    except TransitionError as exc:
+        raise fail(str(exc)) from None
+    _show(moved, as_json)
+
+
+@exceptions_app.command("assign")
+def assign_command(
+    exc_id: str,
+    owner: str,
+    actor: ActorOption = "cli",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Give an exception to an owner."""
+    _transition(db, exc_id, as_json, "assign", owner, actor)
+
+
+@exceptions_app.command("resolve")
+def resolve_command(
+    exc_id: str,
+    note: Annotated[str, typer.Option(help="What fixed it.")] = "resolved",
+    actor: ActorOption = "cli",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mark an exception resolved."""
+    _transition(db, exc_id, as_json, "resolve", note, actor)
+
+
+@exceptions_app.command("ignore")
+def ignore_command(
+    exc_id: str,
+    note: Annotated[str, typer.Option(help="Why.")] = "ignored",
+    actor: ActorOption = "cli",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Close an exception without fixing it."""
+    _transition(db, exc_id, as_json, "ignore", note, actor)
+
+
+@exceptions_app.command("reopen")
+def reopen_command(
+    exc_id: str, actor: ActorOption = "cli", db: DbOption = None, as_json: JsonOption = False
+) -> None:
+    """Open a resolved or ignored exception again."""
+    _transition(db, exc_id, as_json, "reopen", actor)
+
+
+@exceptions_app.command("replay")
+def replay_command(
+    exc_ids: Annotated[
+        list[str] | None, typer.Argument(help="Exception IDs (or prefixes).")
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option(help="Replay every active one of this category.")
+    ] = None,
+    all_active: Annotated[
+        bool, typer.Option("--all", help="Replay every active exception.")
+    ] = False,
+    payload: Annotated[
+        Path | None, typer.Option(help="A corrected payload (one exception only).")
+    ] = None,
+    actor: ActorOption = "cli",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Try exceptions again after a fix; each outcome is recorded on the exception."""
+    golden = open_store(db)
+    store = open_exceptions(golden)
+    if exc_ids:
+        targets = [_one(store, _resolve_id(db, i)) for i in exc_ids]
+    elif category or all_active:
+        targets = store.find(states=[s.value for s in ACTIVE], category=category)
+    else:
+        raise fail("name exception IDs, --category C or --all")
+    if payload is not None and len(targets) != 1:
+        raise fail("--payload replays exactly one exception")
+    fixed = payload.read_text(encoding="utf-8").strip() if payload else None
+    ctx = ReplayContext(golden, store)
+    outcomes = [replay(ctx, t, payload=fixed, actor=actor) for t in targets]
+    if as_json:
+        emit_json(
+            [
+                {"id": o.id, "state": o.state, "message": o.message, "resolution": o.resolution}
+                for o in outcomes
+            ]
+        )
+    else:
+        for o in outcomes:
+            verdict = (
+                "[green]resolved[/green]" if o.state == "resolved" else "[red]still failing[/red]"
+            )
+            console.print(f"{o.id[:12]} {verdict}: {o.resolution or o.message}", highlight=False)
+    if any(o.state != "resolved" for o in outcomes):
+        raise typer.Exit(1)

@@ -1,0 +1,299 @@
+"""Exceptions: one model for dead letters and business exceptions, with an owner and a lifecycle.
+
+open -> assigned -> resolved | ignored, and resolved/ignored -> open again (reopen). Raising the
+same problem for the same record while it is still open updates that exception (fingerprint), so
+a retried sync does not bury its owner in copies. Every transition is written to the audit log in
+the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from pssync.governance.routing import Router
+from pssync.store import audit
+from pssync.store.history import utcnow
+from pssync.store.tables import exception_record as xr
+
+
+class State(StrEnum):
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+
+
+ACTIVE = (State.OPEN, State.ASSIGNED)
+_ALLOWED: dict[State, set[State]] = {
+    State.OPEN: {State.ASSIGNED, State.RESOLVED, State.IGNORED},
+    State.ASSIGNED: {State.ASSIGNED, State.RESOLVED, State.IGNORED},
+    State.RESOLVED: {State.OPEN},
+    State.IGNORED: {State.OPEN},
+}
+
+
+class TransitionError(ValueError):
+    pass
+
+
+@dataclass
+class NewException:
+    """A problem to raise. `payload` is what replay needs to try again once it is fixed."""
+
+    category: str
+    message: str
+    system: str | None = None
+    object: str | None = None
+    source_id: str | None = None
+    entity_type: str | None = None
+    record_id: str | None = None
+    region_id: str | None = None
+    service_line_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    payload: str | None = None
+    correlation_id: str | None = None
+
+    def fingerprint(self) -> str:
+        parts = [
+            self.category,
+            self.system,
+            self.object,
+            self.source_id,
+            self.entity_type,
+            self.record_id,
+            str(self.details.get("field", "")),
+        ]
+        return hashlib.sha256("|".join(p or "" for p in parts).encode()).hexdigest()
+
+
+@dataclass
+class ExceptionRecord:
+    id: str
+    category: str
+    severity: str
+    state: str
+    owner: str | None
+    system: str | None
+    object: str | None
+    source_id: str | None
+    entity_type: str | None
+    record_id: str | None
+    region_id: str | None
+    service_line_id: str | None
+    message: str
+    details: dict[str, Any]
+    payload: str | None
+    attempts: int
+    correlation_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    due_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    resolution: str | None
+    fingerprint: str
+
+    def age(self, now: dt.datetime) -> dt.timedelta:
+        return now - self.created_at
+
+    def overdue(self, now: dt.datetime) -> bool:
+        return self.state in ACTIVE and self.due_at is not None and now > self.due_at
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            k: (v.isoformat() if isinstance(v, dt.datetime) else v)
+            for k, v in self.__dict__.items()
+        }
+
+
+def _record(row: Any) -> ExceptionRecord:
+    data = dict(row._mapping)
+    data["details"] = json.loads(data["details"])
+    return ExceptionRecord(**data)
+
+
+class ExceptionStore:
+    """Raise, query and move exceptions through their lifecycle."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        router: Router | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.router = router or Router()
+        self.clock = clock
+
+    def raise_(self, new: NewException, actor: str = "pssync") -> ExceptionRecord:
+        """Open an exception, or refresh the active one with the same fingerprint."""
+        now, fp = self.clock(), new.fingerprint()
+        with self.engine.begin() as conn:
+            existing = conn.execute(
+                select(xr.c.id).where(
+                    xr.c.fingerprint == fp, xr.c.state.in_([s.value for s in ACTIVE])
+                )
+            ).first()
+            values = {
+                "message": new.message,
+                "details": json.dumps(new.details, sort_keys=True, default=str),
+                "payload": new.payload,
+                "correlation_id": new.correlation_id,
+                "updated_at": now,
+            }
+            if existing is not None:
+                conn.execute(update(xr).where(xr.c.id == existing.id).values(**values))
+                exc_id = str(existing.id)
+            else:
+                exc_id = uuid.uuid4().hex
+                conn.execute(
+                    insert(xr).values(
+                        id=exc_id,
+                        fingerprint=fp,
+                        category=new.category,
+                        severity=self.router.severity(new.category),
+                        state=State.OPEN.value,
+                        owner=self.router.owner(
+                            new.category,
+                            region_id=new.region_id,
+                            service_line_id=new.service_line_id,
+                            system=new.system,
+                        ),
+                        system=new.system,
+                        object=new.object,
+                        source_id=new.source_id,
+                        entity_type=new.entity_type,
+                        record_id=new.record_id,
+                        region_id=new.region_id,
+                        service_line_id=new.service_line_id,
+                        attempts=0,
+                        created_at=now,
+                        due_at=self.router.due(new.category, now),
+                        **values,
+                    )
+                )
+                self._audit(conn, exc_id, "exception.raise", actor, now, {"category": new.category})
+        found = self.get(exc_id)
+        assert found is not None
+        return found
+
+    def get(self, exc_id: str) -> ExceptionRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(xr).where(xr.c.id == exc_id)).first()
+        return None if row is None else _record(row)
+
+    def find(
+        self,
+        *,
+        states: list[str] | None = None,
+        category: str | None = None,
+        owner: str | None = None,
+        system: str | None = None,
+        limit: int | None = None,
+    ) -> list[ExceptionRecord]:
+        stmt = select(xr).order_by(xr.c.created_at, xr.c.id)
+        if states:
+            stmt = stmt.where(xr.c.state.in_(states))
+        for column, value in (
+            (xr.c.category, category),
+            (xr.c.owner, owner),
+            (xr.c.system, system),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if limit:
+            stmt = stmt.limit(limit)
+        with self.engine.connect() as conn:
+            return [_record(row) for row in conn.execute(stmt)]
+
+    def assign(self, exc_id: str, owner: str, actor: str) -> ExceptionRecord:
+        return self._move(exc_id, State.ASSIGNED, actor, {"owner": owner})
+
+    def resolve(self, exc_id: str, note: str, actor: str) -> ExceptionRecord:
+        return self._move(exc_id, State.RESOLVED, actor, {"resolution": note})
+
+    def ignore(self, exc_id: str, note: str, actor: str) -> ExceptionRecord:
+        return self._move(exc_id, State.IGNORED, actor, {"resolution": note})
+
+    def reopen(self, exc_id: str, actor: str) -> ExceptionRecord:
+        return self._move(exc_id, State.OPEN, actor, {"resolution": None, "resolved_at": None})
+
+    def record_attempt(self, exc_id: str, ok: bool, note: str, actor: str) -> ExceptionRecord:
+        """Count a replay; success resolves, failure keeps the exception active with the reason."""
+        with self.engine.begin() as conn:
+            conn.execute(update(xr).where(xr.c.id == exc_id).values(attempts=xr.c.attempts + 1))
+        if ok:
+            return self.resolve(exc_id, f"replayed: {note}", actor)
+        now = self.clock()
+        with self.engine.begin() as conn:
+            conn.execute(update(xr).where(xr.c.id == exc_id).values(updated_at=now, message=note))
+            self._audit(conn, exc_id, "exception.replay_failed", actor, now, {"reason": note})
+        found = self.get(exc_id)
+        assert found is not None
+        return found
+
+    def auto_resolve(self, fingerprint: str, note: str) -> int:
+        """Resolve the active exception with this fingerprint (its cause was fixed upstream)."""
+        active = [
+            e.id
+            for e in self.find(states=[s.value for s in ACTIVE])
+            if e.fingerprint == fingerprint
+        ]
+        for exc_id in active:
+            self.resolve(exc_id, f"auto-resolved: {note}", "pssync")
+        return len(active)
+
+    def _move(
+        self, exc_id: str, target: State, actor: str, values: dict[str, Any]
+    ) -> ExceptionRecord:
+        current = self.get(exc_id)
+        if current is None:
+            raise KeyError(f"no exception {exc_id}")
+        if target not in _ALLOWED[State(current.state)]:
+            raise TransitionError(
+                f"exception {exc_id} is {current.state}; it cannot become {target}"
+            )
+        now = self.clock()
+        if target in (State.RESOLVED, State.IGNORED):
+            values = {**values, "resolved_at": now}
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(xr)
+                .where(xr.c.id == exc_id)
+                .values(state=target.value, updated_at=now, **values)
+            )
+            change = {
+                "state": [current.state, target.value],
+                **{k: v for k, v in values.items() if k != "resolved_at"},
+            }
+            self._audit(conn, exc_id, f"exception.{target.value}", actor, now, change)
+        moved = self.get(exc_id)
+        assert moved is not None
+        return moved
+
+    @staticmethod
+    def _audit(
+        conn: Any, exc_id: str, action: str, actor: str, now: dt.datetime, changes: dict[str, Any]
+    ) -> None:
+        audit.append(
+            conn,
+            [
+                audit.AuditEntry(
+                    at=now,
+                    transaction_id=uuid.uuid4().hex,
+                    actor=actor,
+                    action=action,
+                    entity_type="Exception",
+                    record_id=exc_id,
+                    changes=audit.to_json(changes),
+                )
+            ],
+        )

@@ -1,0 +1,98 @@
+"""Replay: try an exception's payload again after its cause (or the payload) was fixed.
+
+Each source of exceptions registers how to replay its own: the import replays a canonical line,
+the delivery engine re-sends a write. The outcome is recorded on the exception either way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pssync.governance.exceptions import ExceptionRecord, ExceptionStore, NewException, State
+from pssync.model import CanonicalValidationError
+from pssync.store import GoldenStore
+from pssync.store.jsonl import RejectedLine, parse_line
+
+
+@dataclass
+class ReplayContext:
+    golden: GoldenStore
+    exceptions: ExceptionStore
+
+
+# (category, system) -> handler(context, exception, payload) -> (ok, note)
+ReplayHandler = Callable[[ReplayContext, ExceptionRecord, str], tuple[bool, str]]
+HANDLERS: dict[tuple[str, str | None], ReplayHandler] = {}
+
+
+def register(category: str, system: str | None = None) -> Callable[[ReplayHandler], ReplayHandler]:
+    def wrap(handler: ReplayHandler) -> ReplayHandler:
+        HANDLERS[(category, system)] = handler
+        return handler
+
+    return wrap
+
+
+def replay(
+    ctx: ReplayContext, exc: ExceptionRecord, *, payload: str | None = None, actor: str = "pssync"
+) -> ExceptionRecord:
+    """Replay one exception (with a corrected `payload` if given) and record the outcome."""
+    if exc.state not in (State.OPEN, State.ASSIGNED):
+        raise ValueError(f"exception {exc.id} is {exc.state}; reopen it before replaying")
+    handler = HANDLERS.get((exc.category, exc.system)) or HANDLERS.get((exc.category, None))
+    text = payload if payload is not None else exc.payload
+    if handler is None or text is None:
+        reason = (
+            "nothing to replay" if text is None else f"no replay for {exc.category}/{exc.system}"
+        )
+        return ctx.exceptions.record_attempt(exc.id, False, reason, actor)
+    if payload is not None:
+        exc.payload = payload
+    ok, note = handler(ctx, exc, text)
+    return ctx.exceptions.record_attempt(exc.id, ok, note, actor)
+
+
+@register("invalid_record", "import")
+def _replay_import_line(ctx: ReplayContext, exc: ExceptionRecord, text: str) -> tuple[bool, str]:
+    try:
+        change = parse_line(text, "import")
+    except (ValueError, CanonicalValidationError) as err:
+        return False, str(err)
+    result = ctx.golden.write([change], actor="replay")
+    record = change.record
+    return (
+        True,
+        f"{record.entity_type} {record.id}: {result.created} created, {result.updated} updated",
+    )
+
+
+def raise_import_rejects(
+    exceptions: ExceptionStore, source: str, rejected: list[RejectedLine]
+) -> list[ExceptionRecord]:
+    """Turn each rejected import line into an exception carrying the line, so it can be fixed
+    and replayed (`pssync exceptions replay ID --payload fixed.json`)."""
+    raised = []
+    for line in rejected:
+        entity_type = record_id = None
+        try:
+            obj = json.loads(line.text)
+            entity_type = str(obj.get("entity_type")) if isinstance(obj, dict) else None
+            payload = obj.get("payload") if isinstance(obj, dict) else None
+            record_id = str(payload.get("id")) if isinstance(payload, dict) else None
+        except json.JSONDecodeError:
+            pass
+        new = NewException(
+            category="invalid_record",
+            message=f"line {line.line_number}: {line.reason}",
+            system="import",
+            object=source,
+            source_id=f"{source}:{line.line_number}",
+            entity_type=entity_type,
+            record_id=record_id,
+            details={"line": line.line_number, "reason": line.reason},
+            payload=line.text,
+        )
+        raised.append(exceptions.raise_(new, actor="import"))
+    return raised

@@ -1,0 +1,301 @@
+"""The slice of SAP's OData v2 services that pssync reads and writes, declared once.
+
+The metadata document, request validation, literal typing in `$filter` and the JSON encoding
+all derive from these declarations, so a property cannot be served in one shape and described
+in another. Names, types, lengths and `sap:` flags follow SAP's published metadata for
+API_BUSINESS_PARTNER, API_ENTERPRISE_PROJECT_SRV and API_BILLING_DOCUMENT_SRV (sources in
+docs/sandbox-sap-filedrop.md); only the properties an integration needs are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Prop:
+    """One EntityType property with the `sap:` annotations a client may rely on."""
+
+    name: str
+    edm: str
+    max_length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    nullable: bool = True
+    label: str = ""
+    creatable: bool = True
+    updatable: bool = True
+    display_format: str | None = None
+    unit: str | None = None
+    semantics: str | None = None
+
+
+@dataclass(frozen=True)
+class EntitySet:
+    """An entity set and its entity type (SAP names the type `<Set>Type`)."""
+
+    name: str
+    keys: tuple[str, ...]
+    props: tuple[Prop, ...]
+    label: str
+    creatable: bool = True
+    updatable: bool = True
+    deletable: bool = False
+    required: tuple[str, ...] = ()
+    _index: dict[str, Prop] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update({p.name: p for p in self.props})
+
+    @property
+    def type_name(self) -> str:
+        return f"{self.name}Type"
+
+    def prop(self, name: str) -> Prop | None:
+        return self._index.get(name)
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    entity_sets: tuple[EntitySet, ...]
+
+    def entity_set(self, name: str) -> EntitySet | None:
+        return next((s for s in self.entity_sets if s.name == name), None)
+
+
+def text(name: str, length: int, label: str = "", *, ro: bool = False, upper: bool = True) -> Prop:
+    fmt = "UpperCase" if upper else None
+    return Prop(
+        name,
+        "Edm.String",
+        max_length=length,
+        label=label or name,
+        display_format=fmt,
+        creatable=not ro,
+        updatable=not ro,
+    )
+
+
+def date(name: str, label: str = "", *, ro: bool = False) -> Prop:
+    """SAP's ABAP DATS fields: Edm.DateTime (Precision 0) shown as a date."""
+    return Prop(
+        name,
+        "Edm.DateTime",
+        precision=0,
+        label=label or name,
+        display_format="Date",
+        creatable=not ro,
+        updatable=not ro,
+    )
+
+
+def stamp(name: str, label: str = "") -> Prop:
+    """A server-maintained UTC timestamp (Edm.DateTimeOffset, Precision 7)."""
+    return Prop(
+        name,
+        "Edm.DateTimeOffset",
+        precision=7,
+        label=label or name,
+        creatable=False,
+        updatable=False,
+    )
+
+
+def guid(name: str, label: str = "", *, ro: bool = False, nullable: bool = True) -> Prop:
+    return Prop(
+        name, "Edm.Guid", label=label or name, nullable=nullable, creatable=not ro, updatable=not ro
+    )
+
+
+def amount(name: str, precision: int, label: str = "", unit: str = "TransactionCurrency") -> Prop:
+    return Prop(name, "Edm.Decimal", precision=precision, scale=3, label=label or name, unit=unit)
+
+
+def flag(name: str, label: str = "") -> Prop:
+    return Prop(name, "Edm.Boolean", label=label or name)
+
+
+def clock(name: str, label: str = "") -> Prop:
+    return Prop(
+        name, "Edm.Time", precision=0, label=label or name, creatable=False, updatable=False
+    )
+
+
+BUSINESS_PARTNER = EntitySet(
+    name="A_BusinessPartner",
+    keys=("BusinessPartner",),
+    label="Business Partner",
+    required=("BusinessPartnerCategory",),
+    props=(
+        Prop(
+            "BusinessPartner",
+            "Edm.String",
+            max_length=10,
+            nullable=False,
+            label="Business Partner",
+            display_format="UpperCase",
+        ),
+        text("Customer", 10, "Customer", ro=True),
+        text("BusinessPartnerCategory", 1, "BP Category"),
+        text("BusinessPartnerFullName", 81, "Business Partner Full Name", ro=True, upper=False),
+        text("BusinessPartnerGrouping", 4, "Grouping"),
+        text("BusinessPartnerName", 81, "Business Partner Name", ro=True, upper=False),
+        guid("BusinessPartnerUUID", "BP GUID", ro=True),
+        text("BusinessPartnerIDByExtSystem", 20, "Ext. Partner Number", upper=False),
+        text("OrganizationBPName1", 40, "Name 1", upper=False),
+        text("OrganizationBPName2", 40, "Name 2", upper=False),
+        text("FirstName", 40, "First Name", upper=False),
+        text("LastName", 40, "Last Name", upper=False),
+        text("SearchTerm1", 20, "Search Term 1"),
+        text("SearchTerm2", 20, "Search Term 2"),
+        text("Industry", 10, "Industry sector"),
+        text("LegalForm", 2, "Legal form"),
+        text("Language", 2, "Language"),
+        text("CorrespondenceLanguage", 2, "Correspondence Lang."),
+        flag("BusinessPartnerIsBlocked", "Central Block"),
+        flag("IsMarkedForArchiving", "Archiving Flag"),
+        text("CreatedByUser", 12, "Created By", ro=True),
+        date("CreationDate", "Created On", ro=True),
+        clock("CreationTime", "Created at"),
+        text("LastChangedByUser", 12, "Changed by", ro=True),
+        date("LastChangeDate", "Changed on", ro=True),
+        clock("LastChangeTime", "Changed at"),
+    ),
+)
+
+ENTERPRISE_PROJECT = EntitySet(
+    name="A_EnterpriseProject",
+    keys=("ProjectUUID",),
+    label="Project",
+    deletable=True,
+    required=("Project", "ProjectDescription", "ProjectStartDate", "ProjectEndDate"),
+    props=(
+        guid("ProjectUUID", "Entity GUID", ro=True, nullable=False),
+        text("ProjectInternalID", 8, "Project Def.", ro=True),
+        text("Project", 24, "Project ID"),
+        text("ProjectDescription", 60, "Name", upper=False),
+        text("EnterpriseProjectType", 2, "Project Type"),
+        text("PriorityCode", 3, "Priority"),
+        date("ProjectStartDate", "Latest Planned Start"),
+        date("ProjectEndDate", "Ltst Planned Finish"),
+        date("ActualStartDate", "Actual Start"),
+        date("ActualEndDate", "Actual Finish"),
+        guid("CustomerUUID", "BP GUID"),
+        text("EnterpriseProjectServiceOrg", 5, "Service Organization"),
+        text("ProcessingStatus", 2, "Processing Status", ro=True),
+        text("ResponsibleCostCenter", 10, "Responsible CC"),
+        text("ProfitCenter", 10, "Profit Center"),
+        text("ProjectProfileCode", 7, "Project Profile"),
+        text("CompanyCode", 4, "Company code"),
+        text("ControllingArea", 4, "Controlling area"),
+        Prop(
+            "ProjectCurrency",
+            "Edm.String",
+            max_length=5,
+            label="Custom Project Curr",
+            display_format="UpperCase",
+            semantics="currency-code",
+        ),
+        flag("IsBillingRelevant", "Billing Element"),
+        stamp("LastChangeDateTime", "Changed On"),
+        stamp("ProjectLastChangedDateTime", "Changed on"),
+        text("LastChangedByUser", 12, "Changed By", ro=True),
+    ),
+)
+
+PROJECT_ELEMENT = EntitySet(
+    name="A_EnterpriseProjectElement",
+    keys=("ProjectElementUUID",),
+    label="Project Element",
+    deletable=True,
+    required=("ProjectUUID", "ProjectElement", "ProjectElementDescription"),
+    props=(
+        guid("ProjectElementUUID", "Entity GUID", ro=True, nullable=False),
+        text("ProjectElement", 24, "Project Element ID"),
+        text("WBSElementInternalID", 8, "WBS Internal ID", ro=True),
+        Prop("ProjectUUID", "Edm.Guid", label="Entity GUID", updatable=False),
+        text("ProjectElementDescription", 60, "Name", upper=False),
+        guid("ParentObjectUUID", "Parent GUID"),
+        text("ProcessingStatus", 2, "Processing Status", ro=True),
+        date("PlannedStartDate", "Latest Planned Start"),
+        date("PlannedEndDate", "Ltst Planned Finish"),
+        text("ResponsibleCostCenter", 10, "Responsible CC"),
+        text("ProfitCenter", 10, "Profit Center"),
+        flag("WBSElementIsBillingElement", "Billing Element"),
+        text("CreatedByUser", 12, "Created By", ro=True),
+        stamp("CreationDateTime", "Created On"),
+        stamp("LastChangeDateTime", "Changed On"),
+        text("LastChangedByUser", 12, "Changed By", ro=True),
+    ),
+)
+
+BILLING_DOCUMENT = EntitySet(
+    name="A_BillingDocument",
+    keys=("BillingDocument",),
+    label="Billing Document Header",
+    creatable=False,
+    updatable=False,
+    props=(
+        Prop(
+            "BillingDocument",
+            "Edm.String",
+            max_length=10,
+            nullable=False,
+            label="Billing Document",
+            display_format="UpperCase",
+        ),
+        text("SDDocumentCategory", 4, "SD Document Category"),
+        text("BillingDocumentCategory", 1, "Billing Category"),
+        text("BillingDocumentType", 4, "Billing Type"),
+        date("CreationDate", "Created On"),
+        date("LastChangeDate", "Changed On"),
+        stamp("LastChangeDateTime", "Time Stamp"),
+        text("SalesOrganization", 4, "Sales Organization"),
+        text("DistributionChannel", 2, "Distribution Channel"),
+        text("Division", 2, "Division"),
+        date("BillingDocumentDate", "Billing Date"),
+        flag("BillingDocumentIsCancelled", "Canceled"),
+        text("CancelledBillingDocument", 10, "Canceled Bill. Doc."),
+        amount("TotalNetAmount", 16, "Net Value"),
+        Prop(
+            "TransactionCurrency",
+            "Edm.String",
+            max_length=5,
+            label="Document Currency",
+            display_format="UpperCase",
+            semantics="currency-code",
+        ),
+        amount("TaxAmount", 14, "Tax Amount"),
+        amount("TotalGrossAmount", 17, "Total Gross Amount"),
+        text("PayerParty", 10, "Payer"),
+        text("CustomerPaymentTerms", 4, "Terms of Payment"),
+        text("CompanyCode", 4, "Company Code"),
+        text("FiscalYear", 4, "Fiscal Year"),
+        text("AccountingDocument", 10, "Document Number"),
+        text("SoldToParty", 10, "Sold-to Party"),
+        text("PurchaseOrderByCustomer", 35, "Customer Reference", upper=False),
+        text("OverallBillingStatus", 1, "Status"),
+        text("AccountingPostingStatus", 1, "Posting Status"),
+        text("InvoiceClearingStatus", 1, "Clearing Status"),
+    ),
+)
+
+SERVICES: dict[str, Service] = {
+    s.name: s
+    for s in (
+        Service("API_BUSINESS_PARTNER", (BUSINESS_PARTNER,)),
+        Service("API_ENTERPRISE_PROJECT_SRV", (ENTERPRISE_PROJECT, PROJECT_ELEMENT)),
+        Service("API_BILLING_DOCUMENT_SRV", (BILLING_DOCUMENT,)),
+    )
+}
+
+SERVICE_ROOT = "/sap/opu/odata/sap"
+
+
+def service_of(entity_set: str) -> Service:
+    """The service that serves an entity set (entity set names are unique across services)."""
+    for service in SERVICES.values():
+        if service.entity_set(entity_set) is not None:
+            return service
+    raise KeyError(entity_set)

@@ -1,0 +1,119 @@
+"""Start every sandbox system at once, seeded from one synthetic firm: `pssync sandbox up`.
+
+Emulators are imported lazily from a registry of module paths, so the sandbox (and its CLI)
+loads only what it starts, and a system that is not installed or not written yet fails with a
+message naming the missing module instead of an ImportError deep in a traceback.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pssync.sandbox.common.emulator import Emulator
+from pssync.sandbox.common.faults import FaultConfig
+
+# system name -> (module, class); the order is the start (and display) order.
+REGISTRY: dict[str, tuple[str, str]] = {
+    "salesforce": ("pssync.sandbox.salesforce", "SalesforceEmulator"),
+    "kantata": ("pssync.sandbox.kantata", "KantataEmulator"),
+    "netsuite": ("pssync.sandbox.netsuite", "NetSuiteEmulator"),
+    "sap_s4": ("pssync.sandbox.sap_s4", "SapS4Emulator"),
+    "filedrop": ("pssync.sandbox.filedrop", "FileDropEmulator"),
+    "servicenow": ("pssync.sandbox.servicenow", "ServiceNowEmulator"),
+}
+FIRM_MODULE = "pssync.sandbox.firm"
+SIZES = ("small", "medium", "large")
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot start; the message says which system or module is at fault."""
+
+
+def _import(module: str, attribute: str, what: str) -> Any:
+    try:
+        loaded = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+            raise SandboxError(f"{what} is not available: module {module} is missing") from exc
+        raise
+    try:
+        return getattr(loaded, attribute)
+    except AttributeError as exc:
+        raise SandboxError(f"{what} is not available: {module} has no {attribute}") from exc
+
+
+def emulator_class(system: str) -> type[Emulator]:
+    if system not in REGISTRY:
+        raise SandboxError(f"unknown system {system!r}; known: {', '.join(REGISTRY)}")
+    module, name = REGISTRY[system]
+    cls: type[Emulator] = _import(module, name, f"the {system} emulator")
+    return cls
+
+
+def unavailable(systems: Iterable[str] | None = None) -> list[str]:
+    """Why the sandbox cannot start right now (missing generator or emulators); empty if it can."""
+    problems = []
+    try:
+        _import(FIRM_MODULE, "generate_firm", "the synthetic firm generator")
+    except SandboxError as exc:
+        problems.append(str(exc))
+    for system in systems or REGISTRY:
+        try:
+            emulator_class(system)
+        except SandboxError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+class Sandbox:
+    """Running emulators by system name; `stop()` stops them all (also on `with` exit)."""
+
+    def __init__(self, emulators: dict[str, Emulator]) -> None:
+        self.emulators = emulators
+
+    @classmethod
+    def start_all(
+        cls,
+        size: str = "small",
+        seed: int = 0,
+        faults: FaultConfig | None = None,
+        state_dir: Path | None = None,
+        systems: Iterable[str] | None = None,
+    ) -> Sandbox:
+        """Generate the firm, then start and seed each system; on failure stop what started."""
+        if size not in SIZES:
+            raise SandboxError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
+        names = list(systems or REGISTRY)
+        classes = {name: emulator_class(name) for name in names}  # fail before starting any
+        generate_firm = _import(FIRM_MODULE, "generate_firm", "the synthetic firm generator")
+        firm = generate_firm(size, seed)
+        sandbox = cls({})
+        try:
+            for name, emulator_cls in classes.items():
+                config = dataclasses.replace(faults) if faults else None  # one config each
+                directory = state_dir / name if state_dir else None
+                emulator = emulator_cls(state_dir=directory, faults=config)
+                sandbox.emulators[name] = emulator.start()
+                emulator.seed(firm.views.get(name, {}))
+        except BaseException:
+            sandbox.stop()
+            raise
+        return sandbox
+
+    def describe(self) -> dict[str, dict[str, Any]]:
+        """What `--json` prints: each system's base URL, credentials (and CA file)."""
+        return {name: emulator.describe() for name, emulator in self.emulators.items()}
+
+    def stop(self) -> None:
+        for emulator in reversed(list(self.emulators.values())):
+            emulator.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
