@@ -228,6 +228,36 @@ class GoldenStore:
         if rows:
             conn.execute(insert(xref), rows)
 
+    def audit_refusals(
+        self,
+        entity_type: str,
+        record_id: str,
+        system: str,
+        refusals: Sequence[tuple[str, Any, Any, str]],
+        *,
+        correlation_id: str | None = None,
+    ) -> None:
+        """Record writes that were not applied: (field, current, attempted, reason) each."""
+        if not refusals:
+            return
+        now, tx = self.clock(), uuid.uuid4().hex
+        entries = [
+            audit.AuditEntry(
+                at=now,
+                transaction_id=tx,
+                correlation_id=correlation_id,
+                actor=system,
+                action="refused",
+                entity_type=entity_type,
+                record_id=record_id,
+                changes=audit.to_json({"fields": {field: [current, attempted]}}),
+                reason=reason,
+            )
+            for field, current, attempted, reason in refusals
+        ]
+        with self.engine.begin() as conn:
+            audit.append(conn, entries)
+
     def delete(
         self, entity_type: str, record_id: str, valid_from: dt.datetime, *, system: str
     ) -> bool:

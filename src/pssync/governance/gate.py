@@ -1,0 +1,54 @@
+"""The governed write: system-of-record filtering in front of the golden store.
+
+Every change from a connected system passes here: fields the writer does not own are put back
+to their golden values before the write, and each refusal goes to the audit log with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pssync.governance.ownership import OwnershipPolicy, Refusal
+from pssync.model import parse_record
+from pssync.store import Change, GoldenStore, WriteResult
+
+
+@dataclass
+class GovernedResult:
+    write: WriteResult
+    refused: list[tuple[str, str, Refusal]]  # (entity type, record id, refusal)
+
+
+def write_governed(
+    store: GoldenStore,
+    policy: OwnershipPolicy,
+    changes: Sequence[Change],
+    roles: dict[str, str | None],
+    *,
+    correlation_id: str | None = None,
+) -> GovernedResult:
+    """Write `changes` after the matrix has had its say; `roles` maps system name -> role."""
+    governed: list[Change] = []
+    refused: list[tuple[str, str, Refusal]] = []
+    for change in changes:
+        record = change.record
+        current = store.get(record.entity_type, record.id, valid_at=change.valid_from)
+        outcome = policy.apply(
+            record.entity_type,
+            roles.get(change.system),
+            record.model_dump(mode="json"),
+            None if current is None else current.payload,
+        )
+        if outcome.refused:
+            refused += [(record.entity_type, record.id, r) for r in outcome.refused]
+            store.audit_refusals(
+                record.entity_type,
+                record.id,
+                change.system,
+                [(r.field, r.current, r.attempted, r.reason) for r in outcome.refused],
+                correlation_id=correlation_id,
+            )
+            record = parse_record(record.entity_type, outcome.payload)
+        governed.append(Change(record, change.valid_from, change.system, change.source_record))
+    return GovernedResult(store.write(governed, correlation_id=correlation_id), refused)
