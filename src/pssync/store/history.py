@@ -25,7 +25,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    insert,
     or_,
     select,
     update,
@@ -226,7 +225,7 @@ class GoldenStore:
             if (system, obj, ext) not in existing
         ]
         if rows:
-            conn.execute(insert(xref), rows)
+            bulk_insert(conn, xref, rows)
 
     def audit_refusals(
         self,
