@@ -64,7 +64,7 @@ class ServerThread:
             log_level="warning",
             access_log=False,
             lifespan="off",
-            timeout_graceful_shutdown=2,
+            timeout_graceful_shutdown=1,
             **ssl,
         )
         self.server = uvicorn.Server(config)

@@ -1,0 +1,149 @@
+"""The versioned REST resources under ``/services/data/vXX.X``, independent of HTTP plumbing.
+
+Handlers take a transaction and a request context and return a `Reply`; the ASGI layer and the
+composite resource both call `dispatch`, so a composite subrequest behaves exactly like the
+same request sent on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from pssync.sandbox.salesforce.catalog import Catalog
+from pssync.sandbox.salesforce.data import Base, Txn
+from pssync.sandbox.salesforce.errors import SalesforceError
+from pssync.sandbox.salesforce.limits import ApiUsage
+from pssync.sandbox.salesforce.query import QueryEngine, batch_size
+from pssync.sandbox.salesforce.records import MultipleMatchesError, Records
+from pssync.sandbox.salesforce.routing import Ctx, Reply, Router
+from pssync.sandbox.salesforce.timefmt import format_datetime, parse_query_param
+
+
+class SalesforceApi:
+    def __init__(
+        self,
+        catalog: Catalog,
+        base: Base,
+        records: Records,
+        queries: QueryEngine,
+        usage: ApiUsage,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.catalog = catalog
+        self.base = base
+        self.records = records
+        self.queries = queries
+        self.usage = usage
+        self.clock = clock
+        self.started = clock().replace(second=0, microsecond=0)
+        self.router = Router()
+        self._register()
+
+    def _register(self) -> None:
+        from pssync.sandbox.salesforce import composite, sobject_collections, sobjects
+
+        r = self.router
+        r.add("GET", "", self.resources)
+        r.add("GET", "/limits", lambda txn, ctx: Reply(200, self.usage.limits()))
+        r.add("GET", "/(?P<resource>query|queryAll)", self.query)
+        r.add("GET", "/(?P<resource>query|queryAll)/(?P<locator>[^/]+)", self.query_more)
+        r.add("GET", r"/sobjects/(?P<name>\w+)/updated", self.updated)
+        r.add("GET", r"/sobjects/(?P<name>\w+)/deleted", self.deleted)
+        sobjects.register(r, self)
+        sobject_collections.register(r, self)
+        composite.register(r, self)
+
+    # -- dispatch ---------------------------------------------------------------------------
+
+    def dispatch(self, method: str, path: str, ctx: Ctx) -> Reply:
+        """Run one request in its own transaction: committed on success, dropped on error."""
+        with self.base.lock:
+            txn = Txn(self.base)
+            reply = self.route(txn, method, path, ctx)
+            if reply.status < 300:
+                txn.commit()
+            return reply
+
+    def route(self, txn: Txn, method: str, path: str, ctx: Ctx) -> Reply:
+        try:
+            handler, args = self.router.match(method, path.rstrip("/"))
+            return handler(txn, ctx, **args)
+        except MultipleMatchesError as exc:
+            urls = [self.record_url(ctx, exc.obj, i) for i in exc.ids]
+            return Reply(300, urls)
+        except SalesforceError as exc:
+            return Reply(exc.status, exc.envelope())
+
+    def record_url(self, ctx: Ctx, obj: str, record_id: str) -> str:
+        return f"/services/data/v{ctx.version}/sobjects/{obj}/{record_id}"
+
+    # -- resources --------------------------------------------------------------------------
+
+    def resources(self, txn: Txn, ctx: Ctx) -> Reply:
+        base = f"/services/data/v{ctx.version}"
+        names = ("sobjects", "query", "queryAll", "composite", "limits")
+        return Reply(200, {name: f"{base}/{name}" for name in names})
+
+    def query(self, txn: Txn, ctx: Ctx, resource: str) -> Reply:
+        soql = ctx.params.get("q")
+        if not soql:
+            raise SalesforceError(400, "MALFORMED_QUERY", "A query string has to be specified")
+        result = self.queries.run(
+            txn,
+            soql,
+            version=ctx.version,
+            include_deleted=resource == "queryAll",
+            page_size=batch_size(ctx.headers.get("sforce-query-options")),
+        )
+        return Reply(200, result)
+
+    def query_more(self, txn: Txn, ctx: Ctx, resource: str, locator: str) -> Reply:
+        page = batch_size(ctx.headers.get("sforce-query-options"))
+        return Reply(200, self.queries.more(locator, page_size=page))
+
+    def _window(self, ctx: Ctx) -> tuple[dt.datetime, dt.datetime]:
+        try:
+            start = parse_query_param(ctx.params["start"])
+            end = parse_query_param(ctx.params["end"])
+        except (KeyError, ValueError):
+            raise SalesforceError(
+                400, "INVALID_REPLICATION_DATE", "start and end must be ISO 8601 datetimes"
+            ) from None
+        if end < start:
+            raise SalesforceError(
+                400, "INVALID_REPLICATION_DATE", "EndDate can not be before StartDate"
+            )
+        return start, min(end, self.clock())
+
+    def updated(self, txn: Txn, ctx: Ctx, name: str) -> Reply:
+        """getUpdated: IDs whose SystemModstamp falls in [start, end]."""
+        obj = self.records.objdef(name)
+        start, end = self._window(ctx)
+        lo, hi = format_datetime(start), format_datetime(end)
+        ids = [
+            r["Id"]
+            for r in txn.rows(obj.name)
+            if not r.get("IsDeleted") and lo <= r["SystemModstamp"] <= hi
+        ]
+        return Reply(200, {"ids": ids, "latestDateCovered": hi})
+
+    def deleted(self, txn: Txn, ctx: Ctx, name: str) -> Reply:
+        """getDeleted: IDs and deletion times of records deleted in [start, end)."""
+        obj = self.records.objdef(name)
+        start, end = self._window(ctx)
+        rows = self.base.store.deleted_between(obj.name, start, end)
+        return Reply(
+            200,
+            {
+                "deletedRecords": [
+                    {
+                        "id": record_id,
+                        "deletedDate": format_datetime(dt.datetime.fromisoformat(when)),
+                    }
+                    for record_id, when in rows
+                ],
+                "earliestDateAvailable": format_datetime(self.started),
+                "latestDateCovered": format_datetime(end),
+            },
+        )

@@ -1,0 +1,1 @@
+"""A SOQL subset: tokenizer, recursive-descent parser and an evaluator over in-memory rows."""
