@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pssync.cli import demo, store_cmds
+from pssync.cli import demo, forecast_cmds, store_cmds
 from pssync.cli.exceptions_cmds import exceptions_app
 from pssync.cli.output import console, emit_json, fail
 from pssync.cli.sandbox_cmds import sandbox_app
@@ -27,6 +27,9 @@ app.command("import")(store_cmds.import_command)
 app.command("export")(store_cmds.export_command)
 app.command("status")(store_cmds.status_command)
 app.command("demo")(demo.demo_command)
+app.command("forecast")(forecast_cmds.forecast_command)
+app.command("backtest")(forecast_cmds.backtest_command)
+app.command("kpis")(forecast_cmds.kpis_command)
 app.add_typer(store_cmds.audit_app, name="audit")
 app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(sandbox_app, name="sandbox")

@@ -1,0 +1,218 @@
+"""The analytics store: an embedded DuckDB mirror of the golden store's bitemporal history.
+
+The forecast never reads live APIs, and never reads the operational store row by row either:
+`sync` copies the golden store's version rows into DuckDB incrementally (only rows recorded or
+closed since the last high-water mark), and `materialize` projects them into one typed table
+per entity type as of a date. Because the mirror keeps every version with both time axes, a
+forecast as of any past date (valid *and* known at T) is a filter, not a reload, which is what
+makes backtests over many as-of dates cheap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+from sqlalchemy import or_, select
+
+from pssync.forecast.periods import as_of_instant
+from pssync.forecast.schema import ENTITY_COLUMNS, select_sql, table_name
+from pssync.store import GoldenStore
+from pssync.store.tables import record_version
+
+_RAW_DDL = """
+CREATE TABLE IF NOT EXISTS record_versions (
+    version_id BIGINT PRIMARY KEY, entity_type VARCHAR, record_id VARCHAR,
+    valid_from TIMESTAMPTZ, valid_to TIMESTAMPTZ, recorded_from TIMESTAMPTZ,
+    recorded_to TIMESTAMPTZ, deleted BOOLEAN, content_hash VARCHAR, payload JSON);
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+# Transactions can commit in a different order than their clocks read (several workers, one
+# PostgreSQL): re-reading a window before the mark catches a late committer; upserts make the
+# overlap free of side effects.
+SYNC_OVERLAP = dt.timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    rows: int
+    full: bool
+    high_water_mark: dt.datetime
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+def _json_text(payload: Any) -> str:
+    """The golden store keeps payloads as JSON text (older schemas: decoded JSON)."""
+    return payload if isinstance(payload, str) else json.dumps(payload)
+
+
+def as_of_filter(alias: str = "") -> str:
+    """SQL for "valid at $valid_at and known at $known_at, not deleted" on a versions relation."""
+    p = f"{alias}." if alias else ""
+    return (
+        f"{p}valid_from <= $valid_at AND ({p}valid_to IS NULL OR {p}valid_to > $valid_at) "
+        f"AND {p}recorded_from <= $known_at "
+        f"AND ({p}recorded_to IS NULL OR {p}recorded_to > $known_at) AND NOT {p}deleted"
+    )
+
+
+class AnalyticsStore:
+    """One DuckDB database (a file, or in memory) holding the mirror and the forecast versions."""
+
+    def __init__(self, path: str | Path = ":memory:") -> None:
+        self.path = str(path)
+        self.con = duckdb.connect(self.path)
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(_RAW_DDL)
+        self._materialized: tuple[str, str, str] | None = None
+
+    def close(self) -> None:
+        self.con.close()
+
+    # ---- meta ----------------------------------------------------------------------------
+
+    def _meta(self, key: str) -> str | None:
+        rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return str(rows[0][0]) if rows else None
+
+    def _set_meta(self, key: str, value: str) -> None:
+        self.con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    @property
+    def high_water_mark(self) -> dt.datetime:
+        value = self._meta("high_water_mark")
+        return _EPOCH if value is None else dt.datetime.fromisoformat(value)
+
+    # ---- sync ----------------------------------------------------------------------------
+
+    def sync(self, store: GoldenStore) -> SyncReport:
+        """Copy version rows recorded or closed since the high-water mark (all on first sync).
+
+        Closing a version and inserting its successor happen in one golden-store transaction,
+        so "recorded_from or recorded_to at/after the mark" catches every row that changed.
+        Rows are upserted by version ID, so re-reading the boundary instant is harmless.
+        """
+        source = store.engine.url.render_as_string(hide_password=True)
+        full = self._meta("source") != source
+        if full:
+            self.con.execute("DELETE FROM record_versions")
+            self._set_meta("source", source)
+        mark = _EPOCH if full else self.high_water_mark
+        rv = record_version.c
+        stmt = select(record_version)
+        if not full:
+            since = mark - SYNC_OVERLAP
+            stmt = stmt.where(or_(rv.recorded_from >= since, rv.recorded_to >= since))
+        with store.engine.connect() as conn:
+            rows = list(conn.execute(stmt))
+        if rows:
+            self._upsert(rows)
+            stamps = [r.recorded_from for r in rows] + [
+                r.recorded_to for r in rows if r.recorded_to
+            ]
+            mark = max([mark, *stamps])
+        self._set_meta("high_water_mark", mark.isoformat())
+        self._materialized = None
+        return SyncReport(rows=len(rows), full=full, high_water_mark=mark)
+
+    def _upsert(self, rows: list[Any]) -> None:
+        columns: dict[str, Any] = {
+            "version_id": np.array([r.version_id for r in rows], dtype=np.int64),
+            "entity_type": np.array([r.entity_type for r in rows], dtype=object),
+            "record_id": np.array([r.record_id for r in rows], dtype=object),
+            "deleted": np.array([bool(r.deleted) for r in rows], dtype=bool),
+            "content_hash": np.array([r.content_hash for r in rows], dtype=object),
+            "payload": np.array([_json_text(r.payload) for r in rows], dtype=object),
+        }
+        for name in ("valid_from", "valid_to", "recorded_from", "recorded_to"):
+            columns[name] = np.array([_iso(getattr(r, name)) for r in rows], dtype=object)
+        self.con.register("incoming", columns)
+        try:
+            self.con.execute(
+                "DELETE FROM record_versions WHERE version_id IN (SELECT version_id FROM incoming)"
+            )
+            self.con.execute(
+                "INSERT INTO record_versions SELECT version_id, entity_type, record_id, "
+                "CAST(valid_from AS TIMESTAMPTZ), CAST(valid_to AS TIMESTAMPTZ), "
+                "CAST(recorded_from AS TIMESTAMPTZ), CAST(recorded_to AS TIMESTAMPTZ), "
+                "deleted, content_hash, CAST(payload AS JSON) FROM incoming"
+            )
+        finally:
+            self.con.unregister("incoming")
+
+    # ---- as-of tables --------------------------------------------------------------------
+
+    def materialize(self, as_of: dt.date, known_at: dt.datetime | None = None) -> bool:
+        """(Re)build the typed per-entity tables as of `as_of`; False when already current."""
+        valid_at = as_of_instant(as_of)
+        known = known_at or valid_at
+        key = (valid_at.isoformat(), known.isoformat(), self.high_water_mark.isoformat())
+        if self._materialized == key:
+            return False
+        params = {"valid_at": valid_at, "known_at": known}
+        for entity_type in ENTITY_COLUMNS:
+            self.con.execute(
+                f"CREATE OR REPLACE TABLE {table_name(entity_type)} AS "
+                f"{select_sql(entity_type)} AND {as_of_filter()}",
+                params,
+            )
+        self._materialized = key
+        return True
+
+    def payloads(self, entity_type: str) -> list[dict[str, Any]]:
+        """Payloads of the materialised table (or raw versions for types without a table)."""
+        if entity_type in ENTITY_COLUMNS:
+            rows = self.con.execute(
+                f"SELECT payload FROM {table_name(entity_type)} ORDER BY id"
+            ).fetchall()
+        else:
+            valid_at, known_at = self._materialized_instants()
+            rows = self.con.execute(
+                f"SELECT payload FROM record_versions WHERE entity_type = $et AND {as_of_filter()} "
+                "ORDER BY record_id",
+                {"et": entity_type, "valid_at": valid_at, "known_at": known_at},
+            ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def _materialized_instants(self) -> tuple[dt.datetime, dt.datetime]:
+        if self._materialized is None:
+            raise RuntimeError("call materialize(as_of) first")
+        return (
+            dt.datetime.fromisoformat(self._materialized[0]),
+            dt.datetime.fromisoformat(self._materialized[1]),
+        )
+
+    def history(
+        self, entity_type: str, known_at: dt.datetime, valid_until: dt.datetime | None = None
+    ) -> list[tuple[Any, ...]]:
+        """(record_id, valid_from, valid_to, payload) of every valid-time version known at T
+        whose valid time began by T (or `valid_until`): the history a forecast may learn from."""
+        rows = self.con.execute(
+            "SELECT record_id, valid_from, valid_to, payload FROM record_versions "
+            "WHERE entity_type = $et AND valid_from <= $v AND recorded_from <= $t "
+            "AND (recorded_to IS NULL OR recorded_to > $t) AND NOT deleted "
+            "ORDER BY record_id, valid_from",
+            {"et": entity_type, "t": known_at, "v": valid_until or known_at},
+        ).fetchall()
+        return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def input_digest(self) -> str:
+        """Digest of every version valid and known at the materialised instants (all types,
+        reference data included): equal digests mean a forecast read exactly the same facts."""
+        valid_at, known_at = self._materialized_instants()
+        rows = self.con.execute(
+            "SELECT sha256(coalesce(string_agg(entity_type || ':' || record_id || ':' || "
+            "content_hash, ',' ORDER BY entity_type, record_id), '')) FROM record_versions "
+            f"WHERE {as_of_filter()}",
+            {"valid_at": valid_at, "known_at": known_at},
+        ).fetchall()
+        return str(rows[0][0])

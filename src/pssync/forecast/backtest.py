@@ -1,0 +1,169 @@
+"""Backtest: forecasts as of past dates against the revenue that was later recognised.
+
+A forecast earns trust only by beating the simple alternatives finance already has, on the same
+dates and the same actuals. For every as-of date T this runs the model as of T (facts valid and
+known at T only, so no look-ahead) and, in the same pass, two baselines: the CRM's weighted
+pipeline (stage probability x amount from the close date over a default duration) plus the same
+backlog, and the finance run-rate (average of the three full months before T). Errors are
+reported by method, service line and horizon (months after T's month) as WAPE and bias.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pssync.forecast.analytics import AnalyticsStore
+from pssync.forecast.components import Component
+from pssync.forecast.engine import run_forecast
+from pssync.forecast.money import ZERO, cents
+from pssync.forecast.periods import add_months, as_of_instant, month_end, month_start
+from pssync.forecast.pipeline import DEFAULT_DURATION, spread_months
+from pssync.forecast.snapshot import Snapshot, load_snapshot
+
+METHODS = ("model", "crm_pipeline", "run_rate")
+Key = tuple[dt.date, str | None]  # (month, service line)
+
+
+@dataclass(frozen=True)
+class Point:
+    method: str
+    as_of: dt.date
+    horizon: int
+    month: dt.date
+    service_line: str | None
+    forecast: Decimal
+    actual: Decimal
+
+
+def realised(snap: Snapshot, currency: str) -> dict[Key, Decimal]:
+    """Recognised revenue per month and service line, converted on the day it was recognised."""
+    out: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for row in snap.actuals:
+        amount = cents(snap.fx.convert(row.amount, row.currency, currency, row.day))
+        out[(month_start(row.day), row.service_line_id)] += amount
+    return dict(out)
+
+
+def run_rate(snap: Snapshot, currency: str, months: Sequence[dt.date]) -> dict[Key, Decimal]:
+    """The last three full months up to the as-of date, averaged, repeated forward."""
+    last = month_start(snap.as_of)
+    if snap.as_of != month_end(snap.as_of):
+        last = add_months(last, -1)
+    window = {add_months(last, -k) for k in (0, 1, 2)}
+    totals: dict[str | None, Decimal] = defaultdict(lambda: ZERO)
+    for (month, sl), amount in realised(snap, currency).items():
+        if month in window:
+            totals[sl] += amount
+    return {(m, sl): cents(total / 3) for sl, total in totals.items() for m in months}
+
+
+def crm_pipeline(
+    snap: Snapshot, currency: str, duration: int = DEFAULT_DURATION
+) -> dict[Key, Decimal]:
+    """The CRM's own view: stage probability x amount, starting the day after the close date."""
+    out: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for opp in snap.opportunities.values():
+        if opp.is_closed:
+            continue
+        start = max(opp.close_date + dt.timedelta(days=1), snap.as_of + dt.timedelta(days=1))
+        weighted = opp.amount.amount * opp.probability / 100
+        for month, amount in spread_months(weighted, start, duration).items():
+            rate = snap.fx.rate(opp.amount.currency, currency, month)
+            out[(month, opp.service_line_id)] += cents(amount * rate)
+    return dict(out)
+
+
+def _forecasts(
+    analytics: AnalyticsStore,
+    as_of: dt.date,
+    horizon: int,
+    currency: str,
+    known_at: dt.datetime | None,
+) -> dict[str, dict[Key, Decimal]]:
+    result = run_forecast(
+        analytics, as_of, horizon=horizon + 1, currency=currency, known_at=known_at
+    )
+    model: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    backlog: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    for c in result.revenue:
+        key = (c.month, c.dims.service_line_id)
+        model[key] += c.revenue
+        if c.component in (Component.SCHEDULED_BACKLOG, Component.UNSCHEDULED_BACKLOG):
+            backlog[key] += c.revenue
+    snap = load_snapshot(analytics, as_of, known_at)
+    crm = crm_pipeline(snap, currency)
+    for key, value in backlog.items():
+        crm[key] = crm.get(key, ZERO) + value
+    months = [add_months(month_start(as_of), h) for h in range(1, horizon + 1)]
+    return {"model": dict(model), "crm_pipeline": crm, "run_rate": run_rate(snap, currency, months)}
+
+
+def backtest(
+    analytics: AnalyticsStore,
+    as_of_dates: Sequence[dt.date],
+    *,
+    horizon: int = 3,
+    realised_as_of: dt.date,
+    realised_known_at: dt.datetime | None = None,
+    currency: str = "USD",
+    trust_valid_time: bool = False,
+) -> list[Point]:
+    """Forecast vs realised for each as-of date and each of the `horizon` following months.
+
+    Realised revenue is read as known now (the mirror's high-water mark), so restatements
+    recorded after the realised date count: the truth is the best knowledge, the forecasts
+    only what was known at their T. `trust_valid_time` reads each T's facts as known now
+    (valid time still cuts at T): only for history bulk-loaded after the fact, whose recorded
+    times say nothing about when it was known; it admits late corrections (look-ahead).
+    """
+    known = realised_known_at or max(as_of_instant(realised_as_of), analytics.high_water_mark)
+    actual = realised(load_snapshot(analytics, realised_as_of, known), currency)
+    points = []
+    for as_of in sorted(as_of_dates):
+        months = [add_months(month_start(as_of), h) for h in range(1, horizon + 1)]
+        forecasts = _forecasts(
+            analytics, as_of, horizon, currency, known if trust_valid_time else None
+        )
+        lines = {sl for (m, sl) in actual if m in months}
+        for method in METHODS:
+            lines |= {sl for (m, sl) in forecasts[method] if m in months}
+        for h, month in enumerate(months, start=1):
+            if month > month_start(realised_as_of):
+                continue
+            for sl in sorted(lines, key=str):
+                for method in METHODS:
+                    f = forecasts[method].get((month, sl), ZERO)
+                    points.append(
+                        Point(method, as_of, h, month, sl, f, actual.get((month, sl), ZERO))
+                    )
+    return points
+
+
+def score(
+    points: Sequence[Point], by: Sequence[str] = ("method", "service_line", "horizon")
+) -> list[dict[str, Any]]:
+    """WAPE (sum |f - a| / sum |a|) and bias (sum (f - a) / sum |a|) per group."""
+    groups: dict[tuple[Any, ...], list[Point]] = defaultdict(list)
+    for p in points:
+        groups[tuple(getattr(p, k) for k in by)].append(p)
+    rows = []
+    for key in sorted(groups, key=lambda k: tuple(str(x) for x in k)):
+        ps = groups[key]
+        actual = sum((abs(p.actual) for p in ps), ZERO)
+        error = sum((abs(p.forecast - p.actual) for p in ps), ZERO)
+        bias = sum((p.forecast - p.actual for p in ps), ZERO)
+        row: dict[str, Any] = dict(zip(by, key, strict=True))
+        row.update(
+            n=len(ps),
+            forecast=sum((p.forecast for p in ps), ZERO),
+            actual=sum((p.actual for p in ps), ZERO),
+            wape=(error / actual).quantize(Decimal("0.0001")) if actual else None,
+            bias=(bias / actual).quantize(Decimal("0.0001")) if actual else None,
+        )
+        rows.append(row)
+    return rows

@@ -1,0 +1,78 @@
+"""Months, as-of instants and region working calendars: the time grid every component shares.
+
+The forecast is monthly, but revenue and capacity accrue per working day of a region, so both
+grids live here. An as-of *date* means "the end of that day, UTC": a fact recorded at 17:00 on
+T is part of the forecast as of T, one recorded the next morning is not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+
+from pssync.model import Region
+
+DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4)
+
+
+def as_of_instant(as_of: dt.date) -> dt.datetime:
+    """The last instant of `as_of` in UTC: what was valid and known by the close of that day."""
+    return dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, n: int) -> dt.date:
+    """First day of the month `n` months after the month of `month`."""
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    return add_months(day, 1) - dt.timedelta(days=1)
+
+
+def months_between(first: dt.date, last: dt.date) -> int:
+    """Whole months from the month of `first` to the month of `last` (0 for the same month)."""
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
+def iter_months(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    """First days of every month from the month of `first` to the month of `last`, inclusive."""
+    month = month_start(first)
+    while month <= last:
+        yield month
+        month = add_months(month, 1)
+
+
+def iter_days(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+class WorkCalendar:
+    """Working days of one region; without a region, Monday to Friday with no holidays."""
+
+    def __init__(self, region: Region | None = None) -> None:
+        self.weekdays = frozenset(region.working_weekdays if region else DEFAULT_WEEKDAYS)
+        self.holidays = frozenset(region.holidays if region else ())
+        self.hours_per_day = region.hours_per_day if region else Decimal("8")
+
+    def is_working_day(self, day: dt.date) -> bool:
+        return day.weekday() in self.weekdays and day not in self.holidays
+
+    def working_days(self, first: dt.date, last: dt.date) -> list[dt.date]:
+        return [d for d in iter_days(first, last) if self.is_working_day(d)]
+
+    def working_days_by_month(self, first: dt.date, last: dt.date) -> dict[dt.date, int]:
+        """Count of working days per month in [first, last] (months without any are omitted)."""
+        counts: dict[dt.date, int] = {}
+        for day in self.working_days(first, last):
+            key = month_start(day)
+            counts[key] = counts.get(key, 0) + 1
+        return counts
