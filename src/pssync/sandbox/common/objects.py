@@ -26,6 +26,12 @@ CREATE TABLE IF NOT EXISTS objects (
 );
 CREATE INDEX IF NOT EXISTS ix_objects_modified ON objects (object, modified_at, seq);
 """
+_UPSERT = (
+    "INSERT INTO objects (object, id, data, modified_at, seq, deleted_at)"
+    " VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (object, id) DO UPDATE SET"
+    " data = excluded.data, modified_at = excluded.modified_at, seq = excluded.seq,"
+    " deleted_at = NULL"
+)
 
 
 def iso(moment: dt.datetime) -> str:
@@ -46,18 +52,20 @@ class ObjectStore:
         with self._lock:
             self._seq += 1
             self._conn.execute(
-                "INSERT INTO objects (object, id, data, modified_at, seq, deleted_at)"
-                " VALUES (?, ?, ?, ?, ?, NULL) ON CONFLICT (object, id) DO UPDATE SET"
-                " data = excluded.data, modified_at = excluded.modified_at, seq = excluded.seq,"
-                " deleted_at = NULL",
-                (obj, record_id, json.dumps(data), iso(modified_at), self._seq),
+                _UPSERT, (obj, record_id, json.dumps(data), iso(modified_at), self._seq)
             )
 
     def put_many(self, obj: str, rows: list[tuple[str, dict[str, Any], dt.datetime]]) -> None:
+        """Seed or bulk-load many records in one transaction and one executemany."""
+        stamps: dict[dt.datetime, str] = {}
         with self._lock:
-            self._conn.execute("BEGIN")
+            params = []
             for record_id, data, modified_at in rows:
-                self.put(obj, record_id, data, modified_at)
+                self._seq += 1
+                stamp = stamps.get(modified_at) or stamps.setdefault(modified_at, iso(modified_at))
+                params.append((obj, record_id, json.dumps(data), stamp, self._seq))
+            self._conn.execute("BEGIN")
+            self._conn.executemany(_UPSERT, params)
             self._conn.execute("COMMIT")
 
     def get(

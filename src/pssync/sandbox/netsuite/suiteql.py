@@ -1,0 +1,269 @@
+"""A parser for the subset of SuiteQL that integrations send, compiled to Python closures.
+
+Supported: `SELECT * | expr [AS alias], ... FROM table [alias] [WHERE cond] [ORDER BY col
+[ASC|DESC], ...]`, where a condition combines comparisons (`= <> != < <= > >=`), `[NOT] IN
+(...)`, `[NOT] LIKE '...'`, `[NOT] BETWEEN a AND b`, `IS [NOT] NULL`, `AND`, `OR`, `NOT` and
+parentheses; operands are columns (optionally `alias.column`), string and number literals,
+`TO_DATE('...', 'YYYY-MM-DD HH24:MI:SS')`, `TO_CHAR(col, fmt)`, `UPPER`, `LOWER`, `SYSDATE`.
+Anything else is a syntax error (400), never evaluated: there is no `eval` here.
+
+Value semantics (NULLs, dates, numbers, LIKE) live in `sqlvalues`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pssync.sandbox.netsuite.sqlvalues import compare, like, oracle_format, to_datetime
+
+Row = dict[str, Any]
+Operand = Callable[[Row], Any]
+Predicate = Callable[[Row], bool]
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<number>-?\d+(?:\.\d+)?)"
+    r"|(?P<ident>[A-Za-z_][A-Za-z0-9_$]*(?:\.[A-Za-z_][A-Za-z0-9_$]*)?)"
+    r"|(?P<op><=|>=|<>|!=|=|<|>|\(|\)|,|\*))"
+)
+_KEYWORDS = frozenset(
+    {"select", "from", "where", "order", "by", "and", "or", "not", "in", "like", "between"}
+    | {"is", "null", "asc", "desc", "as"}
+)
+_COMPARE: dict[str, Callable[[int], bool]] = {
+    "=": lambda c: c == 0,
+    "<>": lambda c: c != 0,
+    "!=": lambda c: c != 0,
+    "<": lambda c: c < 0,
+    "<=": lambda c: c <= 0,
+    ">": lambda c: c > 0,
+    ">=": lambda c: c >= 0,
+}
+
+
+class SuiteQLError(ValueError):
+    """The query is outside the supported grammar or malformed."""
+
+
+@dataclass(frozen=True)
+class Query:
+    table: str
+    columns: list[tuple[Operand, str]] | None  # None means SELECT *
+    where: Predicate | None
+    order: list[tuple[Operand, bool]]  # (value, descending)
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens: list[tuple[str, str]] = []
+        pos, text = 0, text.strip().rstrip(";")
+        while pos < len(text):
+            match = _TOKEN.match(text, pos)
+            if match is None or match.end() == pos:
+                raise SuiteQLError(f"Invalid search query: unexpected text at {text[pos:][:20]!r}")
+            kind = match.lastgroup or ""
+            self.tokens.append((kind, match.group(kind)))
+            pos = match.end()
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+        self.pos = 0
+        self.prefixes: set[str] = set()
+
+    def peek(self, offset: int = 0) -> tuple[str, str]:
+        index = self.pos + offset
+        return self.tokens[index] if index < len(self.tokens) else ("end", "")
+
+    def keyword(self, *words: str) -> bool:
+        """Consume the keyword sequence if it is next."""
+        for offset, word in enumerate(words):
+            kind, value = self.peek(offset)
+            if kind != "ident" or value.lower() != word:
+                return False
+        self.pos += len(words)
+        return True
+
+    def expect(self, *words: str) -> None:
+        if not self.keyword(*words):
+            raise SuiteQLError(f"Invalid search query: expected {' '.join(words).upper()}")
+
+    def symbol(self, sym: str) -> bool:
+        if self.peek() == ("op", sym):
+            self.pos += 1
+            return True
+        return False
+
+    def need(self, sym: str) -> None:
+        if not self.symbol(sym):
+            raise SuiteQLError(f"Invalid search query: expected {sym!r} near {self.peek()[1]!r}")
+
+    def name(self) -> str:
+        kind, value = self.peek()
+        if kind != "ident" or value.lower() in _KEYWORDS:
+            raise SuiteQLError(f"Invalid search query: expected a name near {value!r}")
+        self.pos += 1
+        return value.lower()
+
+    # -- grammar ---------------------------------------------------------------------------
+
+    def query(self) -> Query:
+        self.expect("select")
+        star = self.symbol("*")
+        raw_columns = [] if star else self.select_list()
+        self.expect("from")
+        table = self.name()
+        aliases = {table}
+        if self.peek()[0] == "ident" and self.peek()[1].lower() not in _KEYWORDS:
+            aliases.add(self.name())
+        where = self.condition() if self.keyword("where") else None
+        order: list[tuple[Operand, bool]] = []
+        if self.keyword("order", "by"):
+            while True:
+                value = self.operand()
+                descending = self.keyword("desc")
+                if not descending:
+                    self.keyword("asc")
+                order.append((value, descending))
+                if not self.symbol(","):
+                    break
+        if self.peek()[0] != "end":
+            raise SuiteQLError(f"Invalid search query: unexpected {self.peek()[1]!r}")
+        if self.prefixes - aliases:
+            unknown = sorted(self.prefixes - aliases)[0]
+            raise SuiteQLError(f"Invalid search query: unknown table alias {unknown!r}")
+        return Query(table, None if star else raw_columns, where, order)
+
+    def select_list(self) -> list[tuple[Operand, str]]:
+        columns = []
+        while True:
+            start = self.pos
+            value = self.operand()
+            label = self.tokens[start][1].lower().split(".")[-1]
+            if self.keyword("as") or (
+                self.peek()[0] == "ident" and self.peek()[1].lower() not in _KEYWORDS
+            ):
+                label = self.name()
+            columns.append((value, label))
+            if not self.symbol(","):
+                return columns
+
+    def condition(self) -> Predicate:
+        terms = [self.conjunction()]
+        while self.keyword("or"):
+            terms.append(self.conjunction())
+        return terms[0] if len(terms) == 1 else lambda row: any(t(row) for t in terms)
+
+    def conjunction(self) -> Predicate:
+        terms = [self.negation()]
+        while self.keyword("and"):
+            terms.append(self.negation())
+        return terms[0] if len(terms) == 1 else lambda row: all(t(row) for t in terms)
+
+    def negation(self) -> Predicate:
+        if self.keyword("not"):
+            inner = self.negation()
+            return lambda row: not inner(row)
+        if self.symbol("("):  # operands are never parenthesised, so '(' opens a condition
+            inner = self.condition()
+            self.need(")")
+            return inner
+        return self.comparison()
+
+    def comparison(self) -> Predicate:
+        left = self.operand()
+        kind, value = self.peek()
+        if kind == "op" and value in _COMPARE:
+            self.pos += 1
+            right, test = self.operand(), _COMPARE[value]
+            return lambda row: (c := compare(left(row), right(row))) is not None and test(c)
+        if self.keyword("is"):
+            negate = self.keyword("not")
+            self.expect("null")
+            return lambda row: (left(row) is None) != negate
+        negate = self.keyword("not")
+        if self.keyword("in"):
+            self.need("(")
+            options = [self.operand()]
+            while self.symbol(","):
+                options.append(self.operand())
+            self.need(")")
+            return lambda row: (
+                ((v := left(row)) is not None and any(compare(v, o(row)) == 0 for o in options))
+                != negate
+            )
+        if self.keyword("like"):
+            pattern = self.operand()
+            return lambda row: (
+                (
+                    (v := left(row)) is not None
+                    and like(str(pattern(row))).fullmatch(str(v)) is not None
+                )
+                != negate
+            )
+        if self.keyword("between"):
+            low = self.operand()
+            self.expect("and")
+            high = self.operand()
+            return lambda row: (
+                (
+                    (a := compare(left(row), low(row))) is not None
+                    and (b := compare(left(row), high(row))) is not None
+                    and a >= 0
+                    and b <= 0
+                )
+                != negate
+            )
+        raise SuiteQLError(f"Invalid search query: expected a comparison near {value!r}")
+
+    def operand(self) -> Operand:
+        kind, value = self.peek()
+        self.pos += 1
+        if kind == "string":
+            text = value[1:-1].replace("''", "'")
+            return lambda row: text
+        if kind == "number":
+            number = Decimal(value)
+            return lambda row: number
+        if kind != "ident":
+            raise SuiteQLError(f"Invalid search query: unexpected {value!r}")
+        word = value.lower()
+        if self.symbol("("):
+            return self.function(word)
+        if word == "null":
+            return lambda row: None
+        if word in ("sysdate", "current_date", "current_timestamp"):
+            return lambda row: dt.datetime.now(dt.UTC)
+        if word in _KEYWORDS:
+            raise SuiteQLError(f"Invalid search query: unexpected {value!r}")
+        prefix, _, column = word.rpartition(".")
+        if prefix:
+            self.prefixes.add(prefix)  # checked once FROM has named the aliases
+        return lambda row: row.get(column)
+
+    def function(self, name: str) -> Operand:
+        args = [self.operand()]
+        while self.symbol(","):
+            args.append(self.operand())
+        self.need(")")
+        if name == "to_date" and len(args) == 2:
+            text, fmt = str(args[0]({})), oracle_format(str(args[1]({})))
+            try:
+                moment = dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
+            except ValueError:
+                raise SuiteQLError(f"Invalid search query: bad date {text!r}") from None
+            return lambda row: moment
+        if name == "to_char" and len(args) == 2:
+            inner, fmt = args[0], oracle_format(str(args[1]({})))
+            return lambda row: d.strftime(fmt) if (d := to_datetime(inner(row))) else inner(row)
+        if name in ("upper", "lower") and len(args) == 1:
+            inner, method = args[0], str.upper if name == "upper" else str.lower
+            return lambda row: None if (v := inner(row)) is None else method(str(v))
+        raise SuiteQLError(f"Invalid search query: unsupported function {name.upper()}")
+
+
+def parse(text: str) -> Query:
+    """Parse one SuiteQL SELECT; raise SuiteQLError on anything outside the subset."""
+    return _Parser(text).query()
