@@ -26,8 +26,15 @@ def register_builtin(name: str, target: str) -> None:
     BUILTIN[name] = target
 
 
+def _builtins() -> dict[str, str]:
+    """The connectors shipped with pssync (declared in `connectors.builtin`)."""
+    import pssync.connectors.builtin  # noqa: F401 - registers on import
+
+    return BUILTIN
+
+
 def available() -> list[str]:
-    names = set(BUILTIN) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    names = set(_builtins()) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
     return sorted(names)
 
 
@@ -41,7 +48,7 @@ def _load(target: str) -> type[Connector]:
 
 def connector_class(name: str) -> type[Connector]:
     """The connector class registered under `name`."""
-    if name in BUILTIN:
+    if name in _builtins():
         return _load(BUILTIN[name])
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name == name:

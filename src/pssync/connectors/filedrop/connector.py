@@ -1,0 +1,238 @@
+"""FileDropConnector: customers, projects and invoices of a legacy ERP, exchanged as CSV files.
+
+Writes are batches dropped into the ERP's inbound folder and answered line by line in ack and
+reject files; reads come from the ERP's export files. Every file operation that fails with an
+OSError (share unmounted, permissions) is reported as retriable: the files are still there when
+the share comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pssync.connectors.base import (
+    Connector,
+    ConnectorSettings,
+    Deletion,
+    FieldInfo,
+    ObjectDescription,
+    Outcome,
+    Page,
+    SourceRecord,
+    UpsertResult,
+)
+from pssync.connectors.errors import PermanentError, RetriableError
+from pssync.connectors.filedrop.batches import Answer, batch_name, wait_for_answer, write_batch
+from pssync.connectors.filedrop.exports import (
+    SYSTEM,
+    Export,
+    ExportCursor,
+    fingerprint,
+    latest_export,
+)
+from pssync.connectors.filedrop.layouts import ERP_ID, EXTERNAL_ID, KINDS, Kind
+from pssync.connectors.filedrop.settings import FileDropSettings
+
+
+class FileDropConnector(Connector):
+    """A legacy ERP behind inbound/ack/reject/outbound folders."""
+
+    name = "filedrop"
+    settings_model = FileDropSettings
+    objects = tuple(KINDS)
+    write_batch_size = 500
+
+    def __init__(self, settings: ConnectorSettings) -> None:
+        if not isinstance(settings, FileDropSettings):
+            raise TypeError(
+                f"FileDropConnector needs FileDropSettings, got {type(settings).__name__}"
+            )
+        super().__init__(settings)
+        self.config = settings
+        # external_id -> erp_id acked to this instance, so that a record created a moment ago
+        # counts as an update even before the ERP's next export shows it.
+        self._acked: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}
+
+    def kind(self, obj: str) -> Kind:
+        try:
+            return KINDS[obj]
+        except KeyError:
+            raise PermanentError(
+                f"unknown record kind {obj!r}; supported: {', '.join(KINDS)}", system=SYSTEM
+            ) from None
+
+    def export(self, kind: Kind) -> Export | None:
+        try:
+            return latest_export(self.config.outbound_dir, kind.name)
+        except OSError as exc:
+            raise RetriableError(f"cannot read exports: {exc}", system=SYSTEM) from exc
+
+    @staticmethod
+    def record(kind: Kind, export: Export, row: dict[str, str | None]) -> SourceRecord:
+        return SourceRecord(kind.name, str(row[ERP_ID]), dict(row), export.written_at)
+
+    # ---- reads -------------------------------------------------------------------------
+
+    def snapshot(self, obj: str) -> Iterator[Page]:
+        """Every record of the newest export, in pages."""
+        kind = self.kind(obj)
+        export = self.export(kind)
+        if export is None or not export.rows:
+            yield Page([], None, True)
+            return
+        size = self.config.page_size
+        for start in range(0, len(export.rows), size):
+            chunk = export.rows[start : start + size]
+            yield Page(
+                [self.record(kind, export, r) for r in chunk],
+                None,
+                start + size >= len(export.rows),
+            )
+
+    def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
+        """Rows of the newest export that are new or differ from what the cursor delivered."""
+        kind = self.kind(obj)
+        state = ExportCursor.decode(cursor)
+        export = self.export(kind)
+        if export is None:
+            yield Page([], cursor, True)
+            return
+        state.row = state.start_row(export)
+        state.file, state.version = export.path.name, export.version
+        size = self.config.page_size
+        page: list[SourceRecord] = []
+        for index in range(state.row, len(export.rows)):
+            row = export.rows[index]
+            erp_id, mark = str(row[ERP_ID]), fingerprint(row)
+            state.row = index + 1
+            if state.seen.get(erp_id) == mark:
+                continue
+            state.seen[erp_id] = mark
+            page.append(self.record(kind, export, row))
+            if len(page) == size and state.row < len(export.rows):
+                yield Page(page, state.encode(), False)
+                page = []
+        yield Page(page, state.encode(), True)
+
+    def deletes(self, obj: str, cursor: str | None) -> tuple[list[Deletion], str | None]:
+        """Records in the previous export (the cursor) that the newest export no longer has.
+        The first call only records the baseline."""
+        kind = self.kind(obj)
+        export = self.export(kind)
+        if export is None:
+            return [], cursor
+        current = {str(r[ERP_ID]) for r in export.rows}
+        before = set(ExportCursor.decode(cursor).seen) if cursor else current
+        gone = sorted(before - current)
+        state = ExportCursor(export.path.name, export.version, len(export.rows))
+        state.seen = {erp_id: "" for erp_id in sorted(current)}
+        return [Deletion(kind.name, i, export.written_at) for i in gone], state.encode()
+
+    # ---- writes ------------------------------------------------------------------------
+
+    def upsert(
+        self, obj: str, external_id_field: str, records: list[dict[str, Any]]
+    ) -> list[UpsertResult]:
+        """Drop one batch with the records that need writing and wait for the ERP's answer."""
+        kind = self.kind(obj)
+        if external_id_field != EXTERNAL_ID:
+            raise PermanentError(
+                f"the ERP matches records by {EXTERNAL_ID!r} only, not {external_id_field!r}",
+                system=SYSTEM,
+                field=external_id_field,
+            )
+        export = self.export(kind)
+        current = {str(r[EXTERNAL_ID]): r for r in export.rows} if export else {}
+        results: list[UpsertResult | None] = [None] * len(records)
+        batch: list[tuple[int, dict[str, str]]] = []
+        for index, record in enumerate(records):
+            ext = str(record.get(EXTERNAL_ID) or "")
+            row, problem = self.to_row(kind, record)
+            if problem is not None:
+                results[index] = self.failed(ext, *problem)
+            elif self.config.skip_unchanged and _same(row, current.get(ext)):
+                erp_id = str(current[ext][ERP_ID])
+                results[index] = UpsertResult(ext, Outcome.UNCHANGED, id=erp_id)
+            else:
+                batch.append((index, row))
+        # One file per column set: a column missing from a file is left alone by the ERP,
+        # while an empty cell clears the field.
+        groups: dict[tuple[str, ...], list[tuple[int, dict[str, str]]]] = {}
+        for index, row in batch:
+            columns = tuple(c for c in kind.columns if c in row)
+            groups.setdefault(columns, []).append((index, row))
+        for columns, members in groups.items():
+            answer = self.send(kind, columns, [row for _, row in members])
+            for line, (index, row) in enumerate(members, start=2):
+                ext = row[EXTERNAL_ID]
+                known = ext in current or ext in self._acked[kind.name]
+                results[index] = self.result(kind, ext, line, answer, known)
+        return [r for r in results if r is not None]
+
+    def to_row(
+        self, kind: Kind, record: dict[str, Any]
+    ) -> tuple[dict[str, str], tuple[str, str | None] | None]:
+        """The CSV row of a record, or (reason, field) when the ERP could not take it."""
+        if not str(record.get(EXTERNAL_ID) or "").strip():
+            return {}, (f"no value for {EXTERNAL_ID}", EXTERNAL_ID)
+        row: dict[str, str] = {}
+        for name, value in record.items():
+            if name not in kind.columns:
+                return {}, (f"{kind.name} have no column {name}", name)
+            text = "" if value is None else str(value)
+            if "\n" in text or "\r" in text:
+                return {}, ("line breaks cannot travel in this ERP's CSV", name)
+            row[name] = text
+        return row, None
+
+    def send(self, kind: Kind, columns: tuple[str, ...], rows: list[dict[str, str]]) -> Answer:
+        name = batch_name(kind.name)
+        cfg = self.config
+        try:
+            write_batch(cfg.inbound_dir, name, columns, rows)
+            return wait_for_answer(
+                cfg.ack_dir, cfg.reject_dir, name, cfg.ack_timeout, cfg.poll_interval
+            )
+        except OSError as exc:
+            raise RetriableError(f"batch {name}: {exc}", system=SYSTEM) from exc
+
+    def result(self, kind: Kind, ext: str, line: int, answer: Answer, known: bool) -> UpsertResult:
+        problems = answer.rejected.get(line) or answer.rejected.get(1) or answer.rejected.get(0)
+        if problems:
+            fields = [f for f, _ in problems if f]
+            reason = "; ".join(f"{f}: {r}" if f else r for f, r in problems)
+            return self.failed(ext, reason, fields[0] if fields else None)
+        erp_id = answer.acked.get(line)
+        if erp_id is None:
+            return self.failed(ext, f"the ERP neither acknowledged nor rejected line {line}")
+        self._acked[kind.name][ext] = erp_id
+        return UpsertResult(ext, Outcome.UPDATED if known else Outcome.CREATED, id=erp_id)
+
+    @staticmethod
+    def failed(ext: str, reason: str, field: str | None = None) -> UpsertResult:
+        error = PermanentError(reason, system=SYSTEM, record_id=ext, field=field)
+        return UpsertResult(ext, Outcome.FAILED, error=error)
+
+    def describe(self, obj: str) -> ObjectDescription:
+        """The interface document's columns (the files carry no schema of their own)."""
+        kind = self.kind(obj)
+        fields = [FieldInfo(ERP_ID, "string", nullable=False, updateable=False)]
+        fields += [
+            FieldInfo(
+                c,
+                kind.type_of(c),
+                nullable=c not in kind.required,
+                external_id=c == EXTERNAL_ID,
+            )
+            for c in kind.columns
+        ]
+        fields += [FieldInfo(c, kind.type_of(c), updateable=False) for c in kind.erp_columns]
+        return ObjectDescription(kind.name, fields)
+
+
+def _same(row: dict[str, str], exported: dict[str, str | None] | None) -> bool:
+    """Does the export already hold every value of `row`? (The ERP trims cells.)"""
+    if exported is None:
+        return False
+    return all(value.strip() == (exported.get(column) or "") for column, value in row.items())

@@ -1,0 +1,99 @@
+"""The SAP objects pssync reads and writes, and how each one is found, keyed and change-stamped.
+
+S/4HANA spreads them over three OData services and does not stamp them alike: projects, their
+elements and billing documents carry ``LastChangeDateTime`` (Edm.DateTimeOffset), while business
+partners only have ``LastChangeDate`` (a date) plus ``LastChangeTime`` (Edm.Time, seconds). The
+incremental reads build their filters and orderings from these declarations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_TIME = re.compile(r"^PT(\d{1,2})H(\d{1,2})M(\d{1,2})(?:\.\d+)?S$")
+
+
+@dataclass(frozen=True)
+class SapObject:
+    """One entity set: its service, key, external-id property and change stamp."""
+
+    name: str
+    service: str
+    key: str
+    external_id: str | None
+    stamp: tuple[str, ...]
+    writable: bool = True
+    # Values SAP requires on create that a canonical entity does not carry (the mapping
+    # language only writes fields that come from the canonical payload).
+    create_defaults: tuple[tuple[str, Any], ...] = ()
+
+    def order_by(self) -> str:
+        """Stamp ascending, key as the tie-breaker, so the order is total and stable."""
+        return ",".join(f"{name} asc" for name in (*self.stamp, self.key))
+
+    def since(self, moment: dt.datetime) -> str:
+        """`$filter` for records stamped at or after `moment` (inclusive: ties are resolved by
+        the cursor's fingerprints, never by the server)."""
+        moment = moment.astimezone(dt.UTC)
+        if len(self.stamp) == 1:
+            text = moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            return f"{self.stamp[0]} ge datetimeoffset'{text}'"
+        day_field, time_field = self.stamp
+        day = f"datetime'{moment:%Y-%m-%d}T00:00:00'"
+        clock = f"time'PT{moment:%H}H{moment:%M}M{moment:%S}S'"
+        return f"{day_field} gt {day} or ({day_field} eq {day} and {time_field} ge {clock})"
+
+    def stamp_of(self, row: dict[str, Any]) -> dt.datetime | None:
+        """The change stamp of a read row (plain values), None when the system has none."""
+        if len(self.stamp) == 1:
+            value = row.get(self.stamp[0])
+            return dt.datetime.fromisoformat(value) if value else None
+        day, clock = row.get(self.stamp[0]), row.get(self.stamp[1])
+        if not day:
+            return None
+        moment = dt.datetime.fromisoformat(day[:10]).replace(tzinfo=dt.UTC)
+        match = _TIME.match(clock or "")
+        if match:
+            hours, minutes, seconds = (int(g) for g in match.groups())
+            moment += dt.timedelta(hours=hours, minutes=minutes, seconds=seconds)
+        return moment
+
+
+OBJECTS: dict[str, SapObject] = {
+    o.name: o
+    for o in (
+        SapObject(
+            "A_BusinessPartner",
+            "API_BUSINESS_PARTNER",
+            key="BusinessPartner",
+            external_id="BusinessPartnerIDByExtSystem",
+            stamp=("LastChangeDate", "LastChangeTime"),
+            create_defaults=(("BusinessPartnerCategory", "2"),),  # customers are organisations
+        ),
+        SapObject(
+            "A_EnterpriseProject",
+            "API_ENTERPRISE_PROJECT_SRV",
+            key="ProjectUUID",
+            external_id="Project",
+            stamp=("LastChangeDateTime",),
+        ),
+        SapObject(
+            "A_EnterpriseProjectElement",
+            "API_ENTERPRISE_PROJECT_SRV",
+            key="ProjectElementUUID",
+            external_id="ProjectElement",
+            stamp=("LastChangeDateTime",),
+        ),
+        SapObject(
+            "A_BillingDocument",
+            "API_BILLING_DOCUMENT_SRV",
+            key="BillingDocument",
+            external_id=None,
+            stamp=("LastChangeDateTime",),
+            writable=False,
+        ),
+    )
+}
