@@ -29,6 +29,8 @@ SPEC: dict[str, Any] = {
                 "service_line_id": {"from": "Service_Category__c", "crosswalk": "service_line"},
                 "region_id": {"from": "Region__c", "crosswalk": "region", "default": "reg-na"},
                 "owner": {"concat": ["$FirstName", " ", "$LastName"]},
+                "address.city": "BillingCity",
+                "address.country": "BillingCountry",
                 "revenue_method": {
                     "when": {"field": "Type", "in": ["Fixed Fee", "FF"]},
                     "then": {"const": "fixed_fee"},
@@ -59,6 +61,8 @@ def sf_record(**overrides: Any) -> dict[str, Any]:
         "FirstName": "Ana",
         "LastName": "Ruiz",
         "Type": "FF",
+        "BillingCity": "Zürich",
+        "BillingCountry": "CH",
     }
     record.update(overrides)
     return record
@@ -77,6 +81,7 @@ def test_vendor_to_canonical() -> None:
         "region_id": "reg-na",
         "owner": "Ana Ruiz",
         "revenue_method": "fixed_fee",
+        "address": {"city": "Zürich", "country": "CH"},
     }
 
 
@@ -109,6 +114,8 @@ def test_canonical_to_vendor_inverts_the_invertible_rules() -> None:
         "CloseDate": "2026-06-15",
         "Service_Category__c": "ERP Implementation",
         "Region__c": "NA",
+        "BillingCity": "Zürich",
+        "BillingCountry": "CH",
     }
 
 

@@ -8,6 +8,7 @@ A field rule says how one canonical field is computed from a vendor record:
     service_line_id: {from: Service_Category__c, crosswalk: service_line}
     status: {const: active}
     full_name: {concat: [$FirstName, " ", $LastName]}    # $Field is a field, the rest literal
+    billing_address.country: BillingCountry     # a dotted name fills a nested canonical object
     region_id: {from: Region__c, crosswalk: region, default: reg-na}     # default when empty
     revenue_method: {when: {field: Type, in: [Fixed Fee]}, then: {const: fixed_fee},
                      else: {const: time_and_materials}}                   # conditional

@@ -66,7 +66,7 @@ class Translator:
                 problems.append(Problem(name, str(exc), record.get(rule.from_ or "")))
                 continue
             if value is not None:
-                payload[name] = value
+                _put(payload, name, value)
         if problems:
             raise TranslationError(self.spec.system, obj, record_id, problems)
         return payload
@@ -130,9 +130,9 @@ class Translator:
         omap = self.object_map(obj)
         out: dict[str, Any] = {}
         for name, rule in omap.fields.items():
-            if not rule.write or name not in payload:
+            value = _get(payload, name)
+            if not rule.write or value is None:
                 continue
-            value = payload[name]
             if rule.money is not None and isinstance(value, dict):
                 scale = 100 if rule.money.scale == "cents" else 1
                 out[rule.money.amount] = to_decimal(value["amount"]) * scale
@@ -163,6 +163,22 @@ class Translator:
                 )
             ],
         )
+
+
+def _put(payload: dict[str, Any], name: str, value: Any) -> None:
+    """Set a canonical field; a dotted name (``billing_address.country``) fills a nested object."""
+    *parents, leaf = name.split(".")
+    for part in parents:
+        payload = payload.setdefault(part, {})
+    payload[leaf] = value
+
+
+def _get(payload: dict[str, Any], name: str) -> Any:
+    for part in name.split("."):
+        if not isinstance(payload, dict):
+            return None
+        payload = payload.get(part)  # type: ignore[assignment]
+    return payload
 
 
 def _holds(cond: Condition, record: dict[str, Any]) -> bool:
