@@ -1,0 +1,258 @@
+"""SalesforceConnector: CRM objects (or Certinia PSA objects) over the REST API.
+
+Every call goes through simple-salesforce on the connector's own `SalesforceSession` (see
+`transport`): reads are SOQL queries paged by the server's query locator (2,000 records a call),
+writes are sObject Collections upserts by external ID (200 records a call, see `writes`),
+deletes come from getDeleted, describe from ``/sobjects/{Type}/describe``.
+
+Which fields a query selects comes from the mapping profile (`mapping.yaml`, or `certinia.yaml`
+with ``profile: certinia``), intersected with the fields the org's describe lists, so an org
+without multi-currency or without an integration's custom fields still reads. An object the
+profile does not map is read with every field its describe lists.
+
+An expired session (401 INVALID_SESSION_ID) is cured once by logging in again when the settings
+hold credentials; a second 401, or a given session_id, raises AuthError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from simple_salesforce.api import Salesforce
+
+from pssync.connectors.base import (
+    Connector,
+    ConnectorSettings,
+    Deletion,
+    FieldInfo,
+    ObjectDescription,
+    Page,
+    SourceRecord,
+    UpsertResult,
+)
+from pssync.connectors.errors import AuthError, PermanentError
+from pssync.connectors.salesforce.auth import Authenticator
+from pssync.connectors.salesforce.cursor import ModstampCursor
+from pssync.connectors.salesforce.profiles import fields_of, load_profile
+from pssync.connectors.salesforce.settings import SalesforceSettings
+from pssync.connectors.salesforce.soql import flatten, ident, select
+from pssync.connectors.salesforce.transport import ApiMeter, SalesforceSession, translated
+from pssync.connectors.salesforce.writes import Upsert
+from pssync.mapping import MappingSpec
+from pssync.mapping.convert import to_datetime
+
+T = TypeVar("T")
+STAMP = "SystemModstamp"
+MIN_BATCH = 200  # the smallest query batch Salesforce honours
+DELETED_WINDOW = dt.timedelta(days=29)  # getDeleted looks back 30 days at most
+COMPOUND_TYPES = frozenset({"address", "location"})  # not selectable beside their parts
+
+
+class SalesforceConnector(Connector):
+    """Salesforce REST API (v59.0 by default) through simple-salesforce."""
+
+    name = "salesforce"
+    settings_model = SalesforceSettings
+    objects = ("Account", "Contact", "Opportunity", "OpportunityLineItem", "Product2", "User")
+    write_batch_size = 200
+    read_page_size = 2000
+
+    def __init__(self, settings: ConnectorSettings) -> None:
+        if not isinstance(settings, SalesforceSettings):
+            raise TypeError(
+                f"SalesforceConnector needs SalesforceSettings, got {type(settings).__name__}"
+            )
+        super().__init__(settings)
+        self.config = settings
+        self.meter = ApiMeter()
+        self.session = SalesforceSession(
+            self.meter, timeout=settings.timeout, verify=settings.ca_file or True
+        )
+        self.auth = Authenticator(settings, self.session)
+        self.spec: MappingSpec = load_profile(settings.profile, settings.mapping)
+        self._client: Salesforce | None = None
+        self._describes: dict[str, dict[str, Any]] = {}
+
+    # ---- plumbing ----------------------------------------------------------------------
+
+    def client(self) -> Salesforce:
+        if self._client is None:
+            login = self.auth.current()
+            self._client = Salesforce(
+                instance_url=login.instance_url,
+                session_id=login.access_token,
+                session=self.session,
+                version=self.config.api_version,
+            )
+        return self._client
+
+    def call(self, action: Callable[[Any], T]) -> T:
+        """Run one API call; after a 401, log in again once if the credentials allow."""
+        renewed = False
+        while True:
+            try:
+                with translated(self.meter):
+                    return action(self.client())
+            except AuthError as exc:
+                if exc.status != 401 or renewed or not self.auth.can_renew:
+                    raise
+                self.auth.login()
+                self._client = None
+                renewed = True
+
+    def query_pages(self, soql: str) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+        """(flattened rows, last page?) of a query, one API call per page."""
+        options = {"Sforce-Query-Options": f"batchSize={max(MIN_BATCH, self.config.page_size)}"}
+        result = self.call(lambda sf: sf.query(soql, headers=options))
+        while True:
+            done = bool(result.get("done", True))
+            yield [flatten(r) for r in result.get("records", [])], done
+            if done:
+                return
+            result = self.call(_next_page(str(result["nextRecordsUrl"])))
+
+    def query_records(self, soql: str) -> list[dict[str, Any]]:
+        return [row for rows, _ in self.query_pages(soql) for row in rows]
+
+    def describe_raw(self, obj: str) -> dict[str, Any]:
+        """The object's describe, fetched once per connector instance."""
+        key = ident(obj).lower()
+        if key not in self._describes:
+            path = f"sobjects/{ident(obj)}/describe/"
+            self._describes[key] = self.call(lambda sf: sf.restful(path))
+        return self._describes[key]
+
+    def readable(self, obj: str) -> set[str]:
+        """Lower-cased field and parent-relationship names of `obj` (from its describe)."""
+        described = self.describe_raw(obj)["fields"]
+        names = {str(f["name"]).lower() for f in described}
+        parents = {str(f.get("relationshipName") or "").lower() for f in described}
+        return names | (parents - {""})
+
+    def fields_for(self, obj: str) -> list[str]:
+        """What to SELECT: the profile's fields for `obj` the org has, or all of them."""
+        described = [f for f in self.describe_raw(obj)["fields"] if f["type"] not in COMPOUND_TYPES]
+        names = {str(f["name"]).lower(): str(f["name"]) for f in described}
+        omap = self.spec.objects.get(obj)
+        if omap is None:
+            return list(names.values())
+        wanted = ["Id", STAMP, omap.id_field, omap.external_id_field, omap.modified_field]
+        wanted += fields_of(omap)
+        picked: dict[str, str] = {}
+        for name in filter(None, wanted):
+            root = name.split(".", 1)[0]
+            if root.lower() in names or _relationship(root, described):
+                picked.setdefault(name.lower(), name)
+        return list(picked.values())
+
+    def stamp_field(self, obj: str) -> str:
+        omap = self.spec.objects.get(obj)
+        return (omap.modified_field if omap and omap.modified_field else None) or STAMP
+
+    def source(self, obj: str, row: dict[str, Any]) -> SourceRecord:
+        stamp = row.get(self.stamp_field(obj))
+        return SourceRecord(
+            object=obj,
+            id=str(row["Id"]),
+            data=row,
+            modified_at=to_datetime(stamp) if stamp else None,
+            deleted=bool(row.get("IsDeleted", False)),
+        )
+
+    # ---- the contract ------------------------------------------------------------------
+
+    def snapshot(self, obj: str) -> Iterator[Page]:
+        soql = select(obj, self.fields_for(obj), order_by=["Id"])
+        for rows, done in self.query_pages(soql):
+            yield Page([self.source(obj, r) for r in rows], cursor=None, done=done)
+
+    def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
+        position = ModstampCursor.decode(cursor)
+        stamp_field = self.stamp_field(obj)
+        soql = select(
+            obj,
+            self.fields_for(obj),
+            where=position.where(stamp_field),
+            order_by=[stamp_field, "Id"],
+        )
+        for rows, done in self.query_pages(soql):
+            fresh: list[SourceRecord] = []
+            for row in rows:
+                record = self.source(obj, row)
+                if record.modified_at is None or not position.admits(record.modified_at, record.id):
+                    continue
+                position = position.advance(record.modified_at, record.id)
+                fresh.append(record)
+            yield Page(fresh, cursor=position.encode() or cursor, done=done)
+
+    def deletes(self, obj: str, cursor: str | None) -> tuple[list[Deletion], str | None]:
+        """Deletions reported by getDeleted since `cursor` (an ISO timestamp). The window is
+        inclusive at both ends, so a deletion on the boundary may come twice; deleting twice
+        is harmless, missing one is not. Salesforce keeps 30 days of deletions: an older
+        cursor restarts 29 days back and the scheduled reconciliation finds the rest."""
+        now = dt.datetime.now(dt.UTC)
+        since = _deleted_since(cursor)
+        start = now - DELETED_WINDOW if since is None else max(since, now - DELETED_WINDOW)
+        if now <= start:
+            return [], cursor
+        answer = self.call(lambda sf: getattr(sf, ident(obj)).deleted(start, now))
+        found = [
+            Deletion(obj, str(d["id"]), to_datetime(d["deletedDate"]))
+            for d in answer.get("deletedRecords", [])
+        ]
+        covered = answer.get("latestDateCovered")
+        return found, to_datetime(covered).isoformat() if covered else now.isoformat()
+
+    def upsert(
+        self, obj: str, external_id_field: str, records: list[dict[str, Any]]
+    ) -> list[UpsertResult]:
+        upsert = Upsert(
+            self,
+            obj,
+            external_id_field,
+            reserve=self.config.api_reserve,
+            detect=self.config.detect_unchanged,
+        )
+        size = self.config.write_batch_size
+        results: list[UpsertResult] = []
+        for start in range(0, len(records), size):
+            results += upsert.chunk(records[start : start + size])
+        return results
+
+    def describe(self, obj: str) -> ObjectDescription:
+        fields = [
+            FieldInfo(
+                name=str(f["name"]),
+                type=str(f["type"]),
+                nullable=bool(f.get("nillable", True)),
+                updateable=bool(f.get("updateable") or f.get("createable")),
+                external_id=bool(f.get("externalId", False)),
+                length=int(f["length"]) if f.get("length") else None,
+            )
+            for f in self.describe_raw(obj)["fields"]
+        ]
+        return ObjectDescription(object=obj, fields=fields)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _deleted_since(cursor: str | None) -> dt.datetime | None:
+    if cursor is None:
+        return None
+    try:
+        return to_datetime(cursor)
+    except ValueError:
+        raise PermanentError(
+            f"not a Salesforce delete cursor: {cursor[:80]!r}", system="salesforce"
+        ) from None
+
+
+def _next_page(locator: str) -> Callable[[Any], Any]:
+    return lambda sf: sf.query_more(locator, identifier_is_url=True)
+
+
+def _relationship(name: str, described: list[dict[str, Any]]) -> bool:
+    return any(str(f.get("relationshipName") or "").lower() == name.lower() for f in described)
