@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pssync.sandbox.salesforce.ids import KEY_PREFIXES
 from pssync.sandbox.salesforce.opportunity import STAGES
 from pssync.sandbox.salesforce.schema import FieldDef, ObjectDef
 
@@ -259,6 +260,17 @@ class Catalog:
 
     def get(self, name: str) -> ObjectDef | None:
         return self._index.get(name.lower())
+
+    def add(self, obj: ObjectDef, key_prefix: str) -> None:
+        """Serve a custom object (e.g. Certinia's ``pse__Proj__c``) with its 3-character key
+        prefix. Prefixes are fixed per object across an org, so the table of them is shared."""
+        if len(key_prefix) != 3:
+            raise ValueError(f"key prefix {key_prefix!r} must have 3 characters")
+        known = KEY_PREFIXES.setdefault(obj.name, key_prefix)
+        if known != key_prefix:
+            raise ValueError(f"{obj.name} already has key prefix {known}")
+        self.objects[obj.name] = obj
+        self._index[obj.name.lower()] = obj
 
     def indexed_fields(self, name: str) -> list[str]:
         """Fields looked up by value: external IDs, unique fields, and cascade parent links."""
