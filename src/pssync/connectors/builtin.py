@@ -9,5 +9,7 @@ from __future__ import annotations
 from pssync.connectors.registry import register_builtin
 
 register_builtin("filedrop", "pssync.connectors.filedrop.connector:FileDropConnector")
+register_builtin("kantata", "pssync.connectors.kantata.connector:KantataConnector")
+register_builtin("netsuite", "pssync.connectors.netsuite.connector:NetSuiteConnector")
 register_builtin("salesforce", "pssync.connectors.salesforce.connector:SalesforceConnector")
 register_builtin("sap_s4", "pssync.connectors.sap_s4.connector:SapS4Connector")

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.common.faults import ASGIApp, FaultConfig
+from pssync.sandbox.filedrop.firm_view import is_native, to_ledger
 from pssync.sandbox.filedrop.layouts import LAYOUTS
 from pssync.sandbox.filedrop.ledger import Ledger
 from pssync.sandbox.filedrop.processor import BatchResult, Folders, run_once
@@ -59,6 +60,8 @@ class FileDropEmulator(Emulator):
 
     def seed(self, view: dict[str, list[dict[str, Any]]]) -> None:
         """Load ``firm.views["filedrop"]``: kind -> rows of CSV-named columns (+ ``erp_id``)."""
+        if is_native(view):
+            view = to_ledger(view)
         unknown = set(view) - set(LAYOUTS)
         if unknown:
             raise ValueError(f"filedrop has no record kind(s) {sorted(unknown)}")

@@ -1,0 +1,267 @@
+"""The NetSuite objects the connector reads and writes, and how their SuiteQL rows look.
+
+Reads go through SuiteQL, whose rows are not REST records: column names are lower case,
+references are bare internal IDs, checkboxes are 'T'/'F', datetimes are ``YYYY-MM-DD HH:MM:SS``
+(UTC here) and null columns are left out. Each object lists its REST field names and kinds, so a
+row is handed to the engine under the names a write uses (``companyName``, not ``companyname``),
+with references as internal IDs, booleans as booleans, numbers as decimal strings and datetimes
+as ISO 8601. A column the catalogue does not know (custom ``cust*`` fields) keeps SuiteQL's name.
+
+Journal entries are read twice over: `journalentry` (every journal) and the two views the
+mapping turns into canonical records, `journalentry_cost` (cost postings -> CostActual) and
+`journalentry_revenue` (revenue recognition -> RevenueEvent), told apart by a body field
+(settings ``journal_kind_field``). Their records carry the lines, the journal `amount` (sum of
+the debits) and the `project` (the body's ``custbody_project``, else the first line's entity).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+Kind = Literal["text", "ref", "bool", "number", "date", "datetime"]
+STAMP = "lastModifiedDate"
+
+_ENTITY: dict[str, Kind] = {
+    "id": "text",
+    "externalId": "text",
+    "entityId": "text",
+    "companyName": "text",
+    "subsidiary": "ref",
+    "currency": "ref",
+    "dateCreated": "datetime",
+    STAMP: "datetime",
+}
+_TRANSACTION: dict[str, Kind] = {
+    "id": "text",
+    "externalId": "text",
+    "tranId": "text",
+    "tranDate": "date",
+    "subsidiary": "ref",
+    "currency": "ref",
+    "memo": "text",
+    "createdDate": "datetime",
+    STAMP: "datetime",
+}
+LINE_FIELDS: dict[str, Kind] = {
+    "account": "ref",
+    "debit": "number",
+    "credit": "number",
+    "entity": "ref",
+    "memo": "text",
+    "department": "ref",
+    "class": "ref",
+}
+
+
+@dataclass(frozen=True)
+class NsObject:
+    """One object of the connector: where its rows come from and how its fields look."""
+
+    name: str
+    record_type: str  # REST record type (writes, describe)
+    table: str  # SuiteQL table
+    fields: dict[str, Kind]
+    where: str | None = None  # condition selecting this object's rows in `table`
+    writable: bool = True
+    journal: bool = False  # read lines, amount and project with the body
+    computed: frozenset[str] = field(default_factory=frozenset)
+
+    def kind(self, name: str) -> Kind | None:
+        return self.fields.get(name)
+
+
+def _objects() -> dict[str, NsObject]:
+    journal_fields: dict[str, Kind] = {
+        **_TRANSACTION,
+        "custbody_project": "ref",
+        "amount": "number",
+        "project": "ref",
+    }
+    computed = frozenset({"amount", "project", "line"})
+    journal = "type = 'Journal'"
+    items = [
+        NsObject(
+            "customer",
+            "customer",
+            "customer",
+            {
+                **_ENTITY,
+                "isPerson": "bool",
+                "isInactive": "bool",
+                "parent": "ref",
+                "terms": "ref",
+                "email": "text",
+                "url": "text",
+                "phone": "text",
+            },
+        ),
+        NsObject(
+            "job",
+            "job",
+            "job",
+            {
+                **_ENTITY,
+                "parent": "ref",
+                "startDate": "date",
+                "projectedEndDate": "date",
+                "endDate": "date",
+                "entityStatus": "ref",
+                "jobType": "ref",
+                "projectedTotalCost": "number",
+                "estimatedRevenue": "number",
+            },
+        ),
+        NsObject(
+            "projecttask",
+            "projecttask",
+            "projecttask",
+            {
+                "id": "text",
+                "externalId": "text",
+                "title": "text",
+                "company": "ref",
+                "parent": "ref",
+                "startDateTime": "datetime",
+                "endDate": "date",
+                "plannedWork": "number",
+                "estimatedWork": "number",
+                "actualWork": "number",
+                "status": "ref",
+                "createdDate": "datetime",
+                STAMP: "datetime",
+            },
+        ),
+        NsObject(
+            "timebill",
+            "timebill",
+            "timebill",
+            {
+                "id": "text",
+                "externalId": "text",
+                "employee": "ref",
+                "customer": "ref",
+                "caseTaskEvent": "ref",
+                "hours": "number",
+                "rate": "number",
+                "tranDate": "date",
+                "isBillable": "bool",
+                "memo": "text",
+                "createdDate": "datetime",
+                STAMP: "datetime",
+            },
+        ),
+        NsObject(
+            "invoice",
+            "invoice",
+            "transaction",
+            {
+                **_TRANSACTION,
+                "entity": "ref",
+                "job": "ref",
+                "dueDate": "date",
+                "subtotal": "number",
+                "taxTotal": "number",
+                "total": "number",
+                "amountRemaining": "number",
+                "status": "ref",
+            },
+            where="type = 'CustInvc'",
+        ),
+        NsObject(
+            "journalentry",
+            "journalentry",
+            "transaction",
+            journal_fields,
+            journal,
+            True,
+            True,
+            computed,
+        ),
+    ]
+    for kind in ("cost", "revenue"):
+        items.append(
+            NsObject(
+                f"journalentry_{kind}",
+                "journalentry",
+                "transaction",
+                journal_fields,
+                f"{journal} AND {{kind_field}} = '{kind}'",
+                False,
+                True,
+                computed,
+            )
+        )
+    return {o.name: o for o in items}
+
+
+OBJECTS = _objects()
+
+
+def quote(value: Any) -> str:
+    """A SuiteQL string literal (Oracle: a quote is doubled, nothing else is special)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def number_text(value: Any) -> str | None:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return format(number.normalize(), "f") if number == number.to_integral_value() else str(number)
+
+
+def from_row(value: Any, kind: Kind | None) -> Any:
+    """A SuiteQL value as the engine receives it."""
+    if value is None:
+        return None
+    if kind == "bool":
+        return value in ("T", True, "true")
+    if kind == "number":
+        return number_text(value) or value
+    if kind == "ref":
+        return str(value)
+    if kind == "datetime" and isinstance(value, str) and len(value) == 19 and value[10] == " ":
+        return value.replace(" ", "T") + "+00:00"
+    return value
+
+
+def plain_row(
+    obj: NsObject, row: dict[str, Any], currencies: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A SuiteQL row under REST names; catalogue fields a row omits (nulls) are None. Rows
+    with a currency gain `currencyCode` (ISO) from `currencies`, since SuiteQL gives the ID."""
+    by_column = {name.lower(): name for name in obj.fields}
+    out: dict[str, Any] = {name: None for name in obj.fields if name not in obj.computed}
+    for column, value in row.items():
+        if column in ("links", "type", "recordtype"):
+            continue
+        name = by_column.get(column, column)
+        out[name] = from_row(value, obj.kind(name))
+    if "currency" in obj.fields and currencies is not None:
+        out["currencyCode"] = currencies.get(str(out.get("currency")))
+    return out
+
+
+def plain_line(row: dict[str, Any]) -> dict[str, Any]:
+    by_column = {name.lower(): name for name in LINE_FIELDS}
+    return {
+        by_column.get(c, c): from_row(v, LINE_FIELDS.get(by_column.get(c, c)))
+        for c, v in row.items()
+        if c not in ("links", "transaction", "id", "mainline")
+    }
+
+
+def stamp_of(data: dict[str, Any]) -> dt.datetime | None:
+    value = data.get(STAMP)
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def id_sort_key(record_id: str) -> str:
+    """The literal of an internal ID in a keyset condition (IDs are numbers in NetSuite)."""
+    return record_id if record_id.isdigit() else quote(record_id)

@@ -1,0 +1,1 @@
+"""The sync engine: durable capture, pipeline, delivery and reconciliation on DBOS Transact."""

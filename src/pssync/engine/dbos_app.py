@@ -1,0 +1,136 @@
+"""DBOS Transact configured from the pssync database URL, launched once per process.
+
+The engine keeps no queue or lock service of its own: durable workflows, idempotency by
+workflow ID, queues with concurrency and rate limits and crash recovery all come from DBOS.
+Its system database follows the golden store: a SQLite file next to ``pssync.db`` on one
+machine (nothing to install), the same PostgreSQL database (its own ``dbos`` schema) when the
+store is PostgreSQL, so every ``pssync worker`` shares the queues.
+
+DBOS is a process-wide singleton; `launch` is idempotent for one URL and `shutdown` lets tests
+and the CLI start it again on another database.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dbos import DBOS, DBOSConfig
+from sqlalchemy.engine import make_url
+
+from pssync.store.db import database_url
+
+APP_NAME = "pssync"
+# Fixed, not DBOS's hash of the registered code: a worker restarted with the same release (or a
+# test process with extra workflows) must recover and dequeue the workflows the last one left.
+APP_VERSION = "pssync-engine-1"
+# Pushed events (webhooks) go through one queue, one at a time per worker, to keep their order.
+INGEST_QUEUE = "ingest"
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """Flow control of one target system's delivery queue."""
+
+    worker_concurrency: int = 4
+    global_concurrency: int | None = None
+    rate_limit: int | None = None
+    rate_period: float = 1.0
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What `launch` needs; `queues` maps target system -> its delivery queue settings."""
+
+    store_url: str
+    system_database_url: str | None = None
+    executor_id: str | None = None
+    queues: dict[str, QueueSettings] = field(default_factory=dict)
+    polling_interval: float = 0.1
+    log_level: str = "WARNING"
+
+
+_launched_url: str | None = None
+
+
+def system_database_url(store_url: str) -> str:
+    """Where DBOS keeps its state for this golden store.
+
+    ``sqlite:///dir/pssync.db`` -> ``sqlite:///dir/pssync.dbos.sqlite``; a PostgreSQL store URL
+    is used as is (DBOS creates its ``dbos`` schema there).
+    """
+    url = make_url(database_url(store_url))
+    if url.get_backend_name() == "sqlite":
+        name = url.database or ""
+        if not name or name == ":memory:":
+            raise ValueError("the engine needs a file or server database, not in-memory SQLite")
+        path = Path(name)
+        return f"sqlite:///{path.with_name(path.stem + '.dbos.sqlite')}"
+    return url.render_as_string(hide_password=False)
+
+
+def default_executor_id() -> str:
+    """Stable per host and process slot, so a restarted worker recovers its own workflows."""
+    return os.environ.get("PSSYNC_EXECUTOR_ID") or socket.gethostname() or "local"
+
+
+def queue_name(system: str) -> str:
+    """The delivery queue of one target system."""
+    return f"deliver-{system}"
+
+
+def launch(settings: EngineSettings) -> None:
+    """Configure and launch DBOS (once per URL), then register the delivery queues.
+
+    Queues are registered after launch because DBOS persists their configuration in its system
+    database; registering again updates concurrency and rate limits from the settings.
+    """
+    global _launched_url
+    sys_url = settings.system_database_url or system_database_url(settings.store_url)
+    if _launched_url is not None and _launched_url != sys_url:
+        shutdown()
+    if _launched_url is None:
+        config: DBOSConfig = {
+            "name": APP_NAME,
+            "system_database_url": sys_url,
+            "application_version": APP_VERSION,
+            "executor_id": settings.executor_id or default_executor_id(),
+            "log_level": settings.log_level,
+            "notification_listener_polling_interval_sec": 0.05,
+        }
+        DBOS(config=config)
+        DBOS.launch()
+        _launched_url = sys_url
+    DBOS.register_queue(
+        INGEST_QUEUE,
+        worker_concurrency=1,
+        polling_interval_sec=settings.polling_interval,
+        on_conflict="always_update",
+    )
+    for system, queue in settings.queues.items():
+        register_delivery_queue(system, queue, settings.polling_interval)
+
+
+def register_delivery_queue(system: str, queue: QueueSettings, polling_interval: float) -> None:
+    limiter = {"limit": queue.rate_limit, "period": queue.rate_period} if queue.rate_limit else None
+    DBOS.register_queue(
+        queue_name(system),
+        worker_concurrency=queue.worker_concurrency,
+        global_concurrency=queue.global_concurrency,
+        limiter=limiter,  # type: ignore[arg-type]
+        polling_interval_sec=polling_interval,
+        on_conflict="always_update",
+    )
+
+
+def launched() -> bool:
+    return _launched_url is not None
+
+
+def shutdown() -> None:
+    """Destroy the DBOS instance but keep the registered workflows for a later launch."""
+    global _launched_url
+    DBOS.destroy(destroy_registry=False)
+    _launched_url = None

@@ -1,0 +1,157 @@
+"""Idempotent consumer: every change has an event key; a duplicate is a no-op; late old
+versions never overwrite newer ones.
+
+The event key is (system, object, source id, version). The inbox remembers every key it has
+decided about and, per source record, the newest version applied. Decisions are recorded only
+after the golden write and routing of their page succeeded, so a crash re-applies a change
+rather than losing it — and re-applying is harmless because the golden store treats unchanged
+content as a no-op and delivery suppresses writes that would change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Connection, Engine, and_, or_, select
+
+from pssync.engine.ids import stamp_of
+from pssync.engine.sql import insert_ignore, upsert
+from pssync.engine.tables import engine_inbox, engine_last_applied
+from pssync.store.history import utcnow
+
+_CHUNK = 400
+
+
+class Status(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    ECHO = "echo"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change as captured: enough to key it and to order it."""
+
+    system: str
+    object: str
+    source_id: str
+    version: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    event: Event
+    status: Status
+    entity_type: str | None = None
+    record_id: str | None = None
+
+
+def _stamp(version: str) -> dt.datetime | str:
+    text = stamp_of(version)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def is_older(version: str, than: str) -> bool:
+    """True when `version`'s change stamp is before `than`'s (equal stamps are not older)."""
+    a, b = _stamp(version), _stamp(than)
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return a < b
+    return str(a) < str(b)
+
+
+class Inbox:
+    """The inbox tables of one golden-store database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def seen(self, keys: Iterable[str]) -> set[str]:
+        """Which of `keys` were decided already."""
+        wanted, found = list(dict.fromkeys(keys)), set[str]()
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                stmt = select(engine_inbox.c.event_key).where(engine_inbox.c.event_key.in_(chunk))
+                found.update(str(k) for k in conn.execute(stmt).scalars())
+        return found
+
+    def last_versions(self, events: Sequence[Event]) -> dict[tuple[str, str, str], str]:
+        """The newest applied version of each source record among `events`."""
+        with self.engine.connect() as conn:
+            return _versions_in(conn, list({(e.system, e.object, e.source_id) for e in events}))
+
+    def record(self, decisions: Sequence[Decision], workflow_id: str | None = None) -> None:
+        """Remember decisions; applied (and echoed) versions become the record's newest."""
+        if not decisions:
+            return
+        now = utcnow()
+        rows = [
+            {
+                "event_key": d.event.key,
+                "system": d.event.system,
+                "object": d.event.object,
+                "source_id": d.event.source_id,
+                "version": d.event.version,
+                "status": d.status.value,
+                "entity_type": d.entity_type,
+                "record_id": d.record_id,
+                "workflow_id": workflow_id,
+                "received_at": now,
+            }
+            for d in decisions
+            if d.status is not Status.DUPLICATE
+        ]
+        newest: dict[tuple[str, str, str], str] = {}
+        for d in decisions:
+            if d.status in (Status.APPLIED, Status.ECHO):
+                key = (d.event.system, d.event.object, d.event.source_id)
+                if key not in newest or not is_older(d.event.version, newest[key]):
+                    newest[key] = d.event.version
+        with self.engine.begin() as conn:
+            insert_ignore(conn, engine_inbox, rows)
+            current = _versions_in(conn, list(newest))
+            bumps = [
+                {"system": s, "object": o, "source_id": i, "version": v, "applied_at": now}
+                for (s, o, i), v in newest.items()
+                if (s, o, i) not in current or not is_older(v, current[(s, o, i)])
+            ]
+            upsert(conn, engine_last_applied, bumps, ["version", "applied_at"])
+
+    def events_for(self, source_id: str) -> list[dict[str, object]]:
+        """Every decision about one source record (for `pssync trace`)."""
+        stmt = (
+            select(engine_inbox)
+            .where(
+                or_(
+                    engine_inbox.c.source_id == source_id,
+                    engine_inbox.c.record_id == source_id,
+                    engine_inbox.c.event_key == source_id,
+                )
+            )
+            .order_by(engine_inbox.c.received_at)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def _versions_in(
+    conn: Connection, keys: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], str]:
+    la = engine_last_applied.c
+    found: dict[tuple[str, str, str], str] = {}
+    for start in range(0, len(keys), _CHUNK):
+        part = keys[start : start + _CHUNK]
+        clause = or_(*(and_(la.system == s, la.object == o, la.source_id == i) for s, o, i in part))
+        for row in conn.execute(select(engine_last_applied).where(clause)):
+            found[(row.system, row.object, row.source_id)] = row.version
+    return found

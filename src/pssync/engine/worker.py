@@ -1,0 +1,58 @@
+"""Starting the engine in a process, and waiting for its queues to drain.
+
+A worker is: the runtime (store, connectors, mappings, routes) set for this process, DBOS
+launched on the system database that belongs to the golden store, one delivery queue per
+connected system. Several workers on PostgreSQL share the queues; each should run with its
+own stable ``PSSYNC_EXECUTOR_ID`` so that, restarted, it recovers the workflows it left.
+"""
+
+from __future__ import annotations
+
+import time
+
+from dbos import DBOS
+
+from pssync.engine import dead_letter as _dead_letter  # noqa: F401 - registers replay handlers
+from pssync.engine import workflows as _workflows  # noqa: F401 - registers the workflows
+from pssync.engine.dbos_app import EngineSettings, QueueSettings, launch
+from pssync.engine.runtime import Runtime, set_runtime
+
+ACTIVE = ["PENDING", "ENQUEUED"]
+
+
+def start(
+    runtime: Runtime,
+    store_url: str,
+    *,
+    queues: dict[str, QueueSettings] | None = None,
+    executor_id: str | None = None,
+    polling_interval: float = 0.1,
+) -> None:
+    """Make `runtime` current and launch DBOS with a delivery queue per connector."""
+    set_runtime(runtime)
+    configured = dict(queues or {})
+    for system in runtime.connectors:
+        configured.setdefault(system, QueueSettings())
+    launch(
+        EngineSettings(
+            store_url=store_url,
+            executor_id=executor_id,
+            queues=configured,
+            polling_interval=polling_interval,
+        )
+    )
+
+
+def active_workflows() -> int:
+    """Workflows still pending or enqueued (deliveries in flight, retries sleeping)."""
+    return len(DBOS.list_workflows(status=ACTIVE, load_input=False, load_output=False))
+
+
+def wait_idle(timeout: float = 60.0, interval: float = 0.1) -> bool:
+    """Block until no workflow is pending or enqueued; False if `timeout` passed first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if active_workflows() == 0:
+            return True
+        time.sleep(interval)
+    return active_workflows() == 0

@@ -1,0 +1,78 @@
+"""Read the synthetic firm's view of the legacy ERP (its native export layout) into the ledger's.
+
+The firm writes what such an ERP exports: its own numbers (`customer_no`, `project_no`,
+`invoice_no`), the CRM reference pssync once sent (`crm_ref`) and `dd/mm/yyyy` dates. The ledger
+keys records by the external ID a sender uses and keeps the ERP number as `erp_id`, with ISO
+dates, so the rows are translated once at seeding.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+Row = dict[str, Any]
+
+
+def is_native(view: dict[str, list[Row]]) -> bool:
+    """Whether `view` is in the firm's native layout rather than the ledger's."""
+    return any("customer_no" in row for row in view.get("customers", []))
+
+
+def _iso(day: Any) -> str:
+    text = str(day or "").strip()
+    if not text:
+        return ""
+    return dt.datetime.strptime(text, "%d/%m/%Y").date().isoformat()  # noqa: DTZ007 - a date
+
+
+def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
+    """The same records keyed the ledger's way, references resolved to external IDs."""
+    customer_ext: dict[str, str] = {}
+    customers = []
+    for row in view.get("customers", []):
+        external = str(row.get("crm_ref") or row["customer_no"])
+        customer_ext[str(row["customer_no"])] = external
+        customers.append(
+            {
+                "erp_id": row["customer_no"],
+                "external_id": external,
+                "name": row.get("name", ""),
+                "country": row.get("country", ""),
+                "currency": row.get("currency", ""),
+                "payment_terms": row.get("payment_terms", ""),
+            }
+        )
+    project_ext: dict[str, str] = {}
+    projects = []
+    for row in view.get("projects", []):
+        external = str(row.get("crm_ref") or row["project_no"])
+        project_ext[str(row["project_no"])] = external
+        projects.append(
+            {
+                "erp_id": row["project_no"],
+                "external_id": external,
+                "customer_external_id": customer_ext.get(str(row.get("customer_no")), ""),
+                "code": row["project_no"],
+                "name": row.get("name", ""),
+                "start_date": _iso(row.get("start_date")),
+                "end_date": _iso(row.get("end_date")),
+                "currency": row.get("currency", ""),
+                "budget": row.get("contract_value", ""),
+            }
+        )
+    invoices = [
+        {
+            "erp_id": row["invoice_no"],
+            "external_id": row["invoice_no"],
+            "customer_external_id": customer_ext.get(str(row.get("customer_no")), ""),
+            "project_external_id": project_ext.get(str(row.get("project_no")), ""),
+            "invoice_date": _iso(row.get("invoice_date")),
+            "due_date": _iso(row.get("due_date")),
+            "currency": row.get("currency", ""),
+            "amount": row.get("net_amount", ""),
+            "tax_amount": row.get("tax_amount", ""),
+        }
+        for row in view.get("invoices", [])
+    ]
+    return {"customers": customers, "projects": projects, "invoices": invoices}

@@ -1,0 +1,128 @@
+"""What SAP S/4HANA (OData v2 APIs) holds for the German entity: business partners, enterprise
+projects with their elements, and billing documents.
+
+Entity sets and properties follow API_BUSINESS_PARTNER, API_ENTERPRISE_PROJECT_SRV and
+API_BILLING_DOCUMENT_SRV. Dates are ISO strings here; an emulator serialises them as OData v2
+``/Date(ms)/`` literals. Decimal amounts are strings, as SAP returns Edm.Decimal in JSON.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pssync.sandbox.firm import erp_common
+from pssync.sandbox.firm.ids import stable_uuid
+from pssync.sandbox.firm.state import Firm
+from pssync.sandbox.firm.units import at, cents_str, iso
+from pssync.sandbox.firm.world import InvoiceRec
+
+SYSTEM = "sap_s4"
+COMPANY_CODE = "DE01"
+TERMS = {"Net 30": "0030", "Net 45": "0045", "Net 60": "0060"}
+
+
+def clearing_status(paid: int, gross: int) -> str:
+    """SAP InvoiceClearingStatus: A not cleared, B partially cleared, C completely cleared."""
+    if paid >= gross:
+        return "C"
+    return "B" if paid else "A"
+
+
+def billing_row(firm: Firm, inv: InvoiceRec, paid: int, moment: dt.datetime) -> dict[str, Any]:
+    p = firm.projects[inv.project]
+    acc = firm.accounts[inv.account]
+    bp = firm.xrefs.get(acc.id, "sap_s4:A_BusinessPartner")
+    return {
+        "BillingDocument": firm.xrefs.issue(inv.id, "sap_s4:A_BillingDocument", inv.number),
+        "BillingDocumentType": "F2",
+        "SDDocumentCategory": "M",
+        "BillingDocumentCategory": "L",
+        "BillingDocumentDate": inv.issue.isoformat(),
+        "SoldToParty": bp,
+        "PayerParty": bp,
+        "CompanyCode": COMPANY_CODE,
+        "TotalNetAmount": cents_str(inv.net_cents),
+        "TotalTaxAmount": cents_str(inv.tax_cents),
+        "TransactionCurrency": inv.currency,
+        "CustomerPaymentTerms": TERMS[acc.payment_terms],
+        "OverallBillingStatus": "C",
+        "AccountingPostingStatus": "C",
+        "InvoiceClearingStatus": clearing_status(paid, inv.gross_cents),
+        "BillingDocumentIsCancelled": False,
+        "YY1_EnterpriseProject_BDH": p.code,
+        "CreationDate": inv.issue.isoformat(),
+        "LastChangeDate": moment.date().isoformat(),
+        "LastChangeDateTime": iso(moment),
+    }
+
+
+def build(firm: Firm) -> None:
+    for acc, since in erp_common.customers(firm, SYSTEM):
+        bp = firm.xrefs.issue(acc.id, "sap_s4:A_BusinessPartner")
+        firm.add_view(
+            SYSTEM,
+            "A_BusinessPartner",
+            acc.id,
+            {
+                "BusinessPartner": bp,
+                "Customer": bp,
+                "BusinessPartnerCategory": "2",
+                "BusinessPartnerGrouping": "BP02",
+                "BusinessPartnerFullName": acc.legal_name,
+                "BusinessPartnerName": acc.legal_name,
+                "OrganizationBPName1": acc.legal_name,
+                "SearchTerm1": acc.name.upper()[:20],
+                "CreationDate": since.date().isoformat(),
+                "LastChangeDate": since.date().isoformat(),
+                "LastChangeTime": since.strftime("PT%HH%MM%SS"),
+                "IsMarkedForArchiving": False,
+            },
+        )
+    for p, created in erp_common.projects(firm, SYSTEM):
+        acc = firm.accounts[p.account]
+        project_uuid = stable_uuid("project", p.id)
+        status = "40" if p.planned_end < firm.today else "10"
+        firm.add_view(
+            SYSTEM,
+            "A_EnterpriseProject",
+            p.id,
+            {
+                "ProjectUUID": project_uuid,
+                "ProjectInternalID": str(10_000 + p.idx),
+                "Project": firm.xrefs.issue(p.id, "sap_s4:A_EnterpriseProject", p.code),
+                "ProjectDescription": p.name[:40],
+                "EnterpriseProjectType": "C1",
+                "ProjectStartDate": p.planned_start.isoformat(),
+                "ProjectEndDate": p.planned_end.isoformat(),
+                "CompanyCode": COMPANY_CODE,
+                "ProfitCenter": f"YB{p.service_line[:3]}",
+                "ResponsibleCostCenter": f"10{p.service_line[:3]}",
+                "ProjectCurrency": p.currency,
+                "Customer": firm.xrefs.get(acc.id, "sap_s4:A_BusinessPartner"),
+                "ProcessingStatus": status,
+                "CreationDateTime": iso(created),
+                "LastChangeDateTime": iso(created),
+            },
+        )
+        for w in p.wbs:
+            firm.add_view(
+                SYSTEM,
+                "A_EnterpriseProjectElement",
+                w.id,
+                {
+                    "ProjectElementUUID": stable_uuid("element", w.id),
+                    "ProjectUUID": project_uuid,
+                    "ProjectElement": firm.xrefs.issue(
+                        w.id, "sap_s4:A_EnterpriseProjectElement", w.code
+                    ),
+                    "ProjectElementDescription": w.name,
+                    "PlannedStartDate": w.start.isoformat(),
+                    "PlannedEndDate": w.end.isoformat(),
+                    "LastChangeDateTime": iso(created),
+                },
+            )
+    paid = erp_common.paid_state(firm)
+    for inv in erp_common.invoices(firm, SYSTEM):
+        cents, moment = paid.get(inv.idx, (0, at(inv.issue, 9)))
+        firm.add_view(SYSTEM, "A_BillingDocument", inv.id, billing_row(firm, inv, cents, moment))

@@ -1,0 +1,240 @@
+"""The SAP S/4HANA connector against the SAP emulator: the conformance suite, seeded with the
+synthetic firm's SAP view, plus what only SAP has (CSRF, GUID keys, read-only billing, Edm types).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conformance import ConnectorConformance, View, drain
+
+from pssync.connectors import registry
+from pssync.connectors.base import Connector, Outcome
+from pssync.connectors.errors import PermanentError
+from pssync.connectors.sap_s4 import SapS4Connector, SapS4Settings
+from pssync.mapping import Translator, load_spec
+from pssync.model import Account, Invoice, Project, WbsElement
+from pssync.sandbox.common.emulator import Emulator
+from pssync.sandbox.firm import generate_firm
+from pssync.sandbox.sap_s4 import SapS4Emulator
+
+pytestmark = pytest.mark.integration
+
+KEYS = {
+    "A_BusinessPartner": "BusinessPartner",
+    "A_EnterpriseProject": "ProjectUUID",
+    "A_EnterpriseProjectElement": "ProjectElementUUID",
+    "A_BillingDocument": "BillingDocument",
+}
+MAPPING = Path(__file__).parents[2] / "src/pssync/connectors/sap_s4/mapping.yaml"
+
+
+@functools.cache
+def firm_view() -> View:
+    return generate_firm("small").views["sap_s4"]
+
+
+def settings_for(emulator: SapS4Emulator, **overrides: Any) -> SapS4Settings:
+    values: dict[str, Any] = {
+        "base_url": emulator.base_url,
+        "username": emulator.username,
+        "password": emulator.password,
+    }
+    return SapS4Settings.model_validate(values | overrides)
+
+
+class TestSapS4Conformance(ConnectorConformance):
+    write_object = "A_BusinessPartner"
+    external_id_field = "BusinessPartnerIDByExtSystem"
+    # SAP derives the names from Name 1/2 (the firm view plants a typo only in the full name).
+    derived_fields = frozenset({"BusinessPartnerFullName", "BusinessPartnerName"})
+
+    def start_emulator(self) -> Emulator:
+        return SapS4Emulator(page_size=50).start()
+
+    def seed_view(self) -> View:
+        return firm_view()
+
+    def seeded_records(self, view: View) -> dict[str, dict[str, dict[str, Any]]]:
+        return {obj: {str(r[KEYS[obj]]): r for r in rows} for obj, rows in view.items()}
+
+    def connector_for(self, emulator: Emulator, **settings: Any) -> Connector:
+        assert isinstance(emulator, SapS4Emulator)
+        return SapS4Connector(settings_for(emulator, **settings))
+
+    def bad_credentials(self, emulator: Emulator) -> Connector | None:
+        return self.connector_for(emulator, password="not-the-password")
+
+    def rows_for_paging(self, n: int) -> View:
+        return {
+            "A_BusinessPartner": [
+                {
+                    "BusinessPartner": f"18{i:05d}",
+                    "BusinessPartnerCategory": "2",
+                    "OrganizationBPName1": f"Paging {i}",
+                    "BusinessPartnerIDByExtSystem": f"PG-{i}",
+                }
+                for i in range(n)
+            ]
+        }
+
+    def make_record(self, i: int, tag: str, version: int = 0) -> dict[str, Any]:
+        return {
+            "BusinessPartnerIDByExtSystem": f"T{tag}-{i}",
+            "BusinessPartnerCategory": "2",
+            "OrganizationBPName1": f"Org {tag} {i}" + (f" v{version}" if version else ""),
+            "SearchTerm1": f"ORG{tag}",
+        }
+
+    def rich_record(self, tag: str) -> dict[str, Any]:
+        name = "Zürich Ærø Straße 東京 Ünïcødé ✓ — "
+        return {
+            "BusinessPartnerIDByExtSystem": f"R{tag}",
+            "BusinessPartnerCategory": "2",
+            "OrganizationBPName1": (name * 2)[:40],  # Name 1 holds 40 characters
+            "OrganizationBPName2": None,
+            "Industry": None,
+        }
+
+    def bad_record(self, tag: str) -> tuple[dict[str, Any], str | None]:
+        record = self.make_record(9, tag)
+        record["BusinessPartnerCategory"] = "9"  # SAP knows 1 person, 2 organisation, 3 group
+        return record, "BusinessPartnerCategory"
+
+
+# ---- what only SAP has -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sap() -> Any:
+    with SapS4Emulator(page_size=5) as emu:
+        emu.seed(firm_view())
+        yield emu
+
+
+@pytest.fixture
+def conn(sap: SapS4Emulator) -> SapS4Connector:
+    return SapS4Connector(settings_for(sap, page_size=4))
+
+
+def test_registered_as_builtin() -> None:
+    import pssync.connectors.builtin  # noqa: F401 - registers the built-ins
+
+    assert registry.connector_class("sap_s4") is SapS4Connector
+
+
+def test_stale_csrf_token_is_fetched_again_once(conn: SapS4Connector) -> None:
+    record = {"BusinessPartnerIDByExtSystem": "CSRF-1", "OrganizationBPName1": "Token Ltd"}
+    assert conn.upsert("A_BusinessPartner", "BusinessPartnerIDByExtSystem", [record])[0].outcome
+    assert conn.csrf.fetches == 1
+    conn.session.headers["x-csrf-token"] = "expired"
+    record["OrganizationBPName1"] = "Token Ltd 2"
+    (result,) = conn.upsert("A_BusinessPartner", "BusinessPartnerIDByExtSystem", [record])
+    assert result.outcome is Outcome.UPDATED
+    assert conn.csrf.fetches == 2
+
+
+def test_projects_and_elements_upsert_with_guid_keys(conn: SapS4Connector) -> None:
+    project = {
+        "Project": "PRJ-CONN-1",
+        "ProjectDescription": "Connector project",
+        "ProjectStartDate": "2026-07-01",
+        "ProjectEndDate": "2026-12-31",
+        "ProjectCurrency": "EUR",
+    }
+    (created,) = conn.upsert("A_EnterpriseProject", "Project", [project])
+    assert created.outcome is Outcome.CREATED and created.id
+    element = {
+        "ProjectElement": "PRJ-CONN-1.1",
+        "ProjectUUID": created.id,
+        "ProjectElementDescription": "Design",
+        "PlannedStartDate": "2026-07-01",
+        "PlannedEndDate": "2026-08-31",
+    }
+    assert conn.upsert("A_EnterpriseProjectElement", "ProjectElement", [element])[0].id
+    project["ProjectEndDate"] = "2027-01-31"
+    (updated,) = conn.upsert("A_EnterpriseProject", "Project", [project])
+    assert (updated.outcome, updated.id) == (Outcome.UPDATED, created.id)
+    stored = {r.id: r for r in drain(conn.snapshot("A_EnterpriseProject"))[0]}[created.id]
+    assert stored.data["ProjectEndDate"] == "2027-01-31"
+    assert conn.upsert("A_EnterpriseProject", "Project", [project])[0].outcome is Outcome.UNCHANGED
+
+
+def test_sap_refusal_names_record_field_and_code(conn: SapS4Connector) -> None:
+    bad = {
+        "Project": "PRJ-CONN-BAD",
+        "ProjectDescription": "Ends before it starts",
+        "ProjectStartDate": "2026-07-01",
+        "ProjectEndDate": "2026-01-31",
+    }
+    (result,) = conn.upsert("A_EnterpriseProject", "Project", [bad])
+    assert result.outcome is Outcome.FAILED and result.error is not None
+    assert (result.error.record_id, result.error.field) == ("PRJ-CONN-BAD", "ProjectEndDate")
+    assert result.error.status == 400 and result.error.vendor_code
+    (too_long,) = conn.upsert(
+        "A_EnterpriseProject", "Project", [bad | {"ProjectDescription": "x" * 61}]
+    )
+    assert too_long.error is not None and too_long.error.field == "ProjectDescription"
+
+
+def test_billing_documents_are_read_only(conn: SapS4Connector) -> None:
+    results = conn.upsert("A_BillingDocument", "BillingDocument", [{"BillingDocument": "1"}])
+    assert results[0].outcome is Outcome.FAILED
+    assert results[0].error is not None and "read-only" in results[0].error.message
+    assert not any(f.updateable for f in conn.describe("A_BillingDocument").fields)
+
+
+def test_records_sharing_a_stamp_cross_pages_once(conn: SapS4Connector) -> None:
+    """The firm's WBS elements share their project's creation stamp, so pages of 4 cut through
+    groups of equal stamps; each element must still come exactly once."""
+    records, cursor, pages = drain(conn.changes("A_EnterpriseProjectElement", None))
+    ids = [r.id for r in records]
+    assert len(ids) == len(set(ids))
+    assert {r["ProjectElementUUID"] for r in firm_view()["A_EnterpriseProjectElement"]} <= set(ids)
+    assert pages > 2
+    assert [r.modified_at for r in records] == sorted(r.modified_at for r in records)  # type: ignore[type-var]
+    assert drain(conn.changes("A_EnterpriseProjectElement", cursor))[0] == []
+
+
+def test_deletes_are_left_to_reconciliation(conn: SapS4Connector) -> None:
+    assert conn.deletes("A_EnterpriseProject", "c1") == ([], "c1")
+
+
+def test_describe_comes_from_metadata(conn: SapS4Connector) -> None:
+    fields = {f.name: f for f in conn.describe("A_BusinessPartner").fields}
+    assert fields["BusinessPartnerIDByExtSystem"].external_id
+    assert fields["OrganizationBPName1"].length == 40
+    assert not fields["BusinessPartnerFullName"].updateable
+    assert fields["LastChangeTime"].type == "Edm.Time"
+
+
+def test_unknown_object_and_bad_cursor_are_permanent(conn: SapS4Connector) -> None:
+    with pytest.raises(PermanentError):
+        conn.describe("A_SalesOrder")
+    with pytest.raises(PermanentError):
+        drain(conn.changes("A_EnterpriseProject", "not json"))
+
+
+@pytest.mark.parametrize(
+    ("obj", "model"),
+    [
+        ("A_BusinessPartner", Account),
+        ("A_EnterpriseProject", Project),
+        ("A_EnterpriseProjectElement", WbsElement),
+        ("A_BillingDocument", Invoice),
+    ],
+)
+def test_default_mapping_translates_what_the_connector_reads(
+    conn: SapS4Connector, obj: str, model: Any
+) -> None:
+    translator = Translator(load_spec(MAPPING))
+    records = drain(conn.snapshot(obj))[0]
+    assert records
+    for record in records:
+        payload = translator.to_canonical(obj, record.data)
+        if "account_id" in model.model_fields:  # references are resolved by the engine
+            payload.setdefault("account_id", "acc-x")
+        model.model_validate({"id": f"x-{record.id}", **payload})
