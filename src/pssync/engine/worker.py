@@ -3,7 +3,9 @@
 A worker is: the runtime (store, connectors, mappings, routes) set for this process, DBOS
 launched on the system database that belongs to the golden store, one delivery queue per
 connected system. Several workers on PostgreSQL share the queues; each should run with its
-own stable ``PSSYNC_EXECUTOR_ID`` so that, restarted, it recovers the workflows it left.
+own stable ``PSSYNC_EXECUTOR_ID`` so that, restarted, it recovers the workflows it left; on
+PostgreSQL each also beats a heartbeat and recovers the workflows of a peer that stopped
+beating (`workers_pg.py`), so a worker that never comes back loses nothing either.
 """
 
 from __future__ import annotations
@@ -14,10 +16,18 @@ from dbos import DBOS
 
 from pssync.engine import dead_letter as _dead_letter  # noqa: F401 - registers replay handlers
 from pssync.engine import workflows as _workflows  # noqa: F401 - registers the workflows
-from pssync.engine.dbos_app import EngineSettings, QueueSettings, launch
+from pssync.engine.dbos_app import (
+    EngineSettings,
+    QueueSettings,
+    launch,
+    system_database_url,
+)
 from pssync.engine.runtime import Runtime, set_runtime
+from pssync.engine.workers_pg import PeerRecovery
 
 ACTIVE = ["PENDING", "ENQUEUED"]
+
+_peers: PeerRecovery | None = None
 
 
 def start(
@@ -27,8 +37,16 @@ def start(
     queues: dict[str, QueueSettings] | None = None,
     executor_id: str | None = None,
     polling_interval: float = 0.1,
+    peer_recovery: bool | None = None,
+    heartbeat: float = 2.0,
+    stale_after: float = 15.0,
 ) -> None:
-    """Make `runtime` current and launch DBOS with a delivery queue per connector."""
+    """Make `runtime` current and launch DBOS with a delivery queue per connector.
+
+    `peer_recovery` (default: when the system database is PostgreSQL, where several workers
+    share it) starts the heartbeat-and-recover thread; every worker needs its own executor ID.
+    """
+    global _peers
     set_runtime(runtime)
     configured = dict(queues or {})
     for system in runtime.connectors:
@@ -41,6 +59,14 @@ def start(
             polling_interval=polling_interval,
         )
     )
+    if _peers is not None:
+        _peers.stop()
+        _peers = None
+    if peer_recovery is None:
+        peer_recovery = system_database_url(store_url).startswith("postgresql")
+    if peer_recovery:
+        executor = str(DBOS.executor_id)  # what DBOS was launched with, maybe earlier
+        _peers = PeerRecovery(runtime.store.engine, executor, heartbeat, stale_after).start()
 
 
 def active_workflows() -> int:

@@ -1,0 +1,265 @@
+"""Webhook ingress: signed pushes from source systems become engine events.
+
+Two wire formats arrive here. Generic senders follow Standard Webhooks
+(https://www.standardwebhooks.com): ``webhook-id``, ``webhook-timestamp`` (Unix seconds) and
+``webhook-signature`` (space-separated ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``
+under a ``whsec_`` base64 secret). Salesforce sends outbound messages, SOAP without a
+signature, checked against the configured organisation (`webhooks_salesforce.py`).
+
+Either way a change is handed to `workflows.submit_event`, whose workflow ID is the change's
+event key: a delivery repeated any number of times is one workflow and one effect. Replay
+protection on top of that, per message ID (`Messages`, a table beside the golden store):
+
+* a signature that does not verify, or a timestamp outside the tolerance, is 401 — so a
+  captured request replayed after the window is refused, and a captured signature cannot be
+  moved to another body, ID or timestamp;
+* an ID seen before with the same body is answered 200 ``duplicate`` with no second effect:
+  senders retry a message whose answer they did not get, re-signing it with the retry's
+  timestamp, so requiring byte-identical signature headers would refuse legitimate retries;
+* an ID seen before with a different body is 409: IDs are the sender's idempotency key, and
+  reusing one for other content is a sender bug or forgery, never a new change.
+
+The message is remembered only after its event was enqueued, so a failure in between makes
+the sender's retry apply it rather than drop it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import Column, Engine, MetaData, String, Table, Text, select
+from starlette.concurrency import run_in_threadpool
+
+from pssync.engine.pipeline import source_record
+from pssync.engine.runtime import Runtime
+from pssync.engine.sql import insert_ignore
+from pssync.engine.workflows import submit_event
+from pssync.store.history import utcnow
+from pssync.store.tables import UtcDateTime
+
+DEFAULT_TOLERANCE = 300.0
+MAX_BODY = 2_000_000
+SECRET_ENV_PREFIX = "PSSYNC_WEBHOOK_SECRET_"
+
+# Not in the golden store's migrated metadata: the table belongs to the ingress alone and is
+# created on first use, so the store's schema history does not depend on webhooks being used.
+_metadata = MetaData()
+webhook_message = Table(
+    "engine_webhook_message",
+    _metadata,
+    Column("sender", String(64), primary_key=True),
+    Column("message_id", String(255), primary_key=True),
+    Column("body_digest", String(64), nullable=False),
+    Column("workflow_ids", Text, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
+
+class SignatureError(ValueError):
+    """The request is not authentic or not fresh (answered 401)."""
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Secrets per sending system (several during a rotation), freshness window, and the
+    Salesforce organisations whose outbound messages are accepted (15- or 18-char IDs)."""
+
+    secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    tolerance: float = DEFAULT_TOLERANCE
+    salesforce_system: str = "salesforce"
+    salesforce_org_ids: tuple[str, ...] = ()
+    clock: Callable[[], float] = time.time
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> WebhookSettings:
+        """``PSSYNC_WEBHOOK_SECRET_<SYSTEM>`` (space-separated), ``PSSYNC_WEBHOOK_TOLERANCE``,
+        ``PSSYNC_SALESFORCE_SYSTEM``, ``PSSYNC_SALESFORCE_ORG_IDS`` (comma-separated)."""
+        env = os.environ if environ is None else environ
+        secrets = {
+            name.removeprefix(SECRET_ENV_PREFIX).lower(): tuple(value.split())
+            for name, value in env.items()
+            if name.startswith(SECRET_ENV_PREFIX) and value.strip()
+        }
+        orgs = tuple(o.strip() for o in env.get("PSSYNC_SALESFORCE_ORG_IDS", "").split(",") if o)
+        return cls(
+            secrets=secrets,
+            tolerance=float(env.get("PSSYNC_WEBHOOK_TOLERANCE", DEFAULT_TOLERANCE)),
+            salesforce_system=env.get("PSSYNC_SALESFORCE_SYSTEM", "salesforce"),
+            salesforce_org_ids=orgs,
+        )
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a ``whsec_<base64>`` secret."""
+    try:
+        return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except binascii.Error as exc:
+        raise ValueError("webhook secrets are whsec_ followed by base64") from exc
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """One ``v1,<base64>`` signature (what a sender puts in ``webhook-signature``)."""
+    content = f"{message_id}.{timestamp}.".encode() + body
+    mac = hmac.new(secret_key(secret), content, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode("ascii")
+
+
+def verify(
+    headers: Mapping[str, str],
+    body: bytes,
+    secrets: tuple[str, ...],
+    *,
+    tolerance: float = DEFAULT_TOLERANCE,
+    now: float | None = None,
+) -> str:
+    """Check a Standard Webhooks request; return its message ID or raise `SignatureError`."""
+    message_id = headers.get("webhook-id", "")
+    stamp = headers.get("webhook-timestamp", "")
+    signatures = headers.get("webhook-signature", "")
+    if not (message_id and stamp and signatures):
+        raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature")
+    try:
+        timestamp = int(stamp)
+    except ValueError:
+        raise SignatureError("webhook-timestamp is not Unix seconds") from None
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        raise SignatureError("webhook-timestamp is outside the tolerance")
+    offered = [s.partition(",")[2] for s in signatures.split() if s.startswith("v1,")]
+    for secret in secrets:
+        expected = sign(secret, message_id, timestamp, body).partition(",")[2]
+        if any(hmac.compare_digest(expected, sig) for sig in offered):
+            return message_id
+    raise SignatureError("no matching signature")
+
+
+class Messages:
+    """Message IDs already accepted, per sender, with the digest of their body."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        webhook_message.create(engine, checkfirst=True)
+
+    def digest_of(self, sender: str, message_id: str) -> str | None:
+        c = webhook_message.c
+        stmt = select(c.body_digest).where(c.sender == sender, c.message_id == message_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else str(row.body_digest)
+
+    def remember(self, sender: str, message_id: str, digest: str, workflows: list[str]) -> None:
+        row = {
+            "sender": sender,
+            "message_id": message_id,
+            "body_digest": digest,
+            "workflow_ids": json.dumps(workflows),
+            "received_at": utcnow(),
+        }
+        with self.engine.begin() as conn:
+            insert_ignore(conn, webhook_message, [row])
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def event_from(runtime: Runtime, system: str, payload: Any) -> tuple[str, dict[str, Any]]:
+    """(object, serialised source record) from a generic webhook body.
+
+    The body is ``{"object", "record", "id"?, "modified_at"?, "deleted"?, "system"?}``, or the
+    same inside Standard Webhooks' ``{"type", "timestamp", "data": {...}}`` envelope. Without
+    ``id`` / ``modified_at`` the mapping's id and change-stamp fields of the record are used.
+    """
+    data = payload.get("data", payload) if isinstance(payload, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("record"), dict):
+        raise ValueError("the body needs an object and a record")
+    if data.get("system", system) != system:
+        raise ValueError(f"the body is for system {data['system']!r}, posted to {system!r}")
+    obj, record = str(data.get("object", "")), data["record"]
+    spec = (
+        runtime.translators[system].spec.objects.get(obj) if system in runtime.translators else None
+    )
+    if spec is None:
+        raise ValueError(f"no mapping for {system} {obj!r}")
+    record_id = data.get("id", record.get(spec.id_field))
+    if record_id in (None, ""):
+        raise ValueError(f"the record has no id ({spec.id_field})")
+    stamp = data.get("modified_at") or (
+        record.get(spec.modified_field) if spec.modified_field else None
+    )
+    return obj, source_record(str(record_id), record, stamp, bool(data.get("deleted", False)))
+
+
+class Ingress:
+    """What both webhook endpoints share: the runtime, the settings, the message memory."""
+
+    def __init__(self, runtime: Runtime, settings: WebhookSettings) -> None:
+        self.runtime, self.settings = runtime, settings
+        self.messages = Messages(runtime.store.engine)
+
+    def standard(self, system: str, headers: Mapping[str, str], body: bytes) -> Response:
+        secrets = self.settings.secrets.get(system, ())
+        if not secrets:
+            raise HTTPException(404, f"no webhook secret configured for system {system!r}")
+        try:
+            message_id = verify(
+                headers, body, secrets, tolerance=self.settings.tolerance, now=self.settings.clock()
+            )
+        except SignatureError as exc:
+            raise HTTPException(401, str(exc)) from None
+        digest = body_digest(body)
+        seen = self.messages.digest_of(system, message_id)
+        if seen is not None:
+            if seen != digest:
+                raise HTTPException(409, "webhook-id was already used for another body")
+            return JSONResponse({"status": "duplicate", "webhook_id": message_id})
+        try:
+            obj, record = event_from(self.runtime, system, json.loads(body))
+        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            raise HTTPException(422, str(exc)) from None
+        workflow_id = submit_event(system, obj, record)
+        self.messages.remember(system, message_id, digest, [workflow_id])
+        return JSONResponse(
+            {"status": "accepted", "webhook_id": message_id, "workflow_id": workflow_id},
+            status_code=202,
+        )
+
+
+async def read_body(request: Request) -> bytes:
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(413, "webhook body too large")
+    return body
+
+
+def webhooks_router(runtime: Runtime, settings: WebhookSettings | None = None) -> APIRouter:
+    """The ingress endpoints, for the REST API to mount (or a bare app in tests):
+    ``POST /webhooks/{system}`` (Standard Webhooks) and
+    ``POST /webhooks/salesforce/outbound`` (Salesforce outbound messages)."""
+    # Imported here: the Salesforce module builds on this one's `Ingress`.
+    from pssync.engine.webhooks_salesforce import outbound_endpoint
+
+    ingress = Ingress(runtime, settings or WebhookSettings.from_env())
+    router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+    router.add_api_route(
+        "/salesforce/outbound", outbound_endpoint(ingress), methods=["POST"], include_in_schema=True
+    )
+
+    @router.post("/{system}", status_code=202)
+    async def standard_webhook(system: str, request: Request) -> Response:
+        """A Standard Webhooks delivery of one change from `system`."""
+        body = await read_body(request)
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return await run_in_threadpool(ingress.standard, system, headers, body)
+
+    return router
