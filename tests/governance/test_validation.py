@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pssync.cli.demo import sample_lines
 from pssync.governance.validation import HandoffValidator
+from pssync.samples import sample_lines
 from pssync.store import GoldenStore
 from pssync.store.jsonl import import_lines
 

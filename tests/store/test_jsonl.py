@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pssync.cli.demo import sample_lines
+from pssync.samples import sample_lines
 from pssync.store import GoldenStore, open_engine
 from pssync.store.jsonl import export_lines, import_file, import_lines
 
