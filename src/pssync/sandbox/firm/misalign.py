@@ -140,6 +140,8 @@ def _duplicates(firm: Firm, rng: random.Random) -> None:
             twin = dict(row)
             twin[id_field] = firm.xrefs.issue(f"{account_id}#dup", f"{system}:{obj}")
             twin[name_field] = duplicate_variant(row[name_field], rng)
+            if "OrganizationBPName1" in twin:  # SAP derives the full name from Name 1
+                twin["OrganizationBPName1"] = twin[name_field]
             for key in ("entityId", "SearchTerm1"):
                 if key in twin:
                     twin[key] = f"{twin[key]}-2"[:20]

@@ -266,7 +266,7 @@ BILLING_DOCUMENT = EntitySet(
             display_format="UpperCase",
             semantics="currency-code",
         ),
-        amount("TaxAmount", 14, "Tax Amount"),
+        amount("TotalTaxAmount", 14, "Tax Amount"),
         amount("TotalGrossAmount", 17, "Total Gross Amount"),
         text("PayerParty", 10, "Payer"),
         text("CustomerPaymentTerms", 4, "Terms of Payment"),
