@@ -64,3 +64,38 @@ def test_find_pairs_blocks_and_reports_each_pair_once() -> None:
     assert "same domain" in shared.reasons and 0.5 < shared.score < 0.85
     best = DuplicateMatcher().candidates(profiles[0], profiles)
     assert [m.b for m in best][:1] == ["3"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Blue Yonder Biotech Pty Ltd", "Blue Yonder Agritech Pty Ltd"),
+        ("Datum Telecom AG", "Adatum Telecom AG"),
+        ("Ironwood Utilities Pty Ltd", "Redwood Utilities Limited"),
+    ],
+)
+def test_a_different_word_is_a_different_company(a: str, b: str) -> None:
+    assert DuplicateMatcher().score(profile("1", a), profile("2", b)).score < 0.85
+
+
+def test_typos_match() -> None:
+    matcher = DuplicateMatcher()
+    assert (
+        matcher.score(
+            profile("1", "Granite Manufacturing"), profile("2", "Graniet Manufacturing")
+        ).score
+        >= 0.85
+    )
+    assert (
+        matcher.score(
+            profile("1", "Pinnacle Mining Corp."), profile("2", "PINNACLE MINING CORPORATION INC")
+        ).score
+        >= 0.85
+    )
+
+
+def test_a_dropped_word_is_probable_only_when_the_short_name_extends_to_one_record() -> None:
+    alone = [profile("1", "Cobalt Retail"), profile("2", "Cobalt"), profile("3", "Umbrella Health")]
+    crowded = [*alone, profile("4", "Cobalt Health")]
+    assert {(m.a, m.b) for m in DuplicateMatcher().find_pairs(alone)} == {("1", "2")}
+    assert DuplicateMatcher().find_pairs(crowded) == []

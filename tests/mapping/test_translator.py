@@ -159,6 +159,7 @@ def test_crosswalk_overrides_extend_the_file(tmp_path: Path) -> None:
         ("2026-06-01T12:00:00Z", "datetime", "2026-06-01T12:00:00+00:00"),
         (90, "minutes_to_hours", "1.50"),
         (18550, "cents", "185.5"),
+        ("https://www.Acme.example:443/about", "domain", "acme.example"),
         ("yes", "bool", True),
         ("12", "int", 12),
     ],

@@ -70,6 +70,7 @@ def sync_command(
     runtime = _runtime(config)
     try:
         reports = [Poller(runtime, s, o).run(full=full) for s, o in _targets(runtime, system)]
+        _dispatch_flows(runtime)
         idle = wait_idle(wait)
     finally:
         shutdown()
@@ -82,6 +83,17 @@ def sync_command(
         console.print("deliveries done" if idle else "[yellow]deliveries still running[/yellow]")
     if not idle:
         raise typer.Exit(2)
+
+
+def _dispatch_flows(runtime: Runtime) -> list[str]:
+    """Start the draft/handoff workflows the stored changes call for (when flows are configured).
+
+    DBOS does not start workflows from inside the ingest step, so this runs after each poll."""
+    if not runtime.flows_enabled:
+        return []
+    from pssync.flows.runner import dispatch
+
+    return dispatch(runtime)
 
 
 def worker_command(
@@ -107,6 +119,9 @@ def worker_command(
                     continue
                 if report.counts:
                     console.print(f"{s} {o}: {report.counts}")
+            started = _dispatch_flows(runtime)
+            if started:
+                console.print(f"flows started {len(started)} workflow(s)")
             time.sleep(interval)
     except KeyboardInterrupt:
         console.print("stopping")
@@ -219,6 +234,10 @@ def trace_command(
         )
         for v in store.history(entity_type, record_id)
     ]
+    if store.get("Opportunity", ident) is not None:
+        from pssync.flows.lineage import lineage
+
+        found["lineage"] = lineage(store, ident)
     if not any(found.values()):
         raise fail(f"nothing known about {ident}")
     if as_json:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pssync.engine.echo import Ledger, is_echo
+from pssync.engine.echo import Ledger, Written, is_echo
 from pssync.engine.ids import canonical_id, event_key, event_version
 from pssync.engine.inbox import Decision, Event, Inbox, Status, is_older
 from pssync.engine.routes import AppliedChange, route_change
@@ -45,6 +45,14 @@ class RejectedError(ValueError):
 # Hooks run after validation and before the golden write (duplicate match, business checks...).
 GovernHook = Callable[[Runtime, str, CanonicalRecord], None]
 GOVERN_HOOKS: list[GovernHook] = []
+# Content enrichers run on the translated fields before they are merged over the golden record
+# (system, object, fields) -> fields; e.g. resolving a source system's reference IDs to
+# canonical IDs through the xref map.
+EnrichHook = Callable[[Runtime, str, str, dict[str, Any]], dict[str, Any]]
+ENRICH_HOOKS: list[EnrichHook] = []
+# A crosswalk miss is an `unmapped_value` unless the crosswalk names a sharper category (a tax
+# code missing from the `tax_code` crosswalk is an `invalid_tax_code` for the tax team).
+CROSSWALK_CATEGORIES: dict[str, str] = {}
 
 
 def source_record(
@@ -112,7 +120,7 @@ class PagePipeline:
                 self._decide(event, Status.DUPLICATE)
             elif source in last and is_older(event.version, last[source]):
                 self._decide(event, Status.STALE)
-            elif not record.get("deleted") and is_echo(echoes.get(event.source_id), record["data"]):
+            elif not record.get("deleted") and self._echo(echoes.get(event.source_id), record):
                 last[source] = event.version
                 self._decide(event, Status.ECHO)
             else:
@@ -131,6 +139,23 @@ class PagePipeline:
             )
         self._route(applied)
         return self.result
+
+    def _echo(self, written: Written | None, record: dict[str, Any]) -> bool:
+        """pssync's own write coming back. A partial write (a write-back of a few fields) cannot
+        vouch for the rest of the record: any mapped, writable field that holds a value and was
+        not among the fields written makes the record news, not an echo."""
+        if written is None or not is_echo(written, record["data"]):
+            return False
+        rules = self.translator.object_map(self.obj).fields.values()
+        sources = {r.from_ for r in rules if r.write and r.from_} | {
+            r.money.amount for r in rules if r.write and r.money is not None
+        }
+        data = record["data"]
+        return all(
+            name in written.payload or data.get(name) in (None, "")
+            for name in sources
+            if name in data
+        )
 
     def _decide(self, event: Event, status: Status, record_id: str | None = None) -> Decision:
         decision = Decision(event, status, self.entity_type, record_id)
@@ -151,6 +176,8 @@ class PagePipeline:
             return self._decide(event, Status.APPLIED, rid)
         try:
             fields = self.translator.to_canonical(self.obj, record["data"])
+            for enrich in ENRICH_HOOKS:
+                fields = enrich(self.rt, self.system, self.obj, fields)
             base = dict(current or {})
             xrefs = {**base.get("xrefs", {}), f"{self.system}:{self.obj}": event.source_id}
             canonical = parse_record(
@@ -159,11 +186,20 @@ class PagePipeline:
             for hook in GOVERN_HOOKS:
                 hook(self.rt, self.system, canonical)
         except TranslationError as exc:
-            kind = exc.problems[0].kind if exc.problems else "conversion"
-            category = "unmapped_value" if kind == "unmapped_value" else "invalid_record"
-            fields_ = [p.field for p in exc.problems]
+            first = exc.problems[0] if exc.problems else None
+            category = "invalid_record"
+            extra: dict[str, Any] = {}
+            if first is not None and first.crosswalk:
+                category = CROSSWALK_CATEGORIES.get(first.crosswalk, "unmapped_value")
+                extra = {"value": first.value, "crosswalk": first.crosswalk}
             return self._reject(
-                record, event, rid, category, str(exc), fields_[0] if fields_ else None
+                record,
+                event,
+                rid,
+                category,
+                str(exc),
+                first.field if first else None,
+                extra,
             )
         except CanonicalValidationError as exc:
             return self._reject(record, event, rid, "invalid_record", str(exc), None)
@@ -185,6 +221,7 @@ class PagePipeline:
         category: str,
         message: str,
         field: str | None,
+        extra: dict[str, Any] | None = None,
     ) -> Decision:
         self.rt.exceptions.raise_(
             NewException(
@@ -195,7 +232,12 @@ class PagePipeline:
                 source_id=event.source_id,
                 entity_type=self.entity_type,
                 record_id=rid,
-                details={"field": field, "event_key": event.key, "stage": "ingest"},
+                details={
+                    "field": field,
+                    "event_key": event.key,
+                    "stage": "ingest",
+                    **(extra or {}),
+                },
                 payload=json.dumps(
                     {"system": self.system, "object": self.obj, "record": record}, default=str
                 ),

@@ -34,7 +34,13 @@ class AppliedChange:
 @dataclass(frozen=True)
 class Command:
     """One upsert to deliver: the canonical payload is rendered for the target at send time,
-    so a replay after a fix sends the record as it is then, not as it was."""
+    so a replay after a fix sends the record as it is then, not as it was.
+
+    `fields`, when set, restricts the payload to those canonical fields whenever it is
+    (re)loaded: a write-back (ERP IDs, a delivery date onto the CRM deal) must not re-send the
+    fields the target owns. With `fields=[]` only `defaults` are written — the way a flow sends
+    a vendor body the generic mapping cannot express (references by external ID, sublists).
+    """
 
     route: str
     target: str
@@ -45,6 +51,12 @@ class Command:
     record_id: str
     payload: dict[str, Any]
     defaults: dict[str, Any] = field(default_factory=dict)
+    fields: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.fields is not None:
+            kept = {k: v for k, v in self.payload.items() if k in self.fields}
+            object.__setattr__(self, "payload", kept)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -48,6 +48,7 @@ class Runtime:
     policy: OwnershipPolicy = field(default_factory=lambda: OwnershipPolicy({}))
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     routes: list[str] = field(default_factory=lambda: ["account_to_erp"])
+    flows_enabled: bool = False  # the business flows run after each poll (pssync.flows)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def connector(self, system: str) -> Connector:

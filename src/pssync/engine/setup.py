@@ -65,6 +65,13 @@ def runtime_from_settings(settings: Settings, base: Path | None = None) -> Runti
             runtime.translators[name] = Translator(
                 load_spec(path if path.is_absolute() or base is None else base / path)
             )
+    if settings.flows:
+        # The business flows replace the built-in account route with their own routes and
+        # plug governance into the pipeline (imported here: flows build on the engine).
+        from pssync.flows.runner import configure
+
+        configure(runtime, settings.flows)
+        runtime.flows_enabled = True
     return runtime
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 
 _LEGAL_SUFFIXES = {
     "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc", "llp",
@@ -79,6 +80,42 @@ class Match:
     reasons: list[str] = field(default_factory=list)
 
 
+def name_similarity(a: str, b: str) -> tuple[float, bool]:
+    """(similarity in [0, 1], whether one name's words are a strict subset of the other's).
+
+    Edit distance, not token overlap: a clerk's variant of a name is a typo, a case or suffix
+    change (gone after normalisation) or a dropped word. A swapped pair of letters counts as one
+    edit. A dropped word is reported as a subset, which alone is not enough ("Cobalt" is not
+    necessarily "Cobalt Retail"): the caller decides with the rest of the evidence.
+    """
+    if not a or not b:
+        return 0.0, False
+    if a == b:
+        return 1.0, False
+    similarity = fuzz.ratio(a, b) / 100
+    if DamerauLevenshtein.distance(a, b) <= 1 and min(len(a), len(b)) >= 5:
+        similarity = max(similarity, 0.92)
+    words_a, words_b = set(a.split()), set(b.split())
+    only_a, only_b = words_a - words_b, words_b - words_a
+    if only_a and only_b and not _typo_pairs(only_a, only_b):
+        # A different word where the other name has its own ("Biotech" vs "Agritech",
+        # "Datum" vs "Adatum") names a different company, however alike the letters.
+        similarity = min(similarity, 0.7)
+    return similarity, words_a != words_b and (words_a <= words_b or words_b <= words_a)
+
+
+def _typo(x: str, y: str) -> bool:
+    """One slip of the keyboard: a swap, a substitution, or a letter more or less in a long word."""
+    if DamerauLevenshtein.distance(x, y) != 1:
+        return False
+    return len(x) == len(y) or min(len(x), len(y)) >= 7
+
+
+def _typo_pairs(only_a: set[str], only_b: set[str]) -> bool:
+    """Whether the words found in just one name each are typos of the other's."""
+    return len(only_a) == len(only_b) and all(any(_typo(x, y) for y in only_b) for x in only_a)
+
+
 class DuplicateMatcher:
     """Scores account pairs in [0, 1]; `threshold` decides what counts as a probable duplicate."""
 
@@ -86,9 +123,18 @@ class DuplicateMatcher:
         self.threshold = threshold
         self.block_cutoff = block_cutoff
 
-    def score(self, a: CustomerProfile, b: CustomerProfile) -> Match:
-        name_sim = fuzz.token_set_ratio(a.name, b.name) / 100 if a.name and b.name else 0.0
+    def score(
+        self, a: CustomerProfile, b: CustomerProfile, unique_extension: bool = False
+    ) -> Match:
+        """Score one pair. `unique_extension`: the shorter name extends to no other record in
+        the pool, which makes a dropped-word variant probable even without other evidence."""
+        name_sim, subset = name_similarity(a.name, b.name)
         score, reasons = name_sim, [f"name similarity {name_sim:.2f}"]
+        if subset:
+            score = max(score, 0.86 if unique_extension else 0.75)
+            reasons.append(
+                "one name extends the other" + (" (only match)" if unique_extension else "")
+            )
         if a.tax_id and b.tax_id:
             if a.tax_id == b.tax_id:
                 score, reasons = max(score, 0.97), [*reasons, "same tax ID"]
@@ -96,20 +142,22 @@ class DuplicateMatcher:
                 score, reasons = min(score, 0.3), [*reasons, "different tax IDs"]
         if a.domain and b.domain:
             if a.domain == b.domain:
-                score = max(score, 0.92 if name_sim >= 0.5 else 0.8)
+                score = max(score, 0.95 if (name_sim >= 0.5 or subset) else 0.8)
                 reasons.append("same domain")
             else:
-                score *= 0.85
+                score *= 0.7
                 reasons.append("different domains")
         if a.postal_code and a.postal_code == b.postal_code and a.country == b.country:
             score = min(1.0, score + 0.05)
             reasons.append("same postcode")
         return Match(a.record_id, b.record_id, round(score, 4), reasons)
 
-    def candidates(self, profile: CustomerProfile, pool: Iterable[CustomerProfile]) -> list[Match]:
+    def candidates(self, profile: CustomerProfile, pool: Sequence[CustomerProfile]) -> list[Match]:
         """Probable duplicates of `profile` in `pool`, best first."""
+        others = [o for o in pool if o.record_id != profile.record_id]
         found = [
-            self.score(profile, other) for other in pool if other.record_id != profile.record_id
+            self.score(profile, other, _unique_extension(profile, other, others))
+            for other in others
         ]
         return sorted((m for m in found if m.score >= self.threshold), key=lambda m: -m.score)
 
@@ -131,5 +179,39 @@ class DuplicateMatcher:
                     groups[value].append(index)
             for members in groups.values():
                 pairs.update((i, j) for i in members for j in members if i < j)
-        matches = [self.score(profiles[i], profiles[j]) for i, j in sorted(pairs)]
+        extensions = _extension_counts(profiles)
+        matches = []
+        for i, j in sorted(pairs):
+            a, b = profiles[i], profiles[j]
+            shorter = a if len(a.name) <= len(b.name) else b
+            matches.append(self.score(a, b, extensions.get(shorter.name, 0) == 1))
         return [m for m in matches if m.score >= self.threshold]
+
+
+def _words(name: str) -> frozenset[str]:
+    return frozenset(name.split())
+
+
+def _extension_counts(profiles: Sequence[CustomerProfile]) -> dict[str, int]:
+    """For each name, how many records' names strictly extend it (contain all its words)."""
+    by_word: dict[str, set[int]] = defaultdict(set)
+    for index, profile in enumerate(profiles):
+        for word in _words(profile.name):
+            by_word[word].add(index)
+    counts: dict[str, int] = {}
+    for profile in profiles:
+        words = _words(profile.name)
+        if not words or profile.name in counts:
+            continue
+        holders = set.intersection(*(by_word[w] for w in words))
+        counts[profile.name] = sum(1 for i in holders if _words(profiles[i].name) != words)
+    return counts
+
+
+def _unique_extension(
+    profile: CustomerProfile, other: CustomerProfile, pool: Sequence[CustomerProfile]
+) -> bool:
+    shorter, longer = sorted((profile, other), key=lambda p: len(p.name))
+    words = _words(shorter.name)
+    extending = [p for p in pool if words < _words(p.name)]
+    return len(extending) == 1 and extending[0].record_id == longer.record_id

@@ -66,6 +66,13 @@ def to_decimal(value: Any) -> Decimal:
     return number
 
 
+def to_domain(value: Any) -> str:
+    """A web address reduced to its host (``https://www.acme.example/about`` -> ``acme.example``):
+    CRMs hold websites, matching and the canonical model want domains."""
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", str(value).strip().casefold())
+    return text.split("/")[0].split(":")[0].removeprefix("www.")
+
+
 def to_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -100,6 +107,8 @@ def convert(value: Any, kind: str | None, fmt: str | None = None) -> Any:
         return str((to_decimal(value) / 60).quantize(_HOUR))
     if kind == "cents":
         return str(to_decimal(value) / 100)
+    if kind == "domain":
+        return to_domain(value)
     raise ValueError(f"unknown conversion {kind!r}")
 
 

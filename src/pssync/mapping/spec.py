@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Conversion = Literal[
-    "str", "date", "datetime", "decimal", "int", "bool", "minutes_to_hours", "cents"
+    "str", "date", "datetime", "decimal", "int", "bool", "minutes_to_hours", "cents", "domain"
 ]
 
 

@@ -1,0 +1,322 @@
+"""Governance wired into the ingest pipeline: references, crosswalks, ownership, data quality.
+
+The engine's pipeline knows stages, not rules; this module plugs the rules in (`install`):
+
+* a content enricher resolving source-system references (Salesforce ``AccountId``, NetSuite
+  ``parent``) to canonical IDs through the xref map, so a merged record never points at a
+  vendor ID;
+* crosswalk misses become exceptions naming value, record and crosswalk, in the category of
+  whoever fixes that crosswalk (an unknown tax code goes to the tax team, not the integrators);
+* a system-of-record check: a field the writer does not own is refused (the gate reverts it and
+  audits the refusal) *and* raised as a `non_owner_write` exception so somebody sees it;
+* data-quality flags on accounts (no legal entity, probable duplicates, with candidates and
+  scores) and deals (open with a close date long past). Flags do not block the record — the
+  golden store should still know the account — and resolve themselves when a later version of
+  the record no longer has the problem.
+
+Blocking checks belong to the moment a target needs the data: `block_duplicate_customer` and
+`validate_before_handoff` are called by the closed-won flow before an ERP customer is created.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from pssync.engine.pipeline import CROSSWALK_CATEGORIES, ENRICH_HOOKS, GOVERN_HOOKS
+from pssync.engine.runtime import Runtime
+from pssync.governance.duplicates import CustomerProfile, DuplicateMatcher, Match
+from pssync.governance.exceptions import ACTIVE, NewException
+from pssync.governance.validation import HandoffValidator, Violation
+from pssync.model import CanonicalRecord
+from pssync.store.history import utcnow
+from pssync.store.tables import exception_record, xref
+
+# Canonical reference fields and the entity they point at (None: the record's own type).
+REFERENCE_FIELDS: dict[str, str | None] = {
+    "account_id": "Account",
+    "opportunity_id": "Opportunity",
+    "project_id": "Project",
+    "resource_id": "Resource",
+    "wbs_element_id": "WbsElement",
+    "parent_id": None,
+}
+# Crosswalk -> the exception category its misses are raised as.
+CROSSWALK_OWNERS = {"tax_code": "invalid_tax_code", "legal_entity": "missing_legal_entity"}
+STALE_AFTER_DAYS = 60
+_POOL_SECONDS = 5.0
+
+
+def resolve_references(
+    runtime: Runtime, system: str, obj: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Swap each vendor reference for the canonical ID the xref map knows for it."""
+    entity_type = runtime.translator(system).object_map(obj).entity
+    wanted = {
+        name: target or entity_type
+        for name, target in REFERENCE_FIELDS.items()
+        if isinstance(fields.get(name), str)
+    }
+    if not wanted:
+        return fields
+    out = dict(fields)
+    x = xref.c
+    with runtime.store.engine.connect() as conn:
+        for name, target in wanted.items():
+            row = conn.execute(
+                select(x.record_id).where(
+                    x.system == system, x.external_id == fields[name], x.entity_type == target
+                )
+            ).first()
+            if row is not None:
+                out[name] = row.record_id
+    return out
+
+
+def source_of(system: str, record: CanonicalRecord) -> tuple[str | None, str | None]:
+    """(object, source ID) of `record` in `system`, from its xrefs."""
+    for key, value in sorted(record.xrefs.items()):
+        sys_name, _, obj = key.partition(":")
+        if sys_name == system:
+            return obj, value
+    return None, None
+
+
+def flag(
+    runtime: Runtime,
+    category: str,
+    system: str | None,
+    record: CanonicalRecord,
+    field: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    *,
+    active: bool = True,
+) -> None:
+    """Raise (or, with `active=False`, auto-resolve) one problem of one record."""
+    obj, source_id = source_of(system, record) if system else (None, None)
+    payload = record.model_dump(mode="json")
+    new = NewException(
+        category=category,
+        message=message,
+        system=system,
+        object=obj,
+        source_id=source_id,
+        entity_type=record.entity_type,
+        record_id=record.id,
+        region_id=payload.get("region_id"),
+        service_line_id=payload.get("service_line_id"),
+        details={"field": field, "stage": "govern", **(details or {})},
+    )
+    if active:
+        runtime.exceptions.raise_(new, actor="governance")
+        return
+    xr = exception_record.c
+    with runtime.store.engine.connect() as conn:
+        ids = [
+            r.id
+            for r in conn.execute(
+                select(xr.id).where(
+                    xr.fingerprint == new.fingerprint(), xr.state.in_([s.value for s in ACTIVE])
+                )
+            )
+        ]
+    for exc_id in ids:
+        runtime.exceptions.resolve(exc_id, "auto-resolved: fixed at the source", "governance")
+
+
+def ownership_check(runtime: Runtime, system: str, record: CanonicalRecord) -> None:
+    """Raise `non_owner_write` for the fields the gate is about to refuse."""
+    golden = runtime.store.get(record.entity_type, record.id)
+    outcome = runtime.policy.apply(
+        record.entity_type,
+        runtime.role(system),
+        record.model_dump(mode="json"),
+        None if golden is None else golden.payload,
+    )
+    for refusal in outcome.refused:
+        flag(
+            runtime,
+            "non_owner_write",
+            system,
+            record,
+            refusal.field,
+            f"{system} tried to change {record.entity_type} {record.id}.{refusal.field} from "
+            f"{refusal.current!r} to {refusal.attempted!r}; {refusal.reason}",
+            {"owner": refusal.owner, "attempted": refusal.attempted, "kept": refusal.current},
+        )
+
+
+@dataclass
+class _Pool:
+    at: float
+    profiles: dict[str, CustomerProfile]
+
+
+_pools: dict[int, _Pool] = {}
+
+
+def account_pool(runtime: Runtime) -> dict[str, CustomerProfile]:
+    """Customer profiles of the golden accounts, re-read at most every few seconds: a page of
+    accounts should not re-read every account once per record."""
+    key = id(runtime.store)
+    pool = _pools.get(key)
+    if pool is None or time.monotonic() - pool.at > _POOL_SECONDS:
+        profiles = {
+            v.record_id: CustomerProfile.from_account(v.payload)
+            for v in runtime.store.iter_records("Account")
+        }
+        pool = _pools[key] = _Pool(time.monotonic(), profiles)
+    return pool.profiles
+
+
+def duplicate_candidates(
+    runtime: Runtime, account: dict[str, Any], matcher: DuplicateMatcher | None = None
+) -> list[Match]:
+    """Probable duplicates of `account` among the golden accounts, best first."""
+    profile = CustomerProfile.from_account(account)
+    pool = account_pool(runtime)
+    pool[profile.record_id] = profile
+    return (matcher or DuplicateMatcher()).candidates(profile, list(pool.values()))
+
+
+def candidates_detail(matches: list[Match], runtime: Runtime) -> list[dict[str, Any]]:
+    pool = account_pool(runtime)
+    return [
+        {
+            "record_id": m.b,
+            "name": pool[m.b].display_name if m.b in pool else None,
+            "score": m.score,
+            "reasons": m.reasons,
+        }
+        for m in matches
+    ]
+
+
+def account_checks(runtime: Runtime, system: str, record: CanonicalRecord) -> None:
+    """Flag accounts without a legal entity and probable duplicate customer masters."""
+    if record.entity_type != "Account":
+        return
+    account = record.model_dump(mode="json")
+    name = account.get("name") or record.id
+    flag(
+        runtime,
+        "missing_legal_entity",
+        system,
+        record,
+        "legal_entity_id",
+        f"{name} has no legal entity: set the contracting entity on the account in {system}",
+        active=not account.get("legal_entity_id"),
+    )
+    matches = duplicate_candidates(runtime, account)
+    detail = candidates_detail(matches, runtime)
+    listed = ", ".join(f"{c['name']} ({c['record_id']}, {c['score']:.2f})" for c in detail)
+    flag(
+        runtime,
+        "duplicate_customer",
+        system,
+        record,
+        "name",
+        f"{name} looks like a duplicate of: {listed}",
+        {"candidates": detail},
+        active=bool(matches),
+    )
+
+
+def opportunity_checks(runtime: Runtime, system: str, record: CanonicalRecord) -> None:
+    """Flag open deals whose close date is long past (the stage is stale)."""
+    if record.entity_type != "Opportunity":
+        return
+    deal = record.model_dump(mode="json")
+    close = dt.date.fromisoformat(deal["close_date"])
+    overdue = (utcnow().date() - close).days
+    flag(
+        runtime,
+        "stale_stage",
+        system,
+        record,
+        "stage",
+        f"{deal['name']}: still {deal['stage']} but its close date {close} is {overdue} days "
+        "past; update the stage or the close date",
+        {"close_date": str(close), "days_overdue": overdue},
+        active=not deal.get("is_closed") and overdue > STALE_AFTER_DAYS,
+    )
+
+
+def validate_before_handoff(runtime: Runtime, opportunity_id: str) -> list[Violation]:
+    """Pre-sync validation of a won deal; every violation raised to its owner."""
+    violations = HandoffValidator(runtime.store).closed_won_handoff(opportunity_id)
+    for v in violations:
+        runtime.exceptions.raise_(
+            NewException(
+                category=v.category,
+                message=v.message,
+                entity_type=v.entity_type,
+                record_id=v.record_id,
+                details={"field": v.field, "stage": "handoff", "opportunity_id": opportunity_id},
+                payload=opportunity_id,
+            ),
+            actor="governance",
+        )
+    return violations
+
+
+def block_duplicate_customer(
+    runtime: Runtime, account: dict[str, Any], opportunity_id: str
+) -> list[dict[str, Any]]:
+    """Candidates that block creating `account` as a new ERP customer (empty: go ahead).
+
+    An account already linked to a customer in the ERP is not new, so it is never blocked.
+    """
+    matches = duplicate_candidates(runtime, account)
+    if not matches:
+        return []
+    detail = candidates_detail(matches, runtime)
+    listed = ", ".join(f"{c['name']} ({c['record_id']}, score {c['score']:.2f})" for c in detail)
+    runtime.exceptions.raise_(
+        NewException(
+            category="duplicate_customer",
+            message=f"{account.get('name')}: not created in the ERP, probable duplicate of "
+            f"{listed}; merge the accounts in the CRM or mark them distinct",
+            entity_type="Account",
+            record_id=str(account["id"]),
+            region_id=account.get("region_id"),
+            details={
+                "field": "name",
+                "stage": "handoff",
+                "opportunity_id": opportunity_id,
+                "candidates": detail,
+            },
+            payload=opportunity_id,
+        ),
+        actor="governance",
+    )
+    return detail
+
+
+def install() -> None:
+    """Plug the hooks into the pipeline (idempotent)."""
+    for enrich in (resolve_references,):
+        if enrich not in ENRICH_HOOKS:
+            ENRICH_HOOKS.append(enrich)
+    for hook in (ownership_check, account_checks, opportunity_checks):
+        if hook not in GOVERN_HOOKS:
+            GOVERN_HOOKS.append(hook)
+    CROSSWALK_CATEGORIES.update(CROSSWALK_OWNERS)
+
+
+def uninstall() -> None:
+    """Take the hooks out again (tests, or a process that reconfigures)."""
+    for enrich in (resolve_references,):
+        while enrich in ENRICH_HOOKS:
+            ENRICH_HOOKS.remove(enrich)
+    for hook in (ownership_check, account_checks, opportunity_checks):
+        while hook in GOVERN_HOOKS:
+            GOVERN_HOOKS.remove(hook)
+    for crosswalk in CROSSWALK_OWNERS:
+        CROSSWALK_CATEGORIES.pop(crosswalk, None)
+    _pools.clear()

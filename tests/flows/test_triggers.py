@@ -1,0 +1,61 @@
+"""Flow triggers from `pssync.yaml`, and the flows switched on by the runtime builder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pssync.config.settings import FlowConfig, Settings
+from pssync.engine.pipeline import GOVERN_HOOKS
+from pssync.engine.setup import runtime_from_settings
+from pssync.flows import triggers
+from pssync.flows.triggers import Triggers, from_config
+from pssync.governance import hooks
+
+OPEN = {"stage": "Proposal", "probability": "70", "is_closed": False, "is_won": False}
+
+
+def test_stage_and_probability_decide_the_draft() -> None:
+    t = from_config({"opportunity_to_project": {"stages": ["Proposal"], "min_probability": 60}})
+    assert t.wants_draft(OPEN)
+    assert not t.wants_draft({**OPEN, "probability": "50"})
+    assert not t.wants_draft({**OPEN, "stage": "Qualification"})
+    assert not t.wants_draft({**OPEN, "is_closed": True})
+    assert from_config({"opportunity_to_project": {}}).wants_draft({**OPEN, "stage": "Any"})
+
+
+def test_a_flow_left_out_or_disabled_is_off() -> None:
+    t = from_config({"closed_won_handoff": FlowConfig(enabled=False)})
+    won = {**OPEN, "is_closed": True, "is_won": True}
+    assert not t.wants_handoff(won) and not t.wants_draft(OPEN)
+    assert t.routes() == []
+    on = from_config({"closed_won_handoff": {"sla_days": 3}, "resource_feedback": {}})
+    assert on.wants_handoff(won) and on.sla_days == 3
+    assert on.routes() == ["resource_feedback"]
+    assert Triggers.lost({**OPEN, "is_closed": True}) and not Triggers.lost(won)
+
+
+def test_runtime_from_settings_turns_the_configured_flows_on(tmp_path: Path) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/p.db",
+        flows={"resource_feedback": FlowConfig(), "financial_actuals": FlowConfig()},
+    )
+    try:
+        runtime = runtime_from_settings(settings)
+        assert runtime.routes == ["resource_feedback", "financial_actuals"]
+        assert hooks.ownership_check in GOVERN_HOOKS
+        assert triggers.current().enabled("financial_actuals")
+        assert not triggers.current().enabled("closed_won_handoff")
+    finally:
+        hooks.uninstall()
+        triggers.set_triggers(Triggers())
+
+
+@pytest.mark.parametrize("flows", [{}])
+def test_without_flows_the_engine_keeps_its_builtin_route(tmp_path: Path, flows: dict) -> None:
+    runtime = runtime_from_settings(
+        Settings(database_url=f"sqlite:///{tmp_path}/p.db", flows=flows)
+    )
+    assert runtime.routes == ["account_to_erp"]
+    assert hooks.ownership_check not in GOVERN_HOOKS
