@@ -141,7 +141,8 @@ def test_stale_and_replayed_requests_are_refused(ingress: Ingress) -> None:
     body = change("7100000004", "Replay Oy")
     stale = signed(body, "msg_stale", at=int(time.time()) - 301)
     assert ingress.post("/webhooks/crm", body, stale).status_code == 401
-    future = signed(body, "msg_future", at=int(time.time()) + 301)
+    # Well past the tolerance: on a loaded machine the answer can take seconds.
+    future = signed(body, "msg_future", at=int(time.time()) + 360)
     assert ingress.post("/webhooks/crm", body, future).status_code == 401
 
     captured = signed(body, "msg_replay")
