@@ -8,7 +8,9 @@ message naming the missing module instead of an ImportError deep in a traceback.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import importlib
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
 }
 FIRM_MODULE = "pssync.sandbox.firm"
 SIZES = ("small", "medium", "large")
+# Where each system's views keep a record's own ID (the ID a ClockChange names).
+ID_FIELDS = ("Id", "id", "BusinessPartner", "BillingDocument", "invoice_no", "customer_no")
 
 
 class SandboxError(RuntimeError):
@@ -69,11 +73,24 @@ def unavailable(systems: Iterable[str] | None = None) -> list[str]:
     return problems
 
 
-class Sandbox:
-    """Running emulators by system name; `stop()` stops them all (also on `with` exit)."""
+def _names(row: dict[str, Any], ids: set[str]) -> bool:
+    """Whether one of the row's ID fields holds one of `ids` (an invoice row also carries its
+    customer's number, so every ID field is looked at, as the clock's own tests do)."""
+    return any(str(row.get(name)) in ids for name in ID_FIELDS if row.get(name) is not None)
 
-    def __init__(self, emulators: dict[str, Emulator]) -> None:
+
+class Sandbox:
+    """Running emulators by system name; `stop()` stops them all (also on `with` exit).
+
+    `firm` is the synthetic firm they were seeded from (None when built from bare emulators);
+    `advance` moves it forward with its activity clock and pushes what changed into the
+    emulators, so change capture sees users at work rather than a frozen snapshot.
+    """
+
+    def __init__(self, emulators: dict[str, Emulator], firm: Any = None) -> None:
         self.emulators = emulators
+        self.firm = firm
+        self._clock: Any = None
 
     @classmethod
     def start_all(
@@ -83,6 +100,7 @@ class Sandbox:
         faults: FaultConfig | None = None,
         state_dir: Path | None = None,
         systems: Iterable[str] | None = None,
+        today: dt.date | None = None,
     ) -> Sandbox:
         """Generate the firm, then start and seed each system; on failure stop what started."""
         if size not in SIZES:
@@ -90,8 +108,8 @@ class Sandbox:
         names = list(systems or REGISTRY)
         classes = {name: emulator_class(name) for name in names}  # fail before starting any
         generate_firm = _import(FIRM_MODULE, "generate_firm", "the synthetic firm generator")
-        firm = generate_firm(size, seed)
-        sandbox = cls({})
+        firm = generate_firm(size, seed) if today is None else generate_firm(size, seed, today)
+        sandbox = cls({}, firm)
         try:
             for name, emulator_cls in classes.items():
                 config = dataclasses.replace(faults) if faults else None  # one config each
@@ -107,6 +125,39 @@ class Sandbox:
     def describe(self) -> dict[str, dict[str, Any]]:
         """What `--json` prints: each system's base URL, credentials (and CA file)."""
         return {name: emulator.describe() for name, emulator in self.emulators.items()}
+
+    def advance(self, days: int = 1) -> list[Any]:
+        """Play `days` of the firm's activity clock and push each changed record into its
+        emulator (an upsert through `seed`, keeping the clock's modification stamps), so a poll
+        afterwards finds exactly the clock's changes. Returns the `ClockChange`s."""
+        if self.firm is None:
+            raise SandboxError("this sandbox was not started from a synthetic firm")
+        if self._clock is None:
+            clock_cls = _import(FIRM_MODULE, "ActivityClock", "the activity clock")
+            self._clock = clock_cls(self.firm)
+        changes: list[Any] = self._clock.advance(days=days)
+        changed: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for change in changes:
+            if change.system in self.emulators:
+                changed[(change.system, change.object)].add(str(change.record_id))
+        for (system, obj), ids in sorted(changed.items()):
+            rows = [row for row in self.firm.views[system][obj] if _names(row, ids)]
+            if rows:
+                self.emulators[system].seed(self._partial_view(system, obj, rows))
+        return changes
+
+    def _partial_view(
+        self, system: str, obj: str, rows: list[dict[str, Any]]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The changed rows in the shape the emulator's `seed` takes. The file drop resolves
+        an invoice's customer through the customer rows, so its rows are converted to the
+        ledger's own shape here, with all customers known, and only the changed kind is sent."""
+        if system != "filedrop":
+            return {obj: rows}
+        firm_view = _import("pssync.sandbox.filedrop.firm_view", "to_ledger", "the file drop")
+        customers = self.firm.views[system].get("customers", [])
+        ledger: dict[str, list[dict[str, Any]]] = firm_view({"customers": customers, obj: rows})
+        return {obj: ledger.get(obj, [])}
 
     def stop(self) -> None:
         for emulator in reversed(list(self.emulators.values())):

@@ -1,0 +1,90 @@
+"""`pssync demo` end to end, as a user runs it: a real process in an empty directory.
+
+The run is shortened with hidden options (two pages per object on the initial sync, two clock
+steps) so the suite stays within minutes; every step still runs: six emulators, the engine,
+live polls, the forecast with its Monte Carlo band, the KPIs, the HTML report. Then the
+after-demo commands must work on the state it left, with the emulators gone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+CLI = [sys.executable, "-c", "from pssync.cli.main import app; app()"]
+SYSTEMS = {"salesforce", "kantata", "netsuite", "sap_s4", "filedrop"}
+
+
+def pssync(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [*CLI, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    cwd = tmp_path_factory.mktemp("demo")
+    done = pssync(
+        cwd, "demo", "--no-serve", "--json", "--max-pages", "2", "--clock-steps", "3", timeout=150
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return cwd, json.loads(done.stdout)
+
+
+def test_summary_has_every_system_exceptions_quarters_and_kpis(
+    demo: tuple[Path, dict[str, Any]],
+) -> None:
+    _, summary = demo
+    assert set(summary["systems"]) == SYSTEMS
+    for name, info in summary["systems"].items():
+        assert info["records"] > 0, name
+    assert summary["store"]["records"]["Opportunity"] > 0
+    assert summary["exceptions"], "the planted misalignments must raise exceptions"
+    for group in summary["exceptions"]:
+        assert group["category"] and group["owner"] and group["count"] > 0
+    quarters = summary["forecast"]["quarters"]
+    assert len(quarters) >= 4
+    for q in quarters:
+        assert Decimal(q["p10"]) <= Decimal(q["p50"]) <= Decimal(q["p90"]), q
+    assert Decimal(summary["forecast"]["total"]) > 0
+    assert set(summary["kpis"]) >= {"conversion_time", "project_code_sla", "milestone_adherence"}
+    assert len(summary["live"]) == 3
+    assert sum(step["captured"] for step in summary["live"]) > 0  # the clock reached the APIs
+
+
+def test_after_demo_commands_read_its_state(demo: tuple[Path, dict[str, Any]]) -> None:
+    cwd, summary = demo
+    forecast = pssync(cwd, "forecast", "--json")
+    assert forecast.returncode == 0, forecast.stderr
+    assert json.loads(forecast.stdout)["total"] == summary["forecast"]["total"]
+    kpis = pssync(cwd, "kpis", "--json")
+    assert kpis.returncode == 0, kpis.stderr
+    assert json.loads(kpis.stdout)["project_code_sla"] == summary["kpis"]["project_code_sla"]
+    listed = pssync(cwd, "exceptions", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    open_count = sum(g["count"] for g in summary["exceptions"])
+    assert len(json.loads(listed.stdout)) == open_count
+    opp = next(c["opportunity_id"] for c in json.loads(forecast.stdout)["placements"])
+    traced = pssync(cwd, "trace", opp, "--json")
+    assert traced.returncode == 0, traced.stderr
+    assert json.loads(traced.stdout)["versions"]
+
+
+def test_report_is_self_contained(demo: tuple[Path, dict[str, Any]]) -> None:
+    cwd, summary = demo
+    page = (cwd / "pssync-report.html").read_text(encoding="utf-8")
+    assert "Plotly.newPlot" in page and len(page) > 1_000_000  # plotly.js inlined
+    assert not re.search(r"<script[^>]+src=[\"']?https?://", page)
+    assert "http://" not in page.split("<script>", 1)[0]  # no remote stylesheet either
+    assert summary["forecast"]["version_id"] in page
