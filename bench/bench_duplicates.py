@@ -14,6 +14,7 @@ Prints the numbers; bench/results.md is edited by hand.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from typing import Any
@@ -78,8 +79,17 @@ def measure(size: str, matcher: DuplicateMatcher) -> dict[str, Any]:
 def main(sizes: list[str]) -> None:
     matcher = DuplicateMatcher()
     print(f"threshold {matcher.threshold}, block cutoff {matcher.block_cutoff}")
+    summary: dict[str, Any] = {"goal": "precision and recall >= 0.95 on medium"}
     for size in sizes:
         r = measure(size, matcher)
+        summary.update(
+            {
+                f"{size}_precision": round(r["precision"], 3),
+                f"{size}_recall": round(r["recall"], 3),
+                f"{size}_planted_pairs": r["planted"],
+                f"{size}_match_s": r["match_seconds"],
+            }
+        )
         print(
             f"{r['size']:>6}: {r['records']} customer records, {r['planted']} planted pairs, "
             f"{r['found']} found, precision {r['precision']:.3f}, recall {r['recall']:.3f}, "
@@ -88,6 +98,9 @@ def main(sizes: list[str]) -> None:
         for label in ("false_positives", "missed"):
             if r[label]:
                 print(f"        {label.replace('_', ' ')}: {r[label]}")
+    if "medium_precision" in summary:
+        summary["goal_met"] = min(summary["medium_precision"], summary["medium_recall"]) >= 0.95
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":
