@@ -31,9 +31,10 @@ from pssync.connectors.sap_s4 import SapS4Connector, SapS4Settings
 from pssync.engine import dbos_app
 from pssync.engine.capture import Poller
 from pssync.engine.runtime import DeliveryPolicy, Runtime
-from pssync.engine.webhooks import WebhookSettings, sign, webhooks_router
+from pssync.engine.webhooks import WebhookSettings, webhooks_router
 from pssync.engine.worker import start, wait_idle
 from pssync.governance.exceptions import ExceptionStore
+from pssync.governance.signing import sign
 from pssync.mapping.spec import MappingSpec
 from pssync.mapping.translator import Translator
 from pssync.sandbox.common.runner import ServerThread

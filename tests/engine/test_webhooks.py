@@ -15,8 +15,9 @@ import pytest
 from fastapi import FastAPI
 
 from pssync.engine.ids import new_canonical_id
-from pssync.engine.webhooks import WebhookSettings, sign, webhooks_router
+from pssync.engine.webhooks import WebhookSettings, webhooks_router
 from pssync.engine.worker import wait_idle
+from pssync.governance.signing import sign
 from pssync.mapping.spec import load_spec
 from pssync.mapping.translator import Translator
 from pssync.sandbox.common.runner import ServerThread

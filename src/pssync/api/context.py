@@ -18,7 +18,7 @@ from pssync.api.tokens import TokenVerifier
 from pssync.config import Settings
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.governance.exceptions import ExceptionStore
-from pssync.governance.routing import Router
+from pssync.governance.notify import exception_store
 from pssync.store import GoldenStore, open_engine
 
 
@@ -45,7 +45,7 @@ class AppContext:
             settings=settings,
             api=api,
             store=store,
-            exceptions=ExceptionStore(store.engine, Router(settings.exceptions)),
+            exceptions=exception_store(store.engine, settings.exceptions, settings.notify),
             keys=ApiKeyStore(store.engine),
             forecast=ForecastService(
                 analytics, store, settings.reporting_currency, api.band_simulations

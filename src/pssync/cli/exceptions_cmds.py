@@ -195,3 +195,31 @@ def replay_command(
             console.print(f"{o.id[:12]} {verdict}: {o.resolution or o.message}", highlight=False)
     if any(o.state != "resolved" for o in outcomes):
         raise typer.Exit(1)
+
+
+@exceptions_app.command("merge")
+def merge_command(
+    survivor: Annotated[str, typer.Argument(help="Canonical ID that stays.")],
+    duplicate: Annotated[str, typer.Argument(help="Canonical ID merged into it.")],
+    entity: Annotated[str, typer.Option(help="Entity type.")] = "Account",
+    actor: ActorOption = "cli",
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Merge a duplicate customer master into its survivor; both sources' IDs are kept."""
+    from pssync.governance.merge import merge_records
+
+    golden = open_store(db)
+    try:
+        result = merge_records(
+            golden, open_exceptions(golden), entity, survivor, duplicate, actor=actor
+        )
+    except (KeyError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        emit_json(result.__dict__)
+    else:
+        console.print(
+            f"merged {duplicate} into {survivor}: moved {result.moved_xrefs}, "
+            f"redirected {result.redirected_xrefs}, resolved {len(result.resolved_exceptions)}"
+        )

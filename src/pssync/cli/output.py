@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pssync.config import ConfigError, Settings, load_settings
 from pssync.governance.exceptions import ExceptionStore
-from pssync.governance.routing import Router
+from pssync.governance.notify import exception_store
 from pssync.store import GoldenStore, open_engine
 
 console = Console()
@@ -42,7 +42,9 @@ def open_store(db: str | None) -> GoldenStore:
 
 
 def open_exceptions(store: GoldenStore) -> ExceptionStore:
-    return ExceptionStore(store.engine, Router(settings().exceptions))
+    """Exceptions with the configured routing and notifications."""
+    config = settings()
+    return exception_store(store.engine, config.exceptions, config.notify)
 
 
 def progress(enabled: bool = True) -> Progress:

@@ -19,6 +19,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from pssync.governance.notify import NotifyConfig
 from pssync.governance.routing import RoutingConfig
 from pssync.model import ENTITY_TYPES
 
@@ -147,6 +148,7 @@ class Settings(BaseSettings):
     flows: dict[str, FlowConfig] = Field(default_factory=dict)
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     exceptions: RoutingConfig = Field(default_factory=RoutingConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
     @field_validator("system_of_record")
     @classmethod

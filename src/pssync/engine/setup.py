@@ -18,9 +18,8 @@ from pssync.config.settings import ConnectorConfig, Settings
 from pssync.connectors.base import Connector
 from pssync.connectors.registry import connector_class
 from pssync.engine.runtime import Runtime
-from pssync.governance.exceptions import ExceptionStore
+from pssync.governance.notify import exception_store
 from pssync.governance.ownership import OwnershipPolicy
-from pssync.governance.routing import Router
 from pssync.mapping.spec import load_spec
 from pssync.mapping.translator import Translator
 from pssync.store import GoldenStore, open_engine
@@ -51,7 +50,7 @@ def connector_factory(config: ConnectorConfig) -> Callable[[], Connector]:
 def runtime_from_settings(settings: Settings, base: Path | None = None) -> Runtime:
     """The runtime a worker or `pssync sync` runs with."""
     store = GoldenStore(open_engine(settings.database_url))
-    exceptions = ExceptionStore(store.engine, Router(settings.exceptions))
+    exceptions = exception_store(store.engine, settings.exceptions, settings.notify)
     runtime = Runtime(
         store=store,
         exceptions=exceptions,

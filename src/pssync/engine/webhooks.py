@@ -25,8 +25,6 @@ the sender's retry apply it rather than drop it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -45,6 +43,7 @@ from pssync.engine.pipeline import source_record
 from pssync.engine.runtime import Runtime
 from pssync.engine.sql import insert_ignore
 from pssync.engine.workflows import submit_event
+from pssync.governance.signing import sign
 from pssync.store.history import utcnow
 from pssync.store.tables import UtcDateTime
 
@@ -98,21 +97,6 @@ class WebhookSettings:
             salesforce_system=env.get("PSSYNC_SALESFORCE_SYSTEM", "salesforce"),
             salesforce_org_ids=orgs,
         )
-
-
-def secret_key(secret: str) -> bytes:
-    """The HMAC key of a ``whsec_<base64>`` secret."""
-    try:
-        return base64.b64decode(secret.removeprefix("whsec_"), validate=True)
-    except binascii.Error as exc:
-        raise ValueError("webhook secrets are whsec_ followed by base64") from exc
-
-
-def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """One ``v1,<base64>`` signature (what a sender puts in ``webhook-signature``)."""
-    content = f"{message_id}.{timestamp}.".encode() + body
-    mac = hmac.new(secret_key(secret), content, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode("ascii")
 
 
 def verify(

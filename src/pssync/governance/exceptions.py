@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine, insert, select, update
 
 from pssync.governance.routing import Router
@@ -128,10 +129,12 @@ class ExceptionStore:
         engine: Engine,
         router: Router | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
+        notify: Callable[[ExceptionRecord], dict[str, Any]] | None = None,
     ) -> None:
         self.engine = engine
         self.router = router or Router()
         self.clock = clock
+        self.notify = notify  # e.g. governance.notify.Notifier(...).notify
 
     def raise_(self, new: NewException, actor: str = "pssync") -> ExceptionRecord:
         """Open an exception, or refresh the active one with the same fingerprint."""
@@ -183,7 +186,27 @@ class ExceptionStore:
                 self._audit(conn, exc_id, "exception.raise", actor, now, {"category": new.category})
         found = self.get(exc_id)
         assert found is not None
+        if existing is None and self.notify is not None:
+            found = self._notified(found)
         return found
+
+    def _notified(self, exc: ExceptionRecord) -> ExceptionRecord:
+        """Tell the owner (webhook, ServiceNow); what happened is kept in the details."""
+        try:
+            outcome = self.notify(exc) if self.notify else {}
+        except httpx.HTTPError as err:
+            outcome = {"error": f"notification failed: {err}"}
+        details = {**exc.details, "notified": outcome}
+        if isinstance(outcome.get("incident"), dict):
+            details["incident"] = outcome["incident"]
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(xr)
+                .where(xr.c.id == exc.id)
+                .values(details=json.dumps(details, sort_keys=True, default=str))
+            )
+        exc.details = details
+        return exc
 
     def get(self, exc_id: str) -> ExceptionRecord | None:
         with self.engine.connect() as conn:

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from pssync.model import CanonicalRecord
 from pssync.store import audit
 from pssync.store.bulk import bulk_insert
-from pssync.store.tables import audit_log, record_version, xref
+from pssync.store.tables import audit_log, record_merge, record_version, xref
 
 Clock = Callable[[], dt.datetime]
 _IN_CHUNK = 500
@@ -399,7 +399,18 @@ class GoldenStore:
         )
         with self.engine.connect() as conn:
             row = conn.execute(stmt).first()
-        return None if row is None else (row.entity_type, row.record_id)
+            if row is None:
+                return None
+            entity_type, record_id = str(row.entity_type), str(row.record_id)
+            for _ in range(10):  # follow merges (duplicate -> survivor), chains included
+                m = record_merge.c
+                target = conn.execute(
+                    select(m.to_id).where(m.entity_type == entity_type, m.from_id == record_id)
+                ).scalar_one_or_none()
+                if target is None:
+                    break
+                record_id = str(target)
+        return entity_type, record_id
 
     def counts(self, *, known_at: dt.datetime | None = None) -> dict[str, int]:
         """Live records per entity type (latest valid version)."""

@@ -153,3 +153,16 @@ exception_record = Table(
     Index("ix_exception_state_category", "state", "category"),
     Index("ix_exception_fingerprint", "fingerprint"),
 )
+
+
+# A merged duplicate redirects to its survivor: the duplicate's xrefs keep resolving (to the
+# survivor), so both sources' IDs stay known after a merge.
+record_merge = Table(
+    "record_merge",
+    metadata,
+    Column("entity_type", String(64), primary_key=True),
+    Column("from_id", String(200), primary_key=True),
+    Column("to_id", String(200), nullable=False),
+    Column("merged_at", UtcDateTime(), nullable=False),
+    Column("actor", String(128), nullable=False),
+)

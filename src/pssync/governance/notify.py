@@ -1,0 +1,128 @@
+"""Tell an exception's owner where they work: a signed webhook, a ServiceNow incident.
+
+Exceptions must not stay hidden in middleware logs (the domain article): each raised exception
+can be posted, signed with Standard Webhooks, to the endpoints configured for its category, and
+those at or above a severity become ServiceNow incidents through the Table API, assigned to the
+owner's group. The incident number is kept on the exception so the two can be found from each
+other, and a refreshed exception does not open a second incident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from sqlalchemy import Engine
+
+from pssync.governance.exceptions import ExceptionRecord, ExceptionStore
+from pssync.governance.routing import Router, RoutingConfig
+from pssync.governance.signing import sign
+
+SEVERITY_ORDER = ("low", "medium", "high", "critical")
+_URGENCY = {"critical": "1", "high": "2", "medium": "3", "low": "3"}
+
+
+class WebhookTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    secret: SecretStr
+    categories: list[str] = Field(default_factory=list)  # empty: every category
+
+
+class ServiceNowTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str
+    username: str
+    password: SecretStr
+    min_severity: str = "high"
+    table: str = "incident"
+
+
+class NotifyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    webhooks: list[WebhookTarget] = Field(default_factory=list)
+    servicenow: ServiceNowTarget | None = None
+
+
+def _at_least(severity: str, minimum: str) -> bool:
+    rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
+    return rank.get(severity, 1) >= rank.get(minimum, 2)
+
+
+def event_body(exc: ExceptionRecord) -> dict[str, Any]:
+    """The notification: the exception without its replay payload (which may hold data)."""
+    data = {k: v for k, v in exc.as_dict().items() if k != "payload"}
+    return {"type": "exception.raised", "timestamp": exc.updated_at.isoformat(), "data": data}
+
+
+class Notifier:
+    def __init__(self, config: NotifyConfig, client: httpx.Client | None = None) -> None:
+        self.config = config
+        self.client = client or httpx.Client(timeout=10.0)
+
+    def notify(self, exc: ExceptionRecord) -> dict[str, Any]:
+        """Deliver `exc` to every matching target; returns what happened, per target."""
+        outcome: dict[str, Any] = {"webhooks": []}
+        body = json.dumps(event_body(exc), sort_keys=True, default=str).encode()
+        for target in self.config.webhooks:
+            if target.categories and exc.category not in target.categories:
+                continue
+            outcome["webhooks"].append({"url": target.url, "status": self._post(target, body)})
+        snow = self.config.servicenow
+        if snow is not None and _at_least(exc.severity, snow.min_severity):
+            if exc.details.get("incident"):
+                outcome["incident"] = exc.details["incident"]  # one incident per exception
+            else:
+                outcome["incident"] = self._incident(snow, exc)
+        return outcome
+
+    def _post(self, target: WebhookTarget, body: bytes) -> int:
+        message_id = f"msg_{uuid.uuid4().hex}"
+        timestamp = int(dt.datetime.now(dt.UTC).timestamp())
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(
+                target.secret.get_secret_value(), message_id, timestamp, body
+            ),
+        }
+        try:
+            return self.client.post(target.url, content=body, headers=headers).status_code
+        except httpx.HTTPError:
+            return 0  # the owner's endpoint is down: the exception itself is still recorded
+
+    def _incident(self, snow: ServiceNowTarget, exc: ExceptionRecord) -> dict[str, str]:
+        record = exc.record_id or exc.source_id or exc.id
+        fields = {
+            "short_description": f"pssync {exc.category}: {record}"[:160],
+            "description": f"{exc.message}\n\npssync exception {exc.id}",
+            "urgency": _URGENCY.get(exc.severity, "3"),
+            "impact": _URGENCY.get(exc.severity, "3"),
+            "assignment_group": exc.owner or "",
+            "correlation_id": exc.id,
+            "category": "pssync",
+        }
+        response = self.client.post(
+            f"{snow.base_url.rstrip('/')}/api/now/table/{snow.table}",
+            json=fields,
+            auth=(snow.username, snow.password.get_secret_value()),
+            headers={"accept": "application/json"},
+        )
+        response.raise_for_status()
+        result = response.json()["result"]
+        return {"sys_id": str(result["sys_id"]), "number": str(result.get("number", ""))}
+
+
+def exception_store(engine: Engine, routing: RoutingConfig, notify: NotifyConfig) -> ExceptionStore:
+    """The exception store every entry point uses: configured routing, and notifications when
+    any target is configured."""
+    notifier = Notifier(notify).notify if (notify.webhooks or notify.servicenow) else None
+    return ExceptionStore(engine, Router(routing), notify=notifier)

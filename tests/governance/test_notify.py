@@ -1,0 +1,107 @@
+"""Exceptions reach their owners: a Standard-Webhooks-signed POST and a ServiceNow incident."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+
+from pssync.engine.webhooks import verify
+from pssync.governance.exceptions import ExceptionStore, NewException
+from pssync.governance.notify import Notifier, NotifyConfig
+from pssync.governance.routing import Router, RoutingConfig, RoutingRule
+from pssync.sandbox.common.runner import ServerThread
+from pssync.sandbox.servicenow import ServiceNowEmulator
+from pssync.store import GoldenStore, open_engine
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture(scope="module")
+def servicenow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceNowEmulator]:
+    emulator = ServiceNowEmulator(state_dir=tmp_path_factory.mktemp("snow"))
+    with emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def inbox() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
+    received: list[tuple[dict[str, str], bytes]] = []
+    app = FastAPI()
+
+    @app.post("/hooks")
+    async def hook(request: Request) -> dict[str, bool]:
+        received.append((dict(request.headers), await request.body()))
+        return {"ok": True}
+
+    with ServerThread(app) as server:
+        yield f"{server.base_url}/hooks", received
+
+
+@pytest.fixture
+def exceptions(
+    tmp_path: Path, servicenow: ServiceNowEmulator, inbox: tuple[str, list[Any]]
+) -> ExceptionStore:
+    creds = servicenow.credentials()
+    config = NotifyConfig.model_validate(
+        {
+            "webhooks": [{"url": inbox[0], "secret": SECRET}],
+            "servicenow": {"base_url": servicenow.base_url, "min_severity": "high", **creds},
+        }
+    )
+    router = Router(
+        RoutingConfig(routing=[RoutingRule(category="missing_legal_entity", owner="deal-desk")])
+    )
+    inbox[1].clear()
+    store = GoldenStore(open_engine(f"sqlite:///{tmp_path}/golden.db"))
+    return ExceptionStore(store.engine, router, notify=Notifier(config).notify)
+
+
+def incidents(servicenow: ServiceNowEmulator, exc_id: str) -> list[dict[str, Any]]:
+    creds = servicenow.credentials()
+    response = httpx.get(
+        f"{servicenow.base_url}/api/now/table/incident",
+        params={"sysparm_query": f"correlation_id={exc_id}"},
+        auth=(creds["username"], creds["password"]),
+    )
+    response.raise_for_status()
+    result: list[dict[str, Any]] = response.json()["result"]
+    return result
+
+
+def test_high_severity_exception_opens_one_incident_and_a_signed_webhook(
+    exceptions: ExceptionStore, servicenow: ServiceNowEmulator, inbox: tuple[str, list[Any]]
+) -> None:
+    new = NewException(
+        category="missing_legal_entity",
+        message="Umbrella Health has no legal entity",
+        entity_type="Account",
+        record_id="acc-4",
+        details={"field": "legal_entity_id"},
+    )
+    exc = exceptions.raise_(new)
+    (incident,) = incidents(servicenow, exc.id)
+    assert incident["assignment_group"] == "deal-desk"
+    assert "missing_legal_entity" in incident["short_description"]
+    assert exc.details["incident"]["number"] == incident["number"]
+    headers, body = inbox[1][0]
+    assert verify(headers, body, (SECRET,), now=time.time()) == headers["webhook-id"]
+    assert b'"payload"' not in body and b"acc-4" in body
+    # Raised again while open: refreshed, not re-notified, still one incident.
+    exceptions.raise_(new)
+    assert len(incidents(servicenow, exc.id)) == 1 and len(inbox[1]) == 1
+
+
+def test_low_severity_only_goes_to_the_webhook(
+    exceptions: ExceptionStore, servicenow: ServiceNowEmulator, inbox: tuple[str, list[Any]]
+) -> None:
+    exc = exceptions.raise_(
+        NewException(category="non_owner_write", message="CRM set tax_id", record_id="acc-1")
+    )
+    assert incidents(servicenow, exc.id) == []
+    assert len(inbox[1]) == 1 and "incident" not in exc.details
