@@ -182,3 +182,25 @@ def test_round_trip_is_exact(amount: Decimal, day: dt.date, sl: str) -> None:
     assert vendor["Amount"] == amount
     assert vendor["CloseDate"] == day.isoformat()
     assert vendor["Service_Category__c"] == sl
+
+
+def test_fallback_writes_another_canonical_field_while_this_one_is_empty() -> None:
+    spec = MappingSpec.model_validate(
+        {
+            "system": "sap",
+            "objects": {
+                "BP": {
+                    "entity": "Account",
+                    "fields": {
+                        "name": {"from": "FullName", "write": False},
+                        "legal_name": {"from": "Name1", "fallback": "name"},
+                    },
+                }
+            },
+        }
+    )
+    translator = Translator(spec)
+    assert translator.to_vendor("BP", {"name": "Acme"}) == {"Name1": "Acme"}
+    assert translator.to_vendor("BP", {"name": "Acme", "legal_name": "Acme Corp."}) == {
+        "Name1": "Acme Corp."
+    }

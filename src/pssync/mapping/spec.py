@@ -9,6 +9,7 @@ A field rule says how one canonical field is computed from a vendor record:
     status: {const: active}
     full_name: {concat: [$FirstName, " ", $LastName]}    # $Field is a field, the rest literal
     billing_address.country: BillingCountry     # a dotted name fills a nested canonical object
+    legal_name: {from: Name1, fallback: name}   # written from `name` while legal_name is unknown
     region_id: {from: Region__c, crosswalk: region, default: reg-na}     # default when empty
     revenue_method: {when: {field: Type, in: [Fixed Fee]}, then: {const: fixed_fee},
                      else: {const: time_and_materials}}                   # conditional
@@ -64,6 +65,7 @@ class FieldRule(_Strict):
     then: FieldRule | None = None
     else_: FieldRule | None = Field(default=None, alias="else")
     write: bool = True
+    fallback: str | None = None  # canonical field written instead when this one is empty
 
     @model_validator(mode="after")
     def _one_source(self) -> FieldRule:

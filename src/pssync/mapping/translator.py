@@ -131,6 +131,8 @@ class Translator:
         out: dict[str, Any] = {}
         for name, rule in omap.fields.items():
             value = _get(payload, name)
+            if value is None and rule.fallback:
+                value = _get(payload, rule.fallback)
             if not rule.write or value is None:
                 continue
             if rule.money is not None and isinstance(value, dict):

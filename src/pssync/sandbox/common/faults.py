@@ -142,7 +142,11 @@ class FaultInjector:
         status, payload = 200, None
         if sub == "/faults" and scope["method"] == "PUT":
             try:
-                self.config.update(json.loads(body or b"{}"))
+                values = json.loads(body or b"{}")
+                self.config.update(values)
+                if "seed" in values:  # a new seed restarts the fault sequence, as at start-up
+                    with self._lock:
+                        self._rng = random.Random(self.config.seed)
                 payload = asdict(self.config)
             except (ValueError, TypeError) as exc:
                 status, payload = 400, {"error": str(exc)}

@@ -190,6 +190,9 @@ class _Parser:
             while self.symbol(","):
                 options.append(self.operand())
             self.need(")")
+            member = _constant_membership(options)
+            if member is not None:  # a long IN list of IDs: a set lookup, not a scan per row
+                return lambda row: ((v := left(row)) is not None and member(v)) != negate
             return lambda row: (
                 ((v := left(row)) is not None and any(compare(v, o(row)) == 0 for o in options))
                 != negate
@@ -222,11 +225,9 @@ class _Parser:
         kind, value = self.peek()
         self.pos += 1
         if kind == "string":
-            text = value[1:-1].replace("''", "'")
-            return lambda row: text
+            return _Const(value[1:-1].replace("''", "'"))
         if kind == "number":
-            number = Decimal(value)
-            return lambda row: number
+            return _Const(Decimal(value))
         if kind != "ident":
             raise SuiteQLError(f"Invalid search query: unexpected {value!r}")
         word = value.lower()
@@ -267,3 +268,48 @@ class _Parser:
 def parse(text: str) -> Query:
     """Parse one SuiteQL SELECT; raise SuiteQLError on anything outside the subset."""
     return _Parser(text).query()
+
+
+class _Const:
+    """A literal operand; IN lists made only of literals are matched through a set."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __call__(self, row: Any) -> Any:
+        return self.value
+
+
+def _constant_membership(options: list[Operand]) -> Callable[[Any], bool] | None:
+    """Set-based `value IN (literals)` with `compare`'s semantics (numbers compare as numbers
+    when either side is one, text as text), or None when the list is not all literals."""
+    if not all(isinstance(o, _Const) for o in options):
+        return None
+    values = [o.value for o in options if isinstance(o, _Const)]
+    texts = {v for v in values if isinstance(v, str)}
+    numbers = {n for n in map(_as_number, values) if n is not None}
+    numeric_literals = {v for v in values if isinstance(v, Decimal)}
+
+    def member(value: Any) -> bool:
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            return _as_number(value) in numbers
+        if isinstance(value, str):
+            if value in texts:
+                return True
+            return bool(numeric_literals) and _as_number(value) in numeric_literals
+        return any(compare(value, v) == 0 for v in values)
+
+    return member
+
+
+def _as_number(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return None
+    return None
