@@ -71,6 +71,7 @@ class FlowConfig(_Strict):
     stages: list[str] = Field(default_factory=list)
     min_probability: float | None = Field(default=None, ge=0, le=100)
     sla_days: int | None = Field(default=None, ge=0)
+    lookback_days: int | None = Field(default=None, ge=0)  # handoff: only deals won this recently
 
 
 class ScheduleConfig(_Strict):

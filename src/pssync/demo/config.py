@@ -28,6 +28,30 @@ ROLES = {
     "filedrop": "erp",
 }
 
+# The business flows, on as a firm would run them (docs/flows.md): a draft PSA project once a
+# deal is at Proposal or Negotiation with at least even odds, the ERP handoff five days after a
+# win, the PSA's dates back to the CRM and the ERP's actuals to the CRM account.
+FLOWS: dict[str, dict[str, Any]] = {
+    "opportunity_to_project": {"stages": ["Proposal", "Negotiation"], "min_probability": 50},
+    "closed_won_handoff": {"sla_days": 5, "lookback_days": 30},
+    "resource_feedback": {},
+    "financial_actuals": {},
+}
+# Who fixes what: every category the flows and the firm's planted misalignments raise has the
+# team that can fix it at its source; pssync's own mapping gaps stay with the integrators.
+OWNERS: dict[str, str] = {
+    "unmapped_value": "deal-desk",
+    "orphan_line_item": "deal-desk",
+    "stale_stage": "sales-ops",
+    "missing_attribute": "deal-desk",
+    "invalid_tax_code": "tax-team",
+    "missing_legal_entity": "finance-ops",
+    "duplicate_customer": "mdm-team",
+    "resource_conflict": "resource-managers",
+    "psa_crm_date_mismatch": "resource-managers",
+    "non_owner_write": "integration-team",
+}
+
 
 def mapping_file(system: str) -> str:
     """The mapping shipped with the connector package (absolute, so any cwd can load it)."""
@@ -72,6 +96,11 @@ def sandbox_config(sandbox: Sandbox, workdir: Path) -> dict[str, Any]:
         "reporting_currency": "USD",
         "connectors": {
             name: _connector(name, info) for name, info in described.items() if name in ROLES
+        },
+        "flows": FLOWS,
+        "exceptions": {
+            "default_owner": "integration-team",
+            "routing": [{"category": c, "owner": o} for c, o in OWNERS.items()],
         },
     }
 

@@ -41,6 +41,10 @@ STATE_FILES = (
 )
 # Reference data is configuration a firm loads once (regions and calendars, service lines,
 # roles, legal entities, currencies and FX, tax codes), not something a vendor API serves.
+# `Resource` is the HR master of people (region, so calendar; cost rate; department; start
+# date): Kantata's users carry only name, e-mail and headline, so without it no consultant is
+# valid and capacity cannot be planned. Its xrefs name the Kantata user, so the PSA's view
+# merges over the HR record.
 REFERENCE_TYPES = frozenset(
     {
         "Region",
@@ -52,6 +56,7 @@ REFERENCE_TYPES = frozenset(
         "TaxCode",
         "Department",
         "ProjectTemplate",
+        "Resource",
     }
 )
 
@@ -74,10 +79,39 @@ class DemoResult:
     sandbox: dict[str, Any]
     initial: SyncTally
     live: list[dict[str, Any]]
+    flows: dict[str, Any]
     exceptions: list[dict[str, Any]]
     outlook: Outlook
     store: GoldenStore
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class FlowTally:
+    """What the business flows did over the run: workflows started and their outcomes.
+
+    `flows.runner.dispatch` must run after every capture (DBOS cannot start workflows from
+    inside the ingest step); the demo waits for each batch so the next poll and the summary see
+    the drafts, handoffs and exceptions they made.
+    """
+
+    started: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def run(self, runtime: Runtime) -> None:
+        from pssync.flows.runner import dispatch, wait
+
+        if not runtime.flows_enabled:
+            return
+        for workflow_id, result in wait(dispatch(runtime)).items():
+            kind = workflow_id.partition(":")[0]
+            self.started[kind] = self.started.get(kind, 0) + 1
+            status = str((result or {}).get("status", "done"))
+            per = self.outcomes.setdefault(kind, {})
+            per[status] = per.get(status, 0) + 1
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"started": self.started, "outcomes": self.outcomes}
 
 
 def reset_state(workdir: Path) -> None:
@@ -141,8 +175,8 @@ def run_demo(
             settings = write_config(sandbox_config(sandbox, workdir), workdir / CONFIG_FILE)
             timings["sandbox"] = time.monotonic() - clock
             runtime = runtime_from_settings(settings, base=workdir)
-            runtime.routes = []  # the demo reads; outbound business flows are configured apart
             start(runtime, settings.database_url)
+            flows = FlowTally()
             try:
                 load_reference(runtime, sandbox.firm)
                 say("initial sync through the engine")
@@ -156,17 +190,22 @@ def run_demo(
                         on_page=bars.page,
                         on_object=bars.done,
                     )
+                wait_idle(60.0)
+                flows.run(runtime)
                 timings["initial_sync"] = time.monotonic() - clock
                 for step in range(options.clock_steps):
                     changes = sandbox.advance(options.days_per_step)
                     tally = SyncTally()
                     poll_all(runtime, tally)
+                    wait_idle(60.0)
+                    flows.run(runtime)
                     day = start_day + dt.timedelta(days=(step + 1) * options.days_per_step)
                     live.append({"day": day, "changes": len(changes), "captured": tally.records()})
                     say(f"clock {day}: {len(changes)} changes made, {tally.records()} captured")
                 wait_idle(60.0)
                 timings["live"] = time.monotonic() - clock
                 groups = exception_groups(runtime.exceptions)
+                flows_done = flows.as_dict()
             finally:
                 shutdown()
             described = {name: info["base_url"] for name, info in sandbox.describe().items()}
@@ -176,5 +215,15 @@ def run_demo(
     outlook = compute_outlook(runtime.store, Path(settings.analytics_path), today)
     timings["summary"] = time.monotonic() - clock
     return DemoResult(
-        options, start_day, today, described, initial, live, groups, outlook, runtime.store, timings
+        options,
+        start_day,
+        today,
+        described,
+        initial,
+        live,
+        flows_done,
+        groups,
+        outlook,
+        runtime.store,
+        timings,
     )

@@ -31,6 +31,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def flow_summary(flows: dict[str, Any], store: GoldenStore) -> dict[str, Any]:
+    """The workflows the flows ran, plus what they left in golden: the PSA drafts made from
+    deals, and the projects the handoff coded in the ERP."""
+    from pssync.flows.opportunity_to_project import draft_project_id
+
+    drafted = handed_off = 0
+    for version in store.iter_records("Project"):
+        project = version.payload
+        opp = project.get("opportunity_id")
+        if opp and project["id"] == draft_project_id(opp):
+            drafted += 1
+            handed_off += bool(project.get("project_code"))
+    return {**flows, "draft_projects": drafted, "handed_off_projects": handed_off}
+
+
 def build_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
     held = store_summary(store)
     xrefs = held["xrefs_by_system"]
@@ -51,6 +66,7 @@ def build_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
             "firm": {"size": result.options.size, "seed": result.options.seed},
             "systems": systems,
             "live": result.live,
+            "flows": flow_summary(result.flows, store),
             "exceptions": result.exceptions,
             "forecast": {
                 "as_of": outlook.as_of,
@@ -121,6 +137,12 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
         )
         kpis.add_row(name.replace("_", " "), shown)
     console.print(kpis)
+    flows = summary["flows"]
+    started = ", ".join(f"{k} {v}" for k, v in sorted(flows["started"].items())) or "none"
+    console.print(
+        f"flows: workflows started: {started}; draft projects {flows['draft_projects']}, "
+        f"handed off to the ERP {flows['handed_off_projects']}"
+    )
     steps = ", ".join(f"{s['day']}: {s['captured']} captured" for s in summary["live"])
     console.print(f"live changes: {steps or 'none'}")
     console.print(

@@ -21,17 +21,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from pssync.engine.echo import Ledger, Written, is_echo
 from pssync.engine.ids import canonical_id, event_key, event_version
 from pssync.engine.inbox import Decision, Event, Inbox, Status, is_older
 from pssync.engine.routes import AppliedChange, route_change
 from pssync.engine.runtime import Runtime
-from pssync.governance.exceptions import NewException
+from pssync.governance.exceptions import ACTIVE, NewException
 from pssync.governance.gate import write_governed
 from pssync.mapping.translator import TranslationError
 from pssync.model import CanonicalRecord, CanonicalValidationError, parse_record
 from pssync.store import Change
 from pssync.store.history import utcnow
+from pssync.store.tables import exception_record, xref
 
 
 class RejectedError(ValueError):
@@ -50,6 +53,30 @@ GOVERN_HOOKS: list[GovernHook] = []
 # canonical IDs through the xref map.
 EnrichHook = Callable[[Runtime, str, str, dict[str, Any]], dict[str, Any]]
 ENRICH_HOOKS: list[EnrichHook] = []
+
+
+@dataclass(frozen=True)
+class Nesting:
+    """A source object that is part of another canonical record rather than one of its own.
+
+    Salesforce keeps an opportunity's line items as separate records (`OpportunityLineItem`)
+    while the canonical `Opportunity` holds them in `line_items`: the estimate is one fact about
+    the deal, and the flows and the forecast read it with the deal. `key` is the translated
+    helper field naming the parent (a vendor ID, or a canonical one once resolved); it is
+    removed from the nested line.
+    """
+
+    parent: str
+    key: str
+    field: str
+
+
+NESTED: dict[str, Nesting] = {
+    "OpportunityLineItem": Nesting("Opportunity", "opportunity_id", "line_items"),
+}
+# A nested line whose parent the golden store does not hold (the deal is blocked by its own
+# exception, or not read yet) waits in one exception per parent and is nested when it arrives.
+ORPHAN_CATEGORY = "orphan_line_item"
 # A crosswalk miss is an `unmapped_value` unless the crosswalk names a sharper category (a tax
 # code missing from the `tax_code` crosswalk is an `invalid_tax_code` for the tax team).
 CROSSWALK_CATEGORIES: dict[str, str] = {}
@@ -105,6 +132,13 @@ class PagePipeline:
         self.result = PageResult()
         self.changes: list[Change] = []
         self.merged: dict[str, dict[str, Any]] = {}
+        self.nesting = NESTED.get(self.entity_type)
+        # For nested lines: line record ID -> parent record ID, and the parent's last valid_from
+        # in this page (each line is one more version of its parent; versions must not go back).
+        self.parent_of: dict[str, str] = {}
+        self.parent_from: dict[str, dt.datetime] = {}
+        # For parents: orphan lines waiting for them, by the parent's source ID.
+        self.held: dict[str, tuple[str, str, list[dict[str, Any]]]] = {}
 
     def run(self, records: list[dict[str, Any]], correlation_id: str | None = None) -> PageResult:
         events = [event_of(self.system, self.obj, r) for r in records]
@@ -114,6 +148,8 @@ class PagePipeline:
             self.system, self.obj, [e.source_id for e in events]
         )
         applied: list[Decision] = []
+        self.held = self._held_lines([e.source_id for e in events])
+        nested_done: list[str] = []
         for record, event in zip(records, events, strict=True):
             source = (event.system, event.object, event.source_id)
             if event.key in seen:
@@ -126,9 +162,14 @@ class PagePipeline:
             else:
                 seen.add(event.key)
                 last[source] = event.version
-                decision = self._apply(record, event)
+                if self.nesting is not None:
+                    decision = self._apply_nested(record, event)
+                else:
+                    decision = self._apply(record, event)
                 if decision.status is Status.APPLIED:
                     applied.append(decision)
+                    if event.source_id in self.held:
+                        nested_done.append(self.held[event.source_id][0])
         if self.changes:
             write_governed(
                 self.store,
@@ -137,6 +178,8 @@ class PagePipeline:
                 self.rt.roles,
                 correlation_id=correlation_id,
             )
+        for exc_id in nested_done:
+            self.rt.exceptions.resolve(exc_id, "auto-resolved: nested into its parent", "engine")
         self._route(applied)
         return self.result
 
@@ -180,9 +223,10 @@ class PagePipeline:
                 fields = enrich(self.rt, self.system, self.obj, fields)
             base = dict(current or {})
             xrefs = {**base.get("xrefs", {}), f"{self.system}:{self.obj}": event.source_id}
-            canonical = parse_record(
-                self.entity_type, {**base, **fields, "id": rid, "xrefs": xrefs}
-            )
+            merged = {**base, **fields, "id": rid, "xrefs": xrefs}
+            if event.source_id in self.held:
+                merged = self._nest_held(merged, self.held[event.source_id])
+            canonical = parse_record(self.entity_type, merged)
             for hook in GOVERN_HOOKS:
                 hook(self.rt, self.system, canonical)
         except TranslationError as exc:
@@ -212,6 +256,184 @@ class PagePipeline:
             )
         )
         return self._decide(event, Status.APPLIED, rid)
+
+    def _line(self, obj: str, record: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
+        """(parent reference, canonical line, line ID) of one nested source record."""
+        entity = self.translator.object_map(obj).entity
+        nesting = NESTED[entity]
+        fields = self.translator.to_canonical(obj, record["data"])
+        for enrich in ENRICH_HOOKS:
+            fields = enrich(self.rt, self.system, obj, fields)
+        parent_ref = str(fields.pop(nesting.key, "") or "")
+        line_id = canonical_id(self.store, entity, self.system, obj, str(record["id"]))
+        return parent_ref, {**fields, "id": line_id}, line_id
+
+    def _parent_id(self, ref: str) -> str | None:
+        """The canonical ID of the parent a line names (vendor ID via the xref map, or already
+        canonical when an enricher resolved it); None when the golden store lacks the parent."""
+        assert self.nesting is not None
+        if self.store.get(self.nesting.parent, ref) is not None:
+            return ref
+        x = xref.c
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(x.record_id).where(
+                    x.system == self.system,
+                    x.external_id == ref,
+                    x.entity_type == self.nesting.parent,
+                )
+            ).first()
+        if row is None:
+            return None
+        found = str(row.record_id)
+        return found if self.store.get(self.nesting.parent, found) is not None else None
+
+    def _apply_nested(self, record: dict[str, Any], event: Event) -> Decision:
+        """One line into its parent: a new version of the parent with the line replaced (or
+        removed, for a deletion), so a line change is a change of the deal."""
+        assert self.nesting is not None
+        nesting = self.nesting
+        line_rid = canonical_id(
+            self.store, self.entity_type, self.system, self.obj, event.source_id
+        )
+        try:
+            if record.get("deleted"):  # a deletion carries no parent reference
+                parent_ref, line = "", dict[str, Any]()
+                parent_rid = self._parent_of_line(line_rid)
+            else:
+                parent_ref, line, line_rid = self._line(self.obj, record)
+                parent_rid = self._parent_id(parent_ref) if parent_ref else None
+            if parent_rid is None:
+                if record.get("deleted"):  # a line of a deal we never held: nothing to remove
+                    return self._decide(event, Status.APPLIED, line_rid)
+                return self._hold(record, event, line_rid, parent_ref)
+            current = self.merged.get(parent_rid)
+            golden = self.store.get(nesting.parent, parent_rid)
+            if current is None:
+                assert golden is not None
+                current = golden.payload
+            lines = [x for x in current.get(nesting.field) or [] if x.get("id") != line_rid]
+            if line:
+                lines.append(line)
+            lines.sort(key=lambda x: str(x.get("id")))
+            canonical = parse_record(nesting.parent, {**current, nesting.field: lines})
+            for hook in GOVERN_HOOKS:
+                hook(self.rt, self.system, canonical)
+        except TranslationError as exc:
+            first = exc.problems[0] if exc.problems else None
+            category, extra = "invalid_record", {}
+            if first is not None and first.crosswalk:
+                category = CROSSWALK_CATEGORIES.get(first.crosswalk, "unmapped_value")
+                extra = {"value": first.value, "crosswalk": first.crosswalk}
+            field_name = first.field if first else None
+            return self._reject(record, event, line_rid, category, str(exc), field_name, extra)
+        except CanonicalValidationError as exc:
+            return self._reject(record, event, line_rid, "invalid_record", str(exc), None)
+        except RejectedError as exc:
+            return self._reject(record, event, line_rid, exc.category, str(exc), exc.field)
+        stamp = _moment(record.get("modified_at"))
+        floor = self.parent_from.get(parent_rid) or (golden.valid_from if golden else stamp)
+        valid_from = max(stamp, floor)
+        self.parent_from[parent_rid] = valid_from
+        self.parent_of[line_rid] = parent_rid
+        self.merged[parent_rid] = canonical.model_dump(mode="json")
+        self.changes.append(
+            Change(
+                canonical, valid_from, self.system, f"{self.system}:{self.obj}:{event.source_id}"
+            )
+        )
+        return self._decide(event, Status.APPLIED, line_rid)
+
+    def _parent_of_line(self, line_rid: str) -> str | None:
+        """The parent holding `line_rid` (for deletions, which carry no parent reference)."""
+        assert self.nesting is not None
+        for version in self.store.iter_records(self.nesting.parent):
+            if any(x.get("id") == line_rid for x in version.payload.get(self.nesting.field) or []):
+                return str(version.payload["id"])
+        return None
+
+    def _hold(
+        self, record: dict[str, Any], event: Event, line_rid: str, parent_ref: str
+    ) -> Decision:
+        """Park a line whose parent is unknown in one exception per parent (so a deal blocked by
+        its own exception does not add one more per line); the parent's arrival nests them."""
+        assert self.nesting is not None
+        new = NewException(
+            category=ORPHAN_CATEGORY,
+            message=(
+                f"{self.entity_type} lines wait for {self.nesting.parent} {parent_ref or '?'}, "
+                "which the golden store does not hold yet (see that record's own exception); "
+                "they are nested when it is applied"
+            ),
+            system=self.system,
+            object=self.obj,
+            source_id=parent_ref,
+            entity_type=self.nesting.parent,
+            details={"field": self.nesting.key, "stage": "ingest", "parent": parent_ref},
+        )
+        xr = exception_record.c
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(xr.payload).where(
+                    xr.fingerprint == new.fingerprint(),
+                    xr.state.in_([s.value for s in ACTIVE]),
+                )
+            ).first()
+        held: list[dict[str, Any]] = []
+        if row is not None and row.payload:
+            held = [
+                r for r in json.loads(row.payload).get("records", []) if r["id"] != record["id"]
+            ]
+        held.append(record)
+        new.details["lines"] = len(held)
+        new.payload = json.dumps(
+            {"system": self.system, "object": self.obj, "records": held}, default=str
+        )
+        new.correlation_id = event.key
+        self.rt.exceptions.raise_(new, actor="engine")
+        return self._decide(event, Status.REJECTED, line_rid)
+
+    def _held_lines(
+        self, source_ids: list[str]
+    ) -> dict[str, tuple[str, str, list[dict[str, Any]]]]:
+        """Orphan lines waiting for the parents in this page: source ID -> (exception ID,
+        line object, source records)."""
+        if not source_ids or not any(n.parent == self.entity_type for n in NESTED.values()):
+            return {}
+        xr = exception_record.c
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(xr.id, xr.source_id, xr.payload).where(
+                    xr.category == ORPHAN_CATEGORY,
+                    xr.system == self.system,
+                    xr.entity_type == self.entity_type,
+                    xr.state.in_([s.value for s in ACTIVE]),
+                    xr.source_id.in_(source_ids),
+                )
+            ).all()
+        out = {}
+        for row in rows:
+            data = json.loads(row.payload or "{}")
+            out[str(row.source_id)] = (str(row.id), str(data["object"]), list(data["records"]))
+        return out
+
+    def _nest_held(
+        self, parent: dict[str, Any], held: tuple[str, str, list[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """`parent` with the lines that waited for it (a line that fails now stays out and is
+        raised on its own when it is read again)."""
+        _, obj, records = held
+        nesting = NESTED[self.translator.object_map(obj).entity]
+        lines = {str(x.get("id")): x for x in parent.get(nesting.field) or []}
+        for record in records:
+            if record.get("deleted"):
+                continue
+            try:
+                _, line, line_rid = self._line(obj, record)
+            except TranslationError:
+                continue
+            lines[line_rid] = line
+        return {**parent, nesting.field: [lines[k] for k in sorted(lines)]}
 
     def _reject(
         self,
@@ -251,19 +473,22 @@ class PagePipeline:
         """Route every applied change, changed or not: a crash after the golden write but before
         the commands were enqueued must not lose them, and delivery drops no-op writes anyway."""
         done: set[str] = set()
+        entity_type = self.nesting.parent if self.nesting else self.entity_type
         for decision in reversed(applied):  # newest per record only
             rid = decision.record_id
+            if self.nesting is not None and rid is not None:
+                rid = self.parent_of.get(rid)  # a line changes its parent
             if rid is None or rid in done:
                 continue
             done.add(rid)
-            golden = self.store.get(self.entity_type, rid)
+            golden = self.store.get(entity_type, rid)
             if golden is None:
                 continue
             change = AppliedChange(
                 self.system,
                 self.obj,
                 decision.event.source_id,
-                self.entity_type,
+                entity_type,
                 rid,
                 golden.payload,
                 decision.event.key,

@@ -16,6 +16,7 @@ their inputs alone.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,8 +59,19 @@ class Triggers:
     def lost(opportunity: Mapping[str, Any]) -> bool:
         return bool(opportunity.get("is_closed")) and not opportunity.get("is_won")
 
-    def wants_handoff(self, opportunity: Mapping[str, Any]) -> bool:
-        return self.enabled(HANDOFF) and bool(opportunity.get("is_won"))
+    def wants_handoff(self, opportunity: Mapping[str, Any], today: dt.date | None = None) -> bool:
+        """A deal won within the look-back window is handed to the ERP. Deals won before that
+        predate the integration: an ERP record missing for them is for reconciliation to find,
+        not for a handoff to create years later."""
+        if not (self.enabled(HANDOFF) and opportunity.get("is_won")):
+            return False
+        config = self.flows.get(HANDOFF)
+        lookback = config.lookback_days if config is not None else None
+        closed = opportunity.get("close_date")
+        if lookback is None or not closed:
+            return True
+        reference = today or dt.datetime.now(dt.UTC).date()
+        return dt.date.fromisoformat(str(closed)[:10]) >= reference - dt.timedelta(days=lookback)
 
     @property
     def sla_days(self) -> int:

@@ -65,16 +65,75 @@ def resolve_references(
         return fields
     out = dict(fields)
     x = xref.c
+    store_key = str(runtime.store.engine.url)
+    missing = {}
+    for name, target in wanted.items():
+        known = _resolved.get((store_key, system, fields[name], target))
+        if known is not None:
+            out[name] = known
+        else:
+            missing[name] = target
+    if not missing:
+        return out
     with runtime.store.engine.connect() as conn:
-        for name, target in wanted.items():
+        for name, target in missing.items():
             row = conn.execute(
                 select(x.record_id).where(
                     x.system == system, x.external_id == fields[name], x.entity_type == target
                 )
             ).first()
             if row is not None:
+                if len(_resolved) >= _RESOLVED_MAX:
+                    _resolved.clear()
+                _resolved[(store_key, system, fields[name], target)] = row.record_id
                 out[name] = row.record_id
     return out
+
+
+# Found references (store, system, vendor ID, entity) -> canonical ID. An xref never changes
+# once made, so only hits are kept; a miss is asked again (the record may arrive later). The
+# time entries of an initial sync name the same projects and people thousands of times.
+_resolved: dict[tuple[str, str, str, str], str] = {}
+_RESOLVED_MAX = 200_000
+
+
+def region_from_account(
+    runtime: Runtime, system: str, obj: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """A deal without a delivery region of its own is delivered in its account's region.
+
+    Salesforce keeps the region on the account (`Region__c`), not the opportunity; the draft
+    and the capacity check need it on the deal. A region the CRM sets on the deal wins.
+    """
+    if runtime.translator(system).object_map(obj).entity != "Opportunity":
+        return fields
+    if fields.get("region_id") or not fields.get("account_id"):
+        return fields
+    account = runtime.store.get("Account", str(fields["account_id"]))
+    region = account.payload.get("region_id") if account is not None else None
+    return {**fields, "region_id": region} if region else fields
+
+
+# Entities whose customer a source may leave implicit in the project (a Kantata invoice names
+# its workspaces, not the client the workspace belongs to).
+ACCOUNT_FROM_PROJECT = frozenset({"Invoice"})
+
+
+def account_from_project(
+    runtime: Runtime, system: str, obj: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Fill a missing `account_id` from the golden project the record names.
+
+    Runs after `resolve_references`, so `project_id` is canonical when the project is known;
+    an unknown project leaves the record as it was (and validation says what is missing).
+    """
+    entity_type = runtime.translator(system).object_map(obj).entity
+    project_id = fields.get("project_id")
+    if entity_type not in ACCOUNT_FROM_PROJECT or fields.get("account_id") or not project_id:
+        return fields
+    project = runtime.store.get("Project", str(project_id))
+    account = project.payload.get("account_id") if project is not None else None
+    return {**fields, "account_id": account} if account else fields
 
 
 def source_of(system: str, record: CanonicalRecord) -> tuple[str | None, str | None]:
@@ -300,7 +359,7 @@ def block_duplicate_customer(
 
 def install() -> None:
     """Plug the hooks into the pipeline (idempotent)."""
-    for enrich in (resolve_references,):
+    for enrich in (resolve_references, account_from_project, region_from_account):
         if enrich not in ENRICH_HOOKS:
             ENRICH_HOOKS.append(enrich)
     for hook in (ownership_check, account_checks, opportunity_checks):
@@ -311,7 +370,7 @@ def install() -> None:
 
 def uninstall() -> None:
     """Take the hooks out again (tests, or a process that reconfigures)."""
-    for enrich in (resolve_references,):
+    for enrich in (resolve_references, account_from_project, region_from_account):
         while enrich in ENRICH_HOOKS:
             ENRICH_HOOKS.remove(enrich)
     for hook in (ownership_check, account_checks, opportunity_checks):
@@ -320,3 +379,4 @@ def uninstall() -> None:
     for crosswalk in CROSSWALK_OWNERS:
         CROSSWALK_CATEGORIES.pop(crosswalk, None)
     _pools.clear()
+    _resolved.clear()
