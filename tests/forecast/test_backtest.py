@@ -9,7 +9,7 @@ from pathlib import Path
 from forecast_fixtures import FirmWriter, at, usd
 
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.backtest import backtest, score
+from pssync.forecast.backtest import Point, backtest, quarters, score
 from pssync.model import Account, ContractLine, Opportunity, RevenueEvent, RevenueMethod
 
 D = Decimal
@@ -104,3 +104,20 @@ def test_backtest_forecast_as_of_t_ignores_facts_valid_after_t(tmp_path: Path) -
         (p.method, p.month, p.forecast) for p in before
     ]
     assert sum(p.actual for p in after) > sum(p.actual for p in before)
+
+
+def test_quarters_sum_complete_periods_only() -> None:
+    t1, t2 = dt.date(2026, 1, 31), dt.date(2026, 2, 28)
+    pts = [
+        Point("model", t1, h, dt.date(2026, 1 + h, 1), "sl", D(10 * h), D(12)) for h in (1, 2, 3)
+    ] + [Point("model", t2, 1, dt.date(2026, 3, 1), "sl", D(5), D(6))]  # quarter incomplete
+    (q,) = quarters(pts)
+    assert (q.as_of, q.horizon, q.month, q.forecast, q.actual) == (
+        t1,
+        0,
+        dt.date(2026, 2, 1),
+        D(60),
+        D(36),
+    )
+    (row,) = score([q], by=("method",))
+    assert row["wape"] == D("0.6667") and row["bias"] == D("0.6667")

@@ -44,17 +44,15 @@ def test_time_and_materials_scheduled_unscheduled_and_cost(tmp_path: Path) -> No
     result = _forecast(build(tmp_path / "g.db"))
     # 60k contract, 12k recognised in May: 48k left; 176h x 250 booked in July
     assert _by(result, "ContractLine:cl-2", Component.SCHEDULED_BACKLOG) == {JUL: D("44000.00")}
-    # the 4k not covered by bookings burns per day over 16 Jun .. 31 Jul (15 + 31 days)
-    assert _by(result, "ContractLine:cl-2", Component.UNSCHEDULED_BACKLOG) == {
-        JUN: D("1304.35"),
-        JUL: D("2695.65"),
-    }
+    # the bookings run to the end of the term (31 Jul): the 4k they leave under the T&M
+    # ceiling is headroom, not work still to come, so nothing is unscheduled
+    assert _by(result, "ContractLine:cl-2", Component.UNSCHEDULED_BACKLOG) == {}
     cost = sum(c.cost for c in result.revenue if c.component == Component.SCHEDULED_BACKLOG)
     assert cost == D("17600.00")  # 176h x 100 cost rate
     # the May actual is before the window; the T&M July revenue is billed in August
     assert result.total(Component.ACTUALS) == 0
     billed = {c.month: c.revenue for c in result.billing if c.source == "ContractLine:cl-2"}
-    assert billed == {JUL: D("1304.35"), AUG: D("46695.65")}
+    assert billed == {AUG: D("44000.00")}
 
 
 def test_actuals_are_converted_on_their_day_and_cells_reconcile(tmp_path: Path) -> None:

@@ -147,3 +147,26 @@ def test_milestone_invariants(
     out = rm.milestone(value, recognized, miles, as_of, base + dt.timedelta(days=365))
     assert all(v >= 0 for v in out.values())
     assert min(recognized, value) + sum(out.values(), D(0)) == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cents_value=st.integers(min_value=-(10**9), max_value=10**9),
+    start_offset=st.integers(min_value=0, max_value=400),
+    length=st.integers(min_value=1, max_value=500),
+    as_of_offset=st.integers(min_value=-60, max_value=600),
+)
+def test_ratable_equals_the_day_by_day_allocation(
+    cents_value: int, start_offset: int, length: int, as_of_offset: int
+) -> None:
+    """The integer fast path is the per-day largest-remainder split, summed per month."""
+    value = D(cents_value) / 100
+    start = dt.date(2025, 1, 1) + dt.timedelta(days=start_offset)
+    end = start + dt.timedelta(days=length - 1)
+    as_of = start + dt.timedelta(days=as_of_offset)
+    expected: dict[dt.date, Decimal] = {}
+    for day, amount in rm.ratable_by_day(value, start, end).items():
+        if day > as_of:
+            key = day.replace(day=1)
+            expected[key] = expected.get(key, D(0)) + amount
+    assert rm.ratable(value, start, end, as_of) == {m: v for m, v in expected.items() if v}

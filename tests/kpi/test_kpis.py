@@ -207,9 +207,10 @@ def test_forecast_variance_and_utilization_accuracy(tmp_path: Path) -> None:
         r["service_line"]: r for r in forecast_variance(analytics, version, dt.date(2026, 7, 31))
     }
     data = rows["sl-data"]
-    # forecast for July on sl-data: 44,000 scheduled + 2,695.65 unscheduled
-    assert data["forecast"] == D("46695.65") and data["actual"] == D("40000.00")
-    assert data["variance"] == D("-6695.65")
+    # forecast for July on sl-data: 44,000 scheduled (bookings run to the end of the T&M
+    # term, so the headroom under its ceiling is not forecast as unscheduled work)
+    assert data["forecast"] == D("44000.00") and data["actual"] == D("40000.00")
+    assert data["variance"] == D("-4000.00")
     assert "sl-erp" not in rows  # the deal was forecast from August: nothing in July
     acc = utilization_accuracy(analytics, AS_OF, dt.date(2026, 7, 31))
     assert acc["forecast_hours"] == 176.0 and acc["actual_hours"] == 150.0

@@ -109,6 +109,7 @@ class ForecastService:
                 currency=self.currency,
                 probability=cal.probability,
                 overrun=cal.overrun_of,
+                realisation=cal.realisation,
             )
             version_id = save_version(analytics, result)
             if req.band:

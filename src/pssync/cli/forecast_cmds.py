@@ -157,6 +157,7 @@ def forecast_command(
             currency=currency,
             probability=cal.probability,
             overrun=cal.overrun_of,
+            realisation=cal.realisation,
         )
     except LookupError as exc:  # a missing FX rate names the pair and the date
         raise fail(str(exc)) from None

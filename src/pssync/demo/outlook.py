@@ -92,6 +92,7 @@ def compute_outlook(
             currency=currency,
             probability=cal.probability,
             overrun=cal.overrun_of,
+            realisation=cal.realisation,
         )
         version = save_version(analytics, result)
         return Outlook(

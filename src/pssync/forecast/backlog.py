@@ -38,6 +38,9 @@ EFFORT_METHODS = (RevenueMethod.TIME_AND_MATERIALS, RevenueMethod.FIXED_FEE)
 class BacklogOptions:
     burn_curve: str = "flat"
     overrun: Callable[[str | None], Decimal] = lambda _sl: Decimal(1)
+    #: Billable hours logged per hard-booked hour (calibration.realisation_ratio): T&M earns
+    #: what is logged, and people log less than they are booked (absence, non-billable time).
+    realisation: Decimal = Decimal(1)
 
 
 @dataclass
@@ -47,6 +50,7 @@ class _Booked:
     hours: dict[dt.date, Decimal]
     revenue: dict[dt.date, Decimal]
     cost: dict[dt.date, Decimal]
+    last_day: dt.date | None = None  # end of the latest hard booking
 
 
 def line_dims(snap: Snapshot, cl: ContractLine, project: Project | None) -> Dims:
@@ -79,7 +83,8 @@ def booked(snap: Snapshot, project_id: str | None, currency: str) -> _Booked:
         hours.append(h)
         revenue.append({m: cents(v * bill_rate) for m, v in h.items()})
         cost.append({m: v * cost_rate for m, v in h.items()})
-    return _Booked(merge(hours), merge(revenue), merge(cost))
+        out.last_day = max(out.last_day or a.end_date, a.end_date)
+    return _Booked(merge(hours), merge(revenue), merge(cost), out.last_day)
 
 
 def _spread(
@@ -116,10 +121,8 @@ class LineForecaster:
         """This line's share of its project's booked hours (T&M and fixed-fee lines only)."""
         peers = [
             c.amount.amount
-            for c in self.snap.contract_lines.values()
-            if c.project_id == self.cl.project_id
-            and c.revenue_method in EFFORT_METHODS
-            and c.status not in CLOSED
+            for c in self.snap.lines_of(self.cl.project_id or "")
+            if c.revenue_method in EFFORT_METHODS and c.status not in CLOSED
         ]
         total = sum(peers, ZERO)
         return self.cl.amount.amount / total if total > 0 else Decimal(1)
@@ -128,11 +131,21 @@ class LineForecaster:
         """(scheduled, unscheduled) revenue by month."""
         method, as_of, curve = self.cl.revenue_method, self.snap.as_of, self.opts.burn_curve
         if method == RevenueMethod.TIME_AND_MATERIALS:
-            sched = rm.cap_cumulative(_scale(work.revenue, self.share()), self.remaining)
-            sched = {m: cents(v) for m, v in sched.items()}
-            left = self.remaining - sum(sched.values(), ZERO)
-            later = _spread(left, as_of, self.cl.start_date, self.cl.end_date, curve)
-            return sched, later if self.cl.end_date > as_of else {}
+            booked = rm.cap_cumulative(_scale(work.revenue, self.share()), self.remaining)
+            booked = {m: cents(v) for m, v in booked.items()}
+            # value the bookings do not cover is unscheduled; the booked value not realised
+            # is an under-run of the contract, not revenue deferred to later months
+            left = self.remaining - sum(booked.values(), ZERO)
+            sched = {m: cents(v * self.opts.realisation) for m, v in booked.items()}
+            # T&M value is a ceiling, not a commitment: only the part of the term the bookings
+            # do not reach yet is unscheduled work; headroom left under bookings that run to
+            # the end of the term is never earned (the medium firm's T&M lines end ~10% under)
+            first = self.cl.start_date
+            if work.last_day is not None:
+                first = max(first, work.last_day + dt.timedelta(days=1))
+            if first > self.cl.end_date or self.cl.end_date <= as_of:
+                return sched, {}
+            return sched, _spread(left, as_of, first, self.cl.end_date, curve)
         if method == RevenueMethod.FIXED_FEE:
             return self._fixed_fee(work)
         if method == RevenueMethod.MILESTONE:
@@ -206,9 +219,7 @@ class LineForecaster:
                 as_of,
             )
         if self.cl.revenue_method == RevenueMethod.RETAINER:
-            sched = next(
-                (s for s in self.snap.schedules.values() if s.contract_line_id == self.cl.id), None
-            )
+            sched = self.snap.schedule_of(self.cl.id)
             months = PERIOD_MONTHS.get(sched.frequency, 1) if sched else 1
             per = sched.amount_per_period.amount if sched and sched.amount_per_period else None
             return rm.bill_on_schedule(

@@ -18,8 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from pssync.forecast.analytics import AnalyticsStore
+from pssync.forecast.calibration import calibrate
 from pssync.forecast.components import Component
-from pssync.forecast.engine import run_forecast
+from pssync.forecast.engine import forecast_snapshot
 from pssync.forecast.money import ZERO, cents
 from pssync.forecast.periods import add_months, as_of_instant, month_end, month_start
 from pssync.forecast.pipeline import DEFAULT_DURATION, spread_months
@@ -65,14 +66,16 @@ def run_rate(snap: Snapshot, currency: str, months: Sequence[dt.date]) -> dict[K
 def crm_pipeline(
     snap: Snapshot, currency: str, duration: int = DEFAULT_DURATION
 ) -> dict[Key, Decimal]:
-    """The CRM's own view: stage probability x amount, starting the day after the close date."""
+    """The CRM's own view: stage probability x amount, starting the day after the close date,
+    over the deal's own duration when the CRM has one (else `duration` months)."""
     out: dict[Key, Decimal] = defaultdict(lambda: ZERO)
     for opp in snap.opportunities.values():
         if opp.is_closed:
             continue
         start = max(opp.close_date + dt.timedelta(days=1), snap.as_of + dt.timedelta(days=1))
         weighted = opp.amount.amount * opp.probability / 100
-        for month, amount in spread_months(weighted, start, duration).items():
+        months = opp.duration_months or duration
+        for month, amount in spread_months(weighted, start, months).items():
             rate = snap.fx.rate(opp.amount.currency, currency, month)
             out[(month, opp.service_line_id)] += cents(amount * rate)
     return dict(out)
@@ -85,8 +88,15 @@ def _forecasts(
     currency: str,
     known_at: dt.datetime | None,
 ) -> dict[str, dict[Key, Decimal]]:
-    result = run_forecast(
-        analytics, as_of, horizon=horizon + 1, currency=currency, known_at=known_at
+    snap = load_snapshot(analytics, as_of, known_at, invoices=False)
+    cal = calibrate(analytics, snap, currency)
+    result = forecast_snapshot(
+        snap,
+        horizon=horizon + 1,
+        currency=currency,
+        probability=cal.probability,
+        overrun=cal.overrun_of,
+        realisation=cal.realisation,
     )
     model: dict[Key, Decimal] = defaultdict(lambda: ZERO)
     backlog: dict[Key, Decimal] = defaultdict(lambda: ZERO)
@@ -95,7 +105,6 @@ def _forecasts(
         model[key] += c.revenue
         if c.component in (Component.SCHEDULED_BACKLOG, Component.UNSCHEDULED_BACKLOG):
             backlog[key] += c.revenue
-    snap = load_snapshot(analytics, as_of, known_at)
     crm = crm_pipeline(snap, currency)
     for key, value in backlog.items():
         crm[key] = crm.get(key, ZERO) + value
@@ -122,7 +131,7 @@ def backtest(
     times say nothing about when it was known; it admits late corrections (look-ahead).
     """
     known = realised_known_at or max(as_of_instant(realised_as_of), analytics.high_water_mark)
-    actual = realised(load_snapshot(analytics, realised_as_of, known), currency)
+    actual = realised(load_snapshot(analytics, realised_as_of, known, invoices=False), currency)
     points = []
     for as_of in sorted(as_of_dates):
         months = [add_months(month_start(as_of), h) for h in range(1, horizon + 1)]
@@ -142,6 +151,25 @@ def backtest(
                         Point(method, as_of, h, month, sl, f, actual.get((month, sl), ZERO))
                     )
     return points
+
+
+def quarters(points: Sequence[Point], months: int = 3) -> list[Point]:
+    """Sum horizons 1..`months` per (method, as-of, service line) into one point each
+    (horizon 0, month = the first month): the next-quarter total finance plans against.
+    Only as-of dates whose whole period is realised (all `months` horizons present) count."""
+    groups: dict[tuple[str, dt.date, str | None], list[Point]] = defaultdict(list)
+    for p in points:
+        if 1 <= p.horizon <= months:
+            groups[(p.method, p.as_of, p.service_line)].append(p)
+    out = []
+    for (method, as_of, sl), ps in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        if len({p.horizon for p in ps}) < months:
+            continue
+        first = min(p.month for p in ps)
+        f = sum((p.forecast for p in ps), ZERO)
+        a = sum((p.actual for p in ps), ZERO)
+        out.append(Point(method, as_of, 0, first, sl, f, a))
+    return out
 
 
 def score(

@@ -14,53 +14,99 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.money import FxTable
 from pssync.forecast.periods import as_of_instant
+from pssync.forecast.realisation import realisation_ratio
+from pssync.forecast.schema import typed_name
 from pssync.forecast.snapshot import Snapshot
 from pssync.forecast.survival import KaplanMeier
 from pssync.model import Opportunity, ProjectStatus
 
 SIZE_BUCKETS = ((Decimal(50_000), "S"), (Decimal(250_000), "M"))
+#: A deal still open this many days after its expected close date is stale (the CRM hygiene
+#: rule the sync flags as `stale_stage`): nobody is working it, whatever its stage says.
+STALE_DAYS = 60
+STALE = ("stale",)
 
 
 @dataclass(frozen=True)
 class DealHistory:
-    opportunity: Opportunity  # as valid and known at T
+    """One deal's path as valid and known at T: the stages it passed while open, and where it
+    stands now (plain columns, not a parsed Opportunity: a medium firm has ~25k versions)."""
+
+    id: str
     stages: tuple[tuple[str, Decimal], ...]  # (stage, CRM probability) while open, in order
     first_close_date: dt.date
     created: dt.date
+    closed: bool
+    won: bool
+    close_date: dt.date
+    service_line_id: str | None
+    amount: Decimal
+    currency: str
+    went_stale: bool = False  # open more than STALE_DAYS past its close date at some time <= T
 
-    @property
-    def closed(self) -> bool:
-        return self.opportunity.is_closed
 
-    @property
-    def won(self) -> bool:
-        return self.opportunity.is_won
+_HISTORY_SQL = """
+SELECT id,
+       list(stage ORDER BY valid_from) FILTER (WHERE NOT coalesce(is_closed, false)),
+       list(probability ORDER BY valid_from) FILTER (WHERE NOT coalesce(is_closed, false)),
+       arg_min_null(close_date, valid_from),
+       coalesce(CAST(arg_min_null(created_at, valid_from) AS DATE), CAST(min(valid_from) AS DATE)),
+       coalesce(arg_max_null(is_closed, valid_from), false),
+       coalesce(arg_max_null(is_won, valid_from), false),
+       arg_max_null(close_date, valid_from),
+       arg_max_null(service_line_id, valid_from),
+       arg_max_null(amount, valid_from),
+       arg_max_null(amount_currency, valid_from),
+       coalesce(bool_or(NOT coalesce(is_closed, false) AND
+           greatest(valid_from, CAST(close_date AS TIMESTAMPTZ) + INTERVAL {stale} DAY)
+           < least(coalesce(valid_to, $valid_until), $valid_until)), false)
+FROM {table}
+WHERE valid_from <= $valid_until AND recorded_from <= $known_at
+  AND (recorded_to IS NULL OR recorded_to > $known_at) AND NOT deleted
+GROUP BY id ORDER BY id
+"""
 
 
 def deal_histories(
     analytics: AnalyticsStore, as_of: dt.date, known_at: dt.datetime | None = None
 ) -> list[DealHistory]:
-    """Every opportunity's stage path up to `as_of`, as known at the end of it (or `known_at`)."""
-    by_id: dict[str, list[tuple[dt.datetime, dict[str, Any]]]] = defaultdict(list)
+    """Every opportunity's stage path up to `as_of`, as known at the end of it (or `known_at`).
+
+    One SQL aggregate over the typed opportunity versions (a version that began by T counts
+    even if it ended later: its stage was reached by T); consecutive repeats of a stage (a
+    version that changed something else) count once.
+    """
     valid_until = as_of_instant(as_of)
-    for record_id, valid_from, _valid_to, payload in analytics.history(
-        "Opportunity", known_at or valid_until, valid_until
-    ):
-        by_id[record_id].append((valid_from, payload))
+    analytics.ensure_typed()
+    rows = analytics.con.execute(
+        _HISTORY_SQL.format(table=typed_name("Opportunity"), stale=STALE_DAYS),
+        {"valid_until": valid_until, "known_at": known_at or valid_until},
+    ).fetchall()
     out = []
-    for versions in by_id.values():
-        opps = [Opportunity.model_validate(p) for _, p in versions]
+    for rid, names, probs, first_close, created, closed, won, close, sl, amount, ccy, stale in rows:
         stages: list[tuple[str, Decimal]] = []
-        for o in opps:
-            if not o.is_closed and (not stages or stages[-1][0] != o.stage):
-                stages.append((o.stage, o.probability / 100))
-        created = opps[0].created_at.date() if opps[0].created_at else versions[0][0].date()
-        out.append(DealHistory(opps[-1], tuple(stages), opps[0].close_date, created))
+        for stage, p in zip(names or [], probs or [], strict=True):
+            if not stages or stages[-1][0] != stage:
+                stages.append((stage, Decimal(p) / 100))
+        out.append(
+            DealHistory(
+                id=rid,
+                stages=tuple(stages),
+                first_close_date=first_close,
+                created=created,
+                closed=bool(closed),
+                won=bool(won),
+                close_date=close,
+                service_line_id=sl,
+                amount=Decimal(amount),
+                currency=ccy,
+                went_stale=bool(stale),
+            )
+        )
     return out
 
 
@@ -77,16 +123,31 @@ class WinRates:
     counts: dict[tuple[str, ...], tuple[int, int]] = field(default_factory=dict)
     fx: FxTable | None = None
     currency: str = "USD"
+    as_of: dt.date | None = None
+
+    def is_stale(self, opp: Opportunity) -> bool:
+        if self.as_of is None or opp.is_closed:
+            return False
+        return opp.close_date < self.as_of - dt.timedelta(days=STALE_DAYS)
+
+    def segment_keys(
+        self, stage: str, service_line_id: str | None, amount: Decimal, currency: str, on: dt.date
+    ) -> tuple[tuple[str, ...], ...]:
+        if self.fx is not None:
+            amount = self.fx.convert(amount, currency, self.currency, on)
+        sl = service_line_id or "-"
+        return ((stage,), (stage, sl), (stage, sl, size_bucket(amount)))
 
     def keys(self, opp: Opportunity, on: dt.date) -> tuple[tuple[str, ...], ...]:
-        amount = opp.amount.amount
-        if self.fx is not None:
-            amount = self.fx.convert(amount, opp.amount.currency, self.currency, on)
-        sl = opp.service_line_id or "-"
-        return ((opp.stage,), (opp.stage, sl), (opp.stage, sl, size_bucket(amount)))
+        return self.segment_keys(
+            opp.stage, opp.service_line_id, opp.amount.amount, opp.amount.currency, on
+        )
 
     def probability(self, opp: Opportunity) -> Decimal:
-        """The most specific calibrated rate for the deal's stage; the CRM's when unseen."""
+        """The stale rate for a stale deal, else the most specific calibrated rate for its
+        stage; the CRM's when unseen."""
+        if self.is_stale(opp) and STALE in self.rates:
+            return self.rates[STALE]
         for key in reversed(self.keys(opp, opp.close_date)):
             if key in self.rates:
                 return self.rates[key]
@@ -99,19 +160,31 @@ def win_rates(
     fx: FxTable | None = None,
     currency: str = "USD",
     strength: Decimal = Decimal(5),
+    as_of: dt.date | None = None,
 ) -> WinRates:
-    """Beta-binomial shrinkage: stage -> CRM stage probability, segment -> its parent."""
-    rates = WinRates(strength, fx=fx, currency=currency)
+    """Beta-binomial shrinkage: stage -> CRM stage probability, segment -> its parent.
+
+    Stale deals get their own rate: of the deals that went stale by T, the share won by T,
+    shrunk toward the firm's win rate. A stale deal still open at T counts as not won (so
+    far): these deals sit open for months, and a quarter's forecast needs the chance they
+    close soon, not eventually. Without it, a stage rate learnt from deals that were worked
+    to a close is applied to abandoned ones (the medium firm: ~40% of open deals, 1% won).
+    """
+    rates = WinRates(strength, fx=fx, currency=currency, as_of=as_of)
     tallies: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
     crm_prior: dict[str, list[Decimal]] = defaultdict(list)
     for deal in deals:
         if not deal.closed:
             continue
         seen: set[tuple[str, ...]] = set()
+        # the segment (service line, size) is the deal's; only the stage varies per trial
+        _, (_, sl), (_, _, size) = rates.segment_keys(
+            "", deal.service_line_id, deal.amount, deal.currency, deal.close_date
+        )
         for stage, crm_p in deal.stages:
             crm_prior[stage].append(crm_p)
-            proxy = deal.opportunity.model_copy(update={"stage": stage})
-            for key in rates.keys(proxy, deal.opportunity.close_date):
+            keys: tuple[tuple[str, ...], ...] = ((stage,), (stage, sl), (stage, sl, size))
+            for key in keys:
                 if key not in seen:
                     seen.add(key)
                     tallies[key][0] += int(deal.won)
@@ -124,6 +197,13 @@ def win_rates(
             prior = rates.rates[key[:-1]]
         rates.rates[key] = (Decimal(wins) + strength * prior) / (Decimal(n) + strength)
         rates.counts[key] = (wins, n)
+    stale = [d for d in deals if d.went_stale]
+    closed = [d for d in deals if d.closed]
+    if stale and closed and as_of is not None:
+        firm = Decimal(sum(d.won for d in closed)) / len(closed)
+        wins = sum(d.won for d in stale)
+        rates.rates[STALE] = (Decimal(wins) + strength * firm) / (Decimal(len(stale)) + strength)
+        rates.counts[STALE] = (wins, len(stale))
     return rates
 
 
@@ -131,7 +211,7 @@ def slippage_curve(deals: list[DealHistory], as_of: dt.date) -> KaplanMeier:
     """Days a deal closes after its first expected close date; open deals are censored."""
     durations, events = [], []
     for deal in deals:
-        end = deal.opportunity.close_date if deal.closed else as_of
+        end = deal.close_date if deal.closed else as_of
         durations.append(float(max((end - deal.first_close_date).days, 0)))
         events.append(deal.closed)
     return KaplanMeier.fit(durations, events)
@@ -141,7 +221,7 @@ def time_to_close_curve(deals: list[DealHistory], as_of: dt.date) -> KaplanMeier
     """Days from creation to close; open deals are censored at T."""
     durations, events = [], []
     for deal in deals:
-        end = deal.opportunity.close_date if deal.closed else as_of
+        end = deal.close_date if deal.closed else as_of
         durations.append(float(max((end - deal.created).days, 0)))
         events.append(deal.closed)
     return KaplanMeier.fit(durations, events)
@@ -176,6 +256,7 @@ class Calibration:
     time_to_close: KaplanMeier
     overrun: dict[str | None, Decimal]
     deals: list[DealHistory]
+    realisation: Decimal = Decimal(1)
 
     def probability(self, opp: Opportunity) -> Decimal:
         return self.win.probability(opp)
@@ -188,9 +269,10 @@ def calibrate(analytics: AnalyticsStore, snap: Snapshot, currency: str = "USD") 
     deals = deal_histories(analytics, snap.as_of, snap.known_at)
     return Calibration(
         as_of=snap.as_of,
-        win=win_rates(deals, fx=snap.fx, currency=currency),
+        win=win_rates(deals, fx=snap.fx, currency=currency, as_of=snap.as_of),
         slippage=slippage_curve(deals, snap.as_of),
         time_to_close=time_to_close_curve(deals, snap.as_of),
         overrun=overrun_ratios(snap),
         deals=deals,
+        realisation=realisation_ratio(analytics, snap),
     )

@@ -68,10 +68,21 @@ class CapacityPlan:
     ) -> None:
         self.first, self.days = first, (last - first).days + 1
         self._calendars = {rid: WorkCalendar(r) for rid, r in regions.items()}
-        dates = [first + dt.timedelta(days=i) for i in range(self.days)]
-        self.month_index = np.array([months_between(first, d) for d in dates], dtype=np.int64)
+        self._default = WorkCalendar()
+        days = np.datetime64(first, "D") + np.arange(self.days)
+        months = days.astype("datetime64[M]").astype(np.int64)
+        self.month_index = months - months[0]
         self.n_months = int(self.month_index[-1]) + 1
-        self._working = {rid: self._mask(rid, dates) for rid in [*self._calendars, ""]}
+        self._working = {
+            rid: self._calendar(rid).mask(first, self.days) for rid in [*self._calendars, ""]
+        }
+        self._free: dict[Key, Array] = {}
+        self._free_lists: dict[Key, list[float]] = {}
+        self._cum: dict[str, list[float]] = {}
+        # month of each day index, and the first day index of each month plus the end
+        self._month_of: list[int] = self.month_index.tolist()
+        edges = np.searchsorted(self.month_index, np.arange(self.n_months + 1))
+        self._edges: list[int] = edges.tolist()
         self.capacity: dict[Key, Array] = defaultdict(self._zeros)
         self.booked: dict[Key, Array] = defaultdict(self._zeros)
         by_id = {r.id: r for r in resources}
@@ -91,9 +102,8 @@ class CapacityPlan:
     def _zeros(self) -> Array:
         return np.zeros(self.days, dtype=np.float64)
 
-    def _mask(self, region_id: str, dates: list[dt.date]) -> npt.NDArray[np.bool_]:
-        cal = self._calendars.get(region_id) or WorkCalendar()
-        return np.array([cal.is_working_day(d) for d in dates], dtype=bool)
+    def _calendar(self, region_id: str) -> WorkCalendar:
+        return self._calendars.get(region_id) or self._default
 
     def working(self, region_id: str) -> npt.NDArray[np.bool_]:
         return self._working.get(region_id, self._working[""])
@@ -102,7 +112,7 @@ class CapacityPlan:
         return max((start - self.first).days, 0), min((end - self.first).days + 1, self.days)
 
     def _add_capacity(self, role: str, region: str, weekly: float, res: Resource | None) -> None:
-        cal = self._calendars.get(region) or WorkCalendar()
+        cal = self._calendar(region)
         per_day = weekly / max(len(cal.weekdays), 1)
         lo, hi = self._span(
             (res.start_date if res and res.start_date else self.first),
@@ -110,25 +120,32 @@ class CapacityPlan:
         )
         if lo < hi:
             self.capacity[(role, region)][lo:hi] += per_day * self.working(region)[lo:hi]
+            self._free.pop((role, region), None)
+            self._free_lists.pop((role, region), None)
 
     def book(self, key: Key, start: dt.date, end: dt.date, hours: float) -> None:
         """Spread `hours` evenly over the region's working days of [start, end] (in the window
         part only: hours before the window were consumed in the past)."""
         full_lo, full_hi = (start - self.first).days, (end - self.first).days + 1
-        cal = self._calendars.get(key[1]) or WorkCalendar()
-        total_days = len(cal.working_days(start, end)) or 1
         lo, hi = self._span(start, end)
         if lo >= hi or full_hi <= full_lo:
             return
+        total_days = self._calendar(key[1]).count(start, end) or 1
         mask = self.working(key[1])[lo:hi]
         self.booked[key][lo:hi] += (hours / total_days) * mask
+        self._free.pop(key, None)
+        self._free_lists.pop(key, None)
 
     def monthly(self, series: Array) -> Array:
         counts = np.bincount(self.month_index, weights=series, minlength=self.n_months)
         return counts.astype(np.float64)
 
     def free_by_month(self, key: Key) -> Array:
-        return self.monthly(self.capacity[key] - self.booked[key])
+        """Free hours per month (cached until the key's capacity or bookings change)."""
+        free = self._free.get(key)
+        if free is None:
+            free = self._free[key] = self.monthly(self.capacity[key] - self.booked[key])
+        return free
 
     def place(self, demand: Demand, max_months: int = 24) -> Placement:
         """Earliest feasible start: the requested date, else the first of a later month."""
@@ -152,20 +169,45 @@ class CapacityPlan:
         )
 
     def _short_roles(self, demand: Demand, start: dt.date, end: dt.date) -> set[str]:
+        """Roles whose free hours fall short in some month of [start, end].
+
+        Runs once per candidate start of every deal (~86k times for the large firm), on a
+        handful of months, so it works on cached Python lists: numpy's per-call overhead on
+        arrays this small cost more than the arithmetic. Working days of the window come
+        from per-region running totals, not a fresh day array per try.
+        """
         lo, hi = self._span(start, end)
         if hi - lo < (end - start).days + 1:
             return set(demand.hours_by_role)  # window runs past the plan: treat as infeasible
-        mask = self.working(demand.region_id)
-        daily = np.zeros(self.days)
-        daily[lo:hi] = mask[lo:hi]
-        n_days = float(daily.sum()) or 1.0
+        cum = self._cumulative(demand.region_id)
+        m0, m1 = self._month_of[lo], self._month_of[hi - 1] + 1
+        edges = [min(max(e, lo), hi) for e in self._edges[m0 : m1 + 1]]
+        days = [cum[edges[i + 1]] - cum[edges[i]] for i in range(m1 - m0)]
+        per_day = 1.0 / ((cum[hi] - cum[lo]) or 1.0)
         short = set()
         for role, hours in demand.hours_by_role.items():
-            need = self.monthly(daily * (hours / n_days))
-            free = self.free_by_month((role, demand.region_id))
-            if np.any((need > 0) & (need - free > _TOLERANCE)):
-                short.add(role)
+            free = self._free_list((role, demand.region_id))
+            rate = hours * per_day
+            for i, d in enumerate(days):
+                need = d * rate
+                if need > 0 and need - free[m0 + i] > _TOLERANCE:
+                    short.add(role)
+                    break
         return short
+
+    def _free_list(self, key: Key) -> list[float]:
+        found = self._free_lists.get(key)
+        if found is None:
+            found = self._free_lists[key] = self.free_by_month(key).tolist()
+        return found
+
+    def _cumulative(self, region_id: str) -> list[float]:
+        """Working days before each day index of the window (length days + 1)."""
+        found = self._cum.get(region_id)
+        if found is None:
+            mask = self.working(region_id).astype(np.float64)
+            found = self._cum[region_id] = [0.0, *np.cumsum(mask).tolist()]
+        return found
 
     def _reserve(self, demand: Demand, start: dt.date, end: dt.date) -> None:
         for role, hours in demand.hours_by_role.items():

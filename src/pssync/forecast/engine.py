@@ -151,6 +151,7 @@ def forecast_snapshot(
     probability: ProbabilityFn = crm_probability,
     overrun: Callable[[str | None], Decimal] = lambda _sl: Decimal(1),
     burn_curve: str = "flat",
+    realisation: Decimal = Decimal(1),
 ) -> ForecastResult:
     """Every component for `horizon` months from the as-of month (plus `lookback` months)."""
     first = add_months(month_start(snap.as_of), -lookback)
@@ -158,7 +159,8 @@ def forecast_snapshot(
     ledger = Ledger(snap.fx, currency, months[0], months[-1])
     billing = Ledger(snap.fx, currency, months[0], months[-1])
     add_actuals(ledger, snap)
-    add_backlog(ledger, billing, snap, BacklogOptions(burn_curve=burn_curve, overrun=overrun))
+    backlog = BacklogOptions(burn_curve=burn_curve, overrun=overrun, realisation=realisation)
+    add_backlog(ledger, billing, snap, backlog)
     opts = PipelineOptions(
         probability_multiplier=scenario.probability_multiplier,
         start_shift_days=scenario.start_shift_days,
@@ -204,11 +206,17 @@ def run_forecast(
 ) -> ForecastResult:
     """Forecast from the analytics mirror as of `as_of` (valid and known at the end of T).
 
-    With `calibrated`, win probabilities and effort overruns come from the history known at T
-    (see calibration.py); otherwise the CRM's probabilities and the plans are taken as given.
+    With `calibrated`, win probabilities, effort overruns and the booked-to-billed realisation
+    come from the history known at T (see calibration.py); otherwise the CRM's probabilities
+    and the plans are taken as given.
     """
     snap = load_snapshot(analytics, as_of, known_at)
     if calibrated:
         cal = calibrate(analytics, snap, kwargs.get("currency", "USD"))
-        kwargs = {"probability": cal.probability, "overrun": cal.overrun_of, **kwargs}
+        kwargs = {
+            "probability": cal.probability,
+            "overrun": cal.overrun_of,
+            "realisation": cal.realisation,
+            **kwargs,
+        }
     return forecast_snapshot(snap, **kwargs)

@@ -62,13 +62,16 @@ class FxTable:
         for r in rates:
             series[(r.from_currency, r.to_currency)].append((r.effective_date, r.rate))
         self._series = {k: sorted(v) for k, v in series.items()}
+        self._dates = {k: [p[0] for p in v] for k, v in self._series.items()}
+        # a forecast converts tens of thousands of amounts on a few hundred distinct days
+        self._memo: dict[tuple[str, str, dt.date], Decimal] = {}
 
     def _direct(self, src: str, dst: str, on: dt.date) -> Decimal | None:
         for pair, invert in (((src, dst), False), ((dst, src), True)):
             points = self._series.get(pair)
             if not points:
                 continue
-            i = bisect_right([p[0] for p in points], on)
+            i = bisect_right(self._dates[pair], on)
             if i == 0:
                 continue
             rate = points[i - 1][1]
@@ -79,6 +82,13 @@ class FxTable:
         """Units of `dst` per unit of `src` on `on`; raises LookupError when no rate applies."""
         if src == dst:
             return Decimal(1)
+        key = (src, dst, on)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._rate(src, dst, on)
+        return found
+
+    def _rate(self, src: str, dst: str, on: dt.date) -> Decimal:
         direct = self._direct(src, dst, on)
         if direct is not None:
             return direct

@@ -47,10 +47,7 @@ def is_open(opp: Opportunity) -> bool:
 def won_without_contract(snap: Snapshot) -> list[Opportunity]:
     contracted = {c.opportunity_id for c in snap.contract_lines.values() if c.opportunity_id}
     contracted |= {
-        p.opportunity_id
-        for p in snap.projects.values()
-        for c in snap.contract_lines.values()
-        if c.project_id == p.id and p.opportunity_id
+        p.opportunity_id for p in snap.projects.values() if p.opportunity_id and snap.lines_of(p.id)
     }
     return [
         o
@@ -63,13 +60,12 @@ def won_without_contract(snap: Snapshot) -> list[Opportunity]:
 
 
 def requested_start(snap: Snapshot, opp: Opportunity, shift_days: int = 0) -> dt.date:
-    """What sales asked for (else a draft project's start, else the day after close)."""
-    draft = next(
-        (p for p in snap.projects.values() if p.opportunity_id == opp.id and p.planned_start),
-        None,
-    )
+    """What sales asked for (else a draft project's start), never before the day after the
+    expected close: delivery does not start on an unsigned deal, and requested starts are set
+    when a deal is created and go stale as its close date slips."""
+    draft = next((p for p in snap.projects_of(opp.id) if p.planned_start), None)
     start = opp.requested_start or (draft.planned_start if draft else None)
-    start = start or (opp.close_date + dt.timedelta(days=1))
+    start = max(start or opp.close_date, opp.close_date + dt.timedelta(days=1))
     return max(start + dt.timedelta(days=shift_days), snap.as_of + dt.timedelta(days=1))
 
 
@@ -82,13 +78,10 @@ def demand_of(
         if li.role_id:
             hours[li.role_id] = hours.get(li.role_id, 0.0) + float(li.hours)
     if not hours:
-        drafts = {
-            p.id
-            for p in snap.projects.values()
-            if p.opportunity_id == opp.id and p.status == ProjectStatus.DRAFT
-        }
-        for rr in snap.resource_requests.values():
-            if rr.project_id in drafts:
+        for p in snap.projects_of(opp.id):
+            if p.status != ProjectStatus.DRAFT:
+                continue
+            for rr in snap.requests_of(p.id):
                 hours[rr.role_id] = hours.get(rr.role_id, 0.0) + float(rr.hours)
     return Demand(opp.id, opp.region_id or "", hours, duration, start, weight)
 

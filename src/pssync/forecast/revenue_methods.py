@@ -13,8 +13,8 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from pssync.forecast.money import ZERO, allocate, cents
-from pssync.forecast.periods import add_months, iter_days, month_end, month_start
+from pssync.forecast.money import CENT, ZERO, allocate, cents
+from pssync.forecast.periods import add_months, iter_days, iter_months, month_end, month_start
 
 Schedule = dict[dt.date, Decimal]
 
@@ -110,12 +110,24 @@ def ratable_by_day(contract_value: Decimal, start: dt.date, end: dt.date) -> dic
 
 
 def ratable(contract_value: Decimal, start: dt.date, end: dt.date, as_of: dt.date) -> Schedule:
-    """Retainer revenue per month for the days after `as_of` (the whole term if it is later)."""
+    """Retainer revenue per month for the days after `as_of` (the whole term if it is later).
+
+    Equals summing `ratable_by_day` per month, in integer cents without building the days:
+    equal weights give every day the floor share and the leftover cents to the first days.
+    """
+    n = (end - start).days + 1
+    if n <= 0:
+        return {}
+    units = int((cents(contract_value) / CENT).to_integral_value())
+    sign = -1 if units < 0 else 1
+    q, r = divmod(abs(units), n)
     out: Schedule = {}
-    for day, amount in ratable_by_day(contract_value, start, end).items():
-        if day > as_of:
-            key = month_start(day)
-            out[key] = out.get(key, ZERO) + amount
+    first = max(start, as_of + dt.timedelta(days=1))
+    for month in iter_months(first, end) if first <= end else ():
+        a = (max(month, first) - start).days
+        b = (min(month_end(month), end) - start).days + 1
+        total = q * (b - a) + max(0, min(b, r) - a)
+        out[month] = Decimal(sign * total) * CENT
     return _clean(out)
 
 

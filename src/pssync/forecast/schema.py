@@ -43,6 +43,7 @@ ENTITY_COLUMNS: dict[str, Spec] = {
             requested_start="DATE",
             delivery_start="DATE",
             duration_months="INTEGER",
+            created_at="TIMESTAMPTZ",
         ),
         **_money("amount"),
     },
@@ -146,20 +147,36 @@ ENTITY_COLUMNS: dict[str, Spec] = {
 }
 
 
+#: Large fact sets the forecast only aggregates in SQL (no payload kept in their tables).
+FACT_TYPES = frozenset({"TimeEntry", "CostActual", "RevenueEvent"})
+
+
 def table_name(entity_type: str) -> str:
     """snake_case table name of an entity type (``ContractLine`` -> ``contract_line``)."""
     out = [f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(entity_type)]
     return "".join(out)
 
 
+def typed_name(entity_type: str) -> str:
+    """Table of every version of an entity type with its typed columns (all time axes)."""
+    return f"versions_{table_name(entity_type)}"
+
+
 def select_sql(entity_type: str) -> str:
-    """Typed projection of the raw versions of one entity type (payload kept for parsing)."""
+    """Typed projection of the raw versions of one entity type.
+
+    The payload is kept for the types the snapshot parses into models; fact types (time
+    entries, cost actuals, revenue events) are read only through SQL aggregates, and their
+    payloads would be most of the bytes (a medium firm: ~120 MB of time-entry JSON).
+    """
     columns = ", ".join(
         f"CAST(payload ->> '{path}' AS {sql}) AS {name}"
         for name, (path, sql) in ENTITY_COLUMNS.get(entity_type, {}).items()
     )
     extra = f", {columns}" if columns else ""
+    payload = "" if entity_type in FACT_TYPES else ", payload"
     return (
         "SELECT record_id AS id, version_id, valid_from, valid_to, recorded_from, recorded_to, "
-        f"content_hash{extra}, payload FROM record_versions WHERE entity_type = '{entity_type}'"
+        f"deleted, content_hash{extra}{payload} FROM record_versions "
+        f"WHERE entity_type = '{entity_type}'"
     )
