@@ -28,12 +28,13 @@ from pssync.connectors.base import (
     UpsertResult,
 )
 from pssync.connectors.errors import PermanentError
-from pssync.connectors.kantata.cursor import StampCursor, fingerprint, stamp_of
+from pssync.connectors.kantata.cursor import StampCursor, stamp_of
 from pssync.connectors.kantata.externals import ExternalIds
 from pssync.connectors.kantata.objects import OBJECTS, SERVER_FIELDS, KObject
 from pssync.connectors.kantata.settings import KantataSettings
 from pssync.connectors.kantata.transport import SYSTEM, Transport
 from pssync.connectors.kantata.writes import Upsert
+from pssync.connectors.stamp_cursor import fingerprint
 
 
 class KantataConnector(Connector):

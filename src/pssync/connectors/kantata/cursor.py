@@ -12,20 +12,10 @@ still to come.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from dataclasses import dataclass, field
 from typing import Any
 
-from pssync.connectors.errors import PermanentError
 from pssync.connectors.kantata.transport import SYSTEM
-
-VERSION = 1
-
-
-def fingerprint(data: dict[str, Any]) -> str:
-    text = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+from pssync.connectors.stamp_cursor import SecondStampCursor
 
 
 def stamp_of(data: dict[str, Any]) -> dt.datetime | None:
@@ -37,45 +27,12 @@ def stamp_of(data: dict[str, Any]) -> dt.datetime | None:
     return moment.astimezone(dt.UTC).replace(microsecond=0)
 
 
-@dataclass
-class StampCursor:
-    """Mutable while one read advances it; encoded into each page's cursor string."""
+class StampCursor(SecondStampCursor):
+    """The shared second-stamp cursor with this API's resume condition."""
 
-    at: dt.datetime | None = None
-    seen: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def decode(cls, text: str | None) -> StampCursor:
-        if text is None:
-            return cls()
-        try:
-            data = json.loads(text)
-            if data.get("v") != VERSION:
-                raise ValueError(f"cursor version {data.get('v')!r}")
-            at = dt.datetime.fromisoformat(data["at"])
-            seen = {str(k): str(v) for k, v in data.get("seen", {}).items()}
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise PermanentError(
-                f"not a Kantata change cursor ({exc}): {text[:80]!r}", system=SYSTEM
-            ) from None
-        return cls(at if at.tzinfo else at.replace(tzinfo=dt.UTC), seen)
-
-    def encode(self) -> str | None:
-        if self.at is None:
-            return None
-        payload = {"v": VERSION, "at": self.at.isoformat(), "seen": self.seen}
-        return json.dumps(payload, separators=(",", ":"), sort_keys=True)
+    system = SYSTEM
+    label = "Kantata change"
 
     def updated_after(self) -> str | None:
         """The `updated_after` of the next read (None: everything)."""
         return None if self.at is None else (self.at - dt.timedelta(seconds=1)).isoformat()
-
-    def admits(self, at: dt.datetime, record_id: str, mark: str) -> bool:
-        if self.at is None or at > self.at:
-            return True
-        return at == self.at and self.seen.get(record_id) != mark
-
-    def advance(self, at: dt.datetime, record_id: str, mark: str) -> None:
-        if self.at is None or at > self.at:
-            self.at, self.seen = at, {}
-        self.seen[record_id] = mark

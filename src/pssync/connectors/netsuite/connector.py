@@ -29,7 +29,7 @@ from pssync.connectors.base import (
 )
 from pssync.connectors.errors import PermanentError
 from pssync.connectors.netsuite.auth import SYSTEM
-from pssync.connectors.netsuite.cursor import ORDER, StampCursor, after_key, fingerprint
+from pssync.connectors.netsuite.cursor import ORDER, StampCursor, after_key
 from pssync.connectors.netsuite.objects import (
     OBJECTS,
     NsObject,
@@ -41,6 +41,7 @@ from pssync.connectors.netsuite.objects import (
 from pssync.connectors.netsuite.settings import NetSuiteSettings
 from pssync.connectors.netsuite.transport import Transport
 from pssync.connectors.netsuite.writes import Upsert
+from pssync.connectors.stamp_cursor import fingerprint
 
 
 class NetSuiteConnector(Connector):
