@@ -19,6 +19,8 @@ LEVEL = {"viewer": 1, "operator": 2, "admin": 3}
 EXC = "{exc}"
 VERSION = "{version}"
 MATRIX: dict[tuple[str, str], str] = {
+    ("GET", "/openapi.json"): "viewer",
+    ("GET", "/docs"): "viewer",
     ("GET", "/metrics"): "viewer",
     ("GET", "/api/v1/records"): "viewer",
     ("GET", "/api/v1/records/{entity_type}"): "viewer",
@@ -50,13 +52,10 @@ MATRIX: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/keys"): "admin",
     ("DELETE", "/api/v1/admin/keys/{name}"): "admin",
 }
-# Answer without API credentials: liveness, the API description, the credential exchanges
+# Answer without API credentials: liveness, the credential exchanges
 # (which demand credentials in their body), and the dashboard's login page and static assets.
 PUBLIC = {
     ("GET", "/healthz"),
-    ("GET", "/openapi.json"),
-    ("GET", "/docs"),
-    ("GET", "/docs/oauth2-redirect"),
     ("POST", "/oauth/token"),
     ("GET", "/login"),
     ("POST", "/login"),

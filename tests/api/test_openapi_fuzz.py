@@ -33,7 +33,7 @@ ENV.ctx.forecast.run(
     )
 )
 ADMIN = {"Authorization": f"Bearer {ENV.keys['admin']}"}
-schema = schemathesis.openapi.from_asgi("/openapi.json", ENV.app)
+schema = schemathesis.openapi.from_asgi("/openapi.json", ENV.app, headers=ADMIN)
 # Explicit examples and fuzzing (valid and invalid inputs) only: the coverage phase enumerates
 # every boundary of every parameter, which alone takes minutes and is not what this guards.
 schema.config.phases.coverage.enabled = False

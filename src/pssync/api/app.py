@@ -9,16 +9,19 @@ the lifespan many times over one app.
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from pssync.api.config import ApiSettings
 from pssync.api.context import AppContext
 from pssync.api.errors import ERRORS
 from pssync.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from pssync.api.routes import connectors, exceptions, forecast, kpis, records, system
+from pssync.api.security import identify
 from pssync.config import Settings, load_settings
 from pssync.governance.exceptions import TransitionError
+from pssync.web import session as sessions
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -46,10 +49,11 @@ def create_app(source: Settings | str | None = None, api: ApiSettings | None = N
         title="pssync",
         version="1",
         description=DESCRIPTION,
-        openapi_url="/openapi.json",
-        docs_url="/docs",
+        openapi_url=None,  # served below, behind credentials like every other endpoint
+        docs_url=None,
         redoc_url=None,
     )
+    _describe(app)
     app.state.ctx = ctx
     app.include_router(system.router, responses=ERRORS)
     for module in (records, exceptions, forecast, kpis, connectors):
@@ -63,6 +67,32 @@ def create_app(source: Settings | str | None = None, api: ApiSettings | None = N
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=api_settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def _describe(app: FastAPI) -> None:
+    """The OpenAPI document and its Swagger page, for any authenticated caller: an API key or
+    token (scripts, schemathesis) or a dashboard session (a browser)."""
+
+    def admitted(request: Request) -> None:
+        ctx = request.app.state.ctx
+        header = request.headers.get("authorization", "")
+        bearer = header[7:] if header.lower().startswith("bearer ") else None
+        api_key = request.headers.get("x-api-key")
+        if bearer or api_key:
+            identify(ctx, bearer, api_key)
+            return
+        if sessions.decode(ctx.session_key, request.cookies.get(sessions.COOKIE)) is None:
+            raise HTTPException(401, "credentials required", {"WWW-Authenticate": "Bearer"})
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request) -> JSONResponse:
+        admitted(request)
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        admitted(request)
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="pssync API")
 
 
 def _mount_web(app: FastAPI) -> None:
