@@ -18,7 +18,7 @@ def _insert(conn: Connection, table: Table) -> Any:
         return postgresql.insert(table)
     if conn.dialect.name == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"the engine supports SQLite and PostgreSQL, not {conn.dialect.name}")
+    raise ValueError(f"the engine supports SQLite and PostgreSQL, not {conn.dialect.name}")
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
