@@ -560,11 +560,11 @@ def main() -> None:
         "netsuite_suiteql_le_1_per_1000": out["netsuite_reads"]["pass"],
         "second_upsert_zero_writes": out["second_upsert_zero_writes"]["pass"],
     }
-    if "engine_second_sync" in out:
-        goals["engine_second_sync_zero_writes"] = (
-            out["engine_second_sync"]["pass"]
-            and out["engine_second_sync_shipped_mappings"]["second_run_write_calls"] == 0
-        )
+    if "engine_second_sync_shipped_mappings" in out:
+        # The shipped mappings deliver every account (the first run writes), and the second run,
+        # with nothing changed upstream, writes nothing anywhere. The variant with a patched SAP
+        # mapping runs after it on the same emulators, so its first run finds everything there.
+        goals["engine_second_sync_zero_writes"] = out["engine_second_sync_shipped_mappings"]["pass"]
     out["goals"] = goals
     out["pass"] = all(goals.values())
     out["seconds"] = round(time.perf_counter() - began, 1)
