@@ -81,3 +81,12 @@ def test_third_party_connector_found_by_entry_point(
 def test_unknown_connector_lists_available() -> None:
     with pytest.raises(registry.UnknownConnectorError, match="no connector 'nope'"):
         registry.connector_class("nope")
+
+
+@pytest.mark.parametrize("name", ["filedrop", "kantata", "netsuite", "salesforce", "sap_s4"])
+def test_a_connector_refuses_another_connectors_settings(name: str) -> None:
+    from pssync.connectors.base import ConnectorSettings
+
+    cls = registry.connector_class(name)
+    with pytest.raises(TypeError, match=f"{cls.__name__} needs {cls.settings_model.__name__}"):
+        cls(ConnectorSettings(base_url="https://example.invalid"))

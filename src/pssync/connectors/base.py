@@ -108,6 +108,13 @@ class Connector(abc.ABC):
     read_page_size: ClassVar[int] = 2000
 
     def __init__(self, settings: ConnectorSettings) -> None:
+        """Refuse another connector's settings here, once, for every connector (third-party
+        ones included); subclasses then narrow the type with a plain `isinstance` assert."""
+        if not isinstance(settings, self.settings_model):
+            raise TypeError(
+                f"{type(self).__name__} needs {self.settings_model.__name__}, "
+                f"got {type(settings).__name__}"
+            )
         self.settings = settings
 
     @abc.abstractmethod

@@ -44,11 +44,8 @@ class FileDropConnector(Connector):
     write_batch_size = 500
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, FileDropSettings):
-            raise TypeError(
-                f"FileDropConnector needs FileDropSettings, got {type(settings).__name__}"
-            )
         super().__init__(settings)
+        assert isinstance(settings, FileDropSettings)  # checked by Connector.__init__
         self.config = settings
         # external_id -> erp_id acked to this instance, so that a record created a moment ago
         # counts as an update even before the ERP's next export shows it.

@@ -47,11 +47,8 @@ class KantataConnector(Connector):
     read_page_size = 200
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, KantataSettings):
-            raise TypeError(
-                f"KantataConnector needs KantataSettings, got {type(settings).__name__}"
-            )
         super().__init__(settings)
+        assert isinstance(settings, KantataSettings)  # checked by Connector.__init__
         self.config = settings
         self.transport = Transport(settings)
         self.external_ids = ExternalIds(self.transport, settings)

@@ -54,11 +54,8 @@ class NetSuiteConnector(Connector):
     read_page_size = 1000
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, NetSuiteSettings):
-            raise TypeError(
-                f"NetSuiteConnector needs NetSuiteSettings, got {type(settings).__name__}"
-            )
         super().__init__(settings)
+        assert isinstance(settings, NetSuiteSettings)  # checked by Connector.__init__
         self.config = settings
         self.transport = Transport(settings)
 

@@ -60,11 +60,8 @@ class SalesforceConnector(Connector):
     read_page_size = 2000
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, SalesforceSettings):
-            raise TypeError(
-                f"SalesforceConnector needs SalesforceSettings, got {type(settings).__name__}"
-            )
         super().__init__(settings)
+        assert isinstance(settings, SalesforceSettings)  # checked by Connector.__init__
         self.config = settings
         self.meter = ApiMeter()
         self.session = SalesforceSession(

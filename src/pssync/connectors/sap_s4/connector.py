@@ -53,9 +53,8 @@ class SapS4Connector(Connector):
     read_page_size = 1000
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, SapS4Settings):
-            raise TypeError(f"SapS4Connector needs SapS4Settings, got {type(settings).__name__}")
         super().__init__(settings)
+        assert isinstance(settings, SapS4Settings)  # checked by Connector.__init__
         self.config = settings
         self.session = SapSession(settings.timeout)
         self.session.auth = (settings.username, settings.password.get_secret_value())
