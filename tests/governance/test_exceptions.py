@@ -116,3 +116,19 @@ def test_rejected_import_line_is_fixed_and_replayed(
     done = replay(ctx, exceptions.get(exc.id), payload=fixed)  # type: ignore[arg-type]
     assert done.state == "resolved" and done.attempts == 2
     assert store.get("Account", "acc-9").payload["currency"] == "GBP"  # type: ignore[union-attr]
+
+
+def test_replay_handlers_load_on_first_need_not_at_start_up() -> None:
+    """The CLI does not import the engine (and DBOS) to start; replay finds its handler anyway."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import pssync.cli.main; "
+        "assert 'pssync.engine.dead_letter' not in sys.modules, 'engine imported at start-up'; "
+        "from pssync.governance.replay import _handler; "
+        "print(_handler('delivery_failed', 'netsuite').__name__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "replay_delivery"

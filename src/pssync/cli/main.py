@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-import pssync.engine.dead_letter  # noqa: F401 - registers replay of delivery failures
 from pssync.cli import demo, forecast_cmds, serve_cmds, store_cmds, sync_cmds
 from pssync.cli.exceptions_cmds import exceptions_app
 from pssync.cli.output import console, emit_json, fail

@@ -6,6 +6,7 @@ the delivery engine re-sends a write. The outcome is recorded on the exception e
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,13 +36,27 @@ def register(category: str, system: str | None = None) -> Callable[[ReplayHandle
     return wrap
 
 
+# Modules that register handlers when imported; loaded on first need, not at every CLI start-up
+# (the engine pulls in DBOS, which costs a second of import time).
+HANDLER_MODULES = ("pssync.engine.dead_letter",)
+
+
+def _handler(category: str, system: str | None) -> ReplayHandler | None:
+    found = HANDLERS.get((category, system)) or HANDLERS.get((category, None))
+    if found is None:
+        for module in HANDLER_MODULES:
+            importlib.import_module(module)
+        found = HANDLERS.get((category, system)) or HANDLERS.get((category, None))
+    return found
+
+
 def replay(
     ctx: ReplayContext, exc: ExceptionRecord, *, payload: str | None = None, actor: str = "pssync"
 ) -> ExceptionRecord:
     """Replay one exception (with a corrected `payload` if given) and record the outcome."""
     if exc.state not in (State.OPEN, State.ASSIGNED):
         raise ValueError(f"exception {exc.id} is {exc.state}; reopen it before replaying")
-    handler = HANDLERS.get((exc.category, exc.system)) or HANDLERS.get((exc.category, None))
+    handler = _handler(exc.category, exc.system)
     text = payload if payload is not None else exc.payload
     if handler is None or text is None:
         reason = (
