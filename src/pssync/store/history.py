@@ -91,7 +91,6 @@ class WriteResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    changed_keys: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _as_known(known_at: dt.datetime | None) -> ColumnElement[bool]:
@@ -166,12 +165,9 @@ class GoldenStore:
             for change in changes:
                 key = (change.record.entity_type, change.record.id)
                 outcome = plan.apply(_Fact.of(change), current.setdefault(key, []))
-                if outcome == "unchanged":
-                    result.unchanged += 1
-                    continue
+                result.unchanged += outcome == "unchanged"
                 result.created += outcome == "created"
                 result.updated += outcome == "updated"
-                result.changed_keys.append(key)
             plan.flush(conn)
             self._add_xrefs(conn, changes, now)
         return result
