@@ -32,7 +32,7 @@ from pssync.governance.exceptions import ACTIVE, NewException
 from pssync.governance.gate import write_governed
 from pssync.mapping.translator import TranslationError
 from pssync.model import CanonicalRecord, CanonicalValidationError, parse_record
-from pssync.store import Change
+from pssync.store import Change, RecordVersion
 from pssync.store.history import utcnow
 from pssync.store.tables import exception_record, xref
 
@@ -53,6 +53,12 @@ GOVERN_HOOKS: list[GovernHook] = []
 # canonical IDs through the xref map.
 EnrichHook = Callable[[Runtime, str, str, dict[str, Any]], dict[str, Any]]
 ENRICH_HOOKS: list[EnrichHook] = []
+# Identity resolution for a source record the xref map does not know yet:
+# (runtime, system, entity type, translated fields) -> the ID of the golden record it is the
+# same real-world thing as (an ERP customer that is the CRM account already held), else None
+# and a new canonical ID is minted. The first hook that answers wins.
+IdentityHook = Callable[[Runtime, str, str, dict[str, Any]], str | None]
+IDENTITY_HOOKS: list[IdentityHook] = []
 
 
 @dataclass(frozen=True)
@@ -207,20 +213,23 @@ class PagePipeline:
 
     def _apply(self, record: dict[str, Any], event: Event) -> Decision:
         rid = canonical_id(self.store, self.entity_type, self.system, self.obj, event.source_id)
-        current = self.merged.get(rid)
         golden = self.store.get(self.entity_type, rid)
-        if current is None and golden is not None:
-            current = golden.payload
         stamp = _moment(record.get("modified_at"))
-        valid_from = max(stamp, golden.valid_from) if golden is not None else stamp
         if record.get("deleted"):
             if golden is not None:
+                valid_from = max(stamp, golden.valid_from)
                 self.store.delete(self.entity_type, rid, valid_from, system=self.system)
             return self._decide(event, Status.APPLIED, rid)
         try:
             fields = self.translator.to_canonical(self.obj, record["data"])
             for enrich in ENRICH_HOOKS:
                 fields = enrich(self.rt, self.system, self.obj, fields)
+            if golden is None and rid not in self.merged:
+                rid, golden = self._identify(rid, fields)
+            current = self.merged.get(rid)
+            if current is None and golden is not None:
+                current = golden.payload
+            valid_from = max(stamp, golden.valid_from) if golden is not None else stamp
             base = dict(current or {})
             xrefs = {**base.get("xrefs", {}), f"{self.system}:{self.obj}": event.source_id}
             merged = {**base, **fields, "id": rid, "xrefs": xrefs}
@@ -256,6 +265,17 @@ class PagePipeline:
             )
         )
         return self._decide(event, Status.APPLIED, rid)
+
+    def _identify(self, rid: str, fields: dict[str, Any]) -> tuple[str, RecordVersion | None]:
+        """A record new to the xref map may be one the store already holds under another
+        system's ID; the identity hooks say which (else `rid`, a new record, stands)."""
+        for hook in IDENTITY_HOOKS:
+            found = hook(self.rt, self.system, self.entity_type, fields)
+            if found is not None and found != rid:
+                golden = self.store.get(self.entity_type, found)
+                if golden is not None:
+                    return found, golden
+        return rid, None
 
     def _line(self, obj: str, record: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
         """(parent reference, canonical line, line ID) of one nested source record."""
