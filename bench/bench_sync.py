@@ -1,15 +1,20 @@
 """Bulk initial sync through the engine vs a floor of the same pages with no governance.
 
-Calls per record written: HTTP requests the source served, and SQL statements on the golden
+Calls per record written: HTTP requests the sources served, and SQL statements on the golden
 store, per record the engine applied.
 
-The firm's Kantata (PSA) view — workspaces, stories, allocations and ~10k time entries — is
-synced from its emulator into a fresh golden store by the engine (DBOS page workflows, inbox,
-translation, validation, system-of-record gate, bitemporal write, audit). The floor reads the
-same pages through the same connector and inserts each record's raw JSON with one
-`executemany` per page into a SQLite table: fetching and parsing, nothing else.
+The synthetic firm (`medium` by default: ~370k Kantata time entries) is generated, its systems'
+emulators started and seeded, and every object their shipped mappings name (Kantata's by
+default: workspaces, stories, users, allocations, time entries, invoices) is synced into a fresh
+golden store by the engine: DBOS page workflows, inbox, translation, enrichers (references to
+canonical IDs), validation, governance hooks, system-of-record gate, bitemporal write, audit.
+The floor reads the same pages through the same connectors and inserts each record's raw JSON
+with one `executemany` per page into a SQLite table: fetching and parsing, nothing else. It runs
+before and after the engine (its rate is from the median of those runs), because the machine's
+load moves during a run of minutes.
 
-    python bench/bench_sync.py [--repeat R] [--objects workspaces,time_entries,...]
+    python bench/bench_sync.py [--size medium] [--systems kantata,...] [--objects a,b]
+                               [--repeat R] [--no-hooks]
 """
 
 from __future__ import annotations
@@ -27,38 +32,59 @@ import httpx
 from sqlalchemy import event
 
 from pssync.config.settings import Settings
-from pssync.demo.config import mapping_file
+from pssync.demo.config import sandbox_config
 from pssync.engine.capture import Poller
 from pssync.engine.dbos_app import shutdown
-from pssync.engine.setup import runtime_from_settings
+from pssync.engine.setup import capturable, runtime_from_settings
 from pssync.engine.worker import start, wait_idle
+from pssync.governance import hooks
 from pssync.sandbox.up import Sandbox
 
-OBJECTS = ["workspaces", "stories", "workspace_allocations", "time_entries"]
+
+def settings(sandbox: Sandbox, db: Path) -> Settings:
+    """The sandbox's connectors with their shipped mappings, no flows (nothing is delivered:
+    this measures ingest)."""
+    config = sandbox_config(sandbox, db.parent)
+    config["database_url"] = f"sqlite:///{db}"
+    config.pop("flows", None)
+    config.pop("analytics_path", None)
+    return Settings(**config)
 
 
-def settings(info: dict[str, Any], db: Path) -> Settings:
-    kantata = {
-        "type": "kantata",
-        "role": "psa",
-        "base_url": info["base_url"],
-        "mapping": mapping_file("kantata"),
-        "options": {"token": info["credentials"]["token"]},
-    }
-    return Settings(database_url=f"sqlite:///{db}", connectors={"kantata": kantata})
+def plan(config: Settings, systems: list[str], objects: list[str]) -> list[tuple[str, str]]:
+    """(system, object) pairs to sync, in mapping order (references resolve to records read
+    earlier); `objects` narrows them."""
+    runtime = runtime_from_settings(config)
+    pairs = [(s, o) for s, o in capturable(runtime) if s in systems]
+    pairs.sort(key=lambda p: systems.index(p[0]))
+    return [(s, o) for s, o in pairs if not objects or o in objects]
 
 
-def requests_served(base_url: str) -> int:
-    seen = httpx.get(f"{base_url}/__admin/requests", timeout=10).raise_for_status().json()
-    return int(sum(seen.values())) if isinstance(seen, dict) else 0
+def requests_served(sandbox: Sandbox) -> int:
+    """HTTP requests the emulators served so far (those that count them)."""
+    total = 0
+    for info in sandbox.describe().values():
+        base_url = info.get("base_url")
+        if not base_url:
+            continue
+        try:
+            seen = httpx.get(f"{base_url}/__admin/requests", timeout=10).json()
+        except (httpx.HTTPError, ValueError):
+            continue
+        total += int(sum(seen.values())) if isinstance(seen, dict) else 0
+    return total
 
 
-def engine_run(info: dict[str, Any], objects: list[str], tmp: Path) -> tuple[float, int, int, int]:
+def engine_run(
+    sandbox: Sandbox, pairs: list[tuple[str, str]], tmp: Path, governed: bool
+) -> tuple[float, int, int, int]:
     """(seconds, records applied, HTTP calls, golden-store SQL statements) of the engine's
     initial sync. DBOS's own bookkeeping (its system database) is not counted."""
-    config = settings(info, tmp / "engine.db")
+    config = settings(sandbox, tmp / "engine.db")
     runtime = runtime_from_settings(config)
     runtime.routes = []
+    if governed:
+        hooks.install()
     statements = [0]
 
     def count(*_: Any) -> None:
@@ -66,30 +92,30 @@ def engine_run(info: dict[str, Any], objects: list[str], tmp: Path) -> tuple[flo
 
     event.listen(runtime.store.engine, "before_cursor_execute", count)
     start(runtime, config.database_url)
-    before = requests_served(info["base_url"])
+    before = requests_served(sandbox)
     began = time.perf_counter()
     applied = 0
     try:
-        for obj in objects:
-            applied += Poller(runtime, "kantata", obj).run().counts.get("applied", 0)
+        for system, obj in pairs:
+            applied += Poller(runtime, system, obj).run().counts.get("applied", 0)
         wait_idle(60)
         seconds = time.perf_counter() - began
     finally:
         shutdown()
-    return seconds, applied, requests_served(info["base_url"]) - before, statements[0]
+        hooks.uninstall()
+    return seconds, applied, requests_served(sandbox) - before, statements[0]
 
 
-def floor_run(info: dict[str, Any], objects: list[str], tmp: Path) -> tuple[float, int]:
+def floor_run(sandbox: Sandbox, pairs: list[tuple[str, str]], tmp: Path) -> tuple[float, int]:
     """(seconds, records) to fetch, parse and insert the same pages with no governance."""
-    config = settings(info, tmp / "unused.db")
-    runtime = runtime_from_settings(config)
+    tmp.mkdir(parents=True, exist_ok=True)
+    runtime = runtime_from_settings(settings(sandbox, tmp / "unused.db"))
     db = sqlite3.connect(tmp / "floor.db")
     db.execute("create table raw (system text, object text, id text, body text)")
     began, count = time.perf_counter(), 0
-    connector = runtime.connector("kantata")
-    for obj in objects:
-        for page in connector.changes(obj, None):
-            rows = [("kantata", obj, r.id, json.dumps(r.data)) for r in page.records]
+    for system, obj in pairs:
+        for page in runtime.connector(system).changes(obj, None):
+            rows = [(system, obj, r.id, json.dumps(r.data, default=str)) for r in page.records]
             db.executemany("insert into raw values (?, ?, ?, ?)", rows)
             db.commit()
             count += len(rows)
@@ -100,29 +126,43 @@ def floor_run(info: dict[str, Any], objects: list[str], tmp: Path) -> tuple[floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", default="medium", help="synthetic firm size")
+    parser.add_argument("--systems", default="kantata", help="comma-separated sandbox systems")
+    parser.add_argument("--objects", default="", help="only these objects (default: all mapped)")
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--objects", default=",".join(OBJECTS))
+    parser.add_argument(
+        "--no-hooks", action="store_true", help="without the governance hooks (enrichers, checks)"
+    )
     args = parser.parse_args()
+    systems = [s for s in args.systems.split(",") if s]
     objects = [o for o in args.objects.split(",") if o]
     ours, floors, applied, calls, records, sql = [], [], 0, 0, 0, 0
+    pairs: list[tuple[str, str]] = []
     for _ in range(args.repeat):
         with (
             tempfile.TemporaryDirectory() as tmp,
             Sandbox.start_all(
-                "small", 0, systems=["kantata"], state_dir=Path(tmp) / "emu"
+                args.size, 0, systems=systems, state_dir=Path(tmp) / "emu"
             ) as sandbox,
         ):
-            info = sandbox.describe()["kantata"]
-            seconds, records = floor_run(info, objects, Path(tmp))
+            pairs = plan(settings(sandbox, Path(tmp) / "unused.db"), systems, objects)
+            # The floor runs before and after the engine: on a shared machine the load moves
+            # during a run of minutes, and one floor next to it would tilt the ratio.
+            seconds, records = floor_run(sandbox, pairs, Path(tmp) / "before")
             floors.append(seconds)
-            seconds, applied, calls, sql = engine_run(info, objects, Path(tmp))
+            seconds, applied, calls, sql = engine_run(
+                sandbox, pairs, Path(tmp), governed=not args.no_hooks
+            )
             ours.append(seconds)
+            floors.append(floor_run(sandbox, pairs, Path(tmp) / "after")[0])
     our_rate = records / statistics.median(ours)
     floor_rate = records / statistics.median(floors)
     print(
         json.dumps(
             {
-                "system": "kantata (small firm)",
+                "firm": args.size,
+                "objects": [f"{s}:{o}" for s, o in pairs],
+                "governance_hooks": not args.no_hooks,
                 "records": records,
                 "applied": applied,
                 "floor_records_per_s": round(floor_rate),

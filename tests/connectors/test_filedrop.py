@@ -289,3 +289,17 @@ def test_default_mapping_translates_what_the_connector_reads(
     for record in records:
         payload = translator.to_canonical(kind, record.data)
         model.model_validate({"id": f"x-{record.id}", **payload})
+
+
+def test_reads_add_the_erp_id_of_what_a_row_references(conn: FileDropConnector) -> None:
+    """Rows name customers and projects by the external ID they were sent under; reads add
+    their ERP ids, which the xref map knows."""
+    projects = {r.id: r.data for r in drain(conn.snapshot("projects"))[0]}
+    assert projects["P000001"]["customer_erp_id"] == "C000001"
+    (invoice,) = [r.data for r in drain(conn.snapshot("invoices"))[0] if r.id == "INV000001"]
+    assert (invoice["customer_erp_id"], invoice["project_erp_id"]) == ("C000001", "P000001")
+    assert conn.external_id_of("customers", "C000002") == "acc-2"
+    assert conn.external_id_of("customers", "C999999") is None
+    translator = Translator(load_spec(MAPPING))
+    payload = translator.to_canonical("projects", projects["P000001"])
+    assert payload["account_id"] == "C000001"  # resolved to canonical through the xref map

@@ -238,3 +238,33 @@ def test_default_mapping_translates_what_the_connector_reads(
         if "account_id" in model.model_fields:  # references are resolved by the engine
             payload.setdefault("account_id", "acc-x")
         model.model_validate({"id": f"x-{record.id}", **payload})
+
+
+def test_projects_name_their_customer_by_guid_and_reads_add_its_number(
+    conn: SapS4Connector,
+) -> None:
+    """API_ENTERPRISE_PROJECT_SRV links a project's customer by the partner's GUID; reads add
+    the partner's number (`CustomerBusinessPartner`), which the xref map knows."""
+    partners = {r["BusinessPartner"]: r for r in firm_view()["A_BusinessPartner"]}
+    seeded = [p for p in firm_view()["A_EnterpriseProject"] if p.get("CustomerUUID")]
+    assert seeded
+    by_uuid = {str(p["BusinessPartnerUUID"]): n for n, p in partners.items()}
+    read = {r.id: r.data for r in drain(conn.snapshot("A_EnterpriseProject"))[0]}
+    for project in seeded:
+        row = read[project["ProjectUUID"]]
+        assert row["CustomerUUID"] == project["CustomerUUID"]
+        assert row["CustomerBusinessPartner"] == by_uuid[project["CustomerUUID"]]
+    number = next(iter(partners))
+    assert conn.partner_uuid(number) == str(partners[number]["BusinessPartnerUUID"])
+    assert conn.partner_uuid("9999999") is None
+    orphan = {
+        "Project": "PRJ-CONN-NOBP",
+        "ProjectDescription": "No such customer",
+        "ProjectStartDate": "2026-07-01",
+        "ProjectEndDate": "2026-12-31",
+        "CustomerUUID": "00000000-0000-4000-8000-000000000001",
+    }
+    (created,) = conn.upsert("A_EnterpriseProject", "Project", [orphan])
+    assert created.id is not None
+    rows = {r.id: r.data for r in drain(conn.snapshot("A_EnterpriseProject"))[0]}
+    assert rows[created.id]["CustomerBusinessPartner"] is None

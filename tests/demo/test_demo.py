@@ -99,9 +99,9 @@ def test_exceptions_are_the_firms_not_pssyncs_mapping_gaps(
     counts = {g["category"]: 0 for g in summary["exceptions"]}
     for group in summary["exceptions"]:
         counts[group["category"]] += group["count"]
-    invalid = counts.get("invalid_record", 0)
-    assert invalid < max(counts.values()), counts  # never the largest category again
-    assert invalid <= 10, counts  # only SAP projects without a customer reference remain
+    # SAP projects name their customer by CustomerUUID, as API_ENTERPRISE_PROJECT_SRV does, so
+    # no record of pssync's own mappings is invalid any more.
+    assert "invalid_record" not in counts, counts
     listed = pssync(cwd, "exceptions", "list", "--json", "--category", "invalid_record")
     assert listed.returncode == 0, listed.stderr
     objects = {e.get("object") for e in json.loads(listed.stdout)}

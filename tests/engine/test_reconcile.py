@@ -9,10 +9,12 @@ from pssync.cli.sync_cmds import trace_command
 from pssync.engine.capture import Poller, serialise
 from pssync.engine.pipeline import PagePipeline
 from pssync.engine.plan import plan
-from pssync.engine.reconcile import reconcile
+from pssync.engine.reconcile import compare, reconcile
 from pssync.engine.worker import wait_idle
+from pssync.mapping.spec import MappingSpec
+from pssync.mapping.translator import Translator
 
-from .conftest import BP, EngineEnv, bp_row, connector_factory, edit, writes_made
+from .conftest import BP, SAP_MAPPING, EngineEnv, bp_row, connector_factory, edit, writes_made
 
 
 def test_reconcile_reports_then_repairs_missed_changes_and_drift(engine_env: EngineEnv) -> None:
@@ -71,3 +73,24 @@ def test_trace_shows_events_versions_and_audit(engine_env: EngineEnv) -> None:
     result = CliRunner().invoke(app, [row["BusinessPartner"], "--db", engine_env.url, "--json"])
     assert result.exit_code == 0, result.output
     assert '"events"' in result.output and "Traced AG" in result.output
+
+
+def test_reconcile_takes_identity_evidence_for_no_drift(engine_env: EngineEnv) -> None:
+    """A partner naming the CRM account it was made for (an `xrefs.crm:Account` rule in the
+    mapping) is in step: the reference is identity, held by the xref map, not drifting content."""
+    partner = {**bp_row("Recon Linked"), "BusinessPartnerIDByExtSystem": "001RECONLINKED"}
+    engine_env.crm.seed({BP: [partner]})
+    Poller(engine_env.runtime, "crm", BP).run()
+    spec = SAP_MAPPING.model_dump(by_alias=True, exclude_none=True)
+    spec["objects"][BP]["fields"]["xrefs.crm:Account"] = {
+        "from": "BusinessPartnerIDByExtSystem",
+        "write": False,
+    }
+    translators = engine_env.runtime.translators
+    plain = translators["crm"]
+    translators["crm"] = Translator(MappingSpec.model_validate(spec))
+    try:
+        record = {"id": partner["BusinessPartner"], "data": partner}
+        assert compare(engine_env.runtime, "crm", BP, record) == ("in_step", [])
+    finally:
+        translators["crm"] = plain

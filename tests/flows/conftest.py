@@ -24,9 +24,11 @@ import httpx
 import pytest
 
 from pssync.config.settings import default_system_of_record
+from pssync.connectors.filedrop import FileDropConnector, FileDropSettings
 from pssync.connectors.kantata import KantataConnector, KantataSettings
 from pssync.connectors.netsuite import NetSuiteConnector, NetSuiteSettings
 from pssync.connectors.salesforce import SalesforceConnector, SalesforceSettings
+from pssync.connectors.sap_s4 import SapS4Connector, SapS4Settings
 from pssync.engine import dbos_app
 from pssync.engine.capture import Poller
 from pssync.engine.runtime import DeliveryPolicy, Runtime, set_runtime
@@ -38,10 +40,12 @@ from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.routing import Router, RoutingConfig, RoutingRule
 from pssync.mapping.spec import MappingSpec, load_spec
 from pssync.mapping.translator import Translator
+from pssync.sandbox.filedrop import FileDropEmulator
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.kantata import KantataEmulator
 from pssync.sandbox.netsuite import NetSuiteEmulator
 from pssync.sandbox.salesforce import SalesforceEmulator
+from pssync.sandbox.sap_s4 import SapS4Emulator
 from pssync.store import GoldenStore, open_engine
 from pssync.store.jsonl import import_lines
 
@@ -130,10 +134,14 @@ def chosen_accounts(deals: set[str]) -> set[str]:
     return keep
 
 
-def salesforce_view() -> dict[str, list[dict[str, Any]]]:
+def salesforce_view(only: set[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The CRM the tests read: the chosen deals, or `only` these deals (and their accounts)."""
     view = copy.deepcopy(firm().views["salesforce"])
-    deals = chosen_deals()
-    accounts = chosen_accounts(deals)
+    deals = chosen_deals() if only is None else only
+    if only is None:
+        accounts = chosen_accounts(deals)
+    else:
+        accounts = {o["AccountId"] for o in view["Opportunity"] if o["Id"] in deals}
     view["Account"] = [r for r in view["Account"] if r["Id"] in accounts]
     view["Contact"] = [r for r in view["Contact"] if r["AccountId"] in accounts]
     view["Opportunity"] = [r for r in view["Opportunity"] if r["Id"] in deals]
@@ -142,11 +150,11 @@ def salesforce_view() -> dict[str, list[dict[str, Any]]]:
     return view
 
 
-def kantata_view() -> dict[str, list[dict[str, Any]]]:
+def kantata_view(only: set[str] | None = None) -> dict[str, list[dict[str, Any]]]:
     """The PSA's projects for the deals the CRM holds, without the worked example's draft (the
     flow creates it) and without the time entries and invoices these tests do not read."""
     view = copy.deepcopy(firm().views["kantata"])
-    deals = chosen_deals()
+    deals = chosen_deals() if only is None else only
     workspaces = {
         str(p["xrefs"]["kantata:workspaces"])
         for (t, pid), p in _truth().items()
@@ -201,7 +209,13 @@ class FlowEnv:
     runtime: Runtime
     salesforce: SalesforceEmulator
     kantata: KantataEmulator
-    netsuite: NetSuiteEmulator
+    erps: dict[str, Any]
+
+    @property
+    def netsuite(self) -> NetSuiteEmulator:
+        emulator = self.erps["netsuite"]
+        assert isinstance(emulator, NetSuiteEmulator)
+        return emulator
 
     def connector(self, system: str) -> Any:
         return self.runtime.connectors[system]()
@@ -260,10 +274,40 @@ class FlowEnv:
         return self.exceptions.find(states=["open", "assigned"], category=category)
 
 
-def _factories(
-    sf: SalesforceEmulator, kt: KantataEmulator, ns: NetSuiteEmulator
-) -> dict[str, Callable[[], Any]]:
-    sf_creds, ns_creds = sf.credentials(), ns.credentials()
+def _erp_factory(system: str, emulator: Any) -> Callable[[], Any]:
+    """A connector factory for one ERP emulator, configured as a user would."""
+    creds = emulator.credentials()
+    if system == "netsuite":
+        ns_settings = NetSuiteSettings.model_validate(
+            {
+                "base_url": emulator.base_url,
+                "account_id": creds["account_id"],
+                "consumer_key": creds["consumer_key"],
+                "consumer_secret": creds["consumer_secret"],
+                "token_id": creds["token_id"],
+                "token_secret": creds["token_secret"],
+            }
+        )
+        return lambda: NetSuiteConnector(ns_settings)
+    if system == "sap_s4":
+        sap_settings = SapS4Settings.model_validate(
+            {
+                "base_url": emulator.base_url,
+                "username": creds["username"],
+                "password": creds["password"],
+                "sap_client": creds["sap_client"],
+            }
+        )
+        return lambda: SapS4Connector(sap_settings)
+    folders = ("inbound_dir", "ack_dir", "reject_dir", "outbound_dir")
+    fd_settings = FileDropSettings.model_validate(
+        {**{k: creds[k] for k in folders}, "ack_timeout": 30, "poll_interval": 0.05}
+    )
+    return lambda: FileDropConnector(fd_settings)
+
+
+def _factories(sf: SalesforceEmulator, kt: KantataEmulator) -> dict[str, Callable[[], Any]]:
+    sf_creds = sf.credentials()
     assert sf.tls is not None
     sf_settings = SalesforceSettings.model_validate(
         {
@@ -274,26 +318,28 @@ def _factories(
         }
     )
     kt_settings = KantataSettings.model_validate({"base_url": kt.base_url, "token": kt.token})
-    ns_settings = NetSuiteSettings.model_validate(
-        {
-            "base_url": ns.base_url,
-            "account_id": ns_creds["account_id"],
-            "consumer_key": ns_creds["consumer_key"],
-            "consumer_secret": ns_creds["consumer_secret"],
-            "token_id": ns_creds["token_id"],
-            "token_secret": ns_creds["token_secret"],
-        }
-    )
     return {
         "salesforce": lambda: SalesforceConnector(sf_settings),
         "kantata": lambda: KantataConnector(kt_settings),
-        "netsuite": lambda: NetSuiteConnector(ns_settings),
     }
 
 
+ERP_EMULATORS: dict[str, Callable[[Path], Any]] = {
+    "netsuite": lambda d: NetSuiteEmulator(state_dir=d),
+    "sap_s4": lambda d: SapS4Emulator(state_dir=d),
+    "filedrop": lambda d: FileDropEmulator(state_dir=d, poll_interval=0.05),
+}
+
+
 def make_env(
-    base: Path, crm_crosswalks: dict[str, dict[str, str]] | None = None
+    base: Path,
+    crm_crosswalks: dict[str, dict[str, str]] | None = None,
+    *,
+    erps: tuple[str, ...] = ("netsuite",),
+    deals: set[str] | None = None,
 ) -> Iterator[FlowEnv]:
+    """One emulator set with the CRM, the PSA and `erps`; the CRM holds the chosen deals, or
+    only `deals` (Salesforce IDs) and their accounts."""
     url = f"sqlite:///{base}/pssync.db"
     store = GoldenStore(open_engine(url))
     report = import_lines(store, golden_lines(), system="import")
@@ -305,32 +351,34 @@ def make_env(
     exceptions = ExceptionStore(store.engine, Router(routing))
     sf = SalesforceEmulator(state_dir=base / "sf").start()
     kt = KantataEmulator(state_dir=base / "kt").start()
-    ns = NetSuiteEmulator(state_dir=base / "ns").start()
+    started = {name: ERP_EMULATORS[name](base / name).start() for name in erps}
     try:
-        sf.seed(salesforce_view())
-        kt.seed(kantata_view())
-        ns.seed(copy.deepcopy(firm().views["netsuite"]))
+        sf.seed(salesforce_view(deals))
+        kt.seed(kantata_view(deals))
+        for name, emulator in started.items():
+            emulator.seed(copy.deepcopy(firm().views[name]))
+        connectors = _factories(sf, kt) | {n: _erp_factory(n, e) for n, e in started.items()}
         runtime = Runtime(
             store=store,
             exceptions=exceptions,
-            connectors=_factories(sf, kt, ns),
+            connectors=connectors,
             translators={
                 "salesforce": Translator(spec("salesforce", crm_crosswalks)),
                 "kantata": Translator(spec("kantata")),
-                "netsuite": Translator(spec("netsuite")),
-            },
-            roles={"salesforce": "crm", "kantata": "psa", "netsuite": "erp"},
+            }
+            | {name: Translator(spec(name)) for name in erps},
+            roles={"salesforce": "crm", "kantata": "psa"} | dict.fromkeys(erps, "erp"),
             policy=OwnershipPolicy(default_system_of_record()),
             delivery=FAST,
         )
         configure(runtime, FLOWS)
         start(runtime, url, polling_interval=0.05)
         try:
-            yield FlowEnv(store, exceptions, runtime, sf, kt, ns)
+            yield FlowEnv(store, exceptions, runtime, sf, kt, started)
         finally:
             dbos_app.shutdown()
             set_runtime(None)
             uninstall()
     finally:
-        for emulator in (ns, kt, sf):
+        for emulator in (*started.values(), kt, sf):
             emulator.stop()

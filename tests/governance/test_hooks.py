@@ -129,7 +129,7 @@ def test_a_crosswalk_miss_names_value_record_and_crosswalk(runtime: Runtime) -> 
 
 def test_a_non_owner_write_is_refused_audited_and_raised(runtime: Runtime) -> None:
     # The ERP's customer E9 is acc-1; the ERP renames it, but the CRM owns the account name.
-    assert ingest(runtime, "Account", "E9", {"Name": "COHO ENERGY LLC"}, "erp") == "applied"
+    assert ingest(runtime, "Account", "E9", {"Name": "COHO POWER LLC"}, "erp") == "applied"
     after = runtime.store.get("Account", "acc-1")
     assert after is not None and after.payload["name"] == "Coho Energy"
     with runtime.store.engine.connect() as conn:
@@ -141,8 +141,25 @@ def test_a_non_owner_write_is_refused_audited_and_raised(runtime: Runtime) -> No
     assert len(refused) == 1 and "owned by crm" in (refused[0].reason or "")
     assert refused[0].actor == "erp"
     (flagged,) = runtime.exceptions.find(category="non_owner_write")
-    assert flagged.record_id == "acc-1" and flagged.details["attempted"] == "COHO ENERGY LLC"
+    assert flagged.record_id == "acc-1" and flagged.details["attempted"] == "COHO POWER LLC"
     assert flagged.details["owner"] == "crm"
+
+
+def test_another_spelling_of_the_name_is_refused_and_audited_not_raised(
+    runtime: Runtime,
+) -> None:
+    # The ERP's legal spelling of the same company: the CRM's name stays, nobody must act.
+    assert ingest(runtime, "Account", "E9", {"Name": "COHO ENERGY LLC"}, "erp") == "applied"
+    after = runtime.store.get("Account", "acc-1")
+    assert after is not None and after.payload["name"] == "Coho Energy"
+    with runtime.store.engine.connect() as conn:
+        refused = conn.execute(
+            select(audit_log).where(
+                audit_log.c.action == "refused", audit_log.c.record_id == "acc-1"
+            )
+        ).all()
+    assert len(refused) == 1 and refused[0].actor == "erp"
+    assert not runtime.exceptions.find(category="non_owner_write")
 
 
 def test_the_owner_write_goes_through(runtime: Runtime) -> None:

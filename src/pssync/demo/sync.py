@@ -88,21 +88,45 @@ def poll_all(
 ) -> None:
     """Poll every capturable object once until caught up (or capped), adding to `tally`.
 
-    Systems are read side by side, one thread each (objects of one system in order, since
-    their references point at each other): the time-entry history of the PSA dominates an
-    initial sync, and the other systems' pages fit into the waits on it (HTTP, SQLite I/O).
-    Connectors are per thread in the runtime, and the golden store serialises writes.
+    Customer masters come first, one system after the other, CRM first: identity resolution
+    links an ERP customer to the CRM account it names (or the other way round) only when the
+    other record is already in the golden store, and two systems read side by side would each
+    mint their own record for one company. Then the rest is read side by side, one thread per
+    system (objects of one system in order, since their references point at each other): the
+    time-entry history of the PSA dominates an initial sync, and the other systems' pages fit
+    into the waits on it (HTTP, SQLite I/O). Connectors are per thread in the runtime, and the
+    golden store serialises writes.
     """
+
+    def poll(system: str, obj: str) -> None:
+        report = CappedPoller(runtime, system, obj, max_pages, on_page).run()
+        with lock:
+            tally.add(system, obj, report.counts, report.pages)
+        on_object(system, obj)
 
     def one_system(system: str, objects: list[str]) -> None:
         for obj in objects:
-            report = CappedPoller(runtime, system, obj, max_pages, on_page).run()
-            with lock:
-                tally.add(system, obj, report.counts, report.pages)
-            on_object(system, obj)
+            poll(system, obj)
 
     lock = threading.Lock()
     plan = targets(runtime)
+    for system, obj in customer_masters(runtime, plan):
+        poll(system, obj)
+        plan[system].remove(obj)
     with ThreadPoolExecutor(max_workers=max(1, len(plan))) as pool:
         for future in [pool.submit(one_system, s, objects) for s, objects in plan.items()]:
             future.result()
+
+
+ROLE_ORDER = {"crm": 0, "erp": 1, "psa": 2}
+
+
+def customer_masters(runtime: Runtime, plan: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """The (system, object) pairs holding customer accounts, CRM first, then ERPs, then PSAs."""
+    found = [
+        (system, obj)
+        for system, objects in plan.items()
+        for obj in objects
+        if runtime.translator(system).object_map(obj).entity == "Account"
+    ]
+    return sorted(found, key=lambda so: (ROLE_ORDER.get(runtime.role(so[0]) or "", 3), so))

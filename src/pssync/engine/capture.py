@@ -9,15 +9,17 @@ failures restart the read from the stored cursor after a backoff.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 from sqlalchemy import Engine, select
 
-from pssync.connectors.base import SourceRecord
+from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.errors import QuotaExhaustedError, RetriableError
 from pssync.engine.deliver import backoff
 from pssync.engine.pipeline import source_record
@@ -28,6 +30,29 @@ from pssync.engine.workflows import ingest_page, page_workflow_id
 from pssync.store.history import utcnow
 
 DELETES = "#deletes"
+
+# One reader thread per source system: it fetches the next page while the current one is
+# applied, and keeps its connector (sessions, tokens) from one poll to the next.
+_readers: dict[str, ThreadPoolExecutor] = {}
+_readers_lock = threading.Lock()
+
+
+def _reader(system: str) -> ThreadPoolExecutor:
+    with _readers_lock:
+        if system not in _readers:
+            _readers[system] = ThreadPoolExecutor(1, thread_name_prefix=f"pssync-read-{system}")
+        return _readers[system]
+
+
+def read_ahead(runtime: Runtime, system: str, obj: str, cursor: str | None) -> Iterator[Page]:
+    """The connector's pages for `obj` from `cursor`, each fetched while the caller applies
+    the one before (one page ahead, no more: a crash re-reads at most that page too)."""
+    reader = _reader(system)
+    pages = reader.submit(lambda: iter(runtime.connector(system).changes(obj, cursor))).result()
+    ahead: Future[Page | None] = reader.submit(next, pages, None)
+    while (page := ahead.result()) is not None:
+        ahead = reader.submit(next, pages, None)
+        yield page
 
 
 class Cursors:
@@ -142,7 +167,7 @@ class Poller:
 
     def _changes(self) -> None:
         cursor = self.cursors.get(self.system, self.obj)
-        for page in self.rt.connector(self.system).changes(self.obj, cursor):
+        for page in read_ahead(self.rt, self.system, self.obj, cursor):
             if page.records:
                 records = [serialise(r) for r in page.records]
                 self.report.add(apply_page(self.system, self.obj, records))

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, Engine, and_, or_, select
+from sqlalchemy import Connection, Engine, or_, select
 
 from pssync.engine.ids import stamp_of
 from pssync.engine.sql import insert_ignore, upsert
@@ -147,11 +147,19 @@ class Inbox:
 def _versions_in(
     conn: Connection, keys: list[tuple[str, str, str]]
 ) -> dict[tuple[str, str, str], str]:
+    """Newest applied versions of `keys`: one IN list per (system, object), not an OR of
+    one AND per record (a page is one system's object; compiling 400 ANDs cost more than
+    running the query)."""
     la = engine_last_applied.c
+    by_object: dict[tuple[str, str], list[str]] = {}
+    for system, obj, source_id in keys:
+        by_object.setdefault((system, obj), []).append(source_id)
     found: dict[tuple[str, str, str], str] = {}
-    for start in range(0, len(keys), _CHUNK):
-        part = keys[start : start + _CHUNK]
-        clause = or_(*(and_(la.system == s, la.object == o, la.source_id == i) for s, o, i in part))
-        for row in conn.execute(select(engine_last_applied).where(clause)):
-            found[(row.system, row.object, row.source_id)] = row.version
+    for (system, obj), ids in by_object.items():
+        for start in range(0, len(ids), _CHUNK):
+            stmt = select(la.source_id, la.version).where(
+                la.system == system, la.object == obj, la.source_id.in_(ids[start : start + _CHUNK])
+            )
+            for row in conn.execute(stmt):
+                found[(system, obj, row.source_id)] = row.version
     return found

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
 from pssync.engine.echo import Ledger, Written, is_echo
-from pssync.engine.ids import canonical_id, event_key, event_version
+from pssync.engine.ids import event_key, event_version, new_canonical_id
 from pssync.engine.inbox import Decision, Event, Inbox, Status, is_older
 from pssync.engine.routes import AppliedChange, route_change
 from pssync.engine.runtime import Runtime
@@ -34,6 +36,7 @@ from pssync.mapping.translator import TranslationError
 from pssync.model import CanonicalRecord, CanonicalValidationError, parse_record
 from pssync.store import Change, RecordVersion
 from pssync.store.history import utcnow
+from pssync.store.lookup import known_versions, resolve_xrefs, version_at
 from pssync.store.tables import exception_record, xref
 
 
@@ -86,6 +89,42 @@ ORPHAN_CATEGORY = "orphan_line_item"
 # A crosswalk miss is an `unmapped_value` unless the crosswalk names a sharper category (a tax
 # code missing from the `tax_code` crosswalk is an `invalid_tax_code` for the tax team).
 CROSSWALK_CATEGORIES: dict[str, str] = {}
+
+
+# The page being applied on this thread, for hooks that read the golden store per record.
+_page: ContextVar[PagePipeline | None] = ContextVar("pssync_page", default=None)
+
+
+def golden_record(runtime: Runtime, entity_type: str, record_id: str) -> RecordVersion | None:
+    """`runtime.store.get(entity_type, record_id)`, read once per page while a page is applied.
+
+    Hooks run once per record; the golden store changes only when the page is written at its
+    end (deletions aside, which are read again), so within a page one read per record serves
+    every hook that asks, and the page's own records were read in one query up front.
+    """
+    page = _page.get()
+    if page is None or page.store is not runtime.store:
+        return runtime.store.get(entity_type, record_id)
+    return page._get(entity_type, record_id)
+
+
+def page_memo(runtime: Runtime) -> dict[Any, Any] | None:
+    """A dict living as long as the page being applied (None outside one): for hooks to keep
+    answers that cannot change before the page is written, misses included (e.g. an xref
+    lookup that found nothing)."""
+    page = _page.get()
+    return page.memo if page is not None and page.store is runtime.store else None
+
+
+def page_fields(runtime: Runtime) -> tuple[str, str, list[dict[str, Any]]] | None:
+    """(system, object, translated fields of each record that translates) of the page being
+    applied, None outside one: lets a per-record enricher read what the whole page needs in one
+    query on its first call. The translations are the ones the records are applied with."""
+    page = _page.get()
+    if page is None or page.store is not runtime.store:
+        return None
+    found = [page._translate(page.obj, r) for r in page.records if not r.get("deleted")]
+    return page.system, page.obj, [f for f in found if not isinstance(f, TranslationError)]
 
 
 def source_record(
@@ -145,8 +184,31 @@ class PagePipeline:
         self.parent_from: dict[str, dt.datetime] = {}
         # For parents: orphan lines waiting for them, by the parent's source ID.
         self.held: dict[str, tuple[str, str, list[dict[str, Any]]]] = {}
+        # Page-wide reads, one query each instead of one per record: the xref map of the
+        # page's source IDs (per object) and the golden records as they were before the page.
+        # A record this page deletes is read again (the delete is written at once).
+        self.xrefs: dict[str, dict[str, tuple[str, str] | None]] = {}
+        self.golden: dict[tuple[str, str], RecordVersion | None] = {}
+        self.deleted: set[str] = set()
+        self.parents: dict[str, str | None] = {}
+        self.memo: dict[Any, Any] = {}
+        self.records: list[dict[str, Any]] = []
+        self.translated: dict[tuple[str, int], dict[str, Any] | TranslationError] = {}
 
     def run(self, records: list[dict[str, Any]], correlation_id: str | None = None) -> PageResult:
+        with self._current():
+            return self._run(records, correlation_id)
+
+    @contextmanager
+    def _current(self) -> Iterator[None]:
+        token = _page.set(self)
+        try:
+            yield
+        finally:
+            _page.reset(token)
+
+    def _run(self, records: list[dict[str, Any]], correlation_id: str | None) -> PageResult:
+        self.records = records
         events = [event_of(self.system, self.obj, r) for r in records]
         seen = Inbox(self.store.engine).seen(e.key for e in events)
         last = Inbox(self.store.engine).last_versions(events)
@@ -155,6 +217,7 @@ class PagePipeline:
         )
         applied: list[Decision] = []
         self.held = self._held_lines([e.source_id for e in events])
+        self._prefetch(events)
         nested_done: list[str] = []
         for record, event in zip(records, events, strict=True):
             source = (event.system, event.object, event.source_id)
@@ -176,18 +239,68 @@ class PagePipeline:
                     applied.append(decision)
                     if event.source_id in self.held:
                         nested_done.append(self.held[event.source_id][0])
+        refused: set[tuple[str, str]] = set()
         if self.changes:
-            write_governed(
+            governed = write_governed(
                 self.store,
                 self.rt.policy,
                 self.changes,
                 self.rt.roles,
                 correlation_id=correlation_id,
             )
+            refused = {(entity_type, rid) for entity_type, rid, _ in governed.refused}
         for exc_id in nested_done:
             self.rt.exceptions.resolve(exc_id, "auto-resolved: nested into its parent", "engine")
-        self._route(applied)
+        self._route(applied, refused)
         return self.result
+
+    def _prefetch(self, events: list[Event]) -> None:
+        """Read what the page's records need from the store in a few queries: their xref
+        entries and the golden versions behind them (for nested lines, the lines' own xrefs;
+        their parents are looked up once per parent)."""
+        source_ids = [e.source_id for e in events]
+        found_ids = resolve_xrefs(self.store.engine, self.system, self.obj, source_ids)
+        self.xrefs[self.obj] = {i: found_ids.get(i) for i in source_ids}
+        if self.nesting is not None:
+            return
+        keys = [(self.entity_type, self._canonical_id(self.obj, i)) for i in source_ids]
+        versions = known_versions(self.store.engine, keys)
+        self.golden = {key: version_at(versions.get(key)) for key in keys}
+
+    def _canonical_id(self, obj: str, source_id: str) -> str:
+        """`ids.canonical_id` from the page's xref read (one query per object and page)."""
+        entity_type = self.translator.object_map(obj).entity
+        cache = self.xrefs.setdefault(obj, {})
+        if source_id not in cache:
+            cache[source_id] = self.store.resolve_xref(self.system, obj, source_id)
+        known = cache[source_id]
+        if known is not None and known[0] == entity_type:
+            return known[1]
+        return new_canonical_id(entity_type, self.system, obj, source_id)
+
+    def _translate(self, obj: str, record: dict[str, Any]) -> dict[str, Any] | TranslationError:
+        """`to_canonical` of one of the page's records, once per page (an enricher may have
+        translated the page already); a failure is kept to be raised where it is handled."""
+        key = (obj, id(record))
+        if key not in self.translated:
+            try:
+                self.translated[key] = self.translator.to_canonical(obj, record["data"])
+            except TranslationError as exc:
+                self.translated[key] = exc
+        return self.translated[key]
+
+    def _fields(self, obj: str, record: dict[str, Any]) -> dict[str, Any]:
+        found = self._translate(obj, record)
+        if isinstance(found, TranslationError):
+            raise found
+        return dict(found)
+
+    def _get(self, entity_type: str, rid: str) -> RecordVersion | None:
+        """`store.get(entity_type, rid)` as of the page's start, read once per record."""
+        key = (entity_type, rid)
+        if key not in self.golden or rid in self.deleted:
+            self.golden[key] = self.store.get(entity_type, rid)
+        return self.golden[key]
 
     def _echo(self, written: Written | None, record: dict[str, Any]) -> bool:
         """pssync's own write coming back. A partial write (a write-back of a few fields) cannot
@@ -212,16 +325,17 @@ class PagePipeline:
         return decision
 
     def _apply(self, record: dict[str, Any], event: Event) -> Decision:
-        rid = canonical_id(self.store, self.entity_type, self.system, self.obj, event.source_id)
-        golden = self.store.get(self.entity_type, rid)
+        rid = self._canonical_id(self.obj, event.source_id)
+        golden = self._get(self.entity_type, rid)
         stamp = _moment(record.get("modified_at"))
         if record.get("deleted"):
             if golden is not None:
                 valid_from = max(stamp, golden.valid_from)
                 self.store.delete(self.entity_type, rid, valid_from, system=self.system)
+                self.deleted.add(rid)
             return self._decide(event, Status.APPLIED, rid)
         try:
-            fields = self.translator.to_canonical(self.obj, record["data"])
+            fields = self._fields(self.obj, record)
             for enrich in ENRICH_HOOKS:
                 fields = enrich(self.rt, self.system, self.obj, fields)
             if golden is None and rid not in self.merged:
@@ -281,18 +395,24 @@ class PagePipeline:
         """(parent reference, canonical line, line ID) of one nested source record."""
         entity = self.translator.object_map(obj).entity
         nesting = NESTED[entity]
-        fields = self.translator.to_canonical(obj, record["data"])
+        fields = self._fields(obj, record)
         for enrich in ENRICH_HOOKS:
             fields = enrich(self.rt, self.system, obj, fields)
         parent_ref = str(fields.pop(nesting.key, "") or "")
-        line_id = canonical_id(self.store, entity, self.system, obj, str(record["id"]))
+        line_id = self._canonical_id(obj, str(record["id"]))
         return parent_ref, {**fields, "id": line_id}, line_id
 
     def _parent_id(self, ref: str) -> str | None:
         """The canonical ID of the parent a line names (vendor ID via the xref map, or already
         canonical when an enricher resolved it); None when the golden store lacks the parent."""
         assert self.nesting is not None
-        if self.store.get(self.nesting.parent, ref) is not None:
+        if ref not in self.parents:  # the lines of one parent name it again and again
+            self.parents[ref] = self._find_parent(ref)
+        return self.parents[ref]
+
+    def _find_parent(self, ref: str) -> str | None:
+        assert self.nesting is not None
+        if self._get(self.nesting.parent, ref) is not None:
             return ref
         x = xref.c
         with self.store.engine.connect() as conn:
@@ -306,16 +426,14 @@ class PagePipeline:
         if row is None:
             return None
         found = str(row.record_id)
-        return found if self.store.get(self.nesting.parent, found) is not None else None
+        return found if self._get(self.nesting.parent, found) is not None else None
 
     def _apply_nested(self, record: dict[str, Any], event: Event) -> Decision:
         """One line into its parent: a new version of the parent with the line replaced (or
         removed, for a deletion), so a line change is a change of the deal."""
         assert self.nesting is not None
         nesting = self.nesting
-        line_rid = canonical_id(
-            self.store, self.entity_type, self.system, self.obj, event.source_id
-        )
+        line_rid = self._canonical_id(self.obj, event.source_id)
         try:
             if record.get("deleted"):  # a deletion carries no parent reference
                 parent_ref, line = "", dict[str, Any]()
@@ -328,7 +446,7 @@ class PagePipeline:
                     return self._decide(event, Status.APPLIED, line_rid)
                 return self._hold(record, event, line_rid, parent_ref)
             current = self.merged.get(parent_rid)
-            golden = self.store.get(nesting.parent, parent_rid)
+            golden = self._get(nesting.parent, parent_rid)
             if current is None:
                 assert golden is not None
                 current = golden.payload
@@ -489,9 +607,13 @@ class PagePipeline:
         )
         return self._decide(event, Status.REJECTED, rid)
 
-    def _route(self, applied: list[Decision]) -> None:
+    def _route(self, applied: list[Decision], refused: set[tuple[str, str]]) -> None:
         """Route every applied change, changed or not: a crash after the golden write but before
-        the commands were enqueued must not lose them, and delivery drops no-op writes anyway."""
+        the commands were enqueued must not lose them, and delivery drops no-op writes anyway.
+
+        The payload is the one this page just wrote (the store holds exactly that, or the same
+        content from before when the write was a no-op); a record whose write the gate changed
+        (refused fields) or that the page deleted is read back from the store."""
         done: set[str] = set()
         entity_type = self.nesting.parent if self.nesting else self.entity_type
         for decision in reversed(applied):  # newest per record only
@@ -501,16 +623,19 @@ class PagePipeline:
             if rid is None or rid in done:
                 continue
             done.add(rid)
-            golden = self.store.get(entity_type, rid)
-            if golden is None:
-                continue
+            payload = self.merged.get(rid)
+            if payload is None or rid in self.deleted or (entity_type, rid) in refused:
+                golden = self.store.get(entity_type, rid)
+                if golden is None:
+                    continue
+                payload = golden.payload
             change = AppliedChange(
                 self.system,
                 self.obj,
                 decision.event.source_id,
                 entity_type,
                 rid,
-                golden.payload,
+                payload,
                 decision.event.key,
             )
             self.result.commands += [c.as_dict() for c in route_change(self.rt, change)]

@@ -22,12 +22,14 @@ from pssync.engine.dbos_app import (
     launch,
     system_database_url,
 )
-from pssync.engine.runtime import Runtime, set_runtime
+from pssync.engine.pushed import Drainer, waiting
+from pssync.engine.runtime import Runtime, configured, current, set_runtime
 from pssync.engine.workers_pg import PeerRecovery
 
 ACTIVE = ["PENDING", "ENQUEUED"]
 
 _peers: PeerRecovery | None = None
+_drainer: Drainer | None = None
 
 
 def start(
@@ -45,8 +47,9 @@ def start(
 
     `peer_recovery` (default: when the system database is PostgreSQL, where several workers
     share it) starts the heartbeat-and-recover thread; every worker needs its own executor ID.
+    Every worker also drains pushed events (webhooks) into page workflows, one at a time.
     """
-    global _peers
+    global _peers, _drainer
     set_runtime(runtime)
     configured = dict(queues or {})
     for system in runtime.connectors:
@@ -64,9 +67,19 @@ def start(
         _peers = None
     if peer_recovery is None:
         peer_recovery = system_database_url(store_url).startswith("postgresql")
+    executor = str(DBOS.executor_id)  # what DBOS was launched with, maybe earlier
     if peer_recovery:
-        executor = str(DBOS.executor_id)  # what DBOS was launched with, maybe earlier
         _peers = PeerRecovery(runtime.store.engine, executor, heartbeat, stale_after).start()
+    stop_drainer()
+    _drainer = Drainer(runtime.store.engine, executor).start()
+
+
+def stop_drainer() -> None:
+    """Stop this process's pushed-event drainer (another worker, or `start`, drains later)."""
+    global _drainer
+    if _drainer is not None:
+        _drainer.stop()
+        _drainer = None
 
 
 def active_workflows() -> int:
@@ -74,11 +87,18 @@ def active_workflows() -> int:
     return len(DBOS.list_workflows(status=ACTIVE, load_input=False, load_output=False))
 
 
+def idle() -> bool:
+    """No pushed event waits and no workflow is pending or enqueued."""
+    if configured() and waiting(current().store.engine):
+        return False
+    return active_workflows() == 0
+
+
 def wait_idle(timeout: float = 60.0, interval: float = 0.1) -> bool:
-    """Block until no workflow is pending or enqueued; False if `timeout` passed first."""
+    """Block until `idle`; False if `timeout` passed first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if active_workflows() == 0:
+        if idle():
             return True
         time.sleep(interval)
-    return active_workflows() == 0
+    return idle()

@@ -5,6 +5,9 @@
 then records the inbox decisions. Its ID is derived from the page content, so a page read
 again after a crash maps onto the workflow that already handled it.
 
+Pushed events (webhooks) are recorded by `submit_event` and applied in batches through
+`ingest_page` too (`pushed.py`).
+
 `deliver_batch` runs on the target's DBOS queue (concurrency and rate limit per target). It
 loops over attempts with durable sleeps: the circuit breaker's wait, then `deliver.send`;
 per-record permanent failures go to the dead letter channel at once, a retriable failure is
@@ -20,12 +23,13 @@ from typing import Any
 from dbos import DBOS, SetWorkflowID
 
 from pssync.engine.circuit import Breaker
-from pssync.engine.dbos_app import INGEST_QUEUE, queue_name
+from pssync.engine.dbos_app import queue_name
 from pssync.engine.dead_letter import dead_letter
 from pssync.engine.deliver import send
 from pssync.engine.ids import digest
 from pssync.engine.inbox import Decision, Event, Inbox, Status
 from pssync.engine.pipeline import PagePipeline, event_of
+from pssync.engine.pushed import push
 from pssync.engine.routes import Command
 from pssync.engine.runtime import current
 
@@ -34,10 +38,6 @@ def page_workflow_id(system: str, obj: str, records: list[dict[str, Any]]) -> st
     """Same page content, same ID: event keys carry each record's version and content."""
     keys = [event_of(system, obj, r).key for r in records]
     return f"page:{system}:{obj}:{digest(*keys)}"
-
-
-def event_workflow_id(system: str, obj: str, record: dict[str, Any]) -> str:
-    return f"event:{event_of(system, obj, record).key}"
 
 
 def _encode(decision: Decision) -> dict[str, Any]:
@@ -168,7 +168,8 @@ def deliver_batch(commands: list[dict[str, Any]]) -> dict[str, Any]:
 
 @DBOS.workflow()
 def ingest_event(system: str, obj: str, record: dict[str, Any]) -> dict[str, Any]:
-    """One pushed change (webhook): the page pipeline with a page of one."""
+    """One pushed change as a workflow of its own: what `submit_event` enqueued before pushed
+    events were batched. Kept registered so that ones a worker left enqueued still finish."""
     workflow_id = DBOS.workflow_id or ""
     out = apply_page_step(system, obj, [record], workflow_id)
     batches = enqueue_deliveries(out["commands"], workflow_id)
@@ -177,10 +178,7 @@ def ingest_event(system: str, obj: str, record: dict[str, Any]) -> dict[str, Any
 
 
 def submit_event(system: str, obj: str, record: dict[str, Any]) -> str:
-    """Enqueue one pushed change; its event key is the workflow ID, so a redelivered webhook
-    is the same workflow. The ingest queue runs one event at a time per worker, which keeps
-    one record's events in arrival order; the inbox drops any that arrive out of order."""
-    workflow_id = event_workflow_id(system, obj, record)
-    with SetWorkflowID(workflow_id):
-        DBOS.enqueue_workflow(INGEST_QUEUE, ingest_event, system, obj, record)
-    return workflow_id
+    """Record one pushed change for the drainer (`pushed.py`), which applies waiting events
+    in batches as page workflows; the returned ID is the same for every delivery of the change.
+    """
+    return push(current().store.engine, system, obj, record)

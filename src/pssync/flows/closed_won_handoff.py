@@ -7,11 +7,13 @@ Once a deal is won, order-to-cash must not wait for rekeying. In order, each a d
    handoff with an exception for its owner;
 2. customer master: an account the ERP already knows is reused (the ERP owns it); a new one is
    checked for probable duplicates first — a duplicate blocks creation with the candidates and
-   their scores — then created with its legal entity (subsidiary) and payment terms;
-3. project: the ERP project (NetSuite job) under the customer with a generated project code,
-   the contract value and the billing rule; the project code is recorded as the ERP's (it owns it);
+   their scores — then created with its legal entity and payment terms;
+3. project: the ERP project under the customer with a generated project code (NetSuite job,
+   SAP enterprise project, the file-drop ERP's project with the contract value as budget); the
+   project code is recorded as the ERP's (it owns it);
 4. contract and billing: a contract line and, for milestone billing, one milestone per month of
-   the delivery window — in the golden store and as ERP project milestones (NetSuite tasks);
+   the delivery window — in the golden store and, where the ERP holds them, as ERP milestones
+   (NetSuite project tasks, SAP billing elements); `erp_targets` has each ERP's bodies;
 5. the PSA project is activated and carries the ERP project;
 6. ERP IDs and the sync status are written back onto the CRM deal and account.
 
@@ -27,10 +29,11 @@ from typing import Any
 
 from dbos import DBOS
 
-from pssync.engine.ids import external_id
+from pssync.connectors.errors import ConnectorError
 from pssync.engine.routes import Command
 from pssync.engine.runtime import current
 from pssync.flows.common import (
+    FLOW_SYSTEM,
     Delivered,
     deliver_now,
     erp_for,
@@ -40,6 +43,7 @@ from pssync.flows.common import (
     system_for,
     write,
 )
+from pssync.flows.erp_targets import ROUTE, UnsupportedErpError, target_for
 from pssync.flows.handoff_records import contract_line, milestones, project_code
 from pssync.flows.opportunity_to_project import (
     ACTIVE_STATUS,
@@ -50,9 +54,7 @@ from pssync.flows.opportunity_to_project import (
 from pssync.governance.exceptions import NewException
 from pssync.governance.hooks import block_duplicate_customer, validate_before_handoff
 
-ROUTE = "closed_won_handoff"
 SYNCED, ERROR = "Synced", "Error"
-SUPPORTED_ERPS = frozenset({"netsuite"})  # vendor bodies below are NetSuite REST records
 
 
 def _raise(opportunity_id: str, category: str, message: str, field: str) -> None:
@@ -90,12 +92,13 @@ def check_step(opportunity_id: str) -> dict[str, Any]:
         )
         return {"ok": False, "reason": f"no ERP for {entity}"}
     erp, subsidiary = target
-    if runtime.translator(erp).spec.system not in SUPPORTED_ERPS:
+    try:
+        target_for(runtime, erp, subsidiary)
+    except UnsupportedErpError as exc:
         _raise(
             opportunity_id,
             "delivery_failed",
-            f"{opp['name']}: the handoff to {erp} ({runtime.translator(erp).spec.system}) "
-            "is not built yet; create the customer and project there by hand",
+            f"{opp['name']}: {exc}; create the customer and project there by hand",
             "legal_entity_id",
         )
         return {"ok": False, "reason": f"no handoff to {erp} yet"}
@@ -113,25 +116,7 @@ def customer_step(
     runtime = current()
     opp = payload(runtime, "Opportunity", opportunity_id) or {}
     account = payload(runtime, "Account", opp["account_id"]) or {}
-    body: dict[str, Any] = {
-        "companyName": account.get("legal_name") or account.get("name"),
-        "subsidiary": {"id": subsidiary},
-    }
-    terms = _vendor_value(erp, "payment_terms", account.get("payment_terms"))
-    if terms is not None:
-        body["terms"] = {"id": terms}
-    command = Command(
-        ROUTE,
-        erp,
-        "customer",
-        "externalId",
-        external_id("Account", account["id"], 40),
-        "Account",
-        account["id"],
-        account,
-        body,
-        fields=[],
-    )
+    command = target_for(runtime, erp, subsidiary).customer(account, opp)
     return _single(deliver_now(runtime, [command], correlation_id), command)
 
 
@@ -148,28 +133,27 @@ def project_step(
         project = build_draft(opp, None)
         write(runtime, "Project", project, correlation_id=correlation_id)
     code = project.get("project_code") or project_code(opp, subsidiary)
-    body: dict[str, Any] = {
-        "companyName": project["name"],
-        "entityId": code,
-        "parent": {"id": customer_id},
-        "subsidiary": {"id": subsidiary},
-        "startDate": project.get("planned_start"),
-        "projectedEndDate": project.get("planned_end"),
-        "estimatedRevenue": str(opp["amount"]["amount"]),
-        "custentity_billing_rule": opp.get("revenue_method"),
-    }
-    command = Command(
-        ROUTE,
-        erp,
-        "job",
-        "externalId",
-        external_id("Project", project_id, 40),
-        "Project",
-        project_id,
-        project,
-        {k: v for k, v in body.items() if v is not None},
-        fields=[],
-    )
+    target = target_for(runtime, erp, subsidiary)
+    try:
+        customer_ref = target.customer_ref(customer_id)
+    except ConnectorError as exc:  # the lookup failed: the CRM shows Error, replay retries
+        _raise(
+            opportunity_id,
+            "delivery_failed",
+            f"{opp.get('name')}: cannot look up customer {customer_id} in {erp}: {exc}",
+            "account_id",
+        )
+        return None
+    if customer_ref is None:
+        _raise(
+            opportunity_id,
+            "delivery_failed",
+            f"{opp.get('name')}: {erp} does not know customer {customer_id} (anymore); "
+            "check the customer there and replay",
+            "account_id",
+        )
+        return None
+    command = target.project(opp, project, code, customer_ref)
     job_id = _single(deliver_now(runtime, [command], correlation_id), command)
     if job_id is None:
         return None
@@ -180,45 +164,26 @@ def project_step(
 
 @DBOS.step()
 def contract_step(
-    opportunity_id: str, erp: str, job_id: str, correlation_id: str
+    opportunity_id: str, erp: str, subsidiary: str, project: dict[str, Any], correlation_id: str
 ) -> list[str] | None:
-    """Contract line and billing milestones: in the ERP (tasks under the job) and golden."""
+    """Contract line and billing milestones: in the ERP (under its project) and golden."""
     runtime = current()
     opp = payload(runtime, "Opportunity", opportunity_id) or {}
-    project_id = project_for(runtime, opportunity_id, draft_project_id(opportunity_id))
-    project = payload(runtime, "Project", project_id) or {}
-    start = dt.date.fromisoformat(project.get("planned_start") or opp["close_date"])
-    end = dt.date.fromisoformat(project.get("planned_end") or start.isoformat())
+    golden = payload(runtime, "Project", project["project_id"]) or {}
+    start = dt.date.fromisoformat(golden.get("planned_start") or opp["close_date"])
+    end = dt.date.fromisoformat(golden.get("planned_end") or start.isoformat())
     contract_id = "cl-" + opportunity_id.removeprefix("opp-")
     plan = milestones(opp, contract_id, start)
-    commands = [
-        Command(
-            ROUTE,
-            erp,
-            "projecttask",
-            "externalId",
-            external_id("BillingMilestone", m["id"], 40),
-            "BillingMilestone",
-            m["id"],
-            m,
-            {
-                "title": m["name"],
-                "company": {"id": job_id},
-                "endDate": m["due_date"],
-                "plannedWork": 0,
-                "isMilestone": True,
-                "custevent_milestone_amount": m["amount"]["amount"],
-            },
-            fields=[],
-        )
-        for m in plan
-    ]
+    target = target_for(runtime, erp, subsidiary)
+    commands = target.milestones(plan, project["job_id"], project["project_code"])
     if not deliver_now(runtime, commands, correlation_id).ok:
         return None
-    contract = contract_line(opp, contract_id, project.get("id"), start, end)
+    # What the ERP confirmed is the ERP's; a plan it has no record of is pssync's own.
+    vouched = erp if target.holds_milestones else FLOW_SYSTEM
+    contract = contract_line(opp, contract_id, golden.get("id"), start, end)
     write(runtime, "ContractLine", contract, erp, correlation_id=correlation_id)
     for m in plan:
-        write(runtime, "BillingMilestone", m, erp, correlation_id=correlation_id)
+        write(runtime, "BillingMilestone", m, vouched, correlation_id=correlation_id)
     return [m["id"] for m in plan]
 
 
@@ -269,7 +234,7 @@ def closed_won_handoff(opportunity_id: str) -> dict[str, Any]:
         project = project_step(opportunity_id, erp, subsidiary, customer_id, correlation_id)
     contract = None
     if project is not None:
-        contract = contract_step(opportunity_id, erp, project["job_id"], correlation_id)
+        contract = contract_step(opportunity_id, erp, subsidiary, project, correlation_id)
     if project is None or contract is None:
         writeback_step(opportunity_id, failed, correlation_id)
         return {"status": "failed", "customer_id": customer_id}
@@ -305,9 +270,3 @@ def closed_won_handoff(opportunity_id: str) -> dict[str, Any]:
 
 def _single(done: Delivered, command: Command) -> str | None:
     return done.ids.get(command.external_id) if done.ok else None
-
-
-def _vendor_value(system: str, crosswalk: str, value: Any) -> Any:
-    """The vendor's code for a canonical value (reverse crosswalk), if it has one."""
-    table = current().translator(system).spec.crosswalks.get(crosswalk, {})
-    return next((code for code, canonical in table.items() if canonical == value), None)

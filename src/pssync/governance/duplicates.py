@@ -22,7 +22,8 @@ from rapidfuzz.distance import DamerauLevenshtein
 _LEGAL_SUFFIXES = {
     "inc", "incorporated", "corp", "corporation", "co", "company", "ltd", "limited", "llc", "llp",
     "plc", "gmbh", "ag", "sa", "sas", "sarl", "bv", "nv", "pty", "kg", "oy", "ab", "spa", "srl",
-    "the", "group", "holdings", "holding", "intl", "international",
+    "the", "group", "holdings", "holding", "intl", "international", "se", "kgaa", "ug", "lp",
+    "pte",
 }  # fmt: skip
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pssync.governance.ownership import OwnershipPolicy, Refusal
 from pssync.model import parse_record
 from pssync.store import Change, GoldenStore, WriteResult
+from pssync.store.lookup import known_versions, version_at
 
 
 @dataclass
@@ -31,9 +32,12 @@ def write_governed(
     """Write `changes` after the matrix has had its say; `roles` maps system name -> role."""
     governed: list[Change] = []
     refused: list[tuple[str, str, Refusal]] = []
+    # One read for the page, not one per change (same answers as `store.get(valid_at=...)`).
+    known = known_versions(store.engine, [(c.record.entity_type, c.record.id) for c in changes])
     for change in changes:
         record = change.record
-        current = store.get(record.entity_type, record.id, valid_at=change.valid_from)
+        versions = known.get((record.entity_type, record.id))
+        current = version_at(versions, change.valid_from)
         outcome = policy.apply(
             record.entity_type,
             roles.get(change.system),

@@ -7,8 +7,12 @@ The engine's pipeline knows stages, not rules; this module plugs the rules in (`
   vendor ID;
 * crosswalk misses become exceptions naming value, record and crosswalk, in the category of
   whoever fixes that crosswalk (an unknown tax code goes to the tax team, not the integrators);
+* identity resolution (`identity.resolve_identity`): an ERP customer that certainly is a CRM
+  account already held (an explicit cross-reference, or tax ID and name) joins its golden record
+  instead of becoming a "duplicate" of it;
 * a system-of-record check: a field the writer does not own is refused (the gate reverts it and
-  audits the refusal) *and* raised as a `non_owner_write` exception so somebody sees it;
+  audits the refusal) *and* raised as a `non_owner_write` exception so somebody sees it — unless
+  it is only another spelling of a name ("Coho Energy LLC" for "Coho Energy");
 * data-quality flags on accounts (no legal entity, probable duplicates, with candidates and
   scores) and deals (open with a close date long past). Flags do not block the record — the
   golden store should still know the account — and resolve themselves when a later version of
@@ -27,9 +31,23 @@ from typing import Any
 
 from sqlalchemy import select
 
-from pssync.engine.pipeline import CROSSWALK_CATEGORIES, ENRICH_HOOKS, GOVERN_HOOKS
+from pssync.engine.pipeline import (
+    CROSSWALK_CATEGORIES,
+    ENRICH_HOOKS,
+    GOVERN_HOOKS,
+    IDENTITY_HOOKS,
+    golden_record,
+    page_fields,
+    page_memo,
+)
 from pssync.engine.runtime import Runtime
-from pssync.governance.duplicates import CustomerProfile, DuplicateMatcher, Match
+from pssync.governance import identity
+from pssync.governance.duplicates import (
+    CustomerProfile,
+    DuplicateMatcher,
+    Match,
+    normalise_name,
+)
 from pssync.governance.exceptions import ACTIVE, NewException
 from pssync.governance.validation import HandoffValidator, Violation
 from pssync.model import CanonicalRecord
@@ -66,28 +84,83 @@ def resolve_references(
     out = dict(fields)
     x = xref.c
     store_key = str(runtime.store.engine.url)
+    # Misses are kept for the page being applied only: xrefs are written when it ends.
+    unknown = page_memo(runtime)
+    if unknown is not None and ("references", system, obj) not in unknown:
+        unknown[("references", system, obj)] = True
+        _page_references(runtime, system, obj, unknown)
     missing = {}
     for name, target in wanted.items():
-        known = _resolved.get((store_key, system, fields[name], target))
+        key = (store_key, system, fields[name], target)
+        known = _resolved.get(key)
         if known is not None:
             out[name] = known
-        else:
+        elif unknown is None or ("xref-miss", key) not in unknown:
             missing[name] = target
     if not missing:
         return out
+    spec = runtime.translator(system).spec
     with runtime.store.engine.connect() as conn:
         for name, target in missing.items():
-            row = conn.execute(
-                select(x.record_id).where(
-                    x.system == system, x.external_id == fields[name], x.entity_type == target
-                )
-            ).first()
+            key = (store_key, system, fields[name], target)
+            where = [x.system == system, x.external_id == fields[name], x.entity_type == target]
+            # The objects that hold `target` in this system (and xrefs stored without one)
+            # let the (system, object, external ID) index answer; without them the lookup
+            # scans every xref of the system, once per reference.
+            objects = [o for o, m in spec.objects.items() if m.entity == target]
+            if objects:
+                where.append(x.object.in_([*objects, target]))
+            row = conn.execute(select(x.record_id).where(*where).order_by(x.xref_id)).first()
             if row is not None:
                 if len(_resolved) >= _RESOLVED_MAX:
                     _resolved.clear()
-                _resolved[(store_key, system, fields[name], target)] = row.record_id
+                _resolved[key] = row.record_id
                 out[name] = row.record_id
+            elif unknown is not None:
+                unknown[("xref-miss", key)] = True
     return out
+
+
+def _page_references(runtime: Runtime, system: str, obj: str, unknown: dict[Any, Any]) -> None:
+    """Resolve the references of every record of the page being applied, one query per
+    referenced entity: hits join `_resolved`, misses are noted in the page's memo."""
+    page = page_fields(runtime)
+    if page is None or page[:2] != (system, obj):
+        return
+    translator = runtime.translator(system)
+    entity_type = translator.object_map(obj).entity
+    store_key = str(runtime.store.engine.url)
+    wanted: dict[str, set[str]] = {}
+    for fields in page[2]:
+        for name, target in REFERENCE_FIELDS.items():
+            value = fields.get(name)
+            entity = target or entity_type
+            if isinstance(value, str) and (store_key, system, value, entity) not in _resolved:
+                wanted.setdefault(entity, set()).add(value)
+    x = xref.c
+    with runtime.store.engine.connect() as conn:
+        for target, values in wanted.items():
+            objects = [o for o, m in translator.spec.objects.items() if m.entity == target]
+            ids, found = sorted(values), dict[str, str]()
+            for start in range(0, len(ids), 500):
+                where = [
+                    x.system == system,
+                    x.entity_type == target,
+                    x.external_id.in_(ids[start : start + 500]),
+                ]
+                if objects:
+                    where.append(x.object.in_([*objects, target]))
+                stmt = select(x.external_id, x.record_id).where(*where).order_by(x.xref_id)
+                for row in conn.execute(stmt):
+                    found.setdefault(str(row.external_id), str(row.record_id))
+            for value in ids:
+                key = (store_key, system, value, target)
+                if value in found:
+                    if len(_resolved) >= _RESOLVED_MAX:
+                        _resolved.clear()
+                    _resolved[key] = found[value]
+                else:
+                    unknown[("xref-miss", key)] = True
 
 
 # Found references (store, system, vendor ID, entity) -> canonical ID. An xref never changes
@@ -109,7 +182,7 @@ def region_from_account(
         return fields
     if fields.get("region_id") or not fields.get("account_id"):
         return fields
-    account = runtime.store.get("Account", str(fields["account_id"]))
+    account = golden_record(runtime, "Account", str(fields["account_id"]))
     region = account.payload.get("region_id") if account is not None else None
     return {**fields, "region_id": region} if region else fields
 
@@ -131,7 +204,7 @@ def account_from_project(
     project_id = fields.get("project_id")
     if entity_type not in ACCOUNT_FROM_PROJECT or fields.get("account_id") or not project_id:
         return fields
-    project = runtime.store.get("Project", str(project_id))
+    project = golden_record(runtime, "Project", str(project_id))
     account = project.payload.get("account_id") if project is not None else None
     return {**fields, "account_id": account} if account else fields
 
@@ -190,7 +263,7 @@ def flag(
 
 def ownership_check(runtime: Runtime, system: str, record: CanonicalRecord) -> None:
     """Raise `non_owner_write` for the fields the gate is about to refuse."""
-    golden = runtime.store.get(record.entity_type, record.id)
+    golden = golden_record(runtime, record.entity_type, record.id)
     outcome = runtime.policy.apply(
         record.entity_type,
         runtime.role(system),
@@ -198,6 +271,8 @@ def ownership_check(runtime: Runtime, system: str, record: CanonicalRecord) -> N
         None if golden is None else golden.payload,
     )
     for refusal in outcome.refused:
+        if _same_name(refusal.field, refusal.attempted, refusal.current):
+            continue  # the gate keeps the owner's spelling; nothing for anyone to decide
         flag(
             runtime,
             "non_owner_write",
@@ -208,6 +283,17 @@ def ownership_check(runtime: Runtime, system: str, record: CanonicalRecord) -> N
             f"{refusal.current!r} to {refusal.attempted!r}; {refusal.reason}",
             {"owner": refusal.owner, "attempted": refusal.attempted, "kept": refusal.current},
         )
+
+
+# Name fields where systems legitimately spell one company differently ("Coho Energy" in the
+# CRM, "Coho Energy LLC" in the ERP): a refusal that differs only so is audited, not raised.
+_NAME_FIELDS = frozenset({"name", "legal_name"})
+
+
+def _same_name(field: str, attempted: Any, current: Any) -> bool:
+    if field not in _NAME_FIELDS or not isinstance(attempted, str) or not isinstance(current, str):
+        return False
+    return normalise_name(attempted) == normalise_name(current) != ""
 
 
 @dataclass
@@ -365,6 +451,8 @@ def install() -> None:
     for hook in (ownership_check, account_checks, opportunity_checks):
         if hook not in GOVERN_HOOKS:
             GOVERN_HOOKS.append(hook)
+    if identity.resolve_identity not in IDENTITY_HOOKS:
+        IDENTITY_HOOKS.append(identity.resolve_identity)
     CROSSWALK_CATEGORIES.update(CROSSWALK_OWNERS)
 
 
@@ -376,7 +464,10 @@ def uninstall() -> None:
     for hook in (ownership_check, account_checks, opportunity_checks):
         while hook in GOVERN_HOOKS:
             GOVERN_HOOKS.remove(hook)
+    while identity.resolve_identity in IDENTITY_HOOKS:
+        IDENTITY_HOOKS.remove(identity.resolve_identity)
     for crosswalk in CROSSWALK_OWNERS:
         CROSSWALK_CATEGORIES.pop(crosswalk, None)
+    identity.forget()
     _pools.clear()
     _resolved.clear()

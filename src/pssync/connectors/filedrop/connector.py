@@ -31,7 +31,14 @@ from pssync.connectors.filedrop.exports import (
     fingerprint,
     latest_export,
 )
-from pssync.connectors.filedrop.layouts import ERP_ID, EXTERNAL_ID, KINDS, Kind
+from pssync.connectors.filedrop.layouts import (
+    ERP_ID,
+    EXTERNAL_ID,
+    KINDS,
+    REFERENCES,
+    Kind,
+    erp_column,
+)
 from pssync.connectors.filedrop.settings import FileDropSettings
 
 
@@ -65,9 +72,44 @@ class FileDropConnector(Connector):
         except OSError as exc:
             raise RetriableError(f"cannot read exports: {exc}", system=SYSTEM) from exc
 
-    @staticmethod
-    def record(kind: Kind, export: Export, row: dict[str, str | None]) -> SourceRecord:
-        return SourceRecord(kind.name, str(row[ERP_ID]), dict(row), export.written_at)
+    def external_id_of(self, obj: str, erp_id: str) -> str | None:
+        """The external ID a record was sent under (what other records reference it by), from
+        this instance's acks or the newest export; None when the ERP does not know `erp_id`."""
+        kind = self.kind(obj)
+        acked = {v: k for k, v in self._acked[kind.name].items()}
+        if erp_id in acked:
+            return acked[erp_id]
+        export = self.export(kind)
+        rows = export.rows if export else []
+        return next((str(r[EXTERNAL_ID]) for r in rows if str(r[ERP_ID]) == erp_id), None)
+
+    def references(self, kind: Kind) -> dict[str, dict[str, str]]:
+        """Reference column -> (external ID -> ERP id) for the kinds `kind` names.
+
+        Rows name customers and projects by the external ID they were sent under (a CRM ID
+        for what an earlier integration sent, a canonical ID for what pssync sent), while the
+        xref map knows them by ERP id; reads add the ERP id as ``<column minus _external_id>
+        _erp_id`` (``customer_erp_id``) so references resolve like any other system's.
+        """
+        out: dict[str, dict[str, str]] = {}
+        for column, target in REFERENCES.get(kind.name, {}).items():
+            export = self.export(self.kind(target))
+            rows = export.rows if export else []
+            out[column] = {str(r[EXTERNAL_ID]): str(r[ERP_ID]) for r in rows if r.get(EXTERNAL_ID)}
+        return out
+
+    def with_references(
+        self, kind: Kind, export: Export, rows: list[dict[str, str | None]]
+    ) -> list[SourceRecord]:
+        refs = self.references(kind)
+        out = []
+        for row in rows:
+            data = dict(row)
+            for column, erp_ids in refs.items():
+                value = row.get(column)
+                data[erp_column(column)] = erp_ids.get(value) if value else None
+            out.append(SourceRecord(kind.name, str(row[ERP_ID]), data, export.written_at))
+        return out
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -82,7 +124,7 @@ class FileDropConnector(Connector):
         for start in range(0, len(export.rows), size):
             chunk = export.rows[start : start + size]
             yield Page(
-                [self.record(kind, export, r) for r in chunk],
+                self.with_references(kind, export, chunk),
                 None,
                 start + size >= len(export.rows),
             )
@@ -98,7 +140,7 @@ class FileDropConnector(Connector):
         state.row = state.start_row(export)
         state.file, state.version = export.path.name, export.version
         size = self.config.page_size
-        page: list[SourceRecord] = []
+        page: list[dict[str, str | None]] = []
         for index in range(state.row, len(export.rows)):
             row = export.rows[index]
             erp_id, mark = str(row[ERP_ID]), fingerprint(row)
@@ -106,11 +148,11 @@ class FileDropConnector(Connector):
             if state.seen.get(erp_id) == mark:
                 continue
             state.seen[erp_id] = mark
-            page.append(self.record(kind, export, row))
+            page.append(row)
             if len(page) == size and state.row < len(export.rows):
-                yield Page(page, state.encode(), False)
+                yield Page(self.with_references(kind, export, page), state.encode(), False)
                 page = []
-        yield Page(page, state.encode(), True)
+        yield Page(self.with_references(kind, export, page), state.encode(), True)
 
     def deletes(self, obj: str, cursor: str | None) -> tuple[list[Deletion], str | None]:
         """Records in the previous export (the cursor) that the newest export no longer has.

@@ -75,3 +75,14 @@ KINDS: dict[str, Kind] = {
         ),
     )
 }
+
+# Reference columns of each kind and the kind they name (by external ID).
+REFERENCES: dict[str, dict[str, str]] = {
+    "projects": {"customer_external_id": "customers"},
+    "invoices": {"customer_external_id": "customers", "project_external_id": "projects"},
+}
+
+
+def erp_column(column: str) -> str:
+    """The read-only column reads add for a reference column: its target's ERP id."""
+    return column.removesuffix("_external_id") + "_erp_id"

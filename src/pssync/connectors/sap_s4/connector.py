@@ -38,6 +38,8 @@ from pssync.connectors.sap_s4.transport import SYSTEM, CsrfToken, SapSession, tr
 from pssync.connectors.sap_s4.values import fingerprint, to_plain
 from pssync.connectors.sap_s4.writes import Upsert
 
+# Added to read project rows: the BusinessPartner number behind their CustomerUUID.
+CUSTOMER_PARTNER = "CustomerBusinessPartner"
 # Rows without a change stamp sort before every stamped row; they count as stamped at the epoch.
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -122,7 +124,42 @@ class SapS4Connector(Connector):
             while result.next_url and len(rows) < top:
                 result = self.entity_set(sap).get_entities().next_url(result.next_url).execute()
                 rows += [self.plain(sap, e) for e in result]
-        return rows[:top], total
+        rows = rows[:top]
+        if sap.name == "A_EnterpriseProject":
+            self.add_customer_partner(rows)
+        return rows, total
+
+    def partners_by_uuid(self, uuids: list[str]) -> dict[str, str]:
+        """BusinessPartner number by BusinessPartnerUUID, a chunk of GUIDs per request."""
+        partner = OBJECTS["A_BusinessPartner"]
+        found: dict[str, str] = {}
+        unique = sorted({u.lower() for u in uuids if u})
+        chunk = self.config.lookup_chunk
+        for start in range(0, len(unique), chunk):
+            part = unique[start : start + chunk]
+            clause = " or ".join(f"BusinessPartnerUUID eq guid'{u}'" for u in part)
+            rows, _ = self.fetch(partner, top=len(part) * 2 + 1, filter_=clause)
+            for row in rows:
+                if row.get("BusinessPartnerUUID"):
+                    found[str(row["BusinessPartnerUUID"]).lower()] = str(row["BusinessPartner"])
+        return found
+
+    def partner_uuid(self, business_partner: str) -> str | None:
+        """The GUID of a business partner (what projects reference it by), None if unknown."""
+        partner = OBJECTS["A_BusinessPartner"]
+        value = business_partner.replace("'", "''")
+        rows, _ = self.fetch(partner, top=1, filter_=f"BusinessPartner eq '{value}'")
+        uuid = rows[0].get("BusinessPartnerUUID") if rows else None
+        return str(uuid).lower() if uuid else None
+
+    def add_customer_partner(self, rows: list[dict[str, Any]]) -> None:
+        """Projects name their customer by the partner's GUID (``CustomerUUID``); everything
+        else (xref, invoices' ``SoldToParty``) knows the partner by its number, so the number
+        is added as ``CustomerBusinessPartner`` (None when the GUID names no partner)."""
+        numbers = self.partners_by_uuid([str(r.get("CustomerUUID") or "") for r in rows])
+        for row in rows:
+            uuid = str(row.get("CustomerUUID") or "").lower()
+            row[CUSTOMER_PARTNER] = numbers.get(uuid) if uuid else None
 
     def record(self, sap: SapObject, row: dict[str, Any]) -> SourceRecord:
         return SourceRecord(sap.name, str(row[sap.key]), row, sap.stamp_of(row))

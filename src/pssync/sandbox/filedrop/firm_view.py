@@ -32,6 +32,8 @@ def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
     customers = []
     for row in view.get("customers", []):
         external = str(row.get("crm_ref") or row["customer_no"])
+        if external in customer_ext.values():  # a second customer for one CRM account (a
+            external = str(row["customer_no"])  # duplicate): the ERP keys it by its own number
         customer_ext[str(row["customer_no"])] = external
         customers.append(
             {

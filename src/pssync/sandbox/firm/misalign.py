@@ -12,6 +12,7 @@ import datetime as dt
 import random
 from typing import Any
 
+from pssync.sandbox.firm.ids import stable_uuid
 from pssync.sandbox.firm.names import duplicate_variant
 from pssync.sandbox.firm.state import DuplicatePair, Firm, Misalignment
 from pssync.sandbox.firm.units import at
@@ -142,6 +143,9 @@ def _duplicates(firm: Firm, rng: random.Random) -> None:
             twin[name_field] = duplicate_variant(row[name_field], rng)
             if "OrganizationBPName1" in twin:  # SAP derives the full name from Name 1
                 twin["OrganizationBPName1"] = twin[name_field]
+                # A partner of its own: SAP numbers and GUIDs every partner afresh.
+                twin["Customer"] = twin[id_field]
+                twin["BusinessPartnerUUID"] = stable_uuid("partner", f"{account_id}#dup")
             for key in ("entityId", "SearchTerm1"):
                 if key in twin:
                     twin[key] = f"{twin[key]}-2"[:20]

@@ -29,6 +29,11 @@ def clearing_status(paid: int, gross: int) -> str:
     return "B" if paid else "A"
 
 
+def partner_uuid(account_id: str) -> str:
+    """The business partner's GUID (``BusinessPartnerUUID``), stable per account."""
+    return stable_uuid("partner", account_id)
+
+
 def billing_row(firm: Firm, inv: InvoiceRec, paid: int, moment: dt.datetime) -> dict[str, Any]:
     p = firm.projects[inv.project]
     acc = firm.accounts[inv.account]
@@ -66,6 +71,9 @@ def build(firm: Firm) -> None:
             acc.id,
             {
                 "BusinessPartner": bp,
+                "BusinessPartnerUUID": partner_uuid(acc.id),
+                # The CRM account the partner was created for (the integration's reference).
+                "BusinessPartnerIDByExtSystem": firm.xrefs.get(acc.id, "salesforce:Account"),
                 "Customer": bp,
                 "BusinessPartnerCategory": "2",
                 "BusinessPartnerGrouping": "BP02",
@@ -99,7 +107,8 @@ def build(firm: Firm) -> None:
                 "ProfitCenter": f"YB{p.service_line[:3]}",
                 "ResponsibleCostCenter": f"10{p.service_line[:3]}",
                 "ProjectCurrency": p.currency,
-                "Customer": firm.xrefs.get(acc.id, "sap_s4:A_BusinessPartner"),
+                # API_ENTERPRISE_PROJECT_SRV links the customer by the partner's GUID.
+                "CustomerUUID": partner_uuid(acc.id),
                 "ProcessingStatus": status,
                 "CreationDateTime": iso(created),
                 "LastChangeDateTime": iso(created),

@@ -1,0 +1,167 @@
+"""Identity resolution: which golden customer a source record new to pssync already is.
+
+The CRM account and the ERP customer of one company must become one golden record, or every
+ERP customer turns up as a "duplicate" of its own CRM account. The rules follow an MDM tool's
+match-and-merge, and only *certain* evidence links automatically:
+
+* an explicit cross-reference: the record names its counterpart's ID in another system — an
+  ERP customer carrying the CRM account ID it was created for (NetSuite ``externalId``, SAP
+  ``BusinessPartnerIDByExtSystem``, the file-drop ERP's ``external_id``), or a CRM account
+  carrying its ERP customer ID (``ERP_Customer_Id__c``). Mappings deliver these as
+  ``xrefs.<system or role>:<object>`` fields (``xrefs.crm:Account``), never written back;
+* the same tax ID with the same normalised name.
+
+A reference to a golden record that already holds a record of the incoming record's system is
+not followed: a second customer master in one system for one company is a duplicate for the
+MDM team (the duplicate check flags it with candidates and scores), not a silent merge. Nor is
+an ambiguous match (two golden records). Probable-but-uncertain matches (similar names, same
+domain) stay with `hooks.account_checks`, which raises `duplicate_customer`. No match: the
+pipeline mints a new record.
+
+Every automatic link is audited (`audit_log` action ``identified``, with the rule and the
+evidence); the xref map and the write's provenance then show both systems on one record.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from pssync.engine.ids import content_digest
+from pssync.engine.runtime import Runtime
+from pssync.governance.duplicates import normalise_name, normalise_tax_id
+from pssync.store import audit
+from pssync.store.history import utcnow
+from pssync.store.tables import xref
+
+ENTITY = "Account"
+ROLES = ("crm", "psa", "erp")
+# Links made in this process, (store, golden ID, system) -> digest of the linked record's
+# fields: a page is written to the store as a whole, so two records of one page naming the same
+# account must not both be linked to it (the same record again, a retried page, may).
+_claimed: dict[tuple[str, str, str], str] = {}
+_lock = threading.Lock()
+
+
+def resolve_identity(
+    runtime: Runtime, system: str, entity_type: str, fields: dict[str, Any]
+) -> str | None:
+    """The golden account a new source customer is certainly the same company as, else None."""
+    if entity_type != ENTITY:
+        return None
+    found = by_reference(runtime, system, fields) or by_tax_id(runtime, system, fields)
+    if found is None:
+        return None
+    record_id, rule, evidence = found
+    claim = (str(runtime.store.engine.url), record_id, system)
+    mark = content_digest(fields)
+    with _lock:
+        if _claimed.setdefault(claim, mark) != mark:  # another record of this system has it
+            return None
+    _audit(runtime, system, record_id, rule, evidence)
+    return record_id
+
+
+def forget() -> None:
+    """Drop the in-process claims (tests, or a process that reconfigures)."""
+    with _lock:
+        _claimed.clear()
+
+
+def by_reference(
+    runtime: Runtime, system: str, fields: dict[str, Any]
+) -> tuple[str, str, dict[str, Any]] | None:
+    """The golden account an explicit cross-reference in `fields` names (unambiguously)."""
+    refs = fields.get("xrefs")
+    if not isinstance(refs, dict):
+        return None
+    found: set[str] = set()
+    for key, value in sorted(refs.items()):
+        if not value:
+            continue
+        target, _, obj = str(key).partition(":")
+        systems = _systems(runtime, target)
+        found |= _xref_records(runtime, systems, obj, str(value))
+        if runtime.store.get(ENTITY, str(value)) is not None:  # pssync's own external ID
+            found.add(str(value))
+    candidates = [r for r in sorted(found) if _free_for(runtime, r, system)]
+    if len(candidates) != 1:
+        return None
+    return candidates[0], "explicit cross-reference", {"references": dict(sorted(refs.items()))}
+
+
+def by_tax_id(
+    runtime: Runtime, system: str, fields: dict[str, Any]
+) -> tuple[str, str, dict[str, Any]] | None:
+    """The one golden account with the same tax ID and the same normalised name."""
+    tax_id = normalise_tax_id(fields.get("tax_id"))
+    names = {normalise_name(fields.get(n)) for n in ("name", "legal_name")} - {""}
+    if not tax_id or not names:
+        return None
+    rows = [
+        v.payload
+        for v in runtime.store.iter_records(ENTITY)
+        if normalise_tax_id(v.payload.get("tax_id")) == tax_id
+    ]
+    candidates = [
+        str(p["id"])
+        for p in rows
+        if names & {normalise_name(p.get(n)) for n in ("name", "legal_name")}
+        and _free_for(runtime, str(p["id"]), system)
+    ]
+    if len(candidates) != 1:
+        return None
+    return candidates[0], "same tax ID and name", {"tax_id": tax_id, "names": sorted(names)}
+
+
+def _systems(runtime: Runtime, target: str) -> list[str]:
+    """A reference's systems: the system it names, or every system playing the role it names."""
+    if target in ROLES:
+        return sorted(s for s, role in runtime.roles.items() if role == target)
+    return [target]
+
+
+def _xref_records(runtime: Runtime, systems: Iterable[str], obj: str, value: str) -> set[str]:
+    """Golden accounts that `systems` know under `value` (any of their customer objects when
+    the reference names a role and the canonical entity rather than a vendor object)."""
+    wanted = list(systems)
+    if not wanted:
+        return set()
+    x = xref.c
+    query = select(x.record_id).where(
+        x.system.in_(wanted), x.external_id == value, x.entity_type == ENTITY
+    )
+    if obj and obj != ENTITY:
+        query = query.where(x.object == obj)
+    with runtime.store.engine.connect() as conn:
+        return {str(row.record_id) for row in conn.execute(query)}
+
+
+def _free_for(runtime: Runtime, record_id: str, system: str) -> bool:
+    """Whether `record_id` exists and holds no record of `system` yet (one customer master per
+    company and system; a second one is a duplicate, not the same record)."""
+    if runtime.store.get(ENTITY, record_id) is None:
+        return False
+    held = runtime.store.xrefs(ENTITY, record_id)
+    return not any(key.partition(":")[0] == system for key in held)
+
+
+def _audit(
+    runtime: Runtime, system: str, record_id: str, rule: str, evidence: dict[str, Any]
+) -> None:
+    entry = audit.AuditEntry(
+        at=utcnow(),
+        transaction_id=uuid.uuid4().hex,
+        actor=system,
+        action="identified",
+        entity_type=ENTITY,
+        record_id=record_id,
+        changes=audit.to_json({"rule": rule, "evidence": evidence}),
+        reason=f"a new {system} customer is {record_id} ({rule})",
+    )
+    with runtime.store.engine.begin() as conn:
+        audit.append(conn, [entry])
