@@ -6,12 +6,13 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+import pytest
 from forecast_fixtures import usd
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.bulkload import load_truth
 from pssync.forecast.snapshot import load_snapshot
-from pssync.model import ContractLine, RevenueEvent, RevenueMethod
+from pssync.model import CanonicalValidationError, ContractLine, RevenueEvent, RevenueMethod
 
 
 def _line(model: object, valid_from: str) -> str:
@@ -64,3 +65,19 @@ def test_as_of_t_sees_only_facts_valid_and_recorded_by_t() -> None:
     march = load_snapshot(analytics, dt.date(2026, 3, 31))
     assert march.contract_lines["cl"].amount.amount == Decimal("5000.00")
     assert march.input_digest != feb.input_digest
+
+
+def test_snapshot_records_equal_a_python_parse_and_a_bad_payload_reads_as_invalid() -> None:
+    analytics = AnalyticsStore()
+    load_truth(analytics, _truth())
+    snap = load_snapshot(analytics, dt.date(2026, 3, 31))
+    (text,) = analytics.payload_texts("ContractLine")
+    assert snap.contract_lines["cl"] == ContractLine.model_validate(json.loads(text))
+    # a payload no import would have let through: validated from JSON, it fails the same way
+    analytics.con.execute(
+        "UPDATE record_versions SET payload = replace(CAST(payload AS VARCHAR), "
+        "'\"USD\"', '\"usd\"') WHERE record_id = 'cl'"
+    )
+    analytics.mark_loaded("test", analytics.high_water_mark)  # rebuild the typed tables
+    with pytest.raises(CanonicalValidationError, match="ContractLine"):
+        load_snapshot(analytics, dt.date(2026, 3, 31))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,11 +12,20 @@ import pytest
 from forecast_fixtures import FirmWriter, at, usd
 
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.calibration import calibrate, deal_histories, overrun_ratios
+from pssync.forecast.calibration import (
+    DealHistory,
+    calibrate,
+    deal_histories,
+    overrun_ratios,
+    size_bucket,
+    win_rates,
+)
+from pssync.forecast.money import FxTable
 from pssync.forecast.snapshot import load_snapshot
-from pssync.model import Opportunity, Project, Resource, Role, TimeEntry
+from pssync.model import FxRate, Opportunity, Project, Resource, Role, TimeEntry
 
 D = Decimal
+STRENGTH = Decimal(5)
 
 
 def _opp(oid: str, stage: str, p: int, **kw: object) -> Opportunity:
@@ -139,3 +150,73 @@ def test_overrun_ratio_by_service_line(tmp_path: Path) -> None:
     ratios = overrun_ratios(load_snapshot(analytics, dt.date(2026, 2, 1)))
     assert ratios[None] == D("0.62")  # mean of 0.24 and 1.00
     assert ratios["sl-a"] == pytest.approx(D("0.525"))  # (0.24 + 3 x 0.62) / 4
+
+
+def _rates_deal_by_deal(
+    deals: list[DealHistory], fx: FxTable, strength: Decimal = STRENGTH
+) -> tuple[list[tuple[tuple[str, ...], Decimal]], list[tuple[tuple[str, ...], tuple[int, int]]]]:
+    """The shrinkage rule applied one closed deal and one stage visit at a time."""
+    tallies: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
+    visits: dict[str, list[Decimal]] = defaultdict(list)
+    for deal in deals:
+        if not deal.closed:
+            continue
+        sl = deal.service_line_id or "-"
+        size = size_bucket(fx.convert(deal.amount, deal.currency, "USD", deal.close_date))
+        seen: set[tuple[str, ...]] = set()
+        for stage, p in deal.stages:
+            visits[stage].append(p)
+            keys: tuple[tuple[str, ...], ...] = ((stage,), (stage, sl), (stage, sl, size))
+            for key in keys:
+                if key not in seen:
+                    seen.add(key)
+                    tallies[key][0] += int(deal.won)
+                    tallies[key][1] += 1
+    rates: dict[tuple[str, ...], Decimal] = {}
+    for key in sorted(tallies, key=len):
+        wins, n = tallies[key]
+        prior = (
+            sum(visits[key[0]], D(0)) / len(visits[key[0]]) if len(key) == 1 else rates[key[:-1]]
+        )
+        rates[key] = (D(wins) + strength * prior) / (D(n) + strength)
+    return list(rates.items()), [(k, (tallies[k][0], tallies[k][1])) for k in rates]
+
+
+def test_grouped_win_rates_equal_the_deal_by_deal_tally() -> None:
+    rng = random.Random(11)
+    fx = FxTable(
+        [
+            FxRate(
+                id="fx-eur",
+                from_currency="EUR",
+                to_currency="USD",
+                rate=D("1.1"),
+                effective_date=dt.date(2020, 1, 1),
+            )
+        ]
+    )
+    probability = {"Qualify": D("0.1"), "Propose": D("0.35"), "Negotiate": D("0.7")}
+    deals = []
+    for i in range(3000):
+        path = rng.sample(list(probability), rng.randrange(0, 4))
+        if path and rng.random() < 0.2:
+            path.append(path[0])  # a stage revisited later counts once per deal
+        deals.append(
+            DealHistory(
+                id=f"opp-{i}",
+                stages=tuple((s, probability[s]) for s in path),
+                first_close_date=dt.date(2025, 1, 1),
+                created=dt.date(2024, 6, 1),
+                closed=rng.random() < 0.8,
+                won=rng.random() < 0.3,
+                close_date=dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(400)),
+                service_line_id=rng.choice(["sl-a", "sl-b", None]),
+                amount=D(rng.randrange(1_000, 400_000)),
+                currency=rng.choice(["USD", "EUR"]),
+            )
+        )
+    rates = win_rates(deals, fx=fx, currency="USD", as_of=dt.date(2026, 6, 1))
+    expected_rates, expected_counts = _rates_deal_by_deal(deals, fx)
+    assert list(rates.rates.items()) == expected_rates
+    assert [str(v) for v in rates.rates.values()] == [str(v) for _, v in expected_rates]
+    assert list(rates.counts.items()) == expected_counts

@@ -22,6 +22,17 @@ def test_allocate_is_exact_and_deterministic() -> None:
     assert allocate(D("7.00"), [0, 0]) == [D("0.00"), D("7.00")]
 
 
+@given(
+    st.decimals(min_value=-(10**12), max_value=10**12, places=2, allow_nan=False),
+    st.integers(min_value=1, max_value=150),
+)
+def test_even_split_matches_the_largest_remainder_rule(total: Decimal, n: int) -> None:
+    # weights of 1 take the shortcut (divmod); equal weights of 2 go through the general rule
+    even = allocate(total, [1] * n)
+    assert [str(x) for x in even] == [str(x) for x in allocate(total, [D(2)] * n)]
+    assert sum(even, D(0)) == total
+
+
 def test_time_and_materials_hours_times_rate_with_cap() -> None:
     hours = {JUL: D("100"), AUG: D("80.5"), SEP: D("100")}
     assert rm.time_and_materials(hours, D("150.00")) == {

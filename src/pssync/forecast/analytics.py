@@ -261,6 +261,13 @@ class AnalyticsStore:
     ) -> list[dict[str, Any]]:
         """Payloads of the materialised table (or raw versions for types without a table),
         optionally filtered by an SQL condition on that table's columns."""
+        return [json.loads(text) for text in self.payload_texts(entity_type, where, params)]
+
+    def payload_texts(
+        self, entity_type: str, where: str | None = None, params: dict[str, Any] | None = None
+    ) -> list[str]:
+        """`payloads` as JSON text, for callers that validate JSON directly (pydantic's JSON
+        parser is several times faster than `json.loads` followed by `model_validate`)."""
         extra = f" AND ({where})" if where else ""
         if entity_type in ENTITY_COLUMNS:
             rows = self.con.execute(
@@ -274,7 +281,7 @@ class AnalyticsStore:
                 f"{extra} ORDER BY record_id",
                 {**(params or {}), "et": entity_type, "valid_at": valid_at, "known_at": known_at},
             ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [_json_text(r[0]) for r in rows]
 
     def _materialized_instants(self) -> tuple[dt.datetime, dt.datetime]:
         if self._materialized is None:

@@ -210,7 +210,7 @@ def run_forecast(
     come from the history known at T (see calibration.py); otherwise the CRM's probabilities
     and the plans are taken as given.
     """
-    snap = load_snapshot(analytics, as_of, known_at)
+    snap = load_snapshot(analytics, as_of, known_at, invoices=False)  # KPIs read them
     if calibrated:
         cal = calibrate(analytics, snap, kwargs.get("currency", "USD"))
         kwargs = {

@@ -34,6 +34,12 @@ def allocate(total: Decimal, weights: Sequence[Decimal | int | float]) -> list[D
     if not weights:
         raise ValueError("cannot allocate over no weights")
     units = int((cents(total) / CENT).to_integral_value())
+    if all(w == 1 for w in weights):
+        # even split (months of a deal, retainer periods): every remainder ties, so the
+        # first `left` positions get the extra cent; same result, no Decimal division
+        share, left = divmod(abs(units), len(weights))
+        sign = -1 if units < 0 else 1
+        return [Decimal(sign * (share + (i < left))) * CENT for i in range(len(weights))]
     ws = [Decimal(str(w)) if not isinstance(w, Decimal) else w for w in weights]
     if any(w < 0 for w in ws):
         raise ValueError("weights must be non-negative")

@@ -9,12 +9,15 @@ only as aggregates.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.money import FxTable
@@ -165,10 +168,20 @@ def _parsed(
     where: str | None = None,
     params: dict[str, Any] | None = None,
 ) -> dict[str, R]:
+    """Records of one type from the as-of table, validated straight from their JSON text.
+
+    `model_validate_json` gives the same model as `parse_record(json.loads(text))` (payloads
+    are the canonical JSON `model_dump_json` wrote) at a fraction of the cost: the large firm
+    parses ~50k records per run. A payload that fails goes through `parse_record` for its
+    error, so a bad row reads exactly as it would anywhere else.
+    """
     out: dict[str, R] = {}
-    for payload in analytics.payloads(cls.__name__, where, params):
-        record = parse_record(cls.__name__, payload)
-        assert isinstance(record, cls)
+    for text in analytics.payload_texts(cls.__name__, where, params):
+        try:
+            record = cls.model_validate_json(text)
+        except ValidationError:
+            parse_record(cls.__name__, json.loads(text))
+            raise
         out[record.id] = record
     return out
 
