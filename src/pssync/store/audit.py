@@ -16,10 +16,37 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from pssync.store.bulk import bulk_insert
+from pssync.store.bulk import insert_rows
 from pssync.store.tables import audit_head, audit_log
 
 GENESIS = "0" * 64
+
+# What a caller supplies per row, in this order; seq and the two hashes are added by `append_rows`.
+AuditItem = tuple[
+    dt.datetime,  # at
+    str,  # transaction_id
+    str | None,  # correlation_id
+    str,  # actor
+    str,  # action
+    str | None,  # entity_type
+    str | None,  # record_id
+    str,  # changes (JSON text)
+    str | None,  # reason
+]
+_COLUMNS = (
+    "seq",
+    "at",
+    "transaction_id",
+    "correlation_id",
+    "actor",
+    "action",
+    "entity_type",
+    "record_id",
+    "changes",
+    "reason",
+    "prev_hash",
+    "row_hash",
+)
 
 
 def to_json(changes: dict[str, Any]) -> str:
@@ -63,9 +90,17 @@ def _row_hash(prev_hash: str, seq: int, row: dict[str, Any]) -> str:
 
 
 def _lock_head(conn: Connection) -> tuple[int, str]:
+    """Read the chain head under a write lock, so two writers cannot chain onto the same row.
+
+    PostgreSQL locks the row (``FOR UPDATE``). SQLite has no row locks, and its driver only opens
+    a transaction at the first write, so a no-op UPDATE of the head takes the database's write
+    lock before the head is read.
+    """
     stmt = select(audit_head.c.seq, audit_head.c.row_hash).where(audit_head.c.id == 1)
     if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update()
+    else:
+        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
     row = conn.execute(stmt).first()
     if row is None:
         conn.execute(insert(audit_head).values(id=1, seq=0, row_hash=GENESIS))
@@ -75,28 +110,76 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
 
 def append(conn: Connection, entries: Sequence[AuditEntry]) -> None:
     """Chain `entries` onto the log inside the caller's transaction."""
-    if not entries:
+    append_rows(
+        conn,
+        [
+            (
+                e.at,
+                e.transaction_id,
+                e.correlation_id,
+                e.actor,
+                e.action,
+                e.entity_type,
+                e.record_id,
+                e.changes,
+                e.reason,
+            )
+            for e in entries
+        ],
+    )
+
+
+def append_rows(conn: Connection, items: Sequence[AuditItem]) -> None:
+    """`append` for plain tuples: the bulk write path chains thousands of rows per transaction.
+
+    The hash input is exactly `_row_hash`'s (which `verify_chain` recomputes); it is inlined here
+    because a batch shares one timestamp, whose UTC text is then formatted once.
+    """
+    if not items:
         return
     seq, prev = _lock_head(conn)
+    stamps: dict[dt.datetime, str] = {}
+    sha256 = hashlib.sha256
     rows = []
-    for entry in entries:
+    for at, tx, correlation_id, actor, action, entity_type, record_id, changes, reason in items:
         seq += 1
-        row: dict[str, Any] = {
-            "seq": seq,
-            "at": entry.at,
-            "transaction_id": entry.transaction_id,
-            "correlation_id": entry.correlation_id,
-            "actor": entry.actor,
-            "action": entry.action,
-            "entity_type": entry.entity_type,
-            "record_id": entry.record_id,
-            "changes": entry.changes,
-            "reason": entry.reason,
-            "prev_hash": prev,
-        }
-        row["row_hash"] = prev = _row_hash(prev, seq, row)
-        rows.append(row)
-    bulk_insert(conn, audit_log, rows)
+        stamp = stamps.get(at)
+        if stamp is None:
+            stamp = stamps[at] = at.astimezone(dt.UTC).isoformat()
+        material = "\x1f".join(
+            (
+                prev,
+                str(seq),
+                stamp,
+                tx,
+                correlation_id or "",
+                actor,
+                action,
+                entity_type or "",
+                record_id or "",
+                changes,
+                reason or "",
+            )
+        )
+        row_hash = sha256(material.encode("utf-8")).hexdigest()
+        rows.append(
+            (
+                seq,
+                at,
+                tx,
+                correlation_id,
+                actor,
+                action,
+                entity_type,
+                record_id,
+                changes,
+                reason,
+                prev,
+                row_hash,
+            )
+        )
+        prev = row_hash
+    insert_rows(conn, audit_log, _COLUMNS, rows)
     conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, row_hash=prev))
 
 

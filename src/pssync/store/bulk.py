@@ -1,18 +1,21 @@
 """executemany straight to the driver, for the hot import path.
 
 SQLAlchemy Core builds and processes parameters row by row in Python; on a 100,000-record import
-that was the largest single cost after validation (see docs/decisions/0001). Here each column's
-bind processor is looked up once, applied in a tight loop, and the rows go to the DBAPI cursor's
-executemany in one call. Table and column names come from the SQLAlchemy table and are quoted by
-the dialect, so this stays portable across SQLite and PostgreSQL.
+that was the largest single cost after validation (see docs/decisions/0001). Here rows arrive as
+tuples in column order, only the columns whose type has a bind processor (the UTC timestamps) are
+converted, column by column, and the rows go to the DBAPI cursor's executemany in one call. Table
+and column names come from the SQLAlchemy table and are quoted by the dialect, so this stays
+portable across SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.engine import Dialect
 
 _PLACEHOLDER: dict[str, Callable[[str], str]] = {
     "qmark": lambda _c: "?",
@@ -23,30 +26,23 @@ _PLACEHOLDER: dict[str, Callable[[str], str]] = {
 }
 
 
-def _memoised(proc: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
-    """Cache a processor's results: a batch repeats the same timestamps (its own "now") a lot."""
-    if proc is None:
-        return None
-    seen: dict[Any, Any] = {}
-
-    def run(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = result = proc(value)
-            return result
-        except TypeError:  # unhashable
-            return proc(value)
-
-    return run
+def _convert(proc: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    """`proc` over a column, once per distinct value: a batch repeats its timestamps (its own
+    "now", NULLs) a lot, and the repeats then cost a dict lookup in C instead of a Python call."""
+    try:
+        done = {v: proc(v) for v in set(values)}
+    except TypeError:  # unhashable values: convert each
+        return [proc(v) for v in values]
+    return list(map(done.__getitem__, values))
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys) into `table` with one executemany."""
+def insert_rows(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert `rows` (tuples ordered like `columns`) into `table` with one executemany."""
     if not rows:
         return
     dialect = conn.dialect
-    columns = list(rows[0])
     quote = dialect.identifier_preparer.quote
     style = dialect.paramstyle
     placeholders = ", ".join(_PLACEHOLDER[style](c) for c in columns)
@@ -54,12 +50,75 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)})"
         f" VALUES ({placeholders})"
     )
-    processors = [
-        _memoised(table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for c in columns
-    ]
-    plan = list(zip(columns, processors, strict=True))
-    if style in ("named", "pyformat"):
-        params: list[Any] = [{c: (p(row[c]) if p else row[c]) for c, p in plan} for row in rows]
+    processors: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, c in enumerate(columns):
+        bind = table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+        if bind is not None:
+            processors.append((i, bind))
+    params: list[Any]
+    if processors:
+        by_column: list[Sequence[Any]] = list(zip(*rows, strict=True))
+        for i, proc in processors:
+            by_column[i] = _convert(proc, by_column[i])
+        params = list(zip(*by_column, strict=True))
     else:
-        params = [tuple(p(row[c]) if p else row[c] for c, p in plan) for row in rows]
+        params = list(rows)
+    if style in ("named", "pyformat"):
+        params = [dict(zip(columns, row, strict=True)) for row in params]
     conn.exec_driver_sql(sql, params)
+
+
+def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys) into `table` with one executemany."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    insert_rows(conn, table, columns, [tuple(row[c] for c in columns) for row in rows])
+
+
+def select_in(
+    conn: Connection,
+    table: Table,
+    column: str,
+    equal: dict[str, Any],
+    in_column: str,
+    values: Sequence[Any],
+    *,
+    null: tuple[str, ...] = (),
+) -> list[Any]:
+    """``SELECT column FROM table WHERE k = v AND n IS NULL AND in_column IN values``, raw.
+
+    A batch's key lookups ask thousands of values at once; SQLAlchemy renders and names each
+    value of an expanding IN in Python, which cost more than the index probes themselves. The
+    result is the driver's own value, so only use it for columns that need no result processing
+    (strings, integers).
+    """
+    if not values:
+        return []
+    dialect = conn.dialect
+    sql = _select_in_sql(dialect, table.name, column, tuple(equal), in_column, len(values), null)
+    args = [*equal.values(), *values]
+    params: Any = (
+        {f"p{i}": v for i, v in enumerate(args)}
+        if dialect.paramstyle in ("named", "pyformat")
+        else tuple(args)
+    )
+    return [row[0] for row in conn.exec_driver_sql(sql, params)]
+
+
+@functools.lru_cache(maxsize=64)
+def _select_in_sql(
+    dialect: Dialect,
+    table: str,
+    column: str,
+    equal: tuple[str, ...],
+    in_column: str,
+    count: int,
+    null: tuple[str, ...],
+) -> str:
+    quote = dialect.identifier_preparer.quote
+    marks = [_PLACEHOLDER[dialect.paramstyle](f"p{i}") for i in range(len(equal) + count)]
+    conditions = [f"{quote(c)} = {m}" for c, m in zip(equal, marks, strict=False)]
+    conditions += [f"{quote(c)} IS NULL" for c in null]
+    conditions.append(f"{quote(in_column)} IN ({', '.join(marks[len(equal) :])})")
+    return f"SELECT {quote(column)} FROM {quote(table)} WHERE {' AND '.join(conditions)}"
