@@ -171,15 +171,33 @@ def kantata_view(only: set[str] | None = None) -> dict[str, list[dict[str, Any]]
     return view
 
 
-def golden_lines() -> list[str]:
+def _dependents(roots: set[str]) -> set[str]:
+    """`roots` and every record that names one of them (by an `..._id` field), transitively:
+    an account's contacts, deals, their projects, invoices, payments..."""
+    found, grew = set(roots), bool(roots)
+    while grew:
+        grew = False
+        for (_, record_id), payload in _truth().items():
+            if record_id in found:
+                continue
+            named = {v for k, v in payload.items() if k.endswith("_id") and isinstance(v, str)}
+            if named & found:
+                found.add(record_id)
+                grew = True
+    return found
+
+
+def golden_lines(without: frozenset[str] = frozenset()) -> list[str]:
     """The initial load: the firm's history minus the worked example's draft, its time
-    entries, and the facts the CRM supplies on capture."""
+    entries, and the facts the CRM supplies on capture; `without` leaves out these records
+    and everything that names them (an account the CRM will bring, blocked, on capture)."""
     draft_family = {WORKSPACE}
+    absent = _dependents(set(without))
     out = []
     for line in firm().truth_lines():
         obj = json.loads(line)
         entity, payload = obj["entity_type"], obj["payload"]
-        if entity == "TimeEntry" or payload["id"] in draft_family:
+        if entity == "TimeEntry" or payload["id"] in draft_family | absent:
             continue
         if payload.get("project_id") in draft_family:
             continue
@@ -337,12 +355,14 @@ def make_env(
     *,
     erps: tuple[str, ...] = ("netsuite",),
     deals: set[str] | None = None,
+    without: frozenset[str] = frozenset(),
 ) -> Iterator[FlowEnv]:
     """One emulator set with the CRM, the PSA and `erps`; the CRM holds the chosen deals, or
-    only `deals` (Salesforce IDs) and their accounts."""
+    only `deals` (Salesforce IDs) and their accounts. The golden store starts without the
+    records `without` names (canonical IDs) and their dependents."""
     url = f"sqlite:///{base}/pssync.db"
     store = GoldenStore(open_engine(url))
-    report = import_lines(store, golden_lines(), system="import")
+    report = import_lines(store, golden_lines(without), system="import")
     assert not report.rejected, report.rejected[:3]
     routing = RoutingConfig(
         default_owner="integration-team",

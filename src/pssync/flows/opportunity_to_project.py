@@ -31,6 +31,7 @@ from pssync.flows.common import deliver_now, payload, system_for, write
 from pssync.forecast.periods import add_months
 from pssync.governance.conflicts import check_start
 from pssync.governance.exceptions import NewException
+from pssync.governance.hooks import clear_passed
 from pssync.governance.validation import HandoffValidator
 
 ROUTE = "opportunity_to_project"
@@ -108,6 +109,7 @@ def prepare_draft_step(opportunity_id: str, correlation_id: str) -> dict[str, An
     """Validate the deal and write the draft (project + role tasks) to the golden store."""
     runtime = current()
     violations = HandoffValidator(runtime.store).opportunity_to_project(opportunity_id)
+    clear_passed(runtime, opportunity_id, "draft", violations)
     for v in violations:
         runtime.exceptions.raise_(
             NewException(

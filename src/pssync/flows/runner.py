@@ -5,9 +5,10 @@
 * `dispatch(runtime)` starts the multi-step flows for deals whose state calls for them: a draft
   project for a deal at a trigger stage, a cancellation for a lost deal's draft, an ERP handoff
   for a won deal without an ERP project. DBOS cannot start workflows from inside the ingest step,
-  so a worker calls `dispatch` after each capture cycle. Workflow IDs are derived from the
-  inputs that matter (the deal, its account), so an unchanged deal starts nothing new and a
-  changed one is drafted or handed off again.
+  so a worker calls `dispatch` after each capture cycle. It first re-points records holding a
+  vendor reference that has become resolvable (a deal whose account was fixed and replayed).
+  Workflow IDs are derived from the inputs that matter (the deal, its account), so an unchanged
+  deal starts nothing new and a changed one is drafted or handed off again.
 * Replay: an exception raised at ingest (an unmapped value, say) is replayed by re-ingesting its
   source record once the crosswalk or the record is fixed; a blocked draft or handoff by running
   its workflow again.
@@ -25,7 +26,9 @@ from pssync.config.settings import FlowConfig
 from pssync.engine import runtime as engine_runtime
 from pssync.engine.capture import apply_page
 from pssync.engine.ids import content_digest
+from pssync.engine.routes import route_change
 from pssync.engine.runtime import Runtime
+from pssync.engine.workflows import enqueue_deliveries
 from pssync.flows import financial_actuals as _actuals  # noqa: F401 - registers its route
 from pssync.flows import resource_feedback as _feedback  # noqa: F401 - registers its route
 from pssync.flows.closed_won_handoff import closed_won_handoff
@@ -73,9 +76,24 @@ def _start(workflow_id: str, flow: Callable[[str], dict[str, Any]], opportunity_
     return workflow_id
 
 
+def repoint(runtime: Runtime) -> int:
+    """Re-point the records holding vendor IDs that the last captures or replays made known
+    (`hooks.repoint_dangling`) and deliver what their routes say; the records re-pointed."""
+    changes = hooks.repoint_dangling(runtime)
+    commands = [c.as_dict() for change in changes for c in route_change(runtime, change)]
+    if commands:
+        parent = "repoint:" + content_digest({"changes": [c.event_key for c in changes]})[:16]
+        enqueue_deliveries(commands, parent)
+    return len(changes)
+
+
 def dispatch(runtime: Runtime, triggers: Triggers | None = None) -> list[str]:
-    """Start the draft, cancel and handoff workflows the golden store calls for; their IDs."""
+    """Start the draft, cancel and handoff workflows the golden store calls for; their IDs.
+
+    Records holding a reference that has become resolvable are re-pointed first, so a deal
+    whose account was just fixed and replayed is drafted or handed off with it."""
     triggers = triggers or current()
+    repoint(runtime)
     projects = [v.payload for v in runtime.store.iter_records("Project")]
     coded = {p.get("opportunity_id") for p in projects if p.get("project_code")}
     drafts = {p["id"] for p in projects if p.get("status") == "draft"}
@@ -123,6 +141,7 @@ def replay_flow_exception(ctx: ReplayContext, exc: ExceptionRecord, text: str) -
             return False, f"not an ingest payload: {err}"
         counts = apply_page(system, obj, [record])["counts"]
         if counts.get("applied"):
+            repoint(engine_runtime.current())  # records that were waiting for this one
             return True, f"{system} {obj} {record['id']} applied"
         again = ctx.exceptions.get(exc.id)
         return False, again.message if again else f"still {counts}"

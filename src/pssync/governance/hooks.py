@@ -4,7 +4,8 @@ The engine's pipeline knows stages, not rules; this module plugs the rules in (`
 
 * a content enricher resolving source-system references (Salesforce ``AccountId``, NetSuite
   ``parent``) to canonical IDs through the xref map, so a merged record never points at a
-  vendor ID;
+  vendor ID; a reference it cannot resolve yet (the account was rejected) is noted
+  (`note_dangling`) and the holder re-pointed once the target is applied (`repoint_dangling`);
 * crosswalk misses become exceptions naming value, record and crosswalk, in the category of
   whoever fixes that crosswalk (an unknown tax code goes to the tax team, not the integrators);
 * identity resolution (`identity.resolve_identity`): an ERP customer that certainly is a CRM
@@ -25,21 +26,25 @@ Blocking checks belong to the moment a target needs the data: `block_duplicate_c
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from pssync.engine.pipeline import (
     CROSSWALK_CATEGORIES,
     ENRICH_HOOKS,
     GOVERN_HOOKS,
     IDENTITY_HOOKS,
+    RejectedError,
     golden_record,
     page_fields,
     page_memo,
 )
+from pssync.engine.routes import AppliedChange
 from pssync.engine.runtime import Runtime
 from pssync.governance import identity
 from pssync.governance.duplicates import (
@@ -49,10 +54,12 @@ from pssync.governance.duplicates import (
     normalise_name,
 )
 from pssync.governance.exceptions import ACTIVE, NewException
+from pssync.governance.gate import write_governed
 from pssync.governance.validation import HandoffValidator, Violation
-from pssync.model import CanonicalRecord
+from pssync.model import CanonicalRecord, CanonicalValidationError, parse_record
+from pssync.store import Change
 from pssync.store.history import utcnow
-from pssync.store.tables import exception_record, xref
+from pssync.store.tables import dangling_reference, exception_record, xref
 
 # Canonical reference fields and the entity they point at (None: the record's own type).
 REFERENCE_FIELDS: dict[str, str | None] = {
@@ -168,6 +175,169 @@ def _page_references(runtime: Runtime, system: str, obj: str, unknown: dict[Any,
 # time entries of an initial sync name the same projects and people thousands of times.
 _resolved: dict[tuple[str, str, str, str], str] = {}
 _RESOLVED_MAX = 200_000
+
+
+def note_dangling(runtime: Runtime, system: str, record: CanonicalRecord) -> None:
+    """Remember the vendor IDs `record` still holds because the xref map did not know them
+    (its account was rejected, or is not read yet), so `repoint_dangling` can re-point it
+    once that record is applied. Only misses are written: a resolved reference costs nothing."""
+    memo = page_memo(runtime)
+    if memo is None:
+        return
+    store_key = memo.get(("note_dangling", "store"))
+    if store_key is None:  # rendering the URL costs more than the rest of the check
+        store_key = memo[("note_dangling", "store")] = str(runtime.store.engine.url)
+    found = []
+    for name, target in REFERENCE_FIELDS.items():
+        value = getattr(record, name, None)
+        entity = target or record.entity_type
+        if not isinstance(value, str) or ("xref-miss", (store_key, system, value, entity)) not in (
+            memo
+        ):
+            continue
+        if golden_record(runtime, entity, value) is None:  # not a canonical ID either
+            found.append((name, value, entity))
+    if not found:
+        return
+    obj, _ = source_of(system, record)
+    if obj is None:
+        return
+    d = dangling_reference.c
+    mine = (d.holder_type == record.entity_type, d.holder_id == record.id)
+    with runtime.store.engine.connect() as conn:  # a re-read deal is noted already: no write
+        noted = {
+            (r.field, r.system, r.external_id, r.entity_type, r.object)
+            for r in conn.execute(
+                select(d.field, d.system, d.external_id, d.entity_type, d.object).where(*mine)
+            )
+        }
+    for name, value, entity in found:
+        if (name, system, value, entity, obj) in noted:
+            continue
+        try:
+            with runtime.store.engine.begin() as conn:
+                conn.execute(delete(dangling_reference).where(*mine, d.field == name))
+                conn.execute(
+                    insert(dangling_reference).values(
+                        system=system,
+                        external_id=value,
+                        entity_type=entity,
+                        holder_type=record.entity_type,
+                        holder_id=record.id,
+                        object=obj,
+                        field=name,
+                        noted_at=utcnow(),
+                    )
+                )
+        except IntegrityError:  # another worker noted the same reference meanwhile
+            continue
+
+
+def repoint_dangling(runtime: Runtime) -> list[AppliedChange]:
+    """Re-point the golden records holding a vendor ID that the xref map now knows.
+
+    Each holder gets a new version through the governed write (provenance and audit as for any
+    change from its system) with the enrichers run again — the canonical account ID, and the
+    region that comes with it — and its governance flags re-checked. Returns the changes made,
+    for the caller to route. One query when nothing is dangling, so cheap to run after each
+    capture cycle and each replay.
+    """
+    d = dangling_reference.c
+    with runtime.store.engine.connect() as conn:
+        noted = conn.execute(select(dangling_reference).order_by(d.id)).all()
+        if not noted:
+            return []
+        known = _known_xrefs(
+            runtime, conn, {(r.system, r.entity_type, r.external_id) for r in noted}
+        )
+    rows = [r for r in noted if (r.system, r.entity_type, r.external_id) in known]
+    holders: dict[tuple[str, str], list[Any]] = {}
+    for row in rows:
+        holders.setdefault((str(row.holder_type), str(row.holder_id)), []).append(row)
+    changes, done = [], set[int]()
+    for (holder_type, holder_id), refs in holders.items():
+        golden = runtime.store.get(holder_type, holder_id)
+        live = [
+            r for r in refs if golden is not None and golden.payload.get(r.field) == r.external_id
+        ]
+        done |= {int(r.id) for r in refs if r not in live}  # gone, or pointed elsewhere since
+        if golden is None or not live:
+            continue
+        fields = dict(golden.payload)
+        for system, obj in dict.fromkeys((str(r.system), str(r.object)) for r in live):
+            for enrich in ENRICH_HOOKS:
+                fields = enrich(runtime, system, obj, fields)
+        if all(fields.get(r.field) == r.external_id for r in live):
+            continue  # the xref names another entity's record only; nothing to re-point
+        system, obj = str(live[0].system), str(live[0].object)
+        try:
+            record = parse_record(holder_type, fields)
+            for hook in GOVERN_HOOKS:
+                hook(runtime, system, record)
+        except (CanonicalValidationError, RejectedError):
+            continue  # the holder's own exception says why; tried again next time
+        _, source_id = source_of(system, record)
+        write_governed(
+            runtime.store,
+            runtime.policy,
+            [
+                Change(
+                    record,
+                    max(utcnow(), golden.valid_from),
+                    system,
+                    f"{system}:{obj}:{source_id or holder_id}",
+                )
+            ],
+            runtime.roles,
+            correlation_id=f"repoint:{holder_type}:{holder_id}",
+        )
+        done |= {int(r.id) for r in live if fields.get(r.field) != r.external_id}
+        written = runtime.store.get(holder_type, holder_id) or golden
+        changes.append(
+            AppliedChange(
+                system,
+                obj,
+                source_id or holder_id,
+                holder_type,
+                holder_id,
+                written.payload,
+                f"repoint:{holder_type}:{holder_id}:{written.valid_from.isoformat()}",
+            )
+        )
+    if done:
+        with runtime.store.engine.begin() as conn:
+            conn.execute(delete(dangling_reference).where(d.id.in_(sorted(done))))
+    return changes
+
+
+def _known_xrefs(
+    runtime: Runtime, conn: Connection, wanted: set[tuple[str, str, str]]
+) -> set[tuple[str, str, str]]:
+    """The (system, entity type, external ID) of `wanted` that the xref map knows now: one query
+    per system and entity (and 500 IDs), on the (system, object, external ID) index."""
+    groups: dict[tuple[str, str], set[str]] = {}
+    for system, entity, external in wanted:
+        groups.setdefault((system, entity), set()).add(external)
+    x, found = xref.c, set[tuple[str, str, str]]()
+    for (system, entity), values in sorted(groups.items()):
+        translator = runtime.translators.get(system)
+        objects = [
+            o
+            for o, m in (translator.spec.objects.items() if translator else [])
+            if m.entity == entity
+        ]
+        ids = sorted(values)
+        for start in range(0, len(ids), 500):
+            where = [
+                x.system == system,
+                x.entity_type == entity,
+                x.external_id.in_(ids[start : start + 500]),
+            ]
+            if objects:
+                where.append(x.object.in_([*objects, entity]))
+            for row in conn.execute(select(x.external_id).where(*where)):
+                found.add((system, entity, str(row.external_id)))
+    return found
 
 
 def region_from_account(
@@ -392,9 +562,49 @@ def opportunity_checks(runtime: Runtime, system: str, record: CanonicalRecord) -
     )
 
 
+def clear_passed(
+    runtime: Runtime, opportunity_id: str, stage: str, violations: list[Violation]
+) -> list[str]:
+    """Resolve the deal's `stage` validation exceptions that validation no longer finds (its
+    region arrived with its account, say), so the deal's owner is not left chasing a fixed
+    problem; returns their IDs. The handoff's own "no ERP serves this entity" is not a
+    validation finding and is left to the handoff."""
+    still = {(v.category, v.entity_type, v.record_id, v.field) for v in violations}
+    xr = exception_record.c
+    with runtime.store.engine.connect() as conn:
+        rows = conn.execute(
+            select(xr.id, xr.category, xr.entity_type, xr.record_id, xr.details).where(
+                xr.payload == opportunity_id,
+                xr.category.in_(_VALIDATION_CATEGORIES),
+                xr.state.in_([s.value for s in ACTIVE]),
+            )
+        ).all()
+    cleared = []
+    for row in rows:
+        details = json.loads(row.details or "{}")
+        key = (row.category, row.entity_type, row.record_id, details.get("field"))
+        if details.get("stage") != stage or key in still:
+            continue
+        if key[:2] == ("missing_legal_entity", "Opportunity"):
+            continue
+        runtime.exceptions.resolve(str(row.id), "auto-resolved: the deal now validates", "flows")
+        cleared.append(str(row.id))
+    return cleared
+
+
+_VALIDATION_CATEGORIES = (
+    "missing_attribute",
+    "unmapped_value",
+    "missing_legal_entity",
+    "invalid_tax_code",
+)
+
+
 def validate_before_handoff(runtime: Runtime, opportunity_id: str) -> list[Violation]:
-    """Pre-sync validation of a won deal; every violation raised to its owner."""
+    """Pre-sync validation of a won deal; every violation raised to its owner (and the ones it
+    no longer finds resolved)."""
     violations = HandoffValidator(runtime.store).closed_won_handoff(opportunity_id)
+    clear_passed(runtime, opportunity_id, "handoff", violations)
     for v in violations:
         runtime.exceptions.raise_(
             NewException(
@@ -448,7 +658,7 @@ def install() -> None:
     for enrich in (resolve_references, account_from_project, region_from_account):
         if enrich not in ENRICH_HOOKS:
             ENRICH_HOOKS.append(enrich)
-    for hook in (ownership_check, account_checks, opportunity_checks):
+    for hook in (ownership_check, account_checks, opportunity_checks, note_dangling):
         if hook not in GOVERN_HOOKS:
             GOVERN_HOOKS.append(hook)
     if identity.resolve_identity not in IDENTITY_HOOKS:
@@ -461,7 +671,7 @@ def uninstall() -> None:
     for enrich in (resolve_references, account_from_project, region_from_account):
         while enrich in ENRICH_HOOKS:
             ENRICH_HOOKS.remove(enrich)
-    for hook in (ownership_check, account_checks, opportunity_checks):
+    for hook in (ownership_check, account_checks, opportunity_checks, note_dangling):
         while hook in GOVERN_HOOKS:
             GOVERN_HOOKS.remove(hook)
     while identity.resolve_identity in IDENTITY_HOOKS:

@@ -166,3 +166,23 @@ record_merge = Table(
     Column("merged_at", UtcDateTime(), nullable=False),
     Column("actor", String(128), nullable=False),
 )
+
+
+# A reference a record holds to a vendor ID the xref map did not know when it was applied (the
+# account of a deal was rejected, or not read yet): once a record with that xref is applied, the
+# governance hooks re-point the holder to the canonical ID (`hooks.repoint_dangling`).
+dangling_reference = Table(
+    "dangling_reference",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("system", String(64), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("entity_type", String(64), nullable=False),
+    Column("holder_type", String(64), nullable=False),
+    Column("holder_id", String(200), nullable=False),
+    Column("object", String(128), nullable=False),
+    Column("field", String(64), nullable=False),
+    Column("noted_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("holder_type", "holder_id", "field", name="uq_dangling_holder"),
+    Index("ix_dangling_target", "system", "external_id", "entity_type"),
+)
