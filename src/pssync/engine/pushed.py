@@ -33,15 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     delete,
     func,
     or_,
@@ -51,47 +43,18 @@ from sqlalchemy import (
 
 from pssync.engine.pipeline import event_of
 from pssync.engine.sql import insert_ignore
+from pssync.engine.tables import engine_pushed_event, engine_pushed_lease
 from pssync.store.history import utcnow
-from pssync.store.tables import UtcDateTime
 
 log = logging.getLogger(__name__)
 
-_metadata = MetaData()
-engine_pushed_event = Table(
-    "engine_pushed_event",
-    _metadata,
-    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
-    Column("event_key", String(64), nullable=False, unique=True),
-    Column("system", String(64), nullable=False),
-    Column("object", String(128), nullable=False),
-    Column("record", Text, nullable=False),
-    Column("batch", String(64), nullable=True, index=True),
-    Column("received_at", UtcDateTime(), nullable=False),
-)
-# Who drains, until when (Unix seconds): one drainer at a time keeps one record's events in order.
-engine_pushed_lease = Table(
-    "engine_pushed_lease",
-    _metadata,
-    Column("name", String(32), primary_key=True),
-    Column("holder", String(255), nullable=False),
-    Column("until", Float, nullable=False),
-)
 _LEASE = "drainer"
-_created: set[str] = set()
 _wake = threading.Event()
-
-
-def ensure_tables(engine: Engine) -> None:
-    key = engine.url.render_as_string(hide_password=True)
-    if key not in _created:
-        _metadata.create_all(engine, checkfirst=True)
-        _created.add(key)
 
 
 def push(engine: Engine, system: str, obj: str, record: dict[str, Any]) -> str:
     """Record one pushed change durably and wake the drainer; the event's stable ID (the same
     for every delivery of the change)."""
-    ensure_tables(engine)
     event = event_of(system, obj, record)
     row = {
         "event_key": event.key,
@@ -108,7 +71,6 @@ def push(engine: Engine, system: str, obj: str, record: dict[str, Any]) -> str:
 
 def waiting(engine: Engine) -> int:
     """Pushed events not drained yet."""
-    ensure_tables(engine)
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(engine_pushed_event)).scalar_one())
 
@@ -138,9 +100,6 @@ class Drainer:
     _until: float = 0.0
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
-        ensure_tables(self.engine)
 
     def drain(self) -> int:
         """Apply every waiting event (batches claimed earlier first); how many were applied."""

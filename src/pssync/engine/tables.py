@@ -9,7 +9,7 @@ that a target is paused.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Integer, String, Table, Text
 
 from pssync.store.tables import UtcDateTime, metadata
 
@@ -76,3 +76,42 @@ engine_circuit = Table(
 )
 
 ENGINE_TABLES = (engine_inbox, engine_last_applied, engine_cursor, engine_delivery, engine_circuit)
+
+
+# Pushed (webhook) changes waiting for the drainer (`pushed.py`), unique by event key.
+engine_pushed_event = Table(
+    "engine_pushed_event",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("event_key", String(64), nullable=False, unique=True),
+    Column("system", String(64), nullable=False),
+    Column("object", String(128), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("batch", String(64), nullable=True, index=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+# Who drains, until when (Unix seconds): one drainer at a time keeps one record's events in order.
+engine_pushed_lease = Table(
+    "engine_pushed_lease",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("holder", String(255), nullable=False),
+    Column("until", Float, nullable=False),
+)
+# Webhook message IDs already accepted per sender, with their body digest (`webhooks.py`).
+engine_webhook_message = Table(
+    "engine_webhook_message",
+    metadata,
+    Column("sender", String(64), primary_key=True),
+    Column("message_id", String(255), primary_key=True),
+    Column("body_digest", String(64), nullable=False),
+    Column("workflow_ids", Text, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+# Worker liveness on PostgreSQL (`workers_pg.py`).
+engine_worker = Table(
+    "engine_worker",
+    metadata,
+    Column("executor_id", String(128), primary_key=True),
+    Column("beat_at", Float, nullable=False),  # Unix seconds
+)

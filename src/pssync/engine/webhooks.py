@@ -36,33 +36,20 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Column, Engine, MetaData, String, Table, Text, select
+from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
 from pssync.engine.pipeline import source_record
 from pssync.engine.runtime import Runtime
 from pssync.engine.sql import insert_ignore
+from pssync.engine.tables import engine_webhook_message
 from pssync.engine.workflows import submit_event
 from pssync.governance.signing import sign
 from pssync.store.history import utcnow
-from pssync.store.tables import UtcDateTime
 
 DEFAULT_TOLERANCE = 300.0
 MAX_BODY = 2_000_000
 SECRET_ENV_PREFIX = "PSSYNC_WEBHOOK_SECRET_"
-
-# Not in the golden store's migrated metadata: the table belongs to the ingress alone and is
-# created on first use, so the store's schema history does not depend on webhooks being used.
-_metadata = MetaData()
-webhook_message = Table(
-    "engine_webhook_message",
-    _metadata,
-    Column("sender", String(64), primary_key=True),
-    Column("message_id", String(255), primary_key=True),
-    Column("body_digest", String(64), nullable=False),
-    Column("workflow_ids", Text, nullable=False),
-    Column("received_at", UtcDateTime(), nullable=False),
-)
 
 
 class SignatureError(ValueError):
@@ -132,10 +119,9 @@ class Messages:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        webhook_message.create(engine, checkfirst=True)
 
     def digest_of(self, sender: str, message_id: str) -> str | None:
-        c = webhook_message.c
+        c = engine_webhook_message.c
         stmt = select(c.body_digest).where(c.sender == sender, c.message_id == message_id)
         with self.engine.connect() as conn:
             row = conn.execute(stmt).first()
@@ -150,7 +136,7 @@ class Messages:
             "received_at": utcnow(),
         }
         with self.engine.begin() as conn:
-            insert_ignore(conn, webhook_message, [row])
+            insert_ignore(conn, engine_webhook_message, [row])
 
 
 def body_digest(body: bytes) -> str:

@@ -27,22 +27,14 @@ from dataclasses import dataclass, field
 
 from dbos import DBOS
 from dbos._error import DBOSException
-from sqlalchemy import Column, Engine, Float, MetaData, String, Table, delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from pssync.engine.dbos_app import launched
 from pssync.engine.sql import upsert
+from pssync.engine.tables import engine_worker
 
 log = logging.getLogger(__name__)
-
-# Created on first use, outside the store's migrated metadata: only multi-worker runs need it.
-_metadata = MetaData()
-engine_worker = Table(
-    "engine_worker",
-    _metadata,
-    Column("executor_id", String(128), primary_key=True),
-    Column("beat_at", Float, nullable=False),  # Unix seconds
-)
 
 
 class Heartbeats:
@@ -50,7 +42,6 @@ class Heartbeats:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        engine_worker.create(engine, checkfirst=True)
 
     def beat(self, executor_id: str, now: float) -> None:
         with self.engine.begin() as conn:
