@@ -19,7 +19,8 @@ Guarantees, as with polling:
   one: batches are applied one after another, in arrival order within a page, by one drainer at
   a time (a lease row, for several workers on PostgreSQL), and the inbox drops stale versions.
 
-The tables belong to the ingress and are created on first use, like `engine_webhook_message`.
+The tables (`engine/tables.py`, migration 0007) sit beside the golden store, like
+`engine_webhook_message`.
 """
 
 from __future__ import annotations
