@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
 from pssync.store import GoldenStore
@@ -75,3 +76,32 @@ def test_select_in_matches_every_condition(store: GoldenStore) -> None:
     assert sorted(crm) == ["acc-1", "acc-2"]
     assert erp == ["acc-3"]
     assert none == []
+
+
+def test_timestamps_are_stored_as_core_stores_them(store: GoldenStore) -> None:
+    """`insert_rows` binds UTC timestamps its own way on SQLite; the stored text (or value, on
+    PostgreSQL) must be exactly what SQLAlchemy Core writes for the same datetime."""
+    moments = [
+        T,
+        T.replace(microsecond=0),
+        dt.datetime(1, 1, 1, 5, tzinfo=dt.timezone(dt.timedelta(hours=-3))),
+        dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.timezone(dt.timedelta(hours=-1))),
+        dt.datetime(9999, 12, 31, 1, tzinfo=dt.timezone(dt.timedelta(hours=1, minutes=30))),
+    ]
+    columns = ("entity_type", "record_id", "system", "object", "external_id", "recorded_at")
+    with store.engine.begin() as conn:
+        insert_rows(
+            conn,
+            xref,
+            columns,
+            [("A", f"r{i}", "s", "o", f"fast{i}", m) for i, m in enumerate(moments)],
+        )
+        for i, m in enumerate(moments):
+            values = dict(zip(columns, ("A", f"c{i}", "s", "o", f"core{i}", m), strict=True))
+            conn.execute(sa.insert(xref).values(**values))
+    with store.engine.connect() as conn:
+        raw = dict(conn.exec_driver_sql("SELECT external_id, recorded_at FROM xref").fetchall())
+    for i in range(len(moments)):
+        assert raw[f"fast{i}"] == raw[f"core{i}"]
+    with store.engine.begin() as conn, pytest.raises(ValueError, match="naive"):
+        insert_rows(conn, xref, columns, [("A", "n", "s", "o", "naive", dt.datetime(2026, 1, 1))])

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import gc
 import json
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from pssync.samples import sample_lines
-from pssync.store import GoldenStore, open_engine
+from pssync.store import GoldenStore, jsonl, open_engine
 from pssync.store.audit import verify_chain
 from pssync.store.jsonl import export_lines, import_file, import_lines
+from pssync.store.tables import audit_log, record_version, xref
 
 
 def _line(record_id: str, name: str, valid_from: str = "2026-01-01T00:00:00+00:00") -> str:
@@ -159,3 +165,117 @@ def test_import_turns_the_cycle_collector_back_on(store: GoldenStore) -> None:
     with pytest.raises(ZeroDivisionError):
         import_lines(store, (str(1 / 0) for _ in range(1)))
     assert gc.isenabled()
+
+
+def _stored(store: GoldenStore) -> dict[str, list[tuple[object, ...]]]:
+    """What an import leaves in each table, minus what differs between any two imports
+    (transaction IDs, surrogate keys and the hashes, which cover transaction IDs)."""
+    with store.engine.connect() as conn:
+        return {
+            "versions": sorted(
+                [
+                    tuple(r)
+                    for r in conn.execute(
+                        sa.select(
+                            record_version.c.entity_type,
+                            record_version.c.record_id,
+                            record_version.c.valid_from,
+                            record_version.c.valid_to,
+                            record_version.c.recorded_to,
+                            record_version.c.content_hash,
+                            record_version.c.payload,
+                            record_version.c.system,
+                            record_version.c.deleted,
+                        )
+                    )
+                ],
+                key=str,
+            ),
+            "provenance": sorted(
+                (r.record_id, tuple(json.loads(r.provenance)))
+                for r in conn.execute(sa.select(record_version))
+            ),
+            "xrefs": sorted(
+                tuple(r)
+                for r in conn.execute(
+                    sa.select(xref.c.entity_type, xref.c.record_id, xref.c.external_id)
+                )
+            ),
+            "audit": [
+                (r.seq, r.actor, r.action, r.entity_type, r.record_id, r.changes)
+                for r in conn.execute(sa.select(audit_log).order_by(audit_log.c.seq))
+            ],
+        }
+
+
+def test_large_import_through_the_worker_stores_what_in_process_does(
+    store: GoldenStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above PIPELINE_MIN_LINES, lines are prepared in a worker process: same rows, same
+    report, same rejected lines (numbers and reasons), an intact chain, re-import a no-op."""
+    lines = sample_lines()
+    lines[7:7] = ["{not json", "", _line("acc-bad", "x", valid_from="2026-01-01")]
+    lines += [_fact("acc-1", "Northwind", "2026-01-01T00:00:00+00:00")] * 2  # a repeat
+    monkeypatch.setattr(jsonl, "BATCH_SIZE", 7)
+    used: list[int] = []
+    in_worker = jsonl._prepared_in_worker
+
+    def spy(batches: Iterator[list[tuple[int, str]]], system: str) -> Iterator[Any]:
+        used.append(1)
+        return in_worker(batches, system)
+
+    monkeypatch.setattr(jsonl, "_prepared_in_worker", spy)
+    in_process = GoldenStore(open_engine(f"sqlite:///{tmp_path}/in.db"), clock=store.clock)
+    monkeypatch.setattr(jsonl, "PIPELINE_MIN_LINES", len(lines))
+    expected = import_lines(in_process, lines)
+    assert not used
+    monkeypatch.setattr(jsonl, "PIPELINE_MIN_LINES", 10)
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    report = import_file(store, path)
+    assert used
+
+    assert report.as_dict() == expected.as_dict()
+    assert [r.line_number for r in report.rejected] == [8, 10]
+    assert [r.text for r in report.rejected] == [r.text for r in expected.rejected]
+    assert path.with_suffix(".rejected.jsonl").read_text().count("\n") == 2
+    assert _stored(store) == _stored(in_process)
+    assert verify_chain(store.engine).rows_checked == report.created + report.updated
+    assert verify_chain(store.engine).ok
+    counts = store.table_counts()
+    again = import_lines(store, lines)
+    assert again.unchanged == report.created + report.updated + report.unchanged
+    assert store.table_counts() == counts
+    in_process.engine.dispose()
+
+
+class _DeadWorker(ProcessPoolExecutor):
+    """A pool whose worker died after its first batch."""
+
+    submitted = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        type(self).submitted += 1
+        if type(self).submitted > 2:
+            raise BrokenProcessPool("worker gone")
+        future: Future[Any] = Future()
+        future.set_exception(BrokenProcessPool("worker gone"))
+        return future
+
+
+def test_import_survives_a_dead_worker(
+    store: GoldenStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the worker process dies, the lines it held are prepared here instead: nothing is lost."""
+    lines = sample_lines()
+    monkeypatch.setattr(jsonl, "BATCH_SIZE", 9)
+    monkeypatch.setattr(jsonl, "PIPELINE_MIN_LINES", 10)
+    monkeypatch.setattr(jsonl, "ProcessPoolExecutor", _DeadWorker)
+    monkeypatch.setattr(_DeadWorker, "submitted", 0)
+    report = import_lines(store, lines)
+    assert _DeadWorker.submitted > 2
+    in_process = GoldenStore(open_engine(f"sqlite:///{tmp_path}/in.db"), clock=store.clock)
+    monkeypatch.setattr(jsonl, "PIPELINE_MIN_LINES", len(lines))
+    assert report.as_dict() == import_lines(in_process, lines).as_dict()
+    assert _stored(store) == _stored(in_process)
+    in_process.engine.dispose()

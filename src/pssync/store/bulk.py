@@ -10,12 +10,16 @@ portable across SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.engine import Dialect
+
+from pssync.store.tables import UtcDateTime
 
 _PLACEHOLDER: dict[str, Callable[[str], str]] = {
     "qmark": lambda _c: "?",
@@ -36,6 +40,36 @@ def _convert(proc: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
     return list(map(done.__getitem__, values))
 
 
+# SQLAlchemy's default SQLite text form of a datetime, which `_sqlite_utc_text` reproduces.
+_SQLITE_FORMAT = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+
+
+def _sqlite_utc_text(value: dt.datetime | None) -> str | None:
+    """`UtcDateTime`'s bind on SQLite in one step: the UTC wall time as SQLAlchemy's SQLite
+    DATETIME writes it ("YYYY-MM-DD HH:MM:SS.ffffff"), so stored text is byte-identical. The
+    generic path (TypeDecorator, then the dialect's %-format) cost ~3 µs per distinct value,
+    and an import's `valid_from`s are mostly distinct."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r} given to the golden store")
+    # Python always writes the year with four digits; [:26] drops the "+00:00".
+    return value.astimezone(dt.UTC).isoformat(" ", "microseconds")[:26]
+
+
+def bind_processor(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column type's bind processor for `dialect`, or a faster exact equivalent."""
+    column_type = table.c[column].type
+    if isinstance(column_type, UtcDateTime) and dialect.name == "sqlite":
+        impl = column_type.impl_instance.dialect_impl(dialect)
+        if isinstance(impl, SQLITE_DATETIME) and impl._storage_format == _SQLITE_FORMAT:
+            return _sqlite_utc_text
+    result: Callable[[Any], Any] | None = column_type.dialect_impl(dialect).bind_processor(dialect)
+    return result
+
+
 def insert_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
@@ -52,7 +86,7 @@ def insert_rows(
     )
     processors: list[tuple[int, Callable[[Any], Any]]] = []
     for i, c in enumerate(columns):
-        bind = table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+        bind = bind_processor(table, c, dialect)
         if bind is not None:
             processors.append((i, bind))
     params: list[Any]

@@ -162,24 +162,40 @@ class GoldenStore:
         correlation_id: str | None = None,
     ) -> WriteResult:
         """Apply `changes` in one database transaction; unchanged content writes nothing."""
+        return self.write_facts(
+            [Fact.of(c) for c in changes],
+            actor=actor,
+            transaction_id=transaction_id,
+            correlation_id=correlation_id,
+        )
+
+    def write_facts(
+        self,
+        facts: Sequence[Fact],
+        *,
+        actor: str = "pssync",
+        transaction_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> WriteResult:
+        """`write` for changes already reduced to `Fact`s (plain values, so a bulk import can
+        prepare them in another process); same rows, same result."""
         tx = transaction_id or uuid.uuid4().hex
         result = WriteResult(transaction_id=tx)
-        if not changes:
+        if not facts:
             return result
         with self.engine.begin() as conn:
             now = self.clock()
-            current = self._load_current(
-                conn, {(c.record.entity_type, c.record.id) for c in changes}
-            )
+            current = self._load_current(conn, {(f.entity_type, f.record_id) for f in facts})
             plan = _WritePlan(now=now, tx=tx, actor=actor, correlation_id=correlation_id)
-            for change in changes:
-                key = (change.record.entity_type, change.record.id)
-                outcome = plan.apply(_Fact.of(change), current.setdefault(key, []))
+            for fact in facts:
+                outcome = plan.apply(
+                    fact, current.setdefault((fact.entity_type, fact.record_id), [])
+                )
                 result.unchanged += outcome == "unchanged"
                 result.created += outcome == "created"
                 result.updated += outcome == "updated"
             plan.flush(conn)
-            self._add_xrefs(conn, changes, now)
+            self._add_xrefs(conn, facts, now)
         return result
 
     def _load_current(
@@ -209,14 +225,14 @@ class GoldenStore:
                 found[(row.entity_type, row.record_id)].append(_version(row))
         return found
 
-    def _add_xrefs(self, conn: Connection, changes: Sequence[Change], now: dt.datetime) -> None:
+    def _add_xrefs(self, conn: Connection, facts: Sequence[Fact], now: dt.datetime) -> None:
         wanted: dict[tuple[str, str, str], tuple[str, str]] = {}
-        for change in changes:
-            for system_object, external_id in change.record.xrefs.items():
+        for fact in facts:
+            for system_object, external_id in fact.xrefs:
                 system, _, obj = system_object.partition(":")
-                wanted[(system, obj or change.record.entity_type, external_id)] = (
-                    change.record.entity_type,
-                    change.record.id,
+                wanted[(system, obj or fact.entity_type, external_id)] = (
+                    fact.entity_type,
+                    fact.record_id,
                 )
         if not wanted:
             return
@@ -280,10 +296,11 @@ class GoldenStore:
         with self.engine.begin() as conn:
             current = self._load_current(conn, {(entity_type, record_id)})
             plan = _WritePlan(now=self.clock(), tx=tx, actor=system, correlation_id=None)
-            fact = _Fact(
+            fact = Fact(
                 entity_type,
                 record_id,
                 latest.payload_json,
+                content_hash(latest.payload_json),
                 valid_from,
                 system,
                 None,
@@ -445,28 +462,65 @@ class GoldenStore:
             }
 
 
-class _Fact(NamedTuple):
-    """What the write plan needs of a change: a payload for one key from one valid time."""
+class Fact(NamedTuple):
+    """What the write plan needs of a change: a payload for one key from one valid time.
+
+    Plain values only (no pydantic objects), so a bulk import can build facts in a worker
+    process and send them back cheaply.
+    """
 
     entity_type: str
     record_id: str
     payload_json: str
+    digest: str  # `content_hash(payload_json)`
     valid_from: dt.datetime
     system: str
     source_record: str | None
     deleted: bool = False
+    # The payload's non-empty fields (what a new record's provenance lists); None: derive them.
+    fields: tuple[str, ...] | None = None
+    xrefs: tuple[tuple[str, str], ...] = ()
+    valid_from_text: str | None = None  # `valid_from.isoformat()`, as the audit row states it
 
     @classmethod
-    def of(cls, change: Change) -> _Fact:
+    def of(cls, change: Change) -> Fact:
         record = change.record
+        payload_json = record.model_dump_json()
         return cls(
             record.entity_type,
             record.id,
-            record.model_dump_json(),
+            payload_json,
+            content_hash(payload_json),
             change.valid_from,
             change.system,
             change.source_record,
+            False,
+            set_fields(record),
+            tuple(record.xrefs.items()),
+            change.valid_from.isoformat(),
         )
+
+
+def set_fields(record: CanonicalRecord) -> tuple[str, ...]:
+    """The keys of `record.model_dump_json()` whose value is neither null nor ``[]``, in order.
+
+    Read off the model instead of re-parsing the dump: the dump has exactly the model's fields
+    in declaration order (no aliases, exclusions, computed fields or custom serialisers in the
+    canonical model, and extra keys are forbidden); a value dumps as null only when it is None
+    and as ``[]`` only when it is an empty list, tuple or set. `tests/store/test_history.py`
+    checks this against the dump for every entity type.
+    """
+    values = record.__dict__
+    return tuple(
+        [
+            name
+            for name in type(record).model_fields
+            if (v := values[name]) is not None and not (type(v) in _SEQUENCES and not v)
+        ]
+    )
+
+
+_SEQUENCES = frozenset({list, tuple, set, frozenset})
 
 
 def json_loads(text: str) -> Any:
@@ -510,8 +564,8 @@ class _WritePlan:
     shared: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict)
     actors: dict[str, str] = field(default_factory=dict)
 
-    def apply(self, fact: _Fact, versions: list[RecordVersion]) -> str:
-        digest = content_hash(fact.payload_json)
+    def apply(self, fact: Fact, versions: list[RecordVersion]) -> str:
+        digest = fact.digest
         if not versions and not fact.deleted:
             self._create(fact, digest, versions)
             return "created"
@@ -554,11 +608,13 @@ class _WritePlan:
         )
         return "updated" if covering is not None else "created"
 
-    def _create(self, fact: _Fact, digest: str, versions: list[RecordVersion]) -> None:
+    def _create(self, fact: Fact, digest: str, versions: list[RecordVersion]) -> None:
         """`apply` for a key with no version yet (the bulk of an import): nothing to cover, close
         or diff, so the new version runs open-ended and every field it sets is from this tx."""
-        payload = json_loads(fact.payload_json)
-        fields = tuple([k for k, v in payload.items() if v is not None and v != []])
+        fields = fact.fields
+        if fields is None:
+            payload = json_loads(fact.payload_json)
+            fields = tuple([k for k, v in payload.items() if v is not None and v != []])
         # Records of one shape share one provenance map; maps are replaced, never mutated.
         provenance = self.shared.get(fields)
         if provenance is None:
@@ -579,10 +635,25 @@ class _WritePlan:
         )
         versions.append(new)
         self.inserts.append(new)
-        changes = f'{{"after":{fact.payload_json},"valid_from":"{fact.valid_from.isoformat()}"}}'
-        self._audit(fact, "create", changes)
+        start = fact.valid_from_text or fact.valid_from.isoformat()
+        actor = self.actors.get(fact.system)
+        if actor is None:
+            actor = self.actors[fact.system] = f"{self.actor}/{fact.system}"
+        self.audits.append(  # `_audit`, inlined: this runs once per record of an import
+            (
+                self.now,
+                self.tx,
+                self.correlation_id,
+                actor,
+                "create",
+                fact.entity_type,
+                fact.record_id,
+                f'{{"after":{fact.payload_json},"valid_from":"{start}"}}',
+                None,
+            )
+        )
 
-    def _audit(self, fact: _Fact, action: str, changes: str) -> None:
+    def _audit(self, fact: Fact, action: str, changes: str) -> None:
         actor = self.actors.get(fact.system)
         if actor is None:
             actor = self.actors[fact.system] = f"{self.actor}/{fact.system}"
