@@ -52,7 +52,8 @@ def main() -> None:
     )
     start(runtime, config["store_url"], executor_id="crash-test", polling_interval=0.05)
     print("started", flush=True)
-    report = Poller(runtime, "crm", BP).run()
+    # Two 50-partner pages per workflow: the kill lands between and within multi-page batches.
+    report = Poller(runtime, "crm", BP, batch_records=100).run()
     print("captured", report.counts, flush=True)
     if not wait_idle(120):
         sys.exit(3)

@@ -48,7 +48,8 @@ def main() -> None:
     )
     print("started", executor_id, flush=True)
     while True:
-        report = Poller(runtime, "crm", BP).run()
+        # One workflow per 50-partner page, so the kill finds many of them in flight.
+        report = Poller(runtime, "crm", BP, batch_records=50).run()
         if report.counts:
             print(executor_id, "captured", report.counts, flush=True)
         time.sleep(0.3)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+
+from pssync.connectors.base import Page
+from pssync.connectors.errors import RetriableError
+from pssync.engine import capture
 from pssync.engine.capture import Cursors, Poller
+from pssync.engine.runtime import Runtime
 from pssync.engine.worker import wait_idle
 
 from .conftest import BP, EngineEnv, bp_row, writes_made
@@ -63,3 +71,37 @@ def test_full_sync_rereads_everything_without_new_effects(engine_env: EngineEnv)
     assert set(report.counts) <= {"duplicate"}
     assert wait_idle(30)
     assert engine_env.store.table_counts() == before
+
+
+def test_pages_are_applied_in_batches_and_a_failed_read_keeps_the_pages_before(
+    engine_env: EngineEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [bp_row(f"Batch {i}") for i in range(120)]  # three 50-partner pages
+    engine_env.crm.seed({BP: rows})
+    real = capture.read_ahead
+    cursors = Cursors(engine_env.store.engine)
+    before = cursors.get("crm", BP)
+
+    def third_read_fails(
+        runtime: Runtime, system: str, obj: str, cursor: str | None, depth: int = 1
+    ) -> Iterator[Page]:
+        for n, page in enumerate(real(runtime, system, obj, cursor, depth)):
+            if n == 2:
+                raise RetriableError("connection reset")
+            yield page
+
+    monkeypatch.setattr(capture, "read_ahead", third_read_fails)
+    first = Poller(engine_env.runtime, "crm", BP, max_retries=0, batch_records=1000)
+    with pytest.raises(RetriableError):
+        first.run()
+    # The two pages read before the failure were applied (one workflow) and the cursor moved.
+    assert first.report.pages == 2
+    assert first.report.counts.get("applied", 0) >= 50
+    assert cursors.get("crm", BP) != before
+
+    monkeypatch.setattr(capture, "read_ahead", real)
+    rest = Poller(engine_env.runtime, "crm", BP, batch_records=1000).run()
+    assert first.report.counts["applied"] + rest.counts.get("applied", 0) == len(rows)
+    assert wait_idle(30)
+    names = {p["OrganizationBPName1"] for p in engine_env.erp_partners().values()}
+    assert {r["OrganizationBPName1"] for r in rows} <= names

@@ -204,3 +204,25 @@ def test_fallback_writes_another_canonical_field_while_this_one_is_empty() -> No
     assert translator.to_vendor("BP", {"name": "Acme", "legal_name": "Acme Corp."}) == {
         "Name1": "Acme Corp."
     }
+
+
+def test_a_spec_edited_after_first_use_is_translated_with_the_edits() -> None:
+    """The translator plans each object's rules once; a crosswalk or rule added to the spec
+    in place (an operator extending a crosswalk before a replay) still counts."""
+    spec = MappingSpec.model_validate(SPEC)
+    translator = Translator(spec)
+    with pytest.raises(TranslationError):
+        translator.to_canonical("Opportunity", sf_record(Service_Category__c="cloud STUFF"))
+    spec.crosswalks["service_line"]["Cloud Stuff"] = "sl-cloud"
+    first = translator.to_canonical("Opportunity", sf_record(Service_Category__c="cloud STUFF"))
+    assert first["service_line_id"] == "sl-cloud"
+    spec.objects["Opportunity"].fields = {
+        **spec.objects["Opportunity"].fields,
+        "address.zip": MappingSpec.model_validate(
+            {"system": "x", "objects": {"o": {"entity": "E", "fields": {"z": "BillingZip"}}}}
+        )
+        .objects["o"]
+        .fields["z"],
+    }
+    second = translator.to_canonical("Opportunity", sf_record(BillingZip="8001"))
+    assert second["address"] == {"city": "Zürich", "country": "CH", "zip": "8001"}

@@ -1,16 +1,19 @@
 """Polling consumer: change capture per connector and object, with durable cursors.
 
-Each page the connector returns becomes one `ingest_page` workflow whose ID is derived from
-the page's content; the cursor that ends the page is stored only once that workflow finished.
-A crash therefore re-reads at most the page in flight, which maps onto the same workflow (or is
-deduplicated by the inbox), so nothing is applied twice and nothing is skipped. Transient read
-failures restart the read from the stored cursor after a backoff.
+The connector's pages are applied in batches of whole pages (up to `BATCH_RECORDS` records),
+each one `ingest_page` workflow whose ID is derived from the batch's content; the cursor that
+ends the batch is stored only once that workflow finished. A crash therefore re-reads at most
+the batch in flight (and the pages read ahead), which the same cursor cuts into the same batch
+and so maps onto the same workflow (or is deduplicated by the inbox): nothing is applied twice
+and nothing is skipped. Transient read failures apply the pages read before them, then restart
+the read from the stored cursor after a backoff.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,14 +25,21 @@ from sqlalchemy import Engine, select
 from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.errors import QuotaExhaustedError, RetriableError
 from pssync.engine.deliver import backoff
-from pssync.engine.pipeline import source_record
+from pssync.engine.pipeline import event_of, source_record
 from pssync.engine.runtime import Runtime
 from pssync.engine.sql import upsert
 from pssync.engine.tables import engine_cursor
-from pssync.engine.workflows import ingest_page, page_workflow_id
+from pssync.engine.workflows import (
+    events_workflow_id,
+    forget_events,
+    ingest_page,
+    remember_events,
+)
 from pssync.store.history import utcnow
 
 DELETES = "#deletes"
+# Records per page workflow: connector pages are applied together up to this many.
+BATCH_RECORDS = 1000
 
 # One reader thread per source system: it fetches the next page while the current one is
 # applied, and keeps its connector (sessions, tokens) from one poll to the next.
@@ -44,14 +54,21 @@ def _reader(system: str) -> ThreadPoolExecutor:
         return _readers[system]
 
 
-def read_ahead(runtime: Runtime, system: str, obj: str, cursor: str | None) -> Iterator[Page]:
+def read_ahead(
+    runtime: Runtime, system: str, obj: str, cursor: str | None, depth: int = 1
+) -> Iterator[Page]:
     """The connector's pages for `obj` from `cursor`, each fetched while the caller applies
-    the one before (one page ahead, no more: a crash re-reads at most that page too)."""
+    the ones before (`depth` pages ahead, no more: a crash re-reads at most those too).
+
+    The reader is one thread, so the pages are still read one after the other, in order; a
+    read that fails raises here, at the page it would have returned."""
     reader = _reader(system)
     pages = reader.submit(lambda: iter(runtime.connector(system).changes(obj, cursor))).result()
-    ahead: Future[Page | None] = reader.submit(next, pages, None)
-    while (page := ahead.result()) is not None:
-        ahead = reader.submit(next, pages, None)
+    ahead: deque[Future[Page | None]] = deque(
+        reader.submit(next, pages, None) for _ in range(max(1, depth))
+    )
+    while (page := ahead.popleft().result()) is not None:
+        ahead.append(reader.submit(next, pages, None))
         yield page
 
 
@@ -90,8 +107,8 @@ class CaptureReport:
     counts: dict[str, int] = field(default_factory=dict)
     retries: int = 0
 
-    def add(self, result: dict[str, Any]) -> None:
-        self.pages += 1
+    def add(self, result: dict[str, Any], pages: int = 1) -> None:
+        self.pages += pages
         for status, n in result["counts"].items():
             self.counts[status] = self.counts.get(status, 0) + n
             self.records += n
@@ -108,13 +125,18 @@ def apply_page(system: str, obj: str, records: list[dict[str, Any]]) -> dict[str
     A page already handled (same content, same workflow ID) is reported as duplicates: DBOS
     would hand back the first run's result, which would read as if it had been applied again.
     """
-    workflow_id = page_workflow_id(system, obj, records)
+    events = [event_of(system, obj, r) for r in records]
+    workflow_id = events_workflow_id(system, obj, events)
     status = DBOS.get_workflow_status(workflow_id)
     if status is not None and status.status == "SUCCESS":
         return {"counts": {"duplicate": len(records)}, "commands": 0, "batches": 0}
-    with SetWorkflowID(workflow_id):
-        handle = DBOS.start_workflow(ingest_page, system, obj, records)
-    return handle.get_result()
+    remember_events(workflow_id, events)
+    try:
+        with SetWorkflowID(workflow_id):
+            handle = DBOS.start_workflow(ingest_page, system, obj, records)
+        return handle.get_result()
+    finally:
+        forget_events(workflow_id)
 
 
 class Poller:
@@ -128,10 +150,12 @@ class Poller:
         *,
         max_retries: int = 8,
         sleep: Callable[[float], None] = time.sleep,
+        batch_records: int = BATCH_RECORDS,
     ) -> None:
         self.rt, self.system, self.obj = runtime, system, obj
         self.cursors = Cursors(runtime.store.engine)
         self.max_retries, self.sleep = max_retries, sleep
+        self.batch_records = max(1, batch_records)
         self.report = CaptureReport(system, obj)
 
     def run(self, *, full: bool = False) -> CaptureReport:
@@ -166,14 +190,49 @@ class Poller:
                 self.sleep(max(1.0, (exc.resets_at - utcnow()).total_seconds()))
 
     def _changes(self) -> None:
+        """Apply the connector's pages in batches of about `batch_records` records (whole
+        pages, at least one), one workflow each, and store the cursor after each batch.
+
+        A page workflow costs the same few checkpoints and queries whatever its size, and
+        connectors' pages are small (Kantata's are 200 records at most), so a batch of pages
+        in one workflow pays them once. The pages of a batch are read ahead while the batch
+        before is applied. A read that fails applies the pages read before it first, so a
+        flaky source still makes progress page by page."""
         cursor = self.cursors.get(self.system, self.obj)
-        for page in read_ahead(self.rt, self.system, self.obj, cursor):
-            if page.records:
-                records = [serialise(r) for r in page.records]
-                self.report.add(apply_page(self.system, self.obj, records))
-            if page.cursor is not None and page.cursor != cursor:
-                cursor = page.cursor
+        pending: list[dict[str, Any]] = []
+        pages, pending_cursor = 0, cursor
+
+        def flush() -> None:
+            nonlocal cursor, pending, pages
+            if pending:
+                self.report.add(apply_page(self.system, self.obj, pending), pages)
+            if pending_cursor is not None and pending_cursor != cursor:
+                cursor = pending_cursor
                 self.cursors.save(self.system, self.obj, cursor)
+            pending, pages = [], 0
+
+        depth = max(1, -(-self.batch_records // self._page_size()))
+        reading = read_ahead(self.rt, self.system, self.obj, cursor, depth)
+        while True:
+            try:
+                page = next(reading, None)
+            except Exception:
+                flush()
+                raise
+            if page is None:
+                break
+            pending += [serialise(r) for r in page.records]
+            pages += 1
+            if page.cursor is not None:
+                pending_cursor = page.cursor
+            if len(pending) >= self.batch_records:
+                flush()
+        flush()
+
+    def _page_size(self) -> int:
+        """The connector's records per read (for how far to read ahead), 200 if it says not."""
+        size = getattr(self.rt.connector(self.system), "read_page_size", None)
+        return size if isinstance(size, int) and size > 0 else 200
 
     def _deletes(self) -> None:
         key = self.obj + DELETES

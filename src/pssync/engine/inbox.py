@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, or_, select
 
@@ -33,9 +33,10 @@ class Status(StrEnum):
     REJECTED = "rejected"
 
 
-@dataclass(frozen=True)
-class Event:
-    """One change as captured: enough to key it and to order it."""
+class Event(NamedTuple):
+    """One change as captured: enough to key it and to order it. (Named tuples, not frozen
+    dataclasses: a page makes hundreds of these, and a frozen dataclass's constructor costs
+    several times a tuple's.)"""
 
     system: str
     object: str
@@ -44,8 +45,7 @@ class Event:
     key: str
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     event: Event
     status: Status
     entity_type: str | None = None

@@ -176,6 +176,7 @@ class PagePipeline:
         self.entity_type = self.translator.object_map(obj).entity
         self.result = PageResult()
         self.changes: list[Change] = []
+        self.payloads: list[dict[str, Any]] = []  # each change's record, dumped once
         self.merged: dict[str, dict[str, Any]] = {}
         self.nesting = NESTED.get(self.entity_type)
         # For nested lines: line record ID -> parent record ID, and the parent's last valid_from
@@ -189,15 +190,26 @@ class PagePipeline:
         # A record this page deletes is read again (the delete is written at once).
         self.xrefs: dict[str, dict[str, tuple[str, str] | None]] = {}
         self.golden: dict[tuple[str, str], RecordVersion | None] = {}
+        self.versions: dict[tuple[str, str], list[RecordVersion]] = {}
         self.deleted: set[str] = set()
         self.parents: dict[str, str | None] = {}
         self.memo: dict[Any, Any] = {}
+        self.rids: dict[tuple[str, str], str] = {}
         self.records: list[dict[str, Any]] = []
         self.translated: dict[tuple[str, int], dict[str, Any] | TranslationError] = {}
 
-    def run(self, records: list[dict[str, Any]], correlation_id: str | None = None) -> PageResult:
+    def run(
+        self,
+        records: list[dict[str, Any]],
+        correlation_id: str | None = None,
+        events: list[Event] | None = None,
+    ) -> PageResult:
+        """Apply `records`; `events` are their `event_of`s when the caller has them already
+        (the poller digests each record once, for the page's workflow ID)."""
+        if events is None or len(events) != len(records):
+            events = [event_of(self.system, self.obj, r) for r in records]
         with self._current():
-            return self._run(records, correlation_id)
+            return self._run(records, events, correlation_id)
 
     @contextmanager
     def _current(self) -> Iterator[None]:
@@ -207,9 +219,10 @@ class PagePipeline:
         finally:
             _page.reset(token)
 
-    def _run(self, records: list[dict[str, Any]], correlation_id: str | None) -> PageResult:
+    def _run(
+        self, records: list[dict[str, Any]], events: list[Event], correlation_id: str | None
+    ) -> PageResult:
         self.records = records
-        events = [event_of(self.system, self.obj, r) for r in records]
         seen = Inbox(self.store.engine).seen(e.key for e in events)
         last = Inbox(self.store.engine).last_versions(events)
         echoes = Ledger(self.store.engine).by_target_id(
@@ -247,6 +260,9 @@ class PagePipeline:
                 self.changes,
                 self.rt.roles,
                 correlation_id=correlation_id,
+                payloads=self.payloads,
+                # The versions read up front still hold unless the page deleted the record.
+                prefetched={k: v for k, v in self.versions.items() if k[1] not in self.deleted},
             )
             refused = {(entity_type, rid) for entity_type, rid, _ in governed.refused}
         for exc_id in nested_done:
@@ -265,18 +281,27 @@ class PagePipeline:
             return
         keys = [(self.entity_type, self._canonical_id(self.obj, i)) for i in source_ids]
         versions = known_versions(self.store.engine, keys)
-        self.golden = {key: version_at(versions.get(key)) for key in keys}
+        self.versions = {key: versions.get(key, []) for key in keys}
+        self.golden = {key: version_at(self.versions[key]) for key in keys}
 
     def _canonical_id(self, obj: str, source_id: str) -> str:
-        """`ids.canonical_id` from the page's xref read (one query per object and page)."""
+        """`ids.canonical_id` from the page's xref read (one query per object and page),
+        worked out once per source record and page (the xref map changes when the page is
+        written, at its end)."""
+        found = self.rids.get((obj, source_id))
+        if found is not None:
+            return found
         entity_type = self.translator.object_map(obj).entity
         cache = self.xrefs.setdefault(obj, {})
         if source_id not in cache:
             cache[source_id] = self.store.resolve_xref(self.system, obj, source_id)
         known = cache[source_id]
         if known is not None and known[0] == entity_type:
-            return known[1]
-        return new_canonical_id(entity_type, self.system, obj, source_id)
+            found = known[1]
+        else:
+            found = new_canonical_id(entity_type, self.system, obj, source_id)
+        self.rids[(obj, source_id)] = found
+        return found
 
     def _translate(self, obj: str, record: dict[str, Any]) -> dict[str, Any] | TranslationError:
         """`to_canonical` of one of the page's records, once per page (an enricher may have
@@ -373,6 +398,7 @@ class PagePipeline:
         except RejectedError as exc:
             return self._reject(record, event, rid, exc.category, str(exc), exc.field)
         self.merged[rid] = canonical.model_dump(mode="json")
+        self.payloads.append(self.merged[rid])
         self.changes.append(
             Change(
                 canonical, valid_from, self.system, f"{self.system}:{self.obj}:{event.source_id}"
@@ -475,6 +501,7 @@ class PagePipeline:
         self.parent_from[parent_rid] = valid_from
         self.parent_of[line_rid] = parent_rid
         self.merged[parent_rid] = canonical.model_dump(mode="json")
+        self.payloads.append(self.merged[parent_rid])
         self.changes.append(
             Change(
                 canonical, valid_from, self.system, f"{self.system}:{self.obj}:{event.source_id}"

@@ -17,6 +17,7 @@ pauses until the reset, and what is still failing after the last attempt is dead
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from typing import Any
 
@@ -36,8 +37,30 @@ from pssync.engine.runtime import current
 
 def page_workflow_id(system: str, obj: str, records: list[dict[str, Any]]) -> str:
     """Same page content, same ID: event keys carry each record's version and content."""
-    keys = [event_of(system, obj, r).key for r in records]
-    return f"page:{system}:{obj}:{digest(*keys)}"
+    return events_workflow_id(system, obj, [event_of(system, obj, r) for r in records])
+
+
+def events_workflow_id(system: str, obj: str, events: list[Event]) -> str:
+    """`page_workflow_id` from the page's events, when the caller has them already."""
+    return f"page:{system}:{obj}:{digest(*(e.key for e in events))}"
+
+
+# Events a poller computed for a page's workflow ID, by that ID, for the page's step in this
+# process: each record's content digest is then computed once, not twice. The ID digests every
+# event key, so the same ID means the same events; a workflow recovered elsewhere (or after a
+# restart) finds nothing here and computes them again.
+_page_events: dict[str, list[Event]] = {}
+_page_events_lock = threading.Lock()
+
+
+def remember_events(workflow_id: str, events: list[Event]) -> None:
+    with _page_events_lock:
+        _page_events[workflow_id] = events
+
+
+def forget_events(workflow_id: str) -> list[Event] | None:
+    with _page_events_lock:
+        return _page_events.pop(workflow_id, None)
 
 
 def _encode(decision: Decision) -> dict[str, Any]:
@@ -63,7 +86,8 @@ def _decode(data: dict[str, Any]) -> Decision:
 def apply_page_step(
     system: str, obj: str, records: list[dict[str, Any]], correlation_id: str
 ) -> dict[str, Any]:
-    result = PagePipeline(current(), system, obj).run(records, correlation_id)
+    events = forget_events(correlation_id)
+    result = PagePipeline(current(), system, obj).run(records, correlation_id, events)
     return {
         "decisions": [_encode(d) for d in result.decisions],
         "commands": result.commands,

@@ -44,6 +44,13 @@ class Translator:
 
     def __init__(self, spec: MappingSpec) -> None:
         self.spec = spec
+        # Per object: its field rules with each canonical name split once (a sync translates
+        # hundreds of thousands of records through the same few rules). Kept with the rules
+        # dict they were made from, so a spec edited in place is planned again.
+        self._plans: dict[str, tuple[object, list[tuple[str, FieldRule, list[str]]]]] = {}
+        # Per crosswalk: its keys case-folded, for values that miss the exact key (made again
+        # when the crosswalk is replaced or grows).
+        self._folded: dict[str, tuple[object, int, dict[str, Any]]] = {}
 
     def object_map(self, obj: str) -> ObjectMap:
         try:
@@ -56,20 +63,31 @@ class Translator:
     def to_canonical(self, obj: str, record: dict[str, Any]) -> dict[str, Any]:
         """The canonical payload fields of `record` (without id/xrefs, which the caller owns)."""
         omap = self.object_map(obj)
-        record_id = str(record.get(omap.id_field, "?"))
         payload: dict[str, Any] = {}
         problems: list[Problem] = []
-        for name, rule in omap.fields.items():
+        for name, rule, path in self._plan(obj, omap):
             try:
                 value = self._evaluate(rule, record, name, problems)
             except ValueError as exc:
                 problems.append(Problem(name, str(exc), record.get(rule.from_ or "")))
                 continue
             if value is not None:
-                _put(payload, name, value)
+                if len(path) == 1:
+                    payload[name] = value
+                else:
+                    _put(payload, name, value)
         if problems:
+            record_id = str(record.get(omap.id_field, "?"))
             raise TranslationError(self.spec.system, obj, record_id, problems)
         return payload
+
+    def _plan(self, obj: str, omap: ObjectMap) -> list[tuple[str, FieldRule, list[str]]]:
+        """(canonical name, rule, name's parts) of each of `obj`'s fields, in mapping order."""
+        found = self._plans.get(obj)
+        if found is None or found[0] is not omap.fields:
+            plan = [(name, rule, name.split(".")) for name, rule in omap.fields.items()]
+            found = self._plans[obj] = (omap.fields, plan)
+        return found[1]
 
     def _evaluate(
         self, rule: FieldRule, record: dict[str, Any], name: str, problems: list[Problem]
@@ -110,7 +128,11 @@ class Translator:
         key = str(raw).strip()
         if key in table:
             return table[key]
-        folded = {k.casefold(): v for k, v in table.items()}
+        known = self._folded.get(walk)
+        if known is None or known[0] is not table or known[1] != len(table):
+            folded = {k.casefold(): v for k, v in table.items()}
+            known = self._folded[walk] = (table, len(table), folded)
+        folded = known[2]
         if key.casefold() in folded:
             return folded[key.casefold()]
         problems.append(
