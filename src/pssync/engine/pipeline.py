@@ -62,6 +62,10 @@ ENRICH_HOOKS: list[EnrichHook] = []
 # and a new canonical ID is minted. The first hook that answers wins.
 IdentityHook = Callable[[Runtime, str, str, dict[str, Any]], str | None]
 IDENTITY_HOOKS: list[IdentityHook] = []
+# Run once a page is written, still inside it (`page_memo` answers): for hooks that collect
+# per-record findings in the page memo and write them with one transaction per page.
+PageEndHook = Callable[[Runtime], None]
+PAGE_END_HOOKS: list[PageEndHook] = []
 
 
 @dataclass(frozen=True)
@@ -265,6 +269,8 @@ class PagePipeline:
                 prefetched={k: v for k, v in self.versions.items() if k[1] not in self.deleted},
             )
             refused = {(entity_type, rid) for entity_type, rid, _ in governed.refused}
+        for hook in PAGE_END_HOOKS:
+            hook(self.rt)
         for exc_id in nested_done:
             self.rt.exceptions.resolve(exc_id, "auto-resolved: nested into its parent", "engine")
         self._route(applied, refused)

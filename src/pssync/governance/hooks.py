@@ -39,6 +39,7 @@ from pssync.engine.pipeline import (
     ENRICH_HOOKS,
     GOVERN_HOOKS,
     IDENTITY_HOOKS,
+    PAGE_END_HOOKS,
     RejectedError,
     golden_record,
     page_fields,
@@ -202,35 +203,90 @@ def note_dangling(runtime: Runtime, system: str, record: CanonicalRecord) -> Non
     obj, _ = source_of(system, record)
     if obj is None:
         return
-    d = dangling_reference.c
-    mine = (d.holder_type == record.entity_type, d.holder_id == record.id)
-    with runtime.store.engine.connect() as conn:  # a re-read deal is noted already: no write
-        noted = {
-            (r.field, r.system, r.external_id, r.entity_type, r.object)
-            for r in conn.execute(
-                select(d.field, d.system, d.external_id, d.entity_type, d.object).where(*mine)
-            )
-        }
+    pending = memo.setdefault(_PENDING, {})
     for name, value, entity in found:
-        if (name, system, value, entity, obj) in noted:
-            continue
-        try:
-            with runtime.store.engine.begin() as conn:
-                conn.execute(delete(dangling_reference).where(*mine, d.field == name))
-                conn.execute(
-                    insert(dangling_reference).values(
-                        system=system,
-                        external_id=value,
-                        entity_type=entity,
-                        holder_type=record.entity_type,
-                        holder_id=record.id,
-                        object=obj,
-                        field=name,
-                        noted_at=utcnow(),
+        pending[(record.entity_type, record.id, name)] = (system, value, entity, obj)
+
+
+_PENDING = ("note_dangling", "pending")
+
+
+def write_dangling(runtime: Runtime) -> None:
+    """Write the references `note_dangling` collected in this page: one read of what is noted
+    already and one transaction, per page (a time entry per record made it one commit each)."""
+    memo = page_memo(runtime)
+    pending: dict[tuple[str, str, str], tuple[str, str, str, str]] = (
+        memo.pop(_PENDING, None) or {} if memo is not None else {}
+    )
+    if not pending:
+        return
+    d = dangling_reference.c
+    by_type: dict[str, list[str]] = {}
+    for holder_type, holder_id, _ in pending:
+        by_type.setdefault(holder_type, []).append(holder_id)
+    noted: dict[tuple[str, str, str], tuple[str, str, str, str]] = {}
+    columns = (
+        d.holder_type,
+        d.holder_id,
+        d.field,
+        d.system,
+        d.external_id,
+        d.entity_type,
+        d.object,
+    )
+    with runtime.store.engine.connect() as conn:  # a re-read deal is noted already: no write
+        for holder_type, ids in by_type.items():
+            unique = sorted(set(ids))
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                for r in conn.execute(
+                    select(*columns).where(d.holder_type == holder_type, d.holder_id.in_(chunk))
+                ):
+                    key = (r.holder_type, r.holder_id, r.field)
+                    noted[key] = (r.system, r.external_id, r.entity_type, r.object)
+    todo = {k: v for k, v in pending.items() if noted.get(k) != v}
+    if not todo:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "system": system,
+            "external_id": value,
+            "entity_type": entity,
+            "holder_type": holder_type,
+            "holder_id": holder_id,
+            "object": obj,
+            "field": name,
+            "noted_at": now,
+        }
+        for (holder_type, holder_id, name), (system, value, entity, obj) in todo.items()
+    ]
+    try:
+        with runtime.store.engine.begin() as conn:
+            for holder_type, holder_id, name in todo:
+                if (holder_type, holder_id, name) in noted:  # the reference changed: replace it
+                    conn.execute(
+                        delete(dangling_reference).where(
+                            d.holder_type == holder_type,
+                            d.holder_id == holder_id,
+                            d.field == name,
+                        )
                     )
-                )
-        except IntegrityError:  # another worker noted the same reference meanwhile
-            continue
+            conn.execute(insert(dangling_reference), rows)
+    except IntegrityError:  # another worker noted some of them meanwhile: one at a time
+        for row in rows:
+            try:
+                with runtime.store.engine.begin() as conn:
+                    conn.execute(
+                        delete(dangling_reference).where(
+                            d.holder_type == row["holder_type"],
+                            d.holder_id == row["holder_id"],
+                            d.field == row["field"],
+                        )
+                    )
+                    conn.execute(insert(dangling_reference).values(**row))
+            except IntegrityError:
+                continue
 
 
 def repoint_dangling(runtime: Runtime) -> list[AppliedChange]:
@@ -663,6 +719,8 @@ def install() -> None:
             GOVERN_HOOKS.append(hook)
     if identity.resolve_identity not in IDENTITY_HOOKS:
         IDENTITY_HOOKS.append(identity.resolve_identity)
+    if write_dangling not in PAGE_END_HOOKS:
+        PAGE_END_HOOKS.append(write_dangling)
     CROSSWALK_CATEGORIES.update(CROSSWALK_OWNERS)
 
 
@@ -676,6 +734,8 @@ def uninstall() -> None:
             GOVERN_HOOKS.remove(hook)
     while identity.resolve_identity in IDENTITY_HOOKS:
         IDENTITY_HOOKS.remove(identity.resolve_identity)
+    while write_dangling in PAGE_END_HOOKS:
+        PAGE_END_HOOKS.remove(write_dangling)
     for crosswalk in CROSSWALK_OWNERS:
         CROSSWALK_CATEGORIES.pop(crosswalk, None)
     identity.forget()
