@@ -111,7 +111,8 @@ def _as_valid(valid_at: dt.datetime | None) -> ColumnElement[bool]:
     return and_(rv.valid_from <= valid_at, or_(rv.valid_to.is_(None), rv.valid_to > valid_at))
 
 
-def _version(row: Any) -> RecordVersion:
+def version_of_row(row: Any) -> RecordVersion:
+    """A `record_version` row as a RecordVersion (the store's reads and `lookup`'s)."""
     return RecordVersion(
         entity_type=row.entity_type,
         record_id=row.record_id,
@@ -222,7 +223,7 @@ class GoldenStore:
         for start in range(0, len(version_ids), _IN_CHUNK):
             chunk = version_ids[start : start + _IN_CHUNK]
             for row in conn.execute(_BY_VERSION_ID, {"ids": chunk}):
-                found[(row.entity_type, row.record_id)].append(_version(row))
+                found[(row.entity_type, row.record_id)].append(version_of_row(row))
         return found
 
     def _add_xrefs(self, conn: Connection, facts: Sequence[Fact], now: dt.datetime) -> None:
@@ -333,7 +334,7 @@ class GoldenStore:
             row = conn.execute(stmt).first()
         if row is None:
             return None
-        version = _version(row)
+        version = version_of_row(row)
         return version if include_deleted or not version.deleted else None
 
     def iter_records(
@@ -362,7 +363,7 @@ class GoldenStore:
         stmt = stmt.order_by(rv.entity_type, rv.record_id, rv.valid_from)
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=2000).execute(stmt):
-                yield _version(row)
+                yield version_of_row(row)
 
     def history(self, entity_type: str, record_id: str) -> list[RecordVersion]:
         """Every version ever recorded for one record, oldest belief first."""
@@ -373,7 +374,7 @@ class GoldenStore:
             .order_by(rv.recorded_from, rv.valid_from, rv.version_id)
         )
         with self.engine.connect() as conn:
-            return [_version(row) for row in conn.execute(stmt)]
+            return [version_of_row(row) for row in conn.execute(stmt)]
 
     def provenance(
         self,

@@ -9,14 +9,12 @@ filters, merges followed the same way), only for many keys per statement.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from sqlalchemy import Engine, select
 
-from pssync.store.history import RecordVersion
+from pssync.store.history import RecordVersion, version_of_row
 from pssync.store.tables import record_merge, record_version, xref
 
 # Bound parameters per IN list: well under SQLite's and PostgreSQL's limits.
@@ -30,25 +28,6 @@ Key = tuple[str, str]  # (entity type, record ID)
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(values), _CHUNK):
         yield values[start : start + _CHUNK]
-
-
-def _version(row: Any) -> RecordVersion:
-    return RecordVersion(
-        entity_type=row.entity_type,
-        record_id=row.record_id,
-        valid_from=row.valid_from,
-        valid_to=row.valid_to,
-        recorded_from=row.recorded_from,
-        recorded_to=row.recorded_to,
-        payload_json=row.payload,
-        provenance=json.loads(row.provenance),
-        transaction_id=row.transaction_id,
-        content_hash=row.content_hash,
-        system=row.system,
-        source_record=row.source_record,
-        deleted=bool(row.deleted),
-        version_id=row.version_id,
-    )
 
 
 def resolve_xrefs(
@@ -113,7 +92,7 @@ def known_versions(engine: Engine, keys: Iterable[Key]) -> dict[Key, list[Record
                     rv.recorded_to.is_(None),
                 )
                 for row in conn.execute(stmt):
-                    found[(row.entity_type, row.record_id)].append(_version(row))
+                    found[(row.entity_type, row.record_id)].append(version_of_row(row))
     for versions in found.values():
         versions.sort(key=lambda v: v.valid_from, reverse=True)
     return dict(found)
