@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from pssync.config.settings import default_system_of_record
 from pssync.engine.pipeline import PagePipeline, source_record
 from pssync.engine.runtime import Runtime
-from pssync.governance import hooks
+from pssync.governance import hooks, references
 from pssync.governance.exceptions import ExceptionStore, NewException
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.routing import Router, RoutingConfig
@@ -114,14 +114,14 @@ def test_a_deal_is_repointed_once_its_blocked_account_is_fixed(runtime: Runtime)
     assert dangling(runtime) == 1
     assert ingest(runtime, "Opportunity", "006D", {**DEAL, "Amount": 1200}) == "applied"
     assert dangling(runtime) == 1  # noted once per holder and field
-    assert hooks.repoint_dangling(runtime) == []  # the account is still unknown
+    assert references.repoint_dangling(runtime) == []  # the account is still unknown
 
     runtime.translators["crm"] = Translator(_mapping({"US-EXEMPT": "tax-us-ex"}))
     assert ingest(runtime, "Account", "001G", ACCOUNT, "fixed") == "applied"
     account = runtime.store.resolve_xref("crm", "Account", "001G")
     assert account is not None
 
-    (change,) = hooks.repoint_dangling(runtime)
+    (change,) = references.repoint_dangling(runtime)
     now = deal(runtime)
     assert now["account_id"] == account[1] and now["region_id"] == "reg-na"
     assert change.record_id == now["id"] and change.payload == now
@@ -132,7 +132,7 @@ def test_a_deal_is_repointed_once_its_blocked_account_is_fixed(runtime: Runtime)
     assert source["source_record"] == "crm:Opportunity:006D"
     believed = [v for v in runtime.store.history("Opportunity", now["id"]) if not v.recorded_to]
     assert [v.payload["account_id"] for v in believed][-2:] == ["001G", account[1]]
-    assert hooks.repoint_dangling(runtime) == []  # done once
+    assert references.repoint_dangling(runtime) == []  # done once
 
 
 def test_a_deal_read_after_its_account_notes_nothing(runtime: Runtime) -> None:
@@ -149,7 +149,7 @@ def test_a_holder_fixed_by_its_own_source_drops_its_note(runtime: Runtime) -> No
     runtime.translators["crm"] = Translator(_mapping({"US-EXEMPT": "tax-us-ex"}))
     assert ingest(runtime, "Account", "001G", ACCOUNT) == "applied"
     assert ingest(runtime, "Opportunity", "006D", {**DEAL, "Name": "Renamed"}) == "applied"
-    assert hooks.repoint_dangling(runtime) == []  # the deal resolved it on its own
+    assert references.repoint_dangling(runtime) == []  # the deal resolved it on its own
     assert dangling(runtime) == 0
 
 
@@ -177,7 +177,7 @@ def test_draft_exceptions_that_no_longer_hold_are_resolved(runtime: Runtime) -> 
 
     runtime.translators["crm"] = Translator(_mapping({"US-EXEMPT": "tax-us-ex"}))
     assert ingest(runtime, "Account", "001G", ACCOUNT) == "applied"
-    assert len(hooks.repoint_dangling(runtime)) == 1
+    assert len(references.repoint_dangling(runtime)) == 1
     still = HandoffValidator(runtime.store).opportunity_to_project(opp_id)
     cleared = hooks.clear_passed(runtime, opp_id, "draft", still)
     assert cleared == [region.id]

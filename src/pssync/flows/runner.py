@@ -34,7 +34,7 @@ from pssync.flows import resource_feedback as _feedback  # noqa: F401 - register
 from pssync.flows.closed_won_handoff import closed_won_handoff
 from pssync.flows.opportunity_to_project import cancel_draft, draft_project, draft_project_id
 from pssync.flows.triggers import Triggers, current, from_config, set_triggers
-from pssync.governance import hooks
+from pssync.governance import hooks, references
 from pssync.governance.exceptions import ExceptionRecord
 from pssync.governance.replay import ReplayContext, register
 
@@ -78,8 +78,8 @@ def _start(workflow_id: str, flow: Callable[[str], dict[str, Any]], opportunity_
 
 def repoint(runtime: Runtime) -> int:
     """Re-point the records holding vendor IDs that the last captures or replays made known
-    (`hooks.repoint_dangling`) and deliver what their routes say; the records re-pointed."""
-    changes = hooks.repoint_dangling(runtime)
+    (`references.repoint_dangling`) and deliver what their routes say; the records re-pointed."""
+    changes = references.repoint_dangling(runtime)
     commands = [c.as_dict() for change in changes for c in route_change(runtime, change)]
     if commands:
         parent = "repoint:" + content_digest({"changes": [c.event_key for c in changes]})[:16]

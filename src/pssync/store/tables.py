@@ -170,7 +170,7 @@ record_merge = Table(
 
 # A reference a record holds to a vendor ID the xref map did not know when it was applied (the
 # account of a deal was rejected, or not read yet): once a record with that xref is applied, the
-# governance hooks re-point the holder to the canonical ID (`hooks.repoint_dangling`).
+# governance hooks re-point the holder to the canonical ID (`references.repoint_dangling`).
 dangling_reference = Table(
     "dangling_reference",
     metadata,
