@@ -30,8 +30,7 @@ from pssync.engine.runtime import current
 from pssync.flows.common import deliver_now, payload, system_for, write
 from pssync.forecast.periods import add_months
 from pssync.governance.conflicts import check_start
-from pssync.governance.exceptions import NewException
-from pssync.governance.hooks import clear_passed
+from pssync.governance.hooks import report_violations
 from pssync.governance.validation import HandoffValidator
 
 ROUTE = "opportunity_to_project"
@@ -109,20 +108,9 @@ def prepare_draft_step(opportunity_id: str, correlation_id: str) -> dict[str, An
     """Validate the deal and write the draft (project + role tasks) to the golden store."""
     runtime = current()
     violations = HandoffValidator(runtime.store).opportunity_to_project(opportunity_id)
-    clear_passed(runtime, opportunity_id, "draft", violations)
-    for v in violations:
-        runtime.exceptions.raise_(
-            NewException(
-                category=v.category,
-                message=v.message,
-                entity_type=v.entity_type,
-                record_id=v.record_id,
-                details={"field": v.field, "stage": "draft", "opportunity_id": opportunity_id},
-                payload=opportunity_id,
-                correlation_id=correlation_id,
-            ),
-            actor="flows",
-        )
+    report_violations(
+        runtime, opportunity_id, "draft", violations, actor="flows", correlation_id=correlation_id
+    )
     opportunity = payload(runtime, "Opportunity", opportunity_id)
     if violations or opportunity is None:
         return None

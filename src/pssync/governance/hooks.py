@@ -320,7 +320,22 @@ def validate_before_handoff(runtime: Runtime, opportunity_id: str) -> list[Viola
     """Pre-sync validation of a won deal; every violation raised to its owner (and the ones it
     no longer finds resolved)."""
     violations = HandoffValidator(runtime.store).closed_won_handoff(opportunity_id)
-    clear_passed(runtime, opportunity_id, "handoff", violations)
+    report_violations(runtime, opportunity_id, "handoff", violations, actor="governance")
+    return violations
+
+
+def report_violations(
+    runtime: Runtime,
+    opportunity_id: str,
+    stage: str,
+    violations: list[Violation],
+    *,
+    actor: str,
+    correlation_id: str | None = None,
+) -> None:
+    """Raise each of a deal's `stage` validation findings to its owner and resolve the ones
+    validation no longer finds (`clear_passed`)."""
+    clear_passed(runtime, opportunity_id, stage, violations)
     for v in violations:
         runtime.exceptions.raise_(
             NewException(
@@ -328,12 +343,12 @@ def validate_before_handoff(runtime: Runtime, opportunity_id: str) -> list[Viola
                 message=v.message,
                 entity_type=v.entity_type,
                 record_id=v.record_id,
-                details={"field": v.field, "stage": "handoff", "opportunity_id": opportunity_id},
+                details={"field": v.field, "stage": stage, "opportunity_id": opportunity_id},
                 payload=opportunity_id,
+                correlation_id=correlation_id,
             ),
-            actor="governance",
+            actor=actor,
         )
-    return violations
 
 
 def block_duplicate_customer(
