@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from pssync.engine import capture
 from pssync.engine.capture import Cursors, Poller
 from pssync.engine.runtime import Runtime
 from pssync.engine.worker import wait_idle
+from pssync.mapping.translator import Translator
 
 from .conftest import BP, EngineEnv, bp_row, writes_made
 
@@ -105,3 +107,67 @@ def test_pages_are_applied_in_batches_and_a_failed_read_keeps_the_pages_before(
     assert wait_idle(30)
     names = {p["OrganizationBPName1"] for p in engine_env.erp_partners().values()}
     assert {r["OrganizationBPName1"] for r in rows} <= names
+
+
+def test_batches_of_one_object_run_two_at_a_time_and_store_cursors_in_order(
+    engine_env: EngineEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [bp_row(f"Overlap {i}") for i in range(200)]  # four 50-partner pages
+    engine_env.crm.seed({BP: rows})
+    started: list[int] = []
+    read: list[str | None] = []
+    saved: list[str | None] = []
+    real_read, real_start, real_save = capture.read_ahead, capture.start_page, Cursors.save
+
+    def recording_read(
+        runtime: Runtime, system: str, obj: str, cursor: str | None, depth: int = 1
+    ) -> Iterator[Page]:
+        for page in real_read(runtime, system, obj, cursor, depth):
+            read.append(page.cursor)
+            yield page
+
+    def counting_start(system: str, obj: str, records: list[dict[str, Any]]) -> capture.PageRun:
+        started.append(len(records))
+        return real_start(system, obj, records)
+
+    def recording_save(self: Cursors, system: str, obj: str, cursor: str | None) -> None:
+        saved.append(cursor)
+        real_save(self, system, obj, cursor)
+
+    monkeypatch.setattr(capture, "read_ahead", recording_read)
+    monkeypatch.setattr(capture, "start_page", counting_start)
+    monkeypatch.setattr(Cursors, "save", recording_save)
+    poller = Poller(engine_env.runtime, "crm", BP, batch_records=50)
+    assert poller.in_flight == capture.CONCURRENT_BATCHES == 2
+    report = poller.run()
+    assert report.counts == {"applied": 200}
+    assert started == [50, 50, 50, 50]
+    # Each batch's cursor is stored once it and the ones before it finished: the pages'
+    # cursors in read order (each once), the last the end of the read.
+    assert saved == list(dict.fromkeys(c for c in read if c is not None))
+    assert len(saved) >= 4
+    assert Cursors(engine_env.store.engine).get("crm", BP) == saved[-1]
+    assert wait_idle(30)
+    names = {p["OrganizationBPName1"] for p in engine_env.erp_partners().values()}
+    assert {r["OrganizationBPName1"] for r in rows} <= names
+
+
+def test_objects_whose_batches_could_see_each_other_run_one_batch_at_a_time(
+    engine_env: EngineEnv,
+) -> None:
+    runtime = engine_env.runtime
+    assert capture.concurrent_batches(runtime, "crm", BP) == 2
+    spec = runtime.translator("crm").spec
+    parent = spec.objects[BP].model_copy(
+        update={"fields": {**spec.objects[BP].fields, "parent_id": spec.objects[BP].fields["name"]}}
+    )
+    self_referencing = spec.model_copy(update={"objects": {**spec.objects, BP: parent}})
+    deal = spec.objects[BP].model_copy(update={"entity": "Opportunity"})  # holds nested lines
+    holding = spec.model_copy(update={"objects": {**spec.objects, BP: deal}})
+    original = runtime.translators["crm"]
+    try:
+        for mapping in (self_referencing, holding):
+            runtime.translators["crm"] = Translator(mapping)
+            assert capture.concurrent_batches(runtime, "crm", BP) == 1
+    finally:
+        runtime.translators["crm"] = original

@@ -19,13 +19,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetWorkflowID, WorkflowHandle
 from sqlalchemy import Engine, select
 
 from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.errors import QuotaExhaustedError, RetriableError
 from pssync.engine.deliver import backoff
-from pssync.engine.pipeline import event_of, source_record
+from pssync.engine.pipeline import NESTED, event_of, source_record
 from pssync.engine.runtime import Runtime
 from pssync.engine.sql import upsert
 from pssync.engine.tables import engine_cursor
@@ -125,18 +125,63 @@ def apply_page(system: str, obj: str, records: list[dict[str, Any]]) -> dict[str
     A page already handled (same content, same workflow ID) is reported as duplicates: DBOS
     would hand back the first run's result, which would read as if it had been applied again.
     """
+    return start_page(system, obj, records).result()
+
+
+@dataclass
+class PageRun:
+    """A page workflow started and not yet waited for (`result` waits)."""
+
+    workflow_id: str
+    source_ids: frozenset[str]
+    handle: WorkflowHandle[dict[str, Any]] | None  # None: handled before, nothing to run
+    records: int
+
+    def result(self) -> dict[str, Any]:
+        if self.handle is None:
+            return {"counts": {"duplicate": self.records}, "commands": 0, "batches": 0}
+        try:
+            return self.handle.get_result()
+        finally:
+            forget_events(self.workflow_id)
+
+
+def start_page(system: str, obj: str, records: list[dict[str, Any]]) -> PageRun:
+    """`apply_page` without the wait: the workflow runs on DBOS's executor meanwhile."""
     events = [event_of(system, obj, r) for r in records]
     workflow_id = events_workflow_id(system, obj, events)
+    source_ids = frozenset(e.source_id for e in events)
     status = DBOS.get_workflow_status(workflow_id)
     if status is not None and status.status == "SUCCESS":
-        return {"counts": {"duplicate": len(records)}, "commands": 0, "batches": 0}
+        return PageRun(workflow_id, source_ids, None, len(records))
     remember_events(workflow_id, events)
     try:
         with SetWorkflowID(workflow_id):
             handle = DBOS.start_workflow(ingest_page, system, obj, records)
-        return handle.get_result()
-    finally:
+    except BaseException:
         forget_events(workflow_id)
+        raise
+    return PageRun(workflow_id, source_ids, handle, len(records))
+
+
+# Batches of one object applied at once (`concurrent_batches`): two keep one busy in Python
+# while the other waits on the database; more only queue on the one SQLite writer.
+CONCURRENT_BATCHES = 2
+# Canonical fields naming a record of the object's own kind (a WBS element's parent).
+SELF_REFERENCES = frozenset({"parent_id"})
+
+
+def concurrent_batches(runtime: Runtime, system: str, obj: str) -> int:
+    """How many batches of `obj` may be applied side by side: `CONCURRENT_BATCHES`, or 1 when
+    one batch could read what another writes. Batches running together never share a record
+    (the poller checks each); beyond that the object must not nest into a parent record (two
+    batches of one deal's lines would both write the deal), hold nested lines, or name records
+    of its own kind (a parent still being written by the other batch)."""
+    spec = runtime.translator(system).object_map(obj)
+    nested = spec.entity in NESTED or any(n.parent == spec.entity for n in NESTED.values())
+    if nested or not SELF_REFERENCES.isdisjoint(spec.fields):
+        return 1
+    return CONCURRENT_BATCHES
 
 
 class Poller:
@@ -151,11 +196,13 @@ class Poller:
         max_retries: int = 8,
         sleep: Callable[[float], None] = time.sleep,
         batch_records: int = BATCH_RECORDS,
+        in_flight: int | None = None,
     ) -> None:
         self.rt, self.system, self.obj = runtime, system, obj
         self.cursors = Cursors(runtime.store.engine)
         self.max_retries, self.sleep = max_retries, sleep
         self.batch_records = max(1, batch_records)
+        self.in_flight = max(1, in_flight or concurrent_batches(runtime, system, obj))
         self.report = CaptureReport(system, obj)
 
     def run(self, *, full: bool = False) -> CaptureReport:
@@ -197,37 +244,64 @@ class Poller:
         connectors' pages are small (Kantata's are 200 records at most), so a batch of pages
         in one workflow pays them once. The pages of a batch are read ahead while the batch
         before is applied. A read that fails applies the pages read before it first, so a
-        flaky source still makes progress page by page."""
+        flaky source still makes progress page by page.
+
+        Up to `in_flight` batches run at once when they share no record (see
+        `concurrent_batches`): one applies its page in Python while the other waits on the
+        database. Batches are waited for in order and a batch's cursor is stored only once it
+        and every batch before it finished, so a crash still re-reads from the oldest batch
+        not done, which maps onto the same workflows."""
         cursor = self.cursors.get(self.system, self.obj)
         pending: list[dict[str, Any]] = []
         pages, pending_cursor = 0, cursor
+        running: deque[tuple[PageRun, int, str | None]] = deque()
 
-        def flush() -> None:
-            nonlocal cursor, pending, pages
-            if pending:
-                self.report.add(apply_page(self.system, self.obj, pending), pages)
-            if pending_cursor is not None and pending_cursor != cursor:
-                cursor = pending_cursor
+        def settle() -> None:
+            nonlocal cursor
+            run, run_pages, run_cursor = running.popleft()
+            if run.records:  # not a cursor-only entry (pages that held no record)
+                self.report.add(run.result(), run_pages)
+            if run_cursor is not None and run_cursor != cursor:
+                cursor = run_cursor
                 self.cursors.save(self.system, self.obj, cursor)
+
+        def flush(*, last: bool = False) -> None:
+            nonlocal pending, pages
+            ids = {str(r["id"]) for r in pending}
+            while running and (
+                len(running) >= self.in_flight
+                or any(not run.source_ids.isdisjoint(ids) for run, _, _ in running)
+            ):
+                settle()
+            if pending:
+                running.append((start_page(self.system, self.obj, pending), pages, pending_cursor))
+            elif pending_cursor is not None:
+                running.append((PageRun("", frozenset(), None, 0), 0, pending_cursor))
             pending, pages = [], 0
+            while running and (last or len(running) > self.in_flight):
+                settle()
 
         depth = max(1, -(-self.batch_records // self._page_size()))
         reading = read_ahead(self.rt, self.system, self.obj, cursor, depth)
-        while True:
-            try:
-                page = next(reading, None)
-            except Exception:
-                flush()
-                raise
-            if page is None:
-                break
-            pending += [serialise(r) for r in page.records]
-            pages += 1
-            if page.cursor is not None:
-                pending_cursor = page.cursor
-            if len(pending) >= self.batch_records:
-                flush()
-        flush()
+        try:
+            while True:
+                try:
+                    page = next(reading, None)
+                except Exception:
+                    flush(last=True)
+                    raise
+                if page is None:
+                    break
+                pending += [serialise(r) for r in page.records]
+                pages += 1
+                if page.cursor is not None:
+                    pending_cursor = page.cursor
+                if len(pending) >= self.batch_records:
+                    flush()
+            flush(last=True)
+        finally:  # after a failure, batches still running finish on their own, uncounted
+            for run, _, _ in running:
+                forget_events(run.workflow_id)
 
     def _page_size(self) -> int:
         """The connector's records per read (for how far to read ahead), 200 if it says not."""

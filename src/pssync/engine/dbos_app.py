@@ -22,7 +22,7 @@ from pathlib import Path
 from dbos import DBOS, DBOSConfig
 from sqlalchemy.engine import make_url
 
-from pssync.store.db import database_url
+from pssync.store.db import WAL_AUTOCHECKPOINT_PAGES, database_url
 
 APP_NAME = "pssync"
 # Fixed, not DBOS's hash of the registered code: a worker restarted with the same release (or a
@@ -104,6 +104,7 @@ def sqlite_connector(sys_url: str) -> Callable[[], sqlite3.Connection]:
         conn = sqlite3.connect(path, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         return conn
 
     return connect

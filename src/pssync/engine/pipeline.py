@@ -647,6 +647,8 @@ class PagePipeline:
         The payload is the one this page just wrote (the store holds exactly that, or the same
         content from before when the write was a no-op); a record whose write the gate changed
         (refused fields) or that the page deleted is read back from the store."""
+        if not self.rt.routes:
+            return
         done: set[str] = set()
         entity_type = self.nesting.parent if self.nesting else self.entity_type
         for decision in reversed(applied):  # newest per record only

@@ -1,7 +1,9 @@
 """Portable insert-or-ignore and upsert for the engine tables (SQLite and PostgreSQL).
 
 Two workers may record the same event or cursor at once; letting the database settle it with
-ON CONFLICT keeps that race harmless without a lock service.
+ON CONFLICT keeps that race harmless without a lock service. The rows go straight to the
+driver's executemany (`store.bulk`): a page records a thousand inbox rows, and SQLAlchemy's
+per-row parameter handling cost more than the inserts.
 """
 
 from __future__ import annotations
@@ -10,32 +12,29 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects import postgresql, sqlite
+
+from pssync.store.bulk import bulk_insert, on_conflict_clause
+
+_DIALECTS = ("postgresql", "sqlite")
 
 
-def _insert(conn: Connection, table: Table) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise ValueError(f"the engine supports SQLite and PostgreSQL, not {conn.dialect.name}")
+def _check(conn: Connection) -> None:
+    if conn.dialect.name not in _DIALECTS:
+        raise ValueError(f"the engine supports SQLite and PostgreSQL, not {conn.dialect.name}")
 
 
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows whose primary key is not there yet; leave existing rows alone."""
-    if rows:
-        conn.execute(_insert(conn, table).on_conflict_do_nothing(), list(rows))
+    """Insert rows (dicts with the same keys) whose keys are not there yet; leave existing rows
+    alone."""
+    _check(conn)
+    bulk_insert(conn, table, rows, on_conflict=on_conflict_clause(conn.dialect, table))
 
 
 def upsert(
     conn: Connection, table: Table, rows: Sequence[dict[str, Any]], update: Sequence[str]
 ) -> None:
-    """Insert rows, or overwrite the `update` columns of the row with the same primary key."""
-    if not rows:
-        return
-    stmt = _insert(conn, table)
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={name: stmt.excluded[name] for name in update}
-    )
-    conn.execute(stmt, list(rows))
+    """Insert rows (dicts with the same keys), or overwrite the `update` columns of the row
+    with the same primary key."""
+    _check(conn)
+    clause = on_conflict_clause(conn.dialect, table, update)
+    bulk_insert(conn, table, rows, on_conflict=clause)

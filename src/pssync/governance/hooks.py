@@ -150,6 +150,8 @@ def flag(
 def ownership_check(runtime: Runtime, system: str, record: CanonicalRecord) -> None:
     """Raise `non_owner_write` for the fields the gate is about to refuse."""
     golden = golden_record(runtime, record.entity_type, record.id)
+    if golden is None and runtime.policy.fill_gaps:
+        return  # nothing golden to protect: the matrix refuses nothing (`OwnershipPolicy.apply`)
     outcome = runtime.policy.apply(
         record.entity_type,
         runtime.role(system),

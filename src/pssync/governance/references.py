@@ -57,7 +57,7 @@ def resolve_references(
         return fields
     out = dict(fields)
     x = xref.c
-    store_key = str(runtime.store.engine.url)
+    store_key = runtime.store.url_text
     # Misses are kept for the page being applied only: xrefs are written when it ends.
     unknown = page_memo(runtime)
     if unknown is not None and ("references", system, obj) not in unknown:
@@ -92,6 +92,7 @@ def resolve_references(
                 out[name] = row.record_id
             elif unknown is not None:
                 unknown[("xref-miss", key)] = True
+                unknown[_ANY_MISS] = True
     return out
 
 
@@ -103,7 +104,7 @@ def _page_references(runtime: Runtime, system: str, obj: str, unknown: dict[Any,
         return
     translator = runtime.translator(system)
     entity_type = translator.object_map(obj).entity
-    store_key = str(runtime.store.engine.url)
+    store_key = runtime.store.url_text
     wanted: dict[str, set[str]] = {}
     for fields in page[2]:
         for name, target in REFERENCE_FIELDS.items():
@@ -135,6 +136,7 @@ def _page_references(runtime: Runtime, system: str, obj: str, unknown: dict[Any,
                     _resolved[key] = found[value]
                 else:
                     unknown[("xref-miss", key)] = True
+                    unknown[_ANY_MISS] = True
 
 
 # Found references (store, system, vendor ID, entity) -> canonical ID. An xref never changes
@@ -149,14 +151,13 @@ def note_dangling(runtime: Runtime, system: str, record: CanonicalRecord) -> Non
     (its account was rejected, or is not read yet), so `repoint_dangling` can re-point it
     once that record is applied. Only misses are written: a resolved reference costs nothing."""
     memo = page_memo(runtime)
-    if memo is None:
+    if memo is None or _ANY_MISS not in memo:  # every reference of the page resolved
         return
-    store_key = memo.get(("note_dangling", "store"))
-    if store_key is None:  # rendering the URL costs more than the rest of the check
-        store_key = memo[("note_dangling", "store")] = str(runtime.store.engine.url)
+    store_key = runtime.store.url_text
+    values = record.__dict__  # not getattr: a field the model lacks costs pydantic an exception
     found = []
     for name, target in REFERENCE_FIELDS.items():
-        value = getattr(record, name, None)
+        value = values.get(name)
         entity = target or record.entity_type
         if not isinstance(value, str) or ("xref-miss", (store_key, system, value, entity)) not in (
             memo
@@ -175,6 +176,8 @@ def note_dangling(runtime: Runtime, system: str, record: CanonicalRecord) -> Non
 
 
 _PENDING = ("note_dangling", "pending")
+# In the page memo once any reference of the page was not found.
+_ANY_MISS = ("xref-miss", "any")
 
 
 def write_dangling(runtime: Runtime) -> None:

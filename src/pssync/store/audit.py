@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, update
 
-from pssync.store.bulk import insert_rows
+from pssync.store.bulk import insert_rows, on_conflict_clause
 from pssync.store.tables import audit_head, audit_log
 
 GENESIS = "0" * 64
@@ -94,7 +94,9 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
 
     PostgreSQL locks the row (``FOR UPDATE``). SQLite has no row locks, and its driver only opens
     a transaction at the first write, so a no-op UPDATE of the head takes the database's write
-    lock before the head is read.
+    lock before the head is read. The first append of a store creates the head; two
+    PostgreSQL writers may both find none, so the insert leaves an existing row alone (waiting
+    for the other's commit) and the head is read again, locked.
     """
     stmt = select(audit_head.c.seq, audit_head.c.row_hash).where(audit_head.c.id == 1)
     if conn.dialect.name == "postgresql":
@@ -103,8 +105,10 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
         conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
     row = conn.execute(stmt).first()
     if row is None:
-        conn.execute(insert(audit_head).values(id=1, seq=0, row_hash=GENESIS))
-        return 0, GENESIS
+        genesis = [(1, 0, GENESIS)]
+        ignore = on_conflict_clause(conn.dialect, audit_head)
+        insert_rows(conn, audit_head, ("id", "seq", "row_hash"), genesis, on_conflict=ignore)
+        row = conn.execute(stmt).one()
     return int(row.seq), str(row.row_hash)
 
 

@@ -71,9 +71,16 @@ def bind_processor(table: Table, column: str, dialect: Dialect) -> Callable[[Any
 
 
 def insert_rows(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    on_conflict: str = "",
 ) -> None:
-    """Insert `rows` (tuples ordered like `columns`) into `table` with one executemany."""
+    """Insert `rows` (tuples ordered like `columns`) into `table` with one executemany.
+
+    `on_conflict` is appended as is: `on_conflict_clause` writes the portable ones."""
     if not rows:
         return
     dialect = conn.dialect
@@ -82,7 +89,7 @@ def insert_rows(
     placeholders = ", ".join(_PLACEHOLDER[style](c) for c in columns)
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)})"
-        f" VALUES ({placeholders})"
+        f" VALUES ({placeholders}){on_conflict}"
     )
     processors: list[tuple[int, Callable[[Any], Any]]] = []
     for i, c in enumerate(columns):
@@ -102,12 +109,31 @@ def insert_rows(
     conn.exec_driver_sql(sql, params)
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+def bulk_insert(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, on_conflict: str = ""
+) -> None:
     """Insert `rows` (dicts with the same keys) into `table` with one executemany."""
     if not rows:
         return
     columns = list(rows[0])
-    insert_rows(conn, table, columns, [tuple(row[c] for c in columns) for row in rows])
+    insert_rows(
+        conn,
+        table,
+        columns,
+        [tuple(row[c] for c in columns) for row in rows],
+        on_conflict=on_conflict,
+    )
+
+
+def on_conflict_clause(dialect: Dialect, table: Table, update: Sequence[str] = ()) -> str:
+    """`` ON CONFLICT DO NOTHING``, or with `update` columns an upsert on the primary key
+    (``DO UPDATE SET c = excluded.c``): the same text for SQLite and PostgreSQL."""
+    if not update:
+        return " ON CONFLICT DO NOTHING"
+    quote = dialect.identifier_preparer.quote
+    keys = ", ".join(quote(c.name) for c in table.primary_key.columns)
+    sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update)
+    return f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
 
 
 def select_in(

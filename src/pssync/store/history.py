@@ -152,6 +152,12 @@ class GoldenStore:
         self.engine = engine
         self.clock = clock
 
+    @cached_property
+    def url_text(self) -> str:
+        """The database URL as text (password masked), rendered once: it keys per-store
+        caches, and rendering a URL costs more than a cache lookup."""
+        return str(self.engine.url)
+
     # ---- writes -------------------------------------------------------------------------
 
     def write(
@@ -512,16 +518,21 @@ def set_fields(record: CanonicalRecord) -> tuple[str, ...]:
     checks this against the dump for every entity type.
     """
     values = record.__dict__
+    names = _FIELD_NAMES.get(type(record))
+    if names is None:
+        names = _FIELD_NAMES[type(record)] = tuple(type(record).model_fields)
     return tuple(
         [
             name
-            for name in type(record).model_fields
+            for name in names
             if (v := values[name]) is not None and not (type(v) in _SEQUENCES and not v)
         ]
     )
 
 
 _SEQUENCES = frozenset({list, tuple, set, frozenset})
+# Model class -> its field names (`model_fields` is a descriptor call on every access).
+_FIELD_NAMES: dict[type[CanonicalRecord], tuple[str, ...]] = {}
 
 
 def json_loads(text: str) -> Any:
