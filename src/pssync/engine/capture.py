@@ -39,7 +39,7 @@ from pssync.store.history import utcnow
 
 DELETES = "#deletes"
 # Records per page workflow: connector pages are applied together up to this many.
-BATCH_RECORDS = 1000
+BATCH_RECORDS = 2000
 
 # One reader thread per source system: it fetches the next page while the current one is
 # applied, and keeps its connector (sessions, tokens) from one poll to the next.

@@ -18,11 +18,25 @@ from typing import NamedTuple
 from sqlalchemy import Connection, Engine, or_, select
 
 from pssync.engine.ids import stamp_of
-from pssync.engine.sql import insert_ignore, upsert
 from pssync.engine.tables import engine_inbox, engine_last_applied
+from pssync.store.bulk import insert_rows, on_conflict_clause, select_in
 from pssync.store.history import utcnow
 
 _CHUNK = 400
+# Row layouts of the two tables (an inbox row starts with the `Event`'s fields, in order).
+_INBOX_COLUMNS = (
+    "system",
+    "object",
+    "source_id",
+    "version",
+    "event_key",
+    "status",
+    "entity_type",
+    "record_id",
+    "workflow_id",
+    "received_at",
+)
+_LAST_COLUMNS = ("system", "object", "source_id", "version", "applied_at")
 
 
 class Status(StrEnum):
@@ -81,8 +95,7 @@ class Inbox:
         with self.engine.connect() as conn:
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
-                stmt = select(engine_inbox.c.event_key).where(engine_inbox.c.event_key.in_(chunk))
-                found.update(str(k) for k in conn.execute(stmt).scalars())
+                found.update(select_in(conn, engine_inbox, "event_key", {}, "event_key", chunk))
         return found
 
     def last_versions(self, events: Sequence[Event]) -> dict[tuple[str, str, str], str]:
@@ -96,18 +109,7 @@ class Inbox:
             return
         now = utcnow()
         rows = [
-            {
-                "event_key": d.event.key,
-                "system": d.event.system,
-                "object": d.event.object,
-                "source_id": d.event.source_id,
-                "version": d.event.version,
-                "status": d.status.value,
-                "entity_type": d.entity_type,
-                "record_id": d.record_id,
-                "workflow_id": workflow_id,
-                "received_at": now,
-            }
+            (*d.event, d.status.value, d.entity_type, d.record_id, workflow_id, now)
             for d in decisions
             if d.status is not Status.DUPLICATE
         ]
@@ -118,14 +120,16 @@ class Inbox:
                 if key not in newest or not is_older(d.event.version, newest[key]):
                     newest[key] = d.event.version
         with self.engine.begin() as conn:
-            insert_ignore(conn, engine_inbox, rows)
+            ignore = on_conflict_clause(conn.dialect, engine_inbox)
+            insert_rows(conn, engine_inbox, _INBOX_COLUMNS, rows, on_conflict=ignore)
             current = _versions_in(conn, list(newest))
             bumps = [
-                {"system": s, "object": o, "source_id": i, "version": v, "applied_at": now}
+                (s, o, i, v, now)
                 for (s, o, i), v in newest.items()
                 if (s, o, i) not in current or not is_older(v, current[(s, o, i)])
             ]
-            upsert(conn, engine_last_applied, bumps, ["version", "applied_at"])
+            bump = on_conflict_clause(conn.dialect, engine_last_applied, ("version", "applied_at"))
+            insert_rows(conn, engine_last_applied, _LAST_COLUMNS, bumps, on_conflict=bump)
 
     def events_for(self, source_id: str) -> list[dict[str, object]]:
         """Every decision about one source record (for `pssync trace`)."""
@@ -150,16 +154,19 @@ def _versions_in(
     """Newest applied versions of `keys`: one IN list per (system, object), not an OR of
     one AND per record (a page is one system's object; compiling 400 ANDs cost more than
     running the query)."""
-    la = engine_last_applied.c
     by_object: dict[tuple[str, str], list[str]] = {}
     for system, obj, source_id in keys:
         by_object.setdefault((system, obj), []).append(source_id)
     found: dict[tuple[str, str, str], str] = {}
     for (system, obj), ids in by_object.items():
         for start in range(0, len(ids), _CHUNK):
-            stmt = select(la.source_id, la.version).where(
-                la.system == system, la.object == obj, la.source_id.in_(ids[start : start + _CHUNK])
-            )
-            for row in conn.execute(stmt):
-                found[(system, obj, row.source_id)] = row.version
+            for source_id, version in select_in(
+                conn,
+                engine_last_applied,
+                ("source_id", "version"),
+                {"system": system, "object": obj},
+                "source_id",
+                ids[start : start + _CHUNK],
+            ):
+                found[(system, obj, source_id)] = version
     return found

@@ -139,7 +139,7 @@ def on_conflict_clause(dialect: Dialect, table: Table, update: Sequence[str] = (
 def select_in(
     conn: Connection,
     table: Table,
-    column: str,
+    column: str | tuple[str, ...],
     equal: dict[str, Any],
     in_column: str,
     values: Sequence[Any],
@@ -150,27 +150,31 @@ def select_in(
 
     A batch's key lookups ask thousands of values at once; SQLAlchemy renders and names each
     value of an expanding IN in Python, which cost more than the index probes themselves. The
-    result is the driver's own value, so only use it for columns that need no result processing
-    (strings, integers).
+    result is the driver's own value (a tuple per row when `column` names several), so only use
+    it for columns that need no result processing (strings, integers).
     """
     if not values:
         return []
     dialect = conn.dialect
-    sql = _select_in_sql(dialect, table.name, column, tuple(equal), in_column, len(values), null)
+    columns = (column,) if isinstance(column, str) else column
+    sql = _select_in_sql(dialect, table.name, columns, tuple(equal), in_column, len(values), null)
     args = [*equal.values(), *values]
     params: Any = (
         {f"p{i}": v for i, v in enumerate(args)}
         if dialect.paramstyle in ("named", "pyformat")
         else tuple(args)
     )
-    return [row[0] for row in conn.exec_driver_sql(sql, params)]
+    rows = conn.exec_driver_sql(sql, params)
+    if isinstance(column, str):
+        return [row[0] for row in rows]
+    return [tuple(row) for row in rows]
 
 
 @functools.lru_cache(maxsize=64)
 def _select_in_sql(
     dialect: Dialect,
     table: str,
-    column: str,
+    columns: tuple[str, ...],
     equal: tuple[str, ...],
     in_column: str,
     count: int,
@@ -181,4 +185,5 @@ def _select_in_sql(
     conditions = [f"{quote(c)} = {m}" for c, m in zip(equal, marks, strict=False)]
     conditions += [f"{quote(c)} IS NULL" for c in null]
     conditions.append(f"{quote(in_column)} IN ({', '.join(marks[len(equal) :])})")
-    return f"SELECT {quote(column)} FROM {quote(table)} WHERE {' AND '.join(conditions)}"
+    selected = ", ".join(quote(c) for c in columns)
+    return f"SELECT {selected} FROM {quote(table)} WHERE {' AND '.join(conditions)}"

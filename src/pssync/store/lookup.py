@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Engine, select
 
+from pssync.store.bulk import select_in
 from pssync.store.history import RecordVersion, version_of_row
 from pssync.store.tables import record_merge, record_version, xref
 
@@ -39,14 +40,18 @@ def resolve_xrefs(
     """
     wanted = list(dict.fromkeys(external_ids))
     found: dict[str, tuple[str, str]] = {}
-    x, m = xref.c, record_merge.c
+    m = record_merge.c
     with engine.connect() as conn:
         for part in _chunks(wanted):
-            stmt = select(x.external_id, x.entity_type, x.record_id).where(
-                x.system == system, x.object == obj, x.external_id.in_(part)
-            )
-            for row in conn.execute(stmt):
-                found[str(row.external_id)] = (str(row.entity_type), str(row.record_id))
+            for external_id, entity_type, record_id in select_in(
+                conn,
+                xref,
+                ("external_id", "entity_type", "record_id"),
+                {"system": system, "object": obj},
+                "external_id",
+                part,
+            ):
+                found[str(external_id)] = (str(entity_type), str(record_id))
         by_type: dict[str, set[str]] = defaultdict(set)
         for entity_type, record_id in found.values():
             by_type[entity_type].add(record_id)
