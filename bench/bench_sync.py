@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import sqlite3
 import statistics
 import tempfile
@@ -45,6 +46,7 @@ from sqlalchemy import event
 from pssync.config.settings import Settings
 from pssync.demo.config import sandbox_config
 from pssync.demo.run import REFERENCE_TYPES
+from pssync.engine import page_processes
 from pssync.engine.capture import Poller
 from pssync.engine.dbos_app import shutdown
 from pssync.engine.setup import capturable, runtime_from_settings
@@ -52,6 +54,9 @@ from pssync.engine.worker import start, wait_idle
 from pssync.governance import hooks
 from pssync.sandbox.up import Sandbox
 from pssync.store.jsonl import import_lines
+
+# Page processes the engine forks (`Settings.page_processes`): one per core of the machine.
+PAGE_PROCESSES = max(1, os.cpu_count() or 1)
 
 
 def config_of(sandbox: Sandbox, db: Path) -> dict[str, Any]:
@@ -129,7 +134,7 @@ def _engine_sync(
     def count(*_: Any) -> None:
         statements[0] += 1
 
-    start(runtime, settings.database_url)
+    start(runtime, settings.database_url, page_processes=PAGE_PROCESSES)
     import_lines(runtime.store, reference, system="reference")
     event.listen(runtime.store.engine, "before_cursor_execute", count)
     began = time.perf_counter()
@@ -139,6 +144,7 @@ def _engine_sync(
             applied += Poller(runtime, system, obj).run().counts.get("applied", 0)
         wait_idle(60)
         seconds = time.perf_counter() - began
+        statements[0] += page_processes.served().statements
     finally:
         shutdown()
         hooks.uninstall()

@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from conftest import BP, FAST, SAP_MAPPING
 from pssync.connectors.sap_s4 import SapS4Connector, SapS4Settings
 from pssync.engine.capture import Poller
+from pssync.engine.page_processes import served
 from pssync.engine.runtime import Runtime
 from pssync.engine.worker import start, wait_idle
 from pssync.governance.exceptions import ExceptionStore
@@ -50,8 +51,14 @@ def main() -> None:
         roles={"crm": "crm", "erp": "erp"},
         delivery=FAST,
     )
-    start(runtime, config["store_url"], executor_id="crash-test", polling_interval=0.05)
-    print("started", flush=True)
+    start(
+        runtime,
+        config["store_url"],
+        executor_id="crash-test",
+        polling_interval=0.05,
+        page_processes=config.get("page_processes", 0),
+    )
+    print("started", json.dumps({"page_processes": list(served().pids)}), flush=True)
     # Two 50-partner pages per workflow: the kill lands between and within multi-page batches.
     report = Poller(runtime, "crm", BP, batch_records=100).run()
     print("captured", report.counts, flush=True)

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pssync.connectors.sap_s4 import SapS4Connector
 from pssync.sandbox.sap_s4 import SapS4Emulator
 from pssync.store import GoldenStore, open_engine
@@ -38,7 +40,27 @@ def _run(config: Path, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def test_kill_9_mid_sync_then_restart_ends_like_a_clean_run(tmp_path: Path) -> None:
+def _page_processes(log: Path) -> list[int]:
+    """The page processes the first worker reported starting with."""
+    for line in log.read_text().splitlines():
+        if line.startswith("started "):
+            return list(json.loads(line.removeprefix("started "))["page_processes"])
+    return []
+
+
+def _gone(pid: int) -> bool:
+    """No such process any more (or only its exit status is left)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return "State:\tZ" in status
+
+
+@pytest.mark.parametrize("page_processes", [0, 2], ids=["threads", "page-processes"])
+def test_kill_9_mid_sync_then_restart_ends_like_a_clean_run(
+    tmp_path: Path, page_processes: int
+) -> None:
     with (
         SapS4Emulator(state_dir=tmp_path / "crm") as crm,
         SapS4Emulator(state_dir=tmp_path / "erp") as erp,
@@ -52,7 +74,9 @@ def test_kill_9_mid_sync_then_restart_ends_like_a_clean_run(tmp_path: Path) -> N
         }
         store_url = f"sqlite:///{tmp_path}/pssync.db"
         config = tmp_path / "worker.json"
-        config.write_text(json.dumps({"store_url": store_url, **creds}))
+        config.write_text(
+            json.dumps({"store_url": store_url, "page_processes": page_processes, **creds})
+        )
         log = tmp_path / "worker.log"
 
         first = _run(config, log)
@@ -64,6 +88,12 @@ def test_kill_9_mid_sync_then_restart_ends_like_a_clean_run(tmp_path: Path) -> N
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
         assert 0 < written_before_kill < COUNT, "the kill did not land mid-run"
+        children = _page_processes(log)
+        assert len(children) == page_processes
+        deadline = time.monotonic() + 10  # the page processes die with the worker
+        while time.monotonic() < deadline and not all(_gone(pid) for pid in children):
+            time.sleep(0.05)
+        assert all(_gone(pid) for pid in children), "a page process outlived its worker"
 
         faults(erp, latency_ms=0)
         second = _run(config, log)

@@ -40,7 +40,7 @@ def _runtime(config: Path | None) -> Runtime:
     except ConfigError as exc:
         raise fail(str(exc)) from None
     runtime = runtime_from_settings(loaded, base=(config or Path("pssync.yaml")).parent)
-    start(runtime, loaded.database_url)
+    start(runtime, loaded.database_url, page_processes=loaded.page_processes)
     return runtime
 
 

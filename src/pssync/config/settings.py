@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     exceptions: RoutingConfig = Field(default_factory=RoutingConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    # Processes a worker forks to apply pages in (0: in its own threads). A bulk sync is
+    # CPU-bound in one interpreter; one per spare core lets it use them (docs/engine.md).
+    page_processes: int = Field(default=0, ge=0, le=32)
 
     @field_validator("system_of_record")
     @classmethod

@@ -167,3 +167,6 @@ def shutdown() -> None:
     global _launched_url
     DBOS.destroy(destroy_registry=False)
     _launched_url = None
+    from pssync.engine import page_processes  # imported late: it imports the pipeline
+
+    page_processes.stop()

@@ -15,6 +15,7 @@ import time
 from dbos import DBOS
 
 from pssync.engine import dead_letter as _dead_letter  # noqa: F401 - registers replay handlers
+from pssync.engine import page_processes as _page_processes
 from pssync.engine import workflows as _workflows  # noqa: F401 - registers the workflows
 from pssync.engine.dbos_app import (
     EngineSettings,
@@ -42,8 +43,12 @@ def start(
     peer_recovery: bool | None = None,
     heartbeat: float = 2.0,
     stale_after: float = 15.0,
+    page_processes: int = 0,
 ) -> None:
     """Make `runtime` current and launch DBOS with a delivery queue per connector.
+
+    `page_processes` > 0 forks that many processes to apply pages in (`page_processes.py`):
+    a bulk sync then uses more than one core.
 
     `peer_recovery` (default: when the system database is PostgreSQL, where several workers
     share it) starts the heartbeat-and-recover thread; every worker needs its own executor ID.
@@ -51,6 +56,7 @@ def start(
     """
     global _peers, _drainer
     set_runtime(runtime)
+    _page_processes.start(runtime, page_processes)  # forks: before DBOS starts its threads
     configured = dict(queues or {})
     for system in runtime.connectors:
         configured.setdefault(system, QueueSettings())

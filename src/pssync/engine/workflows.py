@@ -23,13 +23,14 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
+from pssync.engine import page_processes
 from pssync.engine.circuit import Breaker
 from pssync.engine.dbos_app import queue_name
 from pssync.engine.dead_letter import dead_letter
 from pssync.engine.deliver import send
 from pssync.engine.ids import digest
 from pssync.engine.inbox import Decision, Event, Inbox, Status
-from pssync.engine.pipeline import PagePipeline, event_of
+from pssync.engine.pipeline import PagePipeline, PageResult, event_of
 from pssync.engine.pushed import push
 from pssync.engine.routes import Command
 from pssync.engine.runtime import current
@@ -88,17 +89,26 @@ def _decode(data: Any) -> Decision:
     return Decision(Event(*event), Status(status), entity_type, record_id)
 
 
-@DBOS.step()
-def apply_page_step(
-    system: str, obj: str, records: list[dict[str, Any]], correlation_id: str
-) -> dict[str, Any]:
-    events = forget_events(correlation_id)
-    result = PagePipeline(current(), system, obj).run(records, correlation_id, events)
+def encode_result(result: PageResult) -> dict[str, Any]:
+    """A page's result as the step returns it (plain data: DBOS records it)."""
     return {
         "decisions": [_encode(d) for d in result.decisions],
         "commands": result.commands,
         "counts": result.counts(),
     }
+
+
+@DBOS.step()
+def apply_page_step(
+    system: str, obj: str, records: list[dict[str, Any]], correlation_id: str
+) -> dict[str, Any]:
+    """Apply a page, in a page process when the worker has them (`page_processes`)."""
+    events = forget_events(correlation_id)
+    runtime = current()
+    found = page_processes.apply(runtime, system, obj, records, correlation_id, events)
+    if found is not None:
+        return found
+    return encode_result(PagePipeline(runtime, system, obj).run(records, correlation_id, events))
 
 
 @DBOS.step()

@@ -67,6 +67,11 @@ class Notifier:
         self.config = config
         self.client = client or httpx.Client(timeout=10.0)
 
+    def renew_client(self) -> None:
+        """A client of its own for a forked process (the parent's pooled sockets stay the
+        parent's)."""
+        self.client = httpx.Client(timeout=self.client.timeout)
+
     def notify(self, exc: ExceptionRecord) -> dict[str, Any]:
         """Deliver `exc` to every matching target; returns what happened, per target."""
         outcome: dict[str, Any] = {"webhooks": []}
