@@ -86,11 +86,14 @@ class _Pool:
             with self.lock:
                 if self.alive == 0:
                     return None
-            process, conn = self.idle.get()
+            try:  # not a plain get: the last process may die while this thread waits for it
+                process, conn = self.idle.get(timeout=0.5)
+            except queue.Empty:
+                continue
             try:
                 conn.send((system, obj, records, correlation_id, events))
                 status, value, statements = conn.recv()
-            except (EOFError, OSError, BrokenPipeError):
+            except (EOFError, OSError):
                 _drop(process, conn)
                 with self.lock:
                     self.alive -= 1
@@ -153,7 +156,7 @@ def _serve(runtime: Runtime, conn: Connection) -> None:
             answer = ("error", traceback.format_exc(), statements[0])
         try:
             conn.send(answer)
-        except (OSError, BrokenPipeError):
+        except OSError:
             return
 
 
