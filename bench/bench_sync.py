@@ -19,10 +19,12 @@ load moves during a run of minutes.
 
 The engine and the floor each run in a process of their own, apart from the emulators (which
 serve from this one), as pssync and the vendors' systems do: in one Python process the
-emulators' request handling would take the engine's interpreter lock from it.
+emulators' request handling would take the engine's interpreter lock from it. The engine runs
+with one page process per core (`Settings.page_processes`, docs/decisions/0003); `--page-processes
+0` measures it applying pages in its own threads only.
 
     python bench/bench_sync.py [--size medium] [--systems kantata,...] [--objects a,b]
-                               [--repeat R] [--no-hooks]
+                               [--repeat R] [--no-hooks] [--page-processes N]
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ from pssync.governance import hooks
 from pssync.sandbox.up import Sandbox
 from pssync.store.jsonl import import_lines
 
-# Page processes the engine forks (`Settings.page_processes`): one per core of the machine.
+# Page processes the engine forks by default (`Settings.page_processes`): one per core.
 PAGE_PROCESSES = max(1, os.cpu_count() or 1)
 
 
@@ -105,7 +107,11 @@ def requests_served(sandbox: Sandbox) -> int:
 
 
 def engine_run(
-    sandbox: Sandbox, pairs: list[tuple[str, str]], tmp: Path, governed: bool
+    sandbox: Sandbox,
+    pairs: list[tuple[str, str]],
+    tmp: Path,
+    governed: bool,
+    processes: int = PAGE_PROCESSES,
 ) -> tuple[float, int, int, int]:
     """(seconds, records applied, HTTP calls, golden-store SQL statements) of the engine's
     initial sync, run in a process of its own. DBOS's own bookkeeping (its system database) is
@@ -117,12 +123,16 @@ def engine_run(
     ]
     config = config_of(sandbox, tmp / "engine.db")
     before = requests_served(sandbox)
-    seconds, applied, sql = in_child(_engine_sync, config, pairs, reference, governed)
+    seconds, applied, sql = in_child(_engine_sync, config, pairs, reference, governed, processes)
     return seconds, applied, requests_served(sandbox) - before, sql
 
 
 def _engine_sync(
-    config: dict[str, Any], pairs: list[tuple[str, str]], reference: list[str], governed: bool
+    config: dict[str, Any],
+    pairs: list[tuple[str, str]],
+    reference: list[str],
+    governed: bool,
+    processes: int,
 ) -> tuple[float, int, int]:
     settings = Settings(**config)
     runtime = runtime_from_settings(settings)
@@ -134,7 +144,7 @@ def _engine_sync(
     def count(*_: Any) -> None:
         statements[0] += 1
 
-    start(runtime, settings.database_url, page_processes=PAGE_PROCESSES)
+    start(runtime, settings.database_url, page_processes=processes)
     import_lines(runtime.store, reference, system="reference")
     event.listen(runtime.store.engine, "before_cursor_execute", count)
     began = time.perf_counter()
@@ -183,6 +193,12 @@ def main() -> None:
     parser.add_argument(
         "--no-hooks", action="store_true", help="without the governance hooks (enrichers, checks)"
     )
+    parser.add_argument(
+        "--page-processes",
+        type=int,
+        default=PAGE_PROCESSES,
+        help=f"page processes the engine forks (default {PAGE_PROCESSES}, one per core; 0: none)",
+    )
     args = parser.parse_args()
     systems = [s for s in args.systems.split(",") if s]
     objects = [o for o in args.objects.split(",") if o]
@@ -201,7 +217,7 @@ def main() -> None:
             seconds, records = floor_run(sandbox, pairs, Path(tmp) / "before")
             floors.append(seconds)
             seconds, applied, calls, sql = engine_run(
-                sandbox, pairs, Path(tmp), governed=not args.no_hooks
+                sandbox, pairs, Path(tmp), not args.no_hooks, args.page_processes
             )
             ours.append(seconds)
             floors.append(floor_run(sandbox, pairs, Path(tmp) / "after")[0])
@@ -213,6 +229,7 @@ def main() -> None:
                 "firm": args.size,
                 "objects": [f"{s}:{o}" for s, o in pairs],
                 "governance_hooks": not args.no_hooks,
+                "page_processes": args.page_processes,
                 "records": records,
                 "applied": applied,
                 "floor_records_per_s": round(floor_rate),
