@@ -126,9 +126,18 @@ def test_batches_of_one_object_run_two_at_a_time_and_store_cursors_in_order(
             read.append(page.cursor)
             yield page
 
+    log: list[str] = []
+    real_result = capture.PageRun.result
+
     def counting_start(system: str, obj: str, records: list[dict[str, Any]]) -> capture.PageRun:
         started.append(len(records))
+        log.append("start")
         return real_start(system, obj, records)
+
+    def logged_result(self: capture.PageRun) -> dict[str, Any]:
+        if self.records:
+            log.append("wait")
+        return real_result(self)
 
     def recording_save(self: Cursors, system: str, obj: str, cursor: str | None) -> None:
         saved.append(cursor)
@@ -136,12 +145,16 @@ def test_batches_of_one_object_run_two_at_a_time_and_store_cursors_in_order(
 
     monkeypatch.setattr(capture, "read_ahead", recording_read)
     monkeypatch.setattr(capture, "start_page", counting_start)
+    monkeypatch.setattr(capture.PageRun, "result", logged_result)
     monkeypatch.setattr(Cursors, "save", recording_save)
     poller = Poller(engine_env.runtime, "crm", BP, batch_records=50)
     assert poller.in_flight == capture.CONCURRENT_BATCHES == 2
     report = poller.run()
     assert report.counts == {"applied": 200}
     assert started == [50, 50, 50, 50]
+    # The second batch started before the first was waited for, and never three at once.
+    assert log[:2] == ["start", "start"]
+    assert all(log[i : i + 3] != ["start"] * 3 for i in range(len(log)))
     # Each batch's cursor is stored once it and the ones before it finished: the pages'
     # cursors in read order (each once), the last the end of the read.
     assert saved == list(dict.fromkeys(c for c in read if c is not None))

@@ -57,7 +57,7 @@ def resolve_identity(
     if found is None:
         return None
     record_id, rule, evidence = found
-    claim = (str(runtime.store.engine.url), record_id, system)
+    claim = (runtime.store.url_text, record_id, system)
     mark = content_digest(fields)
     with _lock:
         if _claimed.setdefault(claim, mark) != mark:  # another record of this system has it
