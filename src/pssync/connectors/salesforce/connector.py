@@ -32,9 +32,10 @@ from pssync.connectors.base import (
     SourceRecord,
     UpsertResult,
 )
-from pssync.connectors.errors import AuthError, PermanentError
+from pssync.connectors.errors import AuthError
 from pssync.connectors.salesforce.auth import Authenticator
 from pssync.connectors.salesforce.cursor import ModstampCursor
+from pssync.connectors.salesforce.deletes import DeleteGap, DeleteReader
 from pssync.connectors.salesforce.profiles import fields_of, load_profile
 from pssync.connectors.salesforce.settings import SalesforceSettings
 from pssync.connectors.salesforce.soql import flatten, ident, select
@@ -46,7 +47,6 @@ from pssync.mapping.convert import to_datetime
 T = TypeVar("T")
 STAMP = "SystemModstamp"
 MIN_BATCH = 200  # the smallest query batch Salesforce honours
-DELETED_WINDOW = dt.timedelta(days=29)  # getDeleted looks back 30 days at most
 COMPOUND_TYPES = frozenset({"address", "location"})  # not selectable beside their parts
 
 
@@ -71,6 +71,8 @@ class SalesforceConnector(Connector):
         self.spec: MappingSpec = load_profile(settings.profile, settings.mapping)
         self._client: Salesforce | None = None
         self._describes: dict[str, dict[str, Any]] = {}
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        self.delete_reader = DeleteReader(self.call, lambda: self.clock())
 
     # ---- plumbing ----------------------------------------------------------------------
 
@@ -166,7 +168,11 @@ class SalesforceConnector(Connector):
             yield Page([self.source(obj, r) for r in rows], cursor=None, done=done)
 
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
-        position = ModstampCursor.decode(cursor)
+        """Records changed since `cursor`, read from its high-water mark less the overlap
+        (``read_overlap_seconds``) so that a transaction committing late is still read; the
+        cursor drops what it handed out already (see `cursor`)."""
+        overlap = dt.timedelta(seconds=self.config.read_overlap_seconds)
+        position = ModstampCursor.decode(cursor, overlap)
         stamp_field = self.stamp_field(obj)
         soql = select(
             obj,
@@ -180,27 +186,21 @@ class SalesforceConnector(Connector):
                 record = self.source(obj, row)
                 if record.modified_at is None or not position.admits(record.modified_at, record.id):
                     continue
-                position = position.advance(record.modified_at, record.id)
+                position.take(record.modified_at, record.id)
                 fresh.append(record)
             yield Page(fresh, cursor=position.encode() or cursor, done=done)
 
     def deletes(self, obj: str, cursor: str | None) -> tuple[list[Deletion], str | None]:
-        """Deletions reported by getDeleted since `cursor` (an ISO timestamp). The window is
-        inclusive at both ends, so a deletion on the boundary may come twice; deleting twice
-        is harmless, missing one is not. Salesforce keeps 30 days of deletions: an older
-        cursor restarts 29 days back and the scheduled reconciliation finds the rest."""
-        now = dt.datetime.now(dt.UTC)
-        since = _deleted_since(cursor)
-        start = now - DELETED_WINDOW if since is None else max(since, now - DELETED_WINDOW)
-        if now <= start:
-            return [], cursor
-        answer = self.call(lambda sf: getattr(sf, ident(obj)).deleted(start, now))
-        found = [
-            Deletion(obj, str(d["id"]), to_datetime(d["deletedDate"]))
-            for d in answer.get("deletedRecords", [])
-        ]
-        covered = answer.get("latestDateCovered")
-        return found, to_datetime(covered).isoformat() if covered else now.isoformat()
+        """Deletions reported by getDeleted since `cursor` (the last latestDateCovered),
+        inside the 15 days Salesforce serves (see `deletes`). A window may repeat a deletion
+        at its edge; deleting twice is harmless, missing one is not. What is too old to read
+        is in `delete_gaps` (and logged) for the reconciliation to find."""
+        return self.delete_reader.read(obj, cursor)
+
+    @property
+    def delete_gaps(self) -> list[DeleteGap]:
+        """Windows whose deletions getDeleted could not report (reconcile those objects)."""
+        return self.delete_reader.gaps
 
     def upsert(
         self, obj: str, external_id_field: str, records: list[dict[str, Any]]
@@ -211,6 +211,8 @@ class SalesforceConnector(Connector):
             external_id_field,
             reserve=self.config.api_reserve,
             detect=self.config.detect_unchanged,
+            lock_retries=self.config.lock_retries,
+            lock_wait=self.config.lock_retry_wait,
         )
         size = self.config.write_batch_size
         results: list[UpsertResult] = []
@@ -234,17 +236,6 @@ class SalesforceConnector(Connector):
 
     def close(self) -> None:
         self.session.close()
-
-
-def _deleted_since(cursor: str | None) -> dt.datetime | None:
-    if cursor is None:
-        return None
-    try:
-        return to_datetime(cursor)
-    except ValueError:
-        raise PermanentError(
-            f"not a Salesforce delete cursor: {cursor[:80]!r}", system="salesforce"
-        ) from None
 
 
 def _next_page(locator: str) -> Callable[[Any], Any]:

@@ -75,6 +75,22 @@ class SalesforceSettings(ConnectorSettings):
         default=True,
         description="read records before an upsert and skip the ones that would not change",
     )
+    read_overlap_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="incremental reads start this far before the last SystemModstamp read, so "
+        "that records of transactions committing late are not missed",
+    )
+    lock_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="times a record refused with UNABLE_TO_LOCK_ROW is sent again",
+    )
+    lock_retry_wait: float = Field(
+        default=1.0, ge=0, description="seconds before the first lock retry (doubling)"
+    )
     timeout: float = Field(default=60.0, gt=0, description="seconds per HTTP request")
     ca_file: str | None = Field(
         default=None, description="CA bundle to trust instead of the system's (sandboxes)"

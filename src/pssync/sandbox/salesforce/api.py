@@ -19,6 +19,10 @@ from pssync.sandbox.salesforce.records import MultipleMatchesError, Records
 from pssync.sandbox.salesforce.routing import Ctx, Reply, Router
 from pssync.sandbox.salesforce.timefmt import format_datetime, parse_query_param
 
+MIN_REPLICATION_SPAN = dt.timedelta(minutes=1)
+DELETED_DAYS = 15  # REST API Developer Guide, "sObject Get Deleted"
+UPDATED_DAYS = 30  # REST API Developer Guide, "sObject Get Updated"
+
 
 class SalesforceApi:
     def __init__(
@@ -36,7 +40,6 @@ class SalesforceApi:
         self.queries = queries
         self.usage = usage
         self.clock = clock
-        self.started = clock().replace(second=0, microsecond=0)
         self.router = Router()
         self._register()
 
@@ -102,7 +105,16 @@ class SalesforceApi:
         page = batch_size(ctx.headers.get("sforce-query-options"))
         return Reply(200, self.queries.more(locator, page_size=page))
 
-    def _window(self, ctx: Ctx) -> tuple[dt.datetime, dt.datetime]:
+    def _window(self, ctx: Ctx, days: int) -> tuple[dt.datetime, dt.datetime]:
+        """The [start, end] of getUpdated/getDeleted, refused as Salesforce refuses it.
+
+        SOAP API Developer Guide, getDeleted() / getUpdated() "Rules and Guidelines": the start
+        must precede the end by more than one minute, and results go back no more than
+        `days` (15 for getDeleted, 30 for getUpdated) before the day of the call; otherwise
+        ``INVALID_REPLICATION_DATE``. REST API Developer Guide, "sObject Get Deleted": the API
+        ignores the seconds of start and end (12:30:15 is 12:30:00), so both are cut to the
+        minute; an end after the call's time is the call's time (latestDateCovered).
+        """
         try:
             start = parse_query_param(ctx.params["start"])
             end = parse_query_param(ctx.params["end"])
@@ -110,16 +122,33 @@ class SalesforceApi:
             raise SalesforceError(
                 400, "INVALID_REPLICATION_DATE", "start and end must be ISO 8601 datetimes"
             ) from None
-        if end < start:
+        if end - start <= MIN_REPLICATION_SPAN:
             raise SalesforceError(
-                400, "INVALID_REPLICATION_DATE", "EndDate can not be before StartDate"
+                400,
+                "INVALID_REPLICATION_DATE",
+                "startDate must chronologically precede endDate by more than one minute",
             )
-        return start, min(end, self.clock())
+        now = self.clock()
+        oldest = self._oldest(days)
+        if start < oldest:
+            raise SalesforceError(
+                400,
+                "INVALID_REPLICATION_DATE",
+                f"startDate is before the earliest date available ({format_datetime(oldest)}):"
+                f" replication goes back {days} days at most",
+            )
+        return _minute(start), _minute(min(end, now))
+
+    def _oldest(self, days: int) -> dt.datetime:
+        """The oldest moment replication serves: `days` before the day of the call. This org
+        never purges its delete log early, so it is also getDeleted's earliestDateAvailable."""
+        midnight = self.clock().replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight - dt.timedelta(days=days)
 
     def updated(self, txn: Txn, ctx: Ctx, name: str) -> Reply:
         """getUpdated: IDs whose SystemModstamp falls in [start, end]."""
         obj = self.records.objdef(name)
-        start, end = self._window(ctx)
+        start, end = self._window(ctx, UPDATED_DAYS)
         lo, hi = format_datetime(start), format_datetime(end)
         ids = [
             r["Id"]
@@ -131,7 +160,7 @@ class SalesforceApi:
     def deleted(self, txn: Txn, ctx: Ctx, name: str) -> Reply:
         """getDeleted: IDs and deletion times of records deleted in [start, end)."""
         obj = self.records.objdef(name)
-        start, end = self._window(ctx)
+        start, end = self._window(ctx, DELETED_DAYS)
         rows = self.base.store.deleted_between(obj.name, start, end)
         return Reply(
             200,
@@ -143,7 +172,11 @@ class SalesforceApi:
                     }
                     for record_id, when in rows
                 ],
-                "earliestDateAvailable": format_datetime(self.started),
+                "earliestDateAvailable": format_datetime(self._oldest(DELETED_DAYS)),
                 "latestDateCovered": format_datetime(end),
             },
         )
+
+
+def _minute(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(second=0, microsecond=0)

@@ -111,6 +111,13 @@ def build_app(emulator: SalesforceEmulator) -> ASGIApp:
             usage.set(daily_limit=values.get("daily_limit"), used=values.get("used"))
         return JSONResponse({"daily_limit": usage.daily_limit, "used": usage.used})
 
+    async def locks(request: Request) -> Response:
+        row_locks = emulator.records.locks
+        if request.method == "PUT":
+            values = await request.json()
+            row_locks.arm(int(values.get("count", 0)), values.get("object"))
+        return JSONResponse(row_locks.state())
+
     methods = ["GET", "POST", "PATCH", "DELETE", "PUT"]
     routes = [
         Route("/services/data", versions, methods=["GET"]),
@@ -119,6 +126,7 @@ def build_app(emulator: SalesforceEmulator) -> ASGIApp:
         Route("/services/oauth2/token", token, methods=["POST"]),
         Route(f"{ADMIN}/sessions/expire", expire, methods=["POST"]),
         Route(f"{ADMIN}/limits", limits, methods=["GET", "PUT"]),
+        Route(f"{ADMIN}/locks", locks, methods=["GET", "PUT"]),
     ]
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False
