@@ -33,6 +33,7 @@ TABLES: dict[str, tuple[str | None, Record]] = {
     "problem": ("PRB", {"state": "101", "active": "true"}),
     "change_request": ("CHG", {"state": "-5", "type": "normal", "active": "true"}),
     "sys_user": (None, {"active": "true"}),
+    "sys_user_group": (None, {"active": "true"}),
 }
 FIRST_NUMBER = 10001
 
