@@ -91,6 +91,18 @@ class SalesforceSettings(ConnectorSettings):
     lock_retry_wait: float = Field(
         default=1.0, ge=0, description="seconds before the first lock retry (doubling)"
     )
+    bulk_threshold: int | None = Field(
+        default=10_000,
+        ge=1,
+        description="initial loads of objects holding at least this many records read through "
+        "Bulk API 2.0 query jobs; null keeps every read on the REST API",
+    )
+    bulk_page_records: int = Field(
+        default=50_000, ge=1, description="records per Bulk API 2.0 results call (maxRecords)"
+    )
+    bulk_poll_seconds: float = Field(
+        default=1.0, ge=0, description="seconds between polls of a Bulk API 2.0 job"
+    )
     timeout: float = Field(default=60.0, gt=0, description="seconds per HTTP request")
     ca_file: str | None = Field(
         default=None, description="CA bundle to trust instead of the system's (sandboxes)"

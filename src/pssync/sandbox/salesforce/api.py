@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from pssync.sandbox.salesforce.bulk_jobs import JobTable
 from pssync.sandbox.salesforce.catalog import Catalog
 from pssync.sandbox.salesforce.data import Base, Txn
 from pssync.sandbox.salesforce.errors import SalesforceError
@@ -41,14 +42,22 @@ class SalesforceApi:
         self.usage = usage
         self.clock = clock
         self.router = Router()
+        self.jobs = JobTable()  # Bulk API 2.0 jobs
         self._register()
 
     def _register(self) -> None:
-        from pssync.sandbox.salesforce import composite, sobject_collections, sobjects
+        from pssync.sandbox.salesforce import (
+            bulk_ingest,
+            bulk_query,
+            composite,
+            sobject_collections,
+            sobjects,
+        )
 
         r = self.router
         r.add("GET", "", self.resources)
         r.add("GET", "/limits", lambda txn, ctx: Reply(200, self.usage.limits()))
+        r.add("GET", "/limits/recordCount", self.record_count)
         r.add("GET", "/(?P<resource>query|queryAll)", self.query)
         r.add("GET", "/(?P<resource>query|queryAll)/(?P<locator>[^/]+)", self.query_more)
         r.add("GET", r"/sobjects/(?P<name>\w+)/updated", self.updated)
@@ -56,6 +65,8 @@ class SalesforceApi:
         sobjects.register(r, self)
         sobject_collections.register(r, self)
         composite.register(r, self)
+        bulk_query.register(r, self, self.jobs)
+        bulk_ingest.register(r, self, self.jobs)
 
     # -- dispatch ---------------------------------------------------------------------------
 
@@ -87,6 +98,19 @@ class SalesforceApi:
         base = f"/services/data/v{ctx.version}"
         names = ("sobjects", "query", "queryAll", "composite", "limits")
         return Reply(200, {name: f"{base}/{name}" for name in names})
+
+    def record_count(self, txn: Txn, ctx: Ctx) -> Reply:
+        """REST API Developer Guide, "Record Count": ``?sObjects=Account,Contact`` answers
+        ``{"sObjects": [{"count", "name"}]}`` (every object when the parameter is absent)."""
+        wanted = [n for n in ctx.params.get("sObjects", "").split(",") if n.strip()]
+        objects = [self.records.objdef(n.strip()) for n in wanted] or list(
+            self.catalog.objects.values()
+        )
+        counts = [
+            {"count": sum(1 for r in txn.rows(o.name) if not r.get("IsDeleted")), "name": o.name}
+            for o in objects
+        ]
+        return Reply(200, {"sObjects": counts})
 
     def query(self, txn: Txn, ctx: Ctx, resource: str) -> Reply:
         soql = ctx.params.get("q")
