@@ -8,8 +8,9 @@ locator in ``Sforce-Locator`` (``null`` on the last) and the page's size in
 ``Sforce-NumberOfRecords``; ``PATCH`` with ``{"state": "Aborted"}`` aborts, ``DELETE`` deletes,
 ``GET /jobs/query`` lists. GROUP BY, OFFSET, TYPEOF, aggregates such as COUNT() and
 parent-to-child subqueries are not supported by Bulk API 2.0 and are refused. The results are
-fixed when the job runs, like a REST query cursor. Results requested before the job completes
-are refused (``API_ERROR``), as the guide says the job must be ``JobComplete``.
+fixed when the job runs, like a REST query cursor; the job is seen ``JobComplete`` by the first
+read of it (a client must poll), and results asked for before that, or of an aborted job, are
+refused with 412 ``JOB_NOT_COMPLETE`` ("Get Results for a Query Job").
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ def _lookup(row: dict[str, Any], path: list[str]) -> Any:
         keys = {k.lower(): k for k in value}
         value = value.get(keys.get(part.lower(), part))
     return value
+
+
+def _status(state: str) -> str:
+    """A job state as the JOB_NOT_COMPLETE message spells it (a job queued or running is
+    IN_PROGRESS there; Aborted is ABORTED)."""
+    if state in ("UploadComplete", "InProgress"):
+        return "IN_PROGRESS"
+    return "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(state)).upper()
 
 
 def _locator(offset: int) -> str:
@@ -119,14 +128,12 @@ class QueryJobs:
             query=soql,
             columns=[".".join(p) for p in paths],
         )
-        created = job.info()
-        # The job runs at once; the next read of it finds it complete.
+        # The job runs at once, but it is only seen complete by reading it (polling), as a
+        # client of the real API must: results asked for before that are JOB_NOT_COMPLETE.
         job.rows = [[cell(_lookup(compiled.project(r), p)) for p in paths] for r in rows]
         job.processed = len(job.rows)
-        job.state = "JobComplete"
-        job.modstamp = self.api.clock()
         self.jobs.add(job)
-        return Reply(200, created)
+        return Reply(200, job.info())
 
     def list(self, txn: Txn, ctx: Ctx) -> Reply:
         records = [j.info() for j in self.jobs.jobs.values() if j.is_query]
@@ -135,6 +142,9 @@ class QueryJobs:
     def job(self, txn: Txn, ctx: Ctx, job_id: str) -> Reply:
         job = self.jobs.get(job_id, query=True)
         if ctx.method == "GET":
+            if job.state == "UploadComplete":
+                job.state = "JobComplete"
+                job.modstamp = self.api.clock()
             return Reply(200, job.info(detailed=True))
         if ctx.method == "DELETE":
             if job.state not in ("JobComplete", "Aborted", "Failed"):
@@ -144,7 +154,7 @@ class QueryJobs:
         state = ctx.object_body().get("state")
         if state != "Aborted":
             raise invalid_job(f"A query job can only be set to Aborted, not {state!r}")
-        if job.state == "JobComplete":
+        if job.state in ("JobComplete", "Failed"):
             raise invalid_job("The job is already complete")
         job.state = "Aborted"
         return Reply(200, job.info())
@@ -152,7 +162,12 @@ class QueryJobs:
     def results(self, txn: Txn, ctx: Ctx, job_id: str) -> Reply:
         job = self.jobs.get(job_id, query=True)
         if job.state != "JobComplete":
-            raise SalesforceError(400, "API_ERROR", f"Job {job_id} is not complete ({job.state})")
+            raise SalesforceError(
+                412,
+                "JOB_NOT_COMPLETE",
+                "can only download query results of successfully completed bulk job with "
+                f"status: JOB_COMPLETE. Current status: {_status(job.state)}",
+            )
         start = _offset(ctx.params.get("locator") or "")
         raw_max = ctx.params.get("maxRecords") or str(len(job.rows) or 1)
         if start is None or not raw_max.isdigit() or int(raw_max) < 1:
