@@ -33,10 +33,12 @@ from pssync.connectors.base import (
     UpsertResult,
 )
 from pssync.connectors.errors import AuthError
+from pssync.connectors.salesforce import history
 from pssync.connectors.salesforce.auth import Authenticator
 from pssync.connectors.salesforce.bulk import BulkReader
 from pssync.connectors.salesforce.cursor import ModstampCursor
 from pssync.connectors.salesforce.deletes import DeleteGap, DeleteReader
+from pssync.connectors.salesforce.history import DatedChange
 from pssync.connectors.salesforce.profiles import fields_of, load_profile
 from pssync.connectors.salesforce.settings import SalesforceSettings
 from pssync.connectors.salesforce.soql import flatten, ident, select
@@ -229,6 +231,11 @@ class SalesforceConnector(Connector):
     def delete_gaps(self) -> list[DeleteGap]:
         """Windows whose deletions getDeleted could not report (reconcile those objects)."""
         return self.delete_reader.gaps
+
+    def opportunity_history(self, since: dt.datetime | None = None) -> list[DatedChange]:
+        """Each deal's stage, amount and close-date changes (and creations) since `since`,
+        dated as Salesforce recorded them, from OpportunityFieldHistory (see `history`)."""
+        return history.read(self.query_records, since)
 
     def upsert(
         self, obj: str, external_id_field: str, records: list[dict[str, Any]]

@@ -181,12 +181,15 @@ class Records:
         txn.put(obj.name, record)
         if obj.name == "Opportunity" and opportunity.history_needed(record, old):
             self._write_history(txn, opportunity.history_row(record, old))
+        if obj.name == "Opportunity":
+            for row in opportunity.field_history_rows(record, old):
+                self._write_history(txn, row, "OpportunityFieldHistory")
         if obj.name == "OpportunityLineItem" and record.get("OpportunityId"):
             self._roll_up(txn, record["OpportunityId"])
 
-    def _write_history(self, txn: Txn, row: Record) -> None:
+    def _write_history(self, txn: Txn, row: Record, name: str = "OpportunityHistory") -> None:
         now = self.stamp()
-        history = self.objdef("OpportunityHistory")
+        history = self.objdef(name)
         row.update(
             Id=self._new_id(txn, history),
             IsDeleted=False,
@@ -231,6 +234,8 @@ class Records:
         txn.put("Opportunity", record)
         if opportunity.history_needed(record, parent):
             self._write_history(txn, opportunity.history_row(record, parent))
+        for row in opportunity.field_history_rows(record, parent):
+            self._write_history(txn, row, "OpportunityFieldHistory")
 
 
 class MultipleMatchesError(SalesforceError):
