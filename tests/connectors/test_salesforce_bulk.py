@@ -74,7 +74,7 @@ def test_initial_load_goes_bulk_above_the_threshold_and_resumes_by_rest(
     reset(org)
     records, cursor, pages = drain(conn.changes("OpportunityLineItem", None))
     seen = calls(org)
-    assert len(records) == lines and pages == 2 and cursor is not None
+    assert len(records) == lines and pages == 2 and cursor is not None  # two results calls
     # recordCount, describe, create job, one poll, two result pages (and the login).
     api_calls = sum(n for key, n in seen.items() if "/services/data/" in key)
     assert api_calls == 6, seen
@@ -90,5 +90,18 @@ def test_bulk_pages_carry_a_cursor_only_at_the_end(org: SalesforceEmulator) -> N
     conn = connector(org, bulk_threshold=1, bulk_page_records=100)
     pages = list(conn.changes("Contact", None))
     assert len(pages) > 1
+    assert all(p.cursor is None and not p.done for p in pages[:-1])
+    assert pages[-1].cursor is not None and pages[-1].done
+
+
+def test_one_results_call_is_handed_out_in_pages_of_page_size(org: SalesforceEmulator) -> None:
+    lines = len(view()["OpportunityLineItem"])
+    conn = connector(org, bulk_threshold=1, page_size=200)
+    reset(org)
+    pages = list(conn.changes("OpportunityLineItem", None))
+    assert [len(p.records) for p in pages[:-1]] == [200] * (len(pages) - 1)
+    assert sum(len(p.records) for p in pages) == lines and len(pages) == -(-lines // 200)
+    results = sum(n for key, n in calls(org).items() if key.endswith("/results"))
+    assert results == 1
     assert all(p.cursor is None and not p.done for p in pages[:-1])
     assert pages[-1].cursor is not None and pages[-1].done

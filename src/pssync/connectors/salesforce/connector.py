@@ -212,12 +212,16 @@ class SalesforceConnector(Connector):
             yield Page(fresh, cursor=position.encode() or cursor, done=done)
 
     def _bulk_pages(self, obj: str, soql: str) -> Iterator[tuple[list[dict[str, Any]], bool]]:
-        """(rows, last page?) of a Bulk API 2.0 query (an empty result is one empty page)."""
+        """(rows, last page?) of a Bulk API 2.0 query, cut into pages of `page_size` records
+        as a REST read would hand them to the engine (a results call holds up to
+        `bulk_page_records`); an empty result is one empty page."""
+        size = max(MIN_BATCH, self.config.page_size)
         previous: list[dict[str, Any]] | None = None
         for rows in self.bulk.rows(obj, soql):
-            if previous is not None:
-                yield previous, False
-            previous = rows
+            for start in range(0, len(rows), size):
+                if previous is not None:
+                    yield previous, False
+                previous = rows[start : start + size]
         yield previous or [], True
 
     def deletes(self, obj: str, cursor: str | None) -> tuple[list[Deletion], str | None]:
