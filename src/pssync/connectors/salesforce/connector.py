@@ -78,7 +78,7 @@ class SalesforceConnector(Connector):
         self.delete_reader = DeleteReader(self.call, lambda: self.clock())
         self.bulk = BulkReader(
             self,
-            self.objects,
+            tuple(dict.fromkeys([*self.objects, *self.spec.objects])),
             threshold=settings.bulk_threshold,
             page_records=settings.bulk_page_records,
             poll_seconds=settings.bulk_poll_seconds,
