@@ -105,3 +105,17 @@ def test_one_results_call_is_handed_out_in_pages_of_page_size(org: SalesforceEmu
     assert results == 1
     assert all(p.cursor is None and not p.done for p in pages[:-1])
     assert pages[-1].cursor is not None and pages[-1].done
+
+
+def test_an_expired_session_during_a_bulk_read_logs_in_again(org: SalesforceEmulator) -> None:
+    conn = connector(org, bulk_threshold=1, bulk_page_records=50)
+    reset(org)
+    pages = conn.changes("Contact", None)
+    first = next(pages)
+    org.expire_sessions()
+    rest = list(pages)
+    ids = {r.id for r in first.records} | {r.id for p in rest for r in p.records}
+    assert len(ids) == len(view()["Contact"]) and rest[-1].cursor is not None
+    seen = calls(org)
+    assert seen.get("POST /services/oauth2/token") == 2  # the first login, and one more
+    assert seen.get("POST /services/data/v59.0/jobs/query") == 2  # the job, run anew

@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+from pssync.connectors.errors import AuthError
 from pssync.connectors.salesforce.soql import ident
 from pssync.connectors.salesforce.transport import ApiMeter, translated
 
@@ -32,6 +33,10 @@ class Host(Protocol):
     meter: ApiMeter
 
     def call(self, action: Callable[[Any], Any]) -> Any: ...
+
+    def client(self) -> Any: ...
+
+    def renew(self) -> bool: ...
 
     def describe_raw(self, obj: str) -> dict[str, Any]: ...
 
@@ -88,14 +93,27 @@ class BulkReader:
         return self.counts().get(ident(obj).lower(), 0) >= self.threshold
 
     def rows(self, obj: str, soql: str) -> Iterator[list[dict[str, Any]]]:
-        """The query's records, one list per page of results (one API call each)."""
+        """The query's records, one list per page of results (one API call each). After a
+        401 INVALID_SESSION_ID the connector logs in again once (when its settings allow) and
+        runs the job anew; pages already handed out come again, which is harmless (their
+        pages carry no cursor, and the engine's inbox drops a record it has already seen)."""
+        renewed = False
+        while True:
+            try:
+                yield from self._pages(obj, soql)
+                return
+            except AuthError as exc:
+                if exc.status != 401 or renewed or not self.host.renew():
+                    raise
+                renewed = True
+
+    def _pages(self, obj: str, soql: str) -> Iterator[list[dict[str, Any]]]:
         kinds = {
             str(f["name"]).lower(): str(f["type"]) for f in self.host.describe_raw(obj)["fields"]
         }
-        client = self.host.call(lambda sf: sf)
-        handler = getattr(client.bulk2, ident(obj))
-        with translated(self.host.meter):
-            pages = handler.query(soql, max_records=self.page_records, wait=self.poll_seconds)
+        handler = getattr(self.host.client().bulk2, ident(obj))
+        # A generator: each next() is one call (the first creates and polls the job).
+        pages = handler.query(soql, max_records=self.page_records, wait=self.poll_seconds)
         while True:
             with translated(self.host.meter):
                 text = next(pages, None)

@@ -105,11 +105,17 @@ class SalesforceConnector(Connector):
                 with translated(self.meter):
                     return action(self.client())
             except AuthError as exc:
-                if exc.status != 401 or renewed or not self.auth.can_renew:
+                if exc.status != 401 or renewed or not self.renew():
                     raise
-                self.auth.login()
-                self._client = None
                 renewed = True
+
+    def renew(self) -> bool:
+        """Log in again (False when the settings hold no credentials to do so)."""
+        if not self.auth.can_renew:
+            return False
+        self.auth.login()
+        self._client = None
+        return True
 
     def query_pages(self, soql: str) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """(flattened rows, last page?) of a query, one API call per page."""
