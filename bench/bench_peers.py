@@ -39,12 +39,12 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import peer_dlt  # noqa: E402
+import peer_dlt
 
-from pssync.demo.config import sandbox_config  # noqa: E402
-from pssync.demo.run import REFERENCE_TYPES  # noqa: E402
-from pssync.mapping import load_spec  # noqa: E402
-from pssync.sandbox.up import Sandbox  # noqa: E402
+from pssync.demo.config import sandbox_config
+from pssync.demo.run import REFERENCE_TYPES
+from pssync.mapping import load_spec
+from pssync.sandbox.up import Sandbox
 
 
 def tree_rss(root: int) -> int:

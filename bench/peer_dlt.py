@@ -123,5 +123,6 @@ def run(
     seconds = time.perf_counter() - began
     info.raise_on_failed_jobs()
     rows = pipeline.last_trace.last_normalize_info.row_counts
-    loaded = sum(n for table, n in rows.items() if not table.startswith("_dlt") and "__" not in table)
+    # Top-level tables only: dlt also splits nested lists into child tables (`a__b`).
+    loaded = sum(n for t, n in rows.items() if not t.startswith("_dlt") and "__" not in t)
     return {"seconds": seconds, "records": loaded}
