@@ -62,7 +62,12 @@ SPECS: dict[str, ObjectSpec] = {
             booleans=("archived",),
             defaults={"archived": False, "status": {"color": "grey", "message": "Not Started"}},
             subject_type="Workspace",
-            includes={"workspace_groups": ("workspace_group_ids", "workspace_groups")},
+            includes={
+                "workspace_groups": ("workspace_group_ids", "workspace_groups"),
+                "participants": ("participant_ids", "users"),
+                "primary_counterpart": ("primary_counterpart_id", "users"),
+                "primary_maven": ("primary_maven_id", "users"),
+            },
             archivable=True,
         ),
         ObjectSpec(
