@@ -96,3 +96,35 @@ def test_faults_during_creates_leave_no_twin_and_every_story() -> None:
                 emulator, "external_references", subject_type=subject, service_name="pssync"
             )
             assert len({r["subject_id"] for r in refs}) == len(refs) == n
+
+
+def test_a_create_whose_answer_is_lost_is_found_not_repeated() -> None:
+    """The worst case the fault injector cannot make: Kantata applied the create, then the
+    answer was lost (a timeout after the server committed). Every third POST here goes through
+    and then fails as a timeout would; the replayed batches must still leave one of each."""
+    with KantataEmulator() as emulator:
+        settings = KantataSettings.model_validate(
+            {"base_url": emulator.base_url, "token": emulator.token}
+        )
+        conn = KantataConnector(settings)
+        real_call = conn.transport.call
+        posts = 0
+
+        def lossy(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+            nonlocal posts
+            answer = real_call(method, path, **kwargs)
+            if method == "POST":
+                posts += 1
+                if posts % 3 == 0:
+                    raise RetriableError("ReadTimeout: answer lost", system="kantata")
+            return answer
+
+        conn.transport.call = lossy  # type: ignore[method-assign]
+        rows = [{"external_id": f"lost-{i}", "title": f"Lost answer {i}"} for i in range(12)]
+        made = replayed(conn, "workspaces", rows)
+        assert all(r.error is None and r.id for r in made)
+        titles = Counter(
+            w["title"] for w in listed(emulator, "workspaces", include_archived="true")
+        )
+        assert titles == Counter(r["title"] for r in rows)
+        assert len({r.id for r in made}) == len(rows)
