@@ -212,6 +212,9 @@ def test_soft_and_hard_allocations(conn: KantataConnector) -> None:
     assert stored.data["workspace_id"] == resource["workspace_id"]  # copied by the server
     payload = Translator(load_spec(MAPPING)).to_canonical("workspace_allocations", stored.data)
     assert payload["booking_type"] == "soft" and Decimal(payload["hours"]) == 80
+    roles = {r["id"]: r["name"] for r in _firm_view()["roles"]}
+    assert stored.data["workspace_resource.role_name"] == roles[resource["role_id"]]
+    assert payload["role_id"].startswith("role-")  # the booked role, through the crosswalk
 
 
 def test_validation_error_names_the_field(conn: KantataConnector) -> None:

@@ -7,9 +7,9 @@ sent with every list call: workspaces ask for archived ones too (Kantata hides t
 https://developer.kantata.com/kantata/specification/workspaces/get-workspaces). `includes` are
 associations side-loaded with ``include=`` and handed out as dotted companions
 (``resource.workspace_id``): a resource request carries its workspace, role and hours on the
-workspace resource it asks to staff. Users are read-only over the API (they are invited, not
-created); allocations hang off a workspace resource and carry ``hard`` (true: a committed
-booking, false: a soft, tentative one).
+workspace resource it asks to staff, and an allocation its resource's role. Users are read-only
+over the API (they are invited, not created); allocations hang off a workspace resource and carry
+``hard`` (true: a committed booking, false: a soft, tentative one).
 """
 
 from __future__ import annotations
@@ -46,7 +46,12 @@ OBJECTS: dict[str, KObject] = {
         KObject("roles", "role", "Role"),
         KObject("workspace_groups", "workspace_group", "WorkspaceGroup"),
         KObject("workspace_resources", "workspace_resource", "WorkspaceResource"),
-        KObject("workspace_allocations", "workspace_allocation", "WorkspaceAllocation"),
+        KObject(
+            "workspace_allocations",
+            "workspace_allocation",
+            "WorkspaceAllocation",
+            includes=(Include("workspace_resource", "resource_id", "workspace_resources"),),
+        ),
         KObject(
             "resource_requests",
             "resource_request",

@@ -67,6 +67,10 @@ def show(spec: ObjectSpec, record: Record, service: KantataService | None) -> Re
     out = render(record)
     if service is not None and spec.subject_type:
         out["external_reference_ids"] = service.reference_ids(spec, record["id"])
+    if service is not None and spec.key == "workspace_resources" and out.get("role_id"):
+        # Kantata shows the resource's role by name (`role_name`, Workspace Resources reference)
+        role = service.table.get("roles", str(out["role_id"]))
+        out.setdefault("role_name", role.get("name") if role else None)
     return out
 
 
