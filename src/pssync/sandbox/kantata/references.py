@@ -96,15 +96,25 @@ def upsert(
     now: dt.datetime,
     stamp: Any,
     next_id: Any,
+    *,
+    new_subject: bool = False,
 ) -> Record:
-    """Create or update the reference of `body` (already checked; subject known to exist)."""
+    """Create or update the reference of `body` (already checked; subject known to exist).
+    `new_subject`: the subject is being created, so it has no reference to update yet."""
     fields = {k: v for k, v in body.items() if k not in ("id", "created_at", "updated_at")}
     fields["subject_id"] = str(fields["subject_id"])
+    existing = (
+        []
+        if new_subject
+        else [
+            table.get(KEY, i)
+            for i in reference_ids(table, fields["subject_type"], fields["subject_id"])
+        ]
+    )
     same = [
         ref
-        for ref in table.values(KEY)
-        if ref["subject_type"] == fields["subject_type"]
-        and str(ref["subject_id"]) == fields["subject_id"]
+        for ref in existing
+        if ref is not None
         and ref["service_name"] == fields["service_name"]
         and ref["service_model"] == fields["service_model"]
     ]

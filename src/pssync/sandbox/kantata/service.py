@@ -118,7 +118,7 @@ class KantataService:
             record.update(id=str(self._allocate(spec.key)), created_at=stamp(now))
             record["updated_at"] = stamp(now)
             if link is not None:  # first: no reader ever sees the object without it
-                self._link(spec, record["id"], link, now)
+                self._link(spec, record["id"], link, now, new_subject=True)
             self.table.put(spec.key, record, now)
             return record
 
@@ -169,9 +169,17 @@ class KantataService:
         ref["created_at"] = ref["updated_at"] = ref["last_synced_at"] = record["updated_at"]
         return ref
 
-    def _link(self, spec: ObjectSpec, record_id: str, link: Record, now: dt.datetime) -> None:
+    def _link(
+        self,
+        spec: ObjectSpec,
+        record_id: str,
+        link: Record,
+        now: dt.datetime,
+        *,
+        new_subject: bool = False,
+    ) -> None:
         fields = {**link, "subject_type": spec.subject_type, "subject_id": record_id}
-        references.upsert(self.table, fields, now, stamp, self._allocate)
+        references.upsert(self.table, fields, now, stamp, self._allocate, new_subject=new_subject)
 
     def delete(self, spec: ObjectSpec, record_id: str) -> None:
         self.get(spec, record_id)
