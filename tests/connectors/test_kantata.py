@@ -266,6 +266,34 @@ def test_changes_come_in_stamp_order_not_id_order() -> None:
         assert drain(conn.changes("workspaces", pages[0].cursor))[0][0].id == "1"
 
 
+def test_a_list_that_refuses_the_updated_at_order_is_read_whole() -> None:
+    """Not every Kantata list documents `updated_at` among its valid orders; a 400 on the first
+    ordered call makes `changes` read the delta whole (ID order) and hand it out in stamp order."""
+    rows = [
+        {"id": "1", "title": "Late", "updated_at": "2026-03-03T10:00:00+00:00"},
+        {"id": "2", "title": "Early", "updated_at": "2026-03-01T10:00:00+00:00"},
+        {"id": "3", "title": "Middle", "updated_at": "2026-03-02T10:00:00+00:00"},
+    ]
+    with KantataEmulator() as emu:
+        emu.seed({"workspaces": rows})
+        conn = KantataConnector(settings_for(emu, page_size=2))
+        real_call = conn.transport.call
+        refused: list[str] = []
+
+        def no_order(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+            if (kwargs.get("params") or {}).get("order"):
+                refused.append(path)
+                raise PermanentError("Invalid order", system="kantata", status=400)
+            return real_call(method, path, **kwargs)
+
+        conn.transport.call = no_order  # type: ignore[method-assign]
+        records, cursor, pages = drain(conn.changes("workspaces", None))
+        assert [r.id for r in records] == ["2", "3", "1"] and pages == 2
+        assert refused == ["/workspaces.json"]
+        assert drain(conn.changes("workspaces", cursor))[0] == []  # no second refusal either
+        assert refused == ["/workspaces.json"]
+
+
 def test_deletes_are_left_to_reconciliation(conn: KantataConnector) -> None:
     assert conn.deletes("workspaces", "c1") == ([], "c1")
 

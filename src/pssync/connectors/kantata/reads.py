@@ -14,7 +14,9 @@ at that second (``updated_after`` = second - 1 s, page 1) and drops what the cur
 record edited while the read runs (it moves to the end of the order) cannot shift another one
 past the page boundary unseen. Page numbers only count on while a whole page shares the
 cursor's second (more than `page_size` records saved in one second), and a restart skips the
-whole pages of that second already delivered, which lead its window.
+whole pages of that second already delivered, which lead its window. An endpoint that answers
+``order=updated_at:asc`` with a 400 (not every list documents ``updated_at`` among its valid
+orders) is read the old way, the whole delta first, for the rest of the connector's life.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pssync.connectors.base import Page, SourceRecord
+from pssync.connectors.errors import PermanentError
 from pssync.connectors.kantata.cursor import StampCursor, stamp_of
 from pssync.connectors.kantata.objects import KObject
 from pssync.connectors.stamp_cursor import fingerprint
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from pssync.connectors.kantata.connector import KantataConnector
 
 ORDER = "updated_at:asc"
+SECOND = dt.timedelta(seconds=1)
 
 
 class Reader:
@@ -42,6 +46,7 @@ class Reader:
         self.ids = connector.external_ids
         self.ext_key = connector.config.external_id_key
         self.page_size = connector.config.page_size
+        self.unordered: set[str] = set()  # objects whose list refused order=updated_at
 
     def params(self, obj: KObject, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         include = [i.name for i in obj.includes]
@@ -82,20 +87,25 @@ class Reader:
     def changes(self, obj: KObject, cursor: str | None) -> Iterator[Page]:
         """Records the cursor has not delivered, in stamp order, one page per call."""
         position = StampCursor.decode(cursor)
-        window, number = position.at, 1
+        if obj.key in self.unordered:
+            yield from self.whole_delta(obj, cursor)
+            return
+        window, number, first = position.at, 1, True
         while True:
             extra: dict[str, Any] = {"order": ORDER}
             if window is not None:
-                extra["updated_after"] = (window - dt.timedelta(seconds=1)).isoformat()
-            records, last = self.page(obj, self.params(obj, extra), number)
-            records.sort(key=lambda r: (r.modified_at is None, r.modified_at, _id_key(r.id)))
-            fresh = []
-            for rec in records:
-                mark = fingerprint(rec.data)
-                if rec.modified_at is not None and position.admits(rec.modified_at, rec.id, mark):
-                    position.advance(rec.modified_at, rec.id, mark)
-                    fresh.append(rec)
-            yield Page(fresh, position.encode() or cursor, last)
+                extra["updated_after"] = (window - SECOND).isoformat()
+            try:
+                records, last = self.page(obj, self.params(obj, extra), number)
+            except PermanentError as exc:
+                if exc.status != 400 or not first:
+                    raise
+                # An endpoint that does not sort by updated_at: read the delta whole instead.
+                self.unordered.add(obj.key)
+                yield from self.whole_delta(obj, cursor)
+                return
+            first = False
+            yield Page(self.admitted(position, records), position.encode() or cursor, last)
             if last:
                 return
             if position.at != window:  # keyset: start again at the cursor's second, past the
@@ -103,6 +113,41 @@ class Reader:
                 window, number = position.at, 1 + len(position.seen) // self.page_size
             else:
                 number += 1
+
+    @staticmethod
+    def admitted(position: StampCursor, records: list[SourceRecord]) -> list[SourceRecord]:
+        """The records new to `position`, in stamp order, advancing it over them."""
+        records.sort(key=lambda r: (r.modified_at is None, r.modified_at, _id_key(r.id)))
+        fresh = []
+        for rec in records:
+            mark = fingerprint(rec.data)
+            if rec.modified_at is not None and position.admits(rec.modified_at, rec.id, mark):
+                position.advance(rec.modified_at, rec.id, mark)
+                fresh.append(rec)
+        return fresh
+
+    def whole_delta(self, obj: KObject, cursor: str | None) -> Iterator[Page]:
+        """The fallback for a list Kantata will not order by ``updated_at``: the whole delta
+        (ID order) read first, then handed out in stamp order; a failure restarts it."""
+        position = StampCursor.decode(cursor)
+        since = position.at
+        after = {} if since is None else {"updated_after": (since - SECOND).isoformat()}
+        params = self.params(obj, after)
+        delta: list[SourceRecord] = []
+        number, last = 1, False
+        while not last:
+            records, last = self.page(obj, params, number)
+            delta += records
+            number += 1
+        fresh = self.admitted(position, delta)
+        check = StampCursor.decode(cursor)
+        for start in range(0, max(len(fresh), 1), self.page_size):
+            chunk = fresh[start : start + self.page_size]
+            for rec in chunk:
+                assert rec.modified_at is not None
+                check.advance(rec.modified_at, rec.id, fingerprint(rec.data))
+            done = start + self.page_size >= len(fresh)
+            yield Page(chunk, check.encode() or cursor, done)
 
 
 def flattened(row: dict[str, Any]) -> dict[str, Any]:
