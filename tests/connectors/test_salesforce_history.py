@@ -98,3 +98,23 @@ def test_api_writes_record_field_history_and_since_filters(
     assert all(c.changed_at >= before for c in recent)
     with pytest.raises(Exception, match="SystemModstamp"):
         sf.query("SELECT SystemModstamp FROM OpportunityFieldHistory LIMIT 1")
+
+
+def test_stage_history_gives_the_same_changes_as_field_history(conn: SalesforceConnector) -> None:
+    """An org without field history tracking still has OpportunityHistory's snapshots."""
+    fields = conn.opportunity_history()
+    snapshots = conn.opportunity_history(source="stage_history")
+
+    def key(changes: list[Any]) -> list[tuple[Any, ...]]:
+        return sorted(
+            (c.record_id, c.field, str(c.old), str(c.new), c.changed_at)
+            for c in changes
+            if c.record_id.startswith("006") and c.changed_at.year < 2027
+        )
+
+    seeded = {o["Id"] for o in firm().views["salesforce"]["Opportunity"]}
+    assert key([c for c in snapshots if c.record_id in seeded]) == key(
+        [c for c in fields if c.record_id in seeded]
+    )
+    with pytest.raises(ValueError, match="source"):
+        conn.opportunity_history(source="audit_trail")

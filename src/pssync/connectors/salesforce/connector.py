@@ -242,9 +242,16 @@ class SalesforceConnector(Connector):
         """Windows whose deletions getDeleted could not report (reconcile those objects)."""
         return self.delete_reader.gaps
 
-    def opportunity_history(self, since: dt.datetime | None = None) -> list[DatedChange]:
+    def opportunity_history(
+        self, since: dt.datetime | None = None, *, source: str = "field_history"
+    ) -> list[DatedChange]:
         """Each deal's stage, amount and close-date changes (and creations) since `since`,
-        dated as Salesforce recorded them, from OpportunityFieldHistory (see `history`)."""
+        dated as Salesforce recorded them: from OpportunityFieldHistory, or with
+        ``source="stage_history"`` from OpportunityHistory's snapshots (see `history`)."""
+        if source == "stage_history":
+            return history.read_snapshots(self.query_records, since)
+        if source != "field_history":
+            raise ValueError(f"source must be field_history or stage_history, not {source!r}")
         return history.read(self.query_records, since)
 
     def upsert(

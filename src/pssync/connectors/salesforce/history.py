@@ -21,6 +21,9 @@ from pssync.connectors.salesforce.soql import datetime_literal, in_list, select
 from pssync.mapping.convert import to_datetime
 
 OBJECT = "OpportunityFieldHistory"
+STAGE_HISTORY = "OpportunityHistory"
+# OpportunityHistory columns -> canonical field (its snapshot of each save).
+SNAPSHOT = {"StageName": "stage", "Amount": "amount", "CloseDate": "close_date"}
 # Salesforce field -> canonical Opportunity field.
 FIELDS = {"StageName": "stage", "Amount": "amount", "CloseDate": "close_date"}
 
@@ -76,4 +79,38 @@ def read(
                 changed_by=row.get("CreatedById"),
             )
         )
+    return out
+
+
+def read_snapshots(
+    query: Callable[[str], list[dict[str, Any]]], since: dt.datetime | None = None
+) -> list[DatedChange]:
+    """The same changes from OpportunityHistory, for an org that does not track field history
+    (Object Reference, "OpportunityHistory": a snapshot of stage, amount, probability and
+    close date at each save, with PrevAmount and PrevCloseDate). Consecutive snapshots of a
+    deal are compared; the first snapshot read is its creation when `since` is None, else it
+    is compared with PrevAmount/PrevCloseDate (the stage before it is not in the row)."""
+    where = None if since is None else f"CreatedDate >= {datetime_literal(since)}"
+    soql = select(
+        STAGE_HISTORY,
+        ["Id", "OpportunityId", *SNAPSHOT, "PrevAmount", "PrevCloseDate", "CreatedDate",
+         "CreatedById"],
+        where=where,
+        order_by=["CreatedDate", "Id"],
+    )  # fmt: skip
+    last: dict[str, dict[str, Any]] = {}
+    out: list[DatedChange] = []
+    for row in query(soql):
+        deal = str(row["OpportunityId"])
+        before = last.get(deal)
+        at, by = to_datetime(row["CreatedDate"]), row.get("CreatedById")
+        if before is None and since is None:
+            out.append(DatedChange(deal, "created", None, None, at, str(row["Id"]), by))
+        elif before is None:
+            before = {"Amount": row.get("PrevAmount"), "CloseDate": row.get("PrevCloseDate")}
+        for column, field in SNAPSHOT.items():
+            if before is not None and column in before and before[column] != row.get(column):
+                old, new = typed(field, before[column]), typed(field, row.get(column))
+                out.append(DatedChange(deal, field, old, new, at, str(row["Id"]), by))
+        last[deal] = row
     return out
