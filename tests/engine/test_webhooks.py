@@ -257,3 +257,70 @@ def test_an_outbound_message_from_another_org_or_malformed_is_a_fault(ingress: I
     assert soap_post(ingress, b"<Envelope/>").status_code == 400
     assert wait_idle(30)
     assert ingress.env.store.get("Account", account("salesforce", "Account", record_id)) is None
+
+
+def test_a_bad_timestamp_is_refused_at_ingress_and_later_webhooks_still_apply(
+    ingress: Ingress,
+) -> None:
+    """Issue 14 defect 2: a signed change stamped "yesterday" was acknowledged, then blocked
+    the drainer; now the sender is told (422) and nothing is queued."""
+    body = change("7100000005", "Yesterday Ltd", stamp="yesterday")
+    answer = ingress.post("/webhooks/crm", body, signed(body, "msg_yesterday"))
+    assert answer.status_code == 422 and "ISO 8601" in answer.text
+    numeric = change("7100000005", "Yesterday Ltd")
+    numeric = numeric.replace(b'"2026-04-01T09:00:00+00:00"', b"1775000000")
+    assert ingress.post("/webhooks/crm", numeric, signed(numeric, "msg_num")).status_code == 422
+    notadate = {**sf_account("0015e00000BadStAAA", "Notadate Inc"), "SystemModstamp": "notadate"}
+    fault = soap_post(ingress, outbound(ORG, [("04l5e000000Note9AAA", notadate)]))
+    assert fault.status_code == 422 and "SystemModstamp" in fault.text and "Ack" not in fault.text
+    good = change("7100000006", "After The Bad One")
+    assert ingress.post("/webhooks/crm", good, signed(good, "msg_after_bad")).status_code == 202
+    assert wait_idle(30)
+    assert ingress.env.store.get("Account", account("crm", BP, "7100000005")) is None
+    assert (
+        ingress.env.store.get("Account", account("salesforce", "Account", notadate["Id"])) is None
+    )
+    current = ingress.env.store.get("Account", account("crm", BP, "7100000006"))
+    assert current is not None and current.payload["name"] == "After The Bad One"
+
+
+def test_deleted_must_be_a_json_boolean(ingress: Ingress) -> None:
+    """Issue 14 defect 7: ``"deleted": "false"`` (a string) used to delete the record."""
+    body = change("7100000007", "Still Here BV")
+    assert ingress.post("/webhooks/crm", body, signed(body, "msg_still_here")).status_code == 202
+    assert wait_idle(30)
+    record_id = account("crm", BP, "7100000007")
+    for n, value in enumerate(['"false"', '"true"', "0", "1", "null", '"no"']):
+        payload = json.loads(change("7100000007", "Still Here BV", "2026-04-01T10:00:00+00:00"))
+        payload["data"]["deleted"] = json.loads(value)
+        text = json.dumps(payload).encode()
+        answer = ingress.post("/webhooks/crm", text, signed(text, f"msg_deleted_{n}"))
+        assert answer.status_code == 422 and "deleted must be true or false" in answer.text
+    assert wait_idle(30)
+    current = ingress.env.store.get("Account", record_id)
+    assert current is not None and not current.deleted
+    assert len(ingress.env.store.history("Account", record_id)) == 1
+
+
+def test_deeply_nested_json_is_refused_with_422(ingress: Ingress) -> None:
+    """Issue 14 defect 12: 100,000 nested arrays raised RecursionError, answered 500."""
+    for depth in (33, 100_000):
+        body = b"[" * depth + b"]" * depth
+        answer = ingress.post("/webhooks/crm", body, signed(body, f"msg_deep_{depth}"))
+        assert answer.status_code == 422 and "nested deeper" in answer.text
+    record = json.loads(change("7100000008", "Nested Ok"))
+    record["data"]["record"]["Extra"] = {"a": {"b": ["not too deep"]}}
+    text = json.dumps(record).encode()
+    assert ingress.post("/webhooks/crm", text, signed(text, "msg_nested_ok")).status_code == 202
+    # Brackets inside strings are text, not nesting.
+    record["data"]["record"]["Extra"] = "[" * 1000 + '\\"{'
+    text = json.dumps(record).encode()
+    assert ingress.post("/webhooks/crm", text, signed(text, "msg_brackets")).status_code in (
+        200,
+        202,
+    )
+
+
+def test_an_oversized_body_is_413(ingress: Ingress) -> None:
+    body = b" " * 2_000_001
+    assert ingress.post("/webhooks/crm", body, signed(body, "msg_huge")).status_code == 413

@@ -40,6 +40,7 @@ from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
 from pssync.engine.pipeline import source_record
+from pssync.engine.pushed import problem_of
 from pssync.engine.runtime import Runtime
 from pssync.engine.sql import insert_ignore
 from pssync.engine.tables import engine_webhook_message
@@ -49,6 +50,7 @@ from pssync.store.history import utcnow
 
 DEFAULT_TOLERANCE = 300.0
 MAX_BODY = 2_000_000
+MAX_DEPTH = 32  # a change record is flat or nearly so; deeper is hostile
 SECRET_ENV_PREFIX = "PSSYNC_WEBHOOK_SECRET_"
 
 
@@ -149,6 +151,8 @@ def event_from(runtime: Runtime, system: str, payload: Any) -> tuple[str, dict[s
     The body is ``{"object", "record", "id"?, "modified_at"?, "deleted"?, "system"?}``, or the
     same inside Standard Webhooks' ``{"type", "timestamp", "data": {...}}`` envelope. Without
     ``id`` / ``modified_at`` the mapping's id and change-stamp fields of the record are used.
+    Whatever the pipeline would refuse (`pushed.problem_of`: a stamp that is not ISO 8601,
+    ``"deleted": "false"``) is a `ValueError` here, answered 422 before anything is queued.
     """
     data = payload.get("data", payload) if isinstance(payload, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("record"), dict):
@@ -162,12 +166,44 @@ def event_from(runtime: Runtime, system: str, payload: Any) -> tuple[str, dict[s
     if spec is None:
         raise ValueError(f"no mapping for {system} {obj!r}")
     record_id = data.get("id", record.get(spec.id_field))
-    if record_id in (None, ""):
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int) or record_id == "":
         raise ValueError(f"the record has no id ({spec.id_field})")
     stamp = data.get("modified_at") or (
         record.get(spec.modified_field) if spec.modified_field else None
     )
-    return obj, source_record(str(record_id), record, stamp, bool(data.get("deleted", False)))
+    deleted = data.get("deleted", False)
+    if not isinstance(deleted, bool):
+        raise ValueError(f"deleted must be true or false, not {deleted!r:.40}")
+    event = source_record(str(record_id), record, stamp, deleted)
+    problem = problem_of(event)
+    if problem is not None:
+        raise ValueError(problem)
+    return obj, event
+
+
+def json_body(body: bytes, max_depth: int = MAX_DEPTH) -> Any:
+    """The parsed body, refusing (ValueError) JSON nested deeper than `max_depth`: depth is
+    counted before parsing, so a hostile body never reaches the recursive parser or encoder."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > max_depth:
+                raise ValueError(f"JSON nested deeper than {max_depth} levels")
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return json.loads(body)
 
 
 class Ingress:
@@ -194,8 +230,8 @@ class Ingress:
                 raise HTTPException(409, "webhook-id was already used for another body")
             return JSONResponse({"status": "duplicate", "webhook_id": message_id})
         try:
-            obj, record = event_from(self.runtime, system, json.loads(body))
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            obj, record = event_from(self.runtime, system, json_body(body))
+        except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise HTTPException(422, str(exc)) from None
         workflow_id = submit_event(system, obj, record)
         self.messages.remember(system, message_id, digest, [workflow_id])
@@ -206,10 +242,14 @@ class Ingress:
 
 
 async def read_body(request: Request) -> bytes:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise HTTPException(413, "webhook body too large")
-    return body
+    """The body, read no further than `MAX_BODY` (413 beyond: never buffered whole)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HTTPException(413, "webhook body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def webhooks_router(runtime: Runtime, settings: WebhookSettings | None = None) -> APIRouter:

@@ -27,6 +27,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from pssync.engine.pipeline import source_record
+from pssync.engine.pushed import problem_of
 from pssync.engine.webhooks import Ingress, body_digest, read_body
 from pssync.engine.workflows import submit_event
 
@@ -134,11 +135,16 @@ def accept(ingress: Ingress, body: bytes) -> Response:
         return fault("Client", "unknown OrganizationId", 403)
     system = settings.salesforce_system
     objects = ingress.runtime.translators.get(system)
+    records = []
     for note in message.notifications:
         if objects is None or note.object not in objects.spec.objects:
             return fault("Client", f"no mapping for {system} {note.object}", 422)
-    for note in message.notifications:
         record = source_record(note.record_id, note.fields, note.fields.get(STAMP) or None)
+        problem = problem_of(record, STAMP)
+        if problem is not None:  # refused whole: Salesforce retries, its monitor shows why
+            return fault("Client", f"notification {note.id}: {problem}", 422)
+        records.append(record)
+    for note, record in zip(message.notifications, records, strict=True):
         workflow_id = submit_event(system, note.object, record)
         digest = body_digest(json.dumps(note.fields, sort_keys=True).encode("utf-8"))
         ingress.messages.remember(system, note.id, digest, [workflow_id])
