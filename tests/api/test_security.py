@@ -39,7 +39,7 @@ def test_keys_are_stored_as_salted_digests(env: ApiEnv) -> None:
     assert len(rows) == 3
     for row in rows:
         assert all(
-            row.digest not in key and key.split("_")[2] not in row.digest
+            row.digest not in key and key.split("_", 2)[2] not in row.digest
             for key in env.keys.values()
         )
     assert len({r.salt for r in rows}) == 3

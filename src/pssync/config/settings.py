@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,6 +32,7 @@ from pssync.governance.routing import RoutingConfig
 from pssync.model import ENTITY_TYPES
 
 DEFAULT_CONFIG_FILE = Path("pssync.yaml")
+MIN_ENDPOINT_SECRET = 24
 SYSTEM_ROLES = ("crm", "psa", "erp")
 FLOW_NAMES = (
     "opportunity_to_project",
@@ -85,6 +94,39 @@ class ScheduleConfig(_Strict):
         if len(value.split()) != 5 or not re.fullmatch(r"[0-9*/,\- ]+", value):
             raise ValueError(f"{value!r} is not a 5-field cron expression")
         return value
+
+
+class SalesforceOutboundConfig(_Strict):
+    """Who may post Salesforce outbound messages. Salesforce cannot sign them, so the
+    OrganizationId alone proves nothing: at least one of `endpoint_secrets` (a random token in
+    the endpoint URL, ``/webhooks/salesforce/outbound/<token>``) or `allowed_ips` (CIDR
+    networks) must be set, or the endpoint refuses every message."""
+
+    system: str = "salesforce"
+    org_ids: list[str] = Field(default_factory=list)
+    endpoint_secrets: list[SecretStr] = Field(default_factory=list)
+    allowed_ips: list[IPvAnyNetwork] = Field(default_factory=list)
+
+    @field_validator("endpoint_secrets")
+    @classmethod
+    def _long_enough(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for secret in value:
+            text = secret.get_secret_value()
+            if len(text) < MIN_ENDPOINT_SECRET or not re.fullmatch(r"[A-Za-z0-9_\-]+", text):
+                raise ValueError(
+                    f"an endpoint secret needs at least {MIN_ENDPOINT_SECRET} URL-safe characters"
+                    " (A-Z a-z 0-9 _ -); generate one with: python -c 'import secrets;"
+                    " print(secrets.token_urlsafe(32))'"
+                )
+        return value
+
+
+class WebhooksConfig(_Strict):
+    """Webhook ingress: Standard Webhooks secrets per sending system, and Salesforce."""
+
+    tolerance_seconds: float = Field(default=300.0, gt=0, le=3600)
+    secrets: dict[str, list[SecretStr]] = Field(default_factory=dict)
+    salesforce: SalesforceOutboundConfig = Field(default_factory=SalesforceOutboundConfig)
 
 
 def default_system_of_record() -> dict[str, dict[str, str]]:
@@ -150,6 +192,7 @@ class Settings(BaseSettings):
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     exceptions: RoutingConfig = Field(default_factory=RoutingConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     # Processes a worker forks to apply pages in (0: in its own threads). A bulk sync is
     # CPU-bound in one interpreter; one per spare core lets it use them (docs/engine.md).
     page_processes: int = Field(default=0, ge=0, le=32)

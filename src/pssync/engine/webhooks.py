@@ -4,7 +4,8 @@ Two wire formats arrive here. Generic senders follow Standard Webhooks
 (https://www.standardwebhooks.com): ``webhook-id``, ``webhook-timestamp`` (Unix seconds) and
 ``webhook-signature`` (space-separated ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``
 under a ``whsec_`` base64 secret). Salesforce sends outbound messages, SOAP without a
-signature, checked against the configured organisation (`webhooks_salesforce.py`).
+signature: they must come with a configured secret in the endpoint URL and/or from an allowed
+network, and name a configured organisation (`webhooks_salesforce.py`).
 
 Either way a change is handed to `workflows.submit_event`, whose workflow ID is the change's
 event key: a delivery repeated any number of times is one workflow and one effect. Replay
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import time
@@ -39,6 +41,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
+from pssync.config.settings import WebhooksConfig
 from pssync.engine.pipeline import source_record
 from pssync.engine.pushed import problem_of
 from pssync.engine.runtime import Runtime
@@ -58,21 +61,30 @@ class SignatureError(ValueError):
     """The request is not authentic or not fresh (answered 401)."""
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 @dataclass(frozen=True)
 class WebhookSettings:
-    """Secrets per sending system (several during a rotation), freshness window, and the
-    Salesforce organisations whose outbound messages are accepted (15- or 18-char IDs)."""
+    """Secrets per sending system (several during a rotation), freshness window, and who may
+    post Salesforce outbound messages: the organisations (15- or 18-char IDs), plus at least one
+    real credential — endpoint tokens (the secret path segment of the endpoint URL) and/or the
+    networks allowed to connect (`webhooks_salesforce.authorised`)."""
 
     secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     tolerance: float = DEFAULT_TOLERANCE
     salesforce_system: str = "salesforce"
     salesforce_org_ids: tuple[str, ...] = ()
+    salesforce_tokens: tuple[str, ...] = ()
+    salesforce_networks: tuple[Network, ...] = ()
     clock: Callable[[], float] = time.time
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebhookSettings:
         """``PSSYNC_WEBHOOK_SECRET_<SYSTEM>`` (space-separated), ``PSSYNC_WEBHOOK_TOLERANCE``,
-        ``PSSYNC_SALESFORCE_SYSTEM``, ``PSSYNC_SALESFORCE_ORG_IDS`` (comma-separated)."""
+        ``PSSYNC_SALESFORCE_SYSTEM``, ``PSSYNC_SALESFORCE_ORG_IDS`` (comma-separated),
+        ``PSSYNC_SALESFORCE_ENDPOINT_SECRETS`` (space-separated),
+        ``PSSYNC_SALESFORCE_ALLOWED_IPS`` (comma-separated CIDR networks)."""
         env = os.environ if environ is None else environ
         secrets = {
             name.removeprefix(SECRET_ENV_PREFIX).lower(): tuple(value.split())
@@ -80,11 +92,35 @@ class WebhookSettings:
             if name.startswith(SECRET_ENV_PREFIX) and value.strip()
         }
         orgs = tuple(o.strip() for o in env.get("PSSYNC_SALESFORCE_ORG_IDS", "").split(",") if o)
+        nets = [n.strip() for n in env.get("PSSYNC_SALESFORCE_ALLOWED_IPS", "").split(",")]
         return cls(
             secrets=secrets,
             tolerance=float(env.get("PSSYNC_WEBHOOK_TOLERANCE", DEFAULT_TOLERANCE)),
             salesforce_system=env.get("PSSYNC_SALESFORCE_SYSTEM", "salesforce"),
             salesforce_org_ids=orgs,
+            salesforce_tokens=tuple(env.get("PSSYNC_SALESFORCE_ENDPOINT_SECRETS", "").split()),
+            salesforce_networks=tuple(ipaddress.ip_network(n, strict=False) for n in nets if n),
+        )
+
+    @classmethod
+    def from_config(
+        cls, config: WebhooksConfig, environ: Mapping[str, str] | None = None
+    ) -> WebhookSettings:
+        """The ``webhooks:`` block of pssync.yaml, plus the ``PSSYNC_WEBHOOK_*`` /
+        ``PSSYNC_SALESFORCE_*`` variables of `from_env` (secrets of both are accepted)."""
+        env = cls.from_env(environ)
+        secrets = {k: list(v) for k, v in env.secrets.items()}
+        for system, values in config.secrets.items():
+            secrets.setdefault(system.lower(), []).extend(v.get_secret_value() for v in values)
+        sf = config.salesforce
+        return cls(
+            secrets={k: tuple(v) for k, v in secrets.items()},
+            tolerance=config.tolerance_seconds,
+            salesforce_system=sf.system,
+            salesforce_org_ids=env.salesforce_org_ids + tuple(sf.org_ids),
+            salesforce_tokens=env.salesforce_tokens
+            + tuple(t.get_secret_value() for t in sf.endpoint_secrets),
+            salesforce_networks=env.salesforce_networks + tuple(sf.allowed_ips),
         )
 
 
@@ -255,15 +291,16 @@ async def read_body(request: Request) -> bytes:
 def webhooks_router(runtime: Runtime, settings: WebhookSettings | None = None) -> APIRouter:
     """The ingress endpoints, for the REST API to mount (or a bare app in tests):
     ``POST /webhooks/{system}`` (Standard Webhooks) and
-    ``POST /webhooks/salesforce/outbound`` (Salesforce outbound messages)."""
+    ``POST /webhooks/salesforce/outbound/{token}`` (Salesforce outbound messages; without the
+    token segment only when just an IP allow-list is configured)."""
     # Imported here: the Salesforce module builds on this one's `Ingress`.
     from pssync.engine.webhooks_salesforce import outbound_endpoint
 
     ingress = Ingress(runtime, settings or WebhookSettings.from_env())
     router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-    router.add_api_route(
-        "/salesforce/outbound", outbound_endpoint(ingress), methods=["POST"], include_in_schema=True
-    )
+    endpoint = outbound_endpoint(ingress)
+    router.add_api_route("/salesforce/outbound", endpoint, methods=["POST"])
+    router.add_api_route("/salesforce/outbound/{token}", endpoint, methods=["POST"])
 
     @router.post("/{system}", status_code=202)
     async def standard_webhook(system: str, request: Request) -> Response:
