@@ -12,7 +12,8 @@ from rich.table import Table
 
 from pssync.cli.output import console, emit_json, fail, open_exceptions, open_store, progress
 from pssync.governance.replay import raise_import_rejects
-from pssync.store.audit import verify_chain
+from pssync.store import audit_anchors
+from pssync.store.audit import AuditKeyError, VerifyResult, verify_chain
 from pssync.store.jsonl import ImportReport, export_lines, import_file, write_export
 from pssync.store.summary import store_summary
 
@@ -122,14 +123,54 @@ def status_command(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Recompute the audit log's hash chain; fail and name the first row that was tampered with."""
-    result = verify_chain(open_store(db).engine)
+def audit_verify(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    anchors: Annotated[
+        Path | None,
+        typer.Option("--anchors", help="Anchors exported by `pssync audit anchor` to check too."),
+    ] = None,
+) -> None:
+    """Recompute the audit log's hash chain (keyed with PSSYNC_AUDIT_KEY when set) and check
+    exported anchors; fail and name the first row that was tampered with."""
+    try:
+        result = verify_chain(open_store(db).engine)
+        pinned = audit_anchors.parse(anchors.read_text("utf-8").splitlines()) if anchors else []
+    except (AuditKeyError, ValueError, OSError) as exc:
+        raise fail(str(exc)) from None
+    if result.ok and pinned:
+        broken = audit_anchors.check(open_store(db).engine, pinned)
+        if broken is not None:
+            result = VerifyResult(False, result.rows_checked, broken[0], broken[1], result.keyed)
     if as_json:
-        emit_json(result.__dict__)
+        emit_json({**result.__dict__, "anchors_checked": len(pinned)})
     elif result.ok:
-        console.print(f"[green]audit log intact[/green]: {result.rows_checked} rows verified")
+        how = "keyed with PSSYNC_AUDIT_KEY" if result.keyed else "unkeyed: set PSSYNC_AUDIT_KEY"
+        console.print(
+            f"[green]audit log intact[/green]: {result.rows_checked} rows verified ({how}),"
+            f" {len(pinned)} anchors matched"
+        )
     if not result.ok:
         if not as_json:
             raise fail(f"audit log broken: {result.problem}")
         raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    db: DbOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Append the anchor to this file (default: print it)."),
+    ] = None,
+) -> None:
+    """Export the audit log's newest row and hash, to keep outside the database (another host,
+    a write-once bucket): `pssync audit verify --anchors FILE` then detects a log cut short or
+    restored from an older copy."""
+    anchor = audit_anchors.take(open_store(db).engine)
+    if out is None:
+        typer.echo(anchor.line())
+        return
+    with out.open("a", encoding="utf-8") as handle:
+        handle.write(anchor.line() + "\n")
+    console.print(f"anchored audit row {anchor.seq} in {out}")
