@@ -14,7 +14,13 @@ from pssync.cli.output import console, emit_json, fail, open_exceptions, open_st
 from pssync.governance.replay import raise_import_rejects
 from pssync.store import audit_anchors
 from pssync.store.audit import AuditKeyError, VerifyResult, verify_chain
-from pssync.store.jsonl import ImportReport, export_lines, import_file, write_export
+from pssync.store.jsonl import (
+    MAX_LINE_BYTES,
+    ImportReport,
+    export_lines,
+    import_file,
+    write_export,
+)
 from pssync.store.summary import store_summary
 
 DbOption = Annotated[
@@ -27,8 +33,13 @@ audit_app = typer.Typer(help="Check the append-only audit log.", no_args_is_help
 
 
 def _count_lines(path: Path) -> int:
+    """About how many lines (for the progress bar), read in chunks: a line may be huge."""
+    count, last = 0, b"\n"
     with path.open("rb") as handle:
-        return sum(1 for line in handle if line.strip())
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
 
 
 def print_import_report(report: ImportReport, path: Path) -> None:
@@ -41,6 +52,10 @@ def print_import_report(report: ImportReport, path: Path) -> None:
         console.print(f"  line {r.line_number}: {r.reason}", highlight=False, markup=False)
     if len(report.rejected) > 20:
         console.print(f"  ... and {len(report.rejected) - 20} more")
+    for number, first in report.repeated[:20]:
+        console.print(f"  line {number}: repeats line {first} exactly (skipped)", highlight=False)
+    if len(report.repeated) > 20:
+        console.print(f"  ... and {len(report.repeated) - 20} more repeated lines")
 
 
 def import_command(
@@ -52,12 +67,26 @@ def import_command(
         str, typer.Option(help="System to credit when a line names none.")
     ] = "import",
     as_json: JsonOption = False,
+    max_line_bytes: Annotated[
+        int, typer.Option(min=1024, help="Longest line accepted, in bytes (longer: rejected).")
+    ] = MAX_LINE_BYTES,
 ) -> None:
-    """Load canonical records (one JSON object a line: entity_type, valid_from, payload)."""
+    """Load canonical records (one JSON object a line: entity_type, valid_from, payload).
+    Bad lines (not JSON, not UTF-8, too long, invalid, a conflicting repeat) are reported by
+    line number and raised as exceptions; the other lines are imported."""
     store = open_store(db)
-    with progress(not as_json) as bar:
-        task = bar.add_task(f"importing {file.name}", total=_count_lines(file))
-        report = import_file(store, file, system=system, on_progress=lambda n: bar.advance(task, n))
+    try:
+        with progress(not as_json) as bar:
+            task = bar.add_task(f"importing {file.name}", total=_count_lines(file))
+            report = import_file(
+                store,
+                file,
+                system=system,
+                on_progress=lambda n: bar.advance(task, n),
+                max_line_bytes=max_line_bytes,
+            )
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
     raised = raise_import_rejects(open_exceptions(store), file.name, report.rejected)
     if as_json:
         emit_json({**report.as_dict(), "exceptions": [e.id for e in raised]})

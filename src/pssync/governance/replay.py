@@ -96,7 +96,7 @@ def raise_import_rejects(
             entity_type = str(obj.get("entity_type")) if isinstance(obj, dict) else None
             payload = obj.get("payload") if isinstance(obj, dict) else None
             record_id = str(payload.get("id")) if isinstance(payload, dict) else None
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # a hostile line stays a rejected one
             pass
         new = NewException(
             category="invalid_record",
