@@ -181,3 +181,31 @@ def test_problem_of_names_what_the_pipeline_would_refuse() -> None:
     assert "id" in str(pushed.problem_of({**good, "id": True}))
     assert "data" in str(pushed.problem_of({**good, "data": [1]}))
     assert pushed.problem_of([good]) is not None
+
+
+def test_a_page_workflow_failing_inside_dbos_is_isolated_too(
+    no_drainer: EngineEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data error raised inside a real page workflow comes back through DBOS as itself,
+    so the drainer can tell it from a crash and set the one event aside."""
+    from pssync.engine import pipeline
+
+    env = no_drainer
+    engine = env.store.engine
+    with engine.begin() as conn:
+        conn.execute(delete(engine_pushed_lease))
+    real = pipeline._moment
+
+    def refuse_one(text: str | None) -> Any:
+        if text == "2026-03-03T03:03:03+00:00":
+            raise ValueError("stamp refused by the pipeline")
+        return real(text)
+
+    monkeypatch.setattr(pipeline, "_moment", refuse_one)
+    submit_event("crm", BP, _record("9100000009", "Refused", "2026-03-03T03:03:03+00:00"))
+    submit_event("crm", BP, _record("9100000010", "Accepted", "2026-03-03T04:04:04+00:00"))
+    assert Drainer(engine, "worker-a").drain() == 2
+    assert waiting(engine) == 0
+    assert _name(env, "9100000010") == "Accepted" and _name(env, "9100000009") is None
+    raised = {e.source_id: e for e in env.exceptions.find(category=pushed.CATEGORY)}
+    assert "stamp refused by the pipeline" in raised["9100000009"].message
