@@ -200,3 +200,12 @@ def test_outbound_messages_need_the_token_and_never_5xx(
         assert all(problem_of(r, "SystemModstamp") is None for r in queued)
     else:
         assert queued == [] and "Fault" in answer.text
+
+
+@pytest.mark.parametrize("depth", [1000, 200_000])
+def test_deeply_nested_xml_is_a_fault_not_a_500(env: Env, depth: int) -> None:
+    body = b"<a>" * depth + b"</a>" * depth
+    path = f"/webhooks/salesforce/outbound/{TOKEN}"
+    answer = env.client.post(path, content=body, headers={"content-type": "text/xml"})
+    assert answer.status_code == 400 and "Fault" in answer.text
+    assert env.queued() == []
