@@ -156,3 +156,17 @@ def test_settings_only_the_environment_gives_are_checked_too(
     assert "no connector named 'crm'" in problems["schedules.nightly.connector"]["problem"]
     warnings = {w["key"]: w for w in report["warnings"]}
     assert "not a sap_s4 setting" in warnings["connectors.erp.options.pagesize"]["problem"]
+
+
+def test_a_credential_the_connector_does_not_read_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kantata reads its token from options.token; an api_token (what the starter file used to
+    suggest) was dropped without a word and sync then failed for want of a token."""
+    monkeypatch.setenv("PSSYNC__CONNECTORS__PSA__API_TOKEN", "a-token")
+    psa = {"type": "kantata", "role": "psa", "base_url": "https://k.example"}
+    code, report = _check(_config(tmp_path, {"psa": psa}))
+    assert code == 1 and "connectors.psa.options.token" in _by_key(report)
+    warning = {w["key"]: w for w in report["warnings"]}["connectors.psa.api_token"]
+    assert "not read by the kantata connector" in warning["problem"]
+    assert warning["source"] == "PSSYNC__CONNECTORS__PSA__API_TOKEN"

@@ -57,6 +57,11 @@ def _connector(name: str, config: ConnectorConfig, path: Path) -> list[Problem]:
             if err["type"] == "missing":
                 message = f"required by the {config.type} connector: set it here or in {variable}"
             found.append(Problem(".".join(loc), message, _source(loc, path)))
+    given = config.model_dump(exclude={"type", "role", "mapping", "options"}, exclude_none=True)
+    for field in sorted(set(given) - set(model.model_fields)):
+        message = f"not read by the {config.type} connector, ignored"
+        loc = (*where, field)
+        found.append(Problem(".".join(loc), message, _source(loc, path), fatal=False))
     for option in sorted(set(config.options) - set(model.model_fields)):
         known = ", ".join(sorted(model.model_fields))
         message = f"not a {config.type} setting, ignored (known: {known})"
