@@ -192,6 +192,9 @@ def outbound_endpoint(ingress: Ingress) -> Callable[[Request], Awaitable[Respons
     async def salesforce_outbound(request: Request, token: str | None = None) -> Response:
         """A Salesforce outbound message (SOAP ``notifications``); answers ``Ack``."""
         client = request.client.host if request.client else None
+        refused = authorised(ingress.settings, token, client)
+        if refused is not None:  # before the body is even read
+            return fault("Client", refused, 403)
         body = await read_body(request)
         return await run_in_threadpool(accept, ingress, body, token, client)
 
