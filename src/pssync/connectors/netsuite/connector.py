@@ -36,6 +36,7 @@ from pssync.connectors.netsuite.objects import (
     id_sort_key,
     plain_line,
     plain_row,
+    select_list,
     stamp_of,
 )
 from pssync.connectors.netsuite.settings import NetSuiteSettings
@@ -72,10 +73,15 @@ class NetSuiteConnector(Connector):
     def where_of(self, ns: NsObject) -> str | None:
         return ns.where.format(kind_field=self.config.journal_kind_field) if ns.where else None
 
+    def columns(self, ns: NsObject) -> str:
+        """The explicit select list of `ns` (dates through TO_CHAR; never ``*``)."""
+        extra = (self.config.journal_kind_field,) if ns.journal else ()
+        return select_list(ns, extra)
+
     def select(self, ns: NsObject, condition: str | None, order: str) -> str:
         parts = [c for c in (self.where_of(ns), condition) if c]
         where = f" WHERE {' AND '.join(parts)}" if parts else ""
-        return f"SELECT * FROM {ns.table}{where} ORDER BY {order}"
+        return f"SELECT {self.columns(ns)} FROM {ns.table}{where} ORDER BY {order}"
 
     def plain(self, ns: NsObject, row: dict[str, Any]) -> dict[str, Any]:
         return plain_row(ns, row, self.config.currency_codes)
@@ -91,23 +97,41 @@ class NetSuiteConnector(Connector):
             self.add_lines(plain)
         return [SourceRecord(ns.name, str(d["id"]), d, stamp_of(d)) for d in plain]
 
-    def add_lines(self, journals: list[dict[str, Any]]) -> None:
-        """Attach each journal's lines, its amount (the debits) and its project."""
-        ids = ", ".join(id_sort_key(str(j["id"])) for j in journals)
-        query = (
-            f"SELECT * FROM transactionline WHERE transaction IN ({ids}) "
-            "ORDER BY transaction, linesequencenumber"
-        )
-        lines: dict[str, list[dict[str, Any]]] = {}
-        offset = 0
+    def query_all(self, query: str) -> list[dict[str, Any]]:
+        """Every row of `query`, 1,000 a call, following ``offset`` until ``hasMore`` is false."""
+        rows: list[dict[str, Any]] = []
         while True:
-            body = self.transport.suiteql(query, limit=self.config.page_size, offset=offset)
+            body = self.transport.suiteql(query, limit=self.config.page_size, offset=len(rows))
             items = list(body.get("items") or [])
-            for row in items:
-                lines.setdefault(str(row.get("transaction")), []).append(plain_line(row))
-            offset += len(items)
+            rows += items
             if not body.get("hasMore") or not items:
-                break
+                return rows
+
+    def add_lines(self, journals: list[dict[str, Any]]) -> None:
+        """Attach each journal's lines, its amount (the debits) and its project.
+
+        Debit, credit and account live on TransactionAccountingLine (one row per line and
+        accounting book), not on TransactionLine: the lines are read from both and joined on
+        (transaction, line ID), the amounts from the posting lines of the primary book."""
+        ids = ", ".join(id_sort_key(str(j["id"])) for j in journals)
+        line_rows = self.query_all(
+            "SELECT transaction, id, entity, memo, department, class FROM transactionline "
+            f"WHERE transaction IN ({ids}) ORDER BY transaction, linesequencenumber"
+        )
+        amounts = {
+            (str(row.get("transaction")), str(row.get("transactionline"))): row
+            for row in self.query_all(
+                "SELECT transaction, transactionline, account, debit, credit "
+                f"FROM transactionaccountingline WHERE transaction IN ({ids}) "
+                f"AND accountingbook = {self.config.accounting_book} AND posting = 'T'"
+            )
+        }
+        lines: dict[str, list[dict[str, Any]]] = {}
+        for row in line_rows:
+            key = (str(row.get("transaction")), str(row.get("id")))
+            accounting = amounts.get(key, {})
+            merged = {**row, **{k: accounting.get(k) for k in ("account", "debit", "credit")}}
+            lines.setdefault(key[0], []).append(plain_line(merged))
         for journal in journals:
             own = lines.get(str(journal["id"]), [])
             journal["line"] = own

@@ -1,11 +1,15 @@
 """The NetSuite objects the connector reads and writes, and how their SuiteQL rows look.
 
 Reads go through SuiteQL, whose rows are not REST records: column names are lower case,
-references are bare internal IDs, checkboxes are 'T'/'F', datetimes are ``YYYY-MM-DD HH:MM:SS``
-(UTC here) and null columns are left out. Each object lists its REST field names and kinds, so a
-row is handed to the engine under the names a write uses (``companyName``, not ``companyname``),
-with references as internal IDs, booleans as booleans, numbers as decimal strings and datetimes
-as ISO 8601. A column the catalogue does not know (custom ``cust*`` fields) keeps SuiteQL's name.
+references are bare internal IDs, checkboxes are 'T'/'F' and null columns are left out. Dates
+and datetimes come back as text in the account's display format (``3/14/2024``,
+``3/14/2024 2:05 pm``: a user preference, not a wire format), so the connector never selects
+``*``: `select_list` names each catalogue column and wraps every date in ``TO_CHAR(col,
+'YYYY-MM-DD')`` and every datetime in ``TO_CHAR(col, 'YYYY-MM-DD"T"HH24:MI:SS')`` (in the
+account's time zone, UTC for the integration role), as Oracle's TO_CHAR format models allow.
+Each object lists its REST field names and kinds, so a row is handed to the engine under the
+names a write uses (``companyName``, not ``companyname``), with references as internal IDs,
+booleans as booleans, numbers as decimal strings and datetimes as ISO 8601.
 
 Journal entries are read twice over: `journalentry` (every journal) and the two views the
 mapping turns into canonical records, `journalentry_cost` (cost postings -> CostActual) and
@@ -17,9 +21,12 @@ the debits) and the `project` (the body's ``custbody_project``, else the first l
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
+
+from pssync.connectors.errors import PermanentError
 
 Kind = Literal["text", "ref", "bool", "number", "date", "datetime"]
 STAMP = "lastModifiedDate"
@@ -213,8 +220,32 @@ def number_text(value: Any) -> str | None:
     return format(number.normalize(), "f") if number == number.to_integral_value() else str(number)
 
 
+DATE_MODEL = "YYYY-MM-DD"
+DATETIME_MODEL = 'YYYY-MM-DD"T"HH24:MI:SS'
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
+def column(name: str, kind: Kind | None) -> str:
+    """One select-list entry: the column, dates formatted by TO_CHAR under their own name."""
+    col = name.lower()
+    if kind == "date":
+        return f"TO_CHAR({col}, '{DATE_MODEL}') AS {col}"
+    if kind == "datetime":
+        return f"TO_CHAR({col}, '{DATETIME_MODEL}') AS {col}"
+    return col
+
+
+def select_list(obj: NsObject, extra: tuple[str, ...] = ()) -> str:
+    """The explicit columns of `obj` (never ``*``: see the module docstring)."""
+    names = [n for n in obj.fields if n not in obj.computed]
+    names += [e for e in extra if e not in names]
+    return ", ".join(column(n, obj.kind(n)) for n in names)
+
+
 def from_row(value: Any, kind: Kind | None) -> Any:
-    """A SuiteQL value as the engine receives it."""
+    """A SuiteQL value as the engine receives it; a date that is not in the TO_CHAR shape
+    asked for raises ValueError (the caller names the record and field)."""
     if value is None:
         return None
     if kind == "bool":
@@ -223,8 +254,14 @@ def from_row(value: Any, kind: Kind | None) -> Any:
         return number_text(value) or value
     if kind == "ref":
         return str(value)
-    if kind == "datetime" and isinstance(value, str) and len(value) == 19 and value[10] == " ":
-        return value.replace(" ", "T") + "+00:00"
+    if kind == "date":
+        if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value):
+            raise ValueError(f"expected a date formatted {DATE_MODEL}, got {value!r}")
+        return value
+    if kind == "datetime":
+        if not isinstance(value, str) or not _DATETIME_TEXT.fullmatch(value):
+            raise ValueError(f"expected a datetime formatted {DATETIME_MODEL}, got {value!r}")
+        return value + "+00:00"
     return value
 
 
@@ -235,11 +272,19 @@ def plain_row(
     with a currency gain `currencyCode` (ISO) from `currencies`, since SuiteQL gives the ID."""
     by_column = {name.lower(): name for name in obj.fields}
     out: dict[str, Any] = {name: None for name in obj.fields if name not in obj.computed}
-    for column, value in row.items():
-        if column in ("links", "type", "recordtype"):
+    for col, value in row.items():
+        if col in ("links", "type", "recordtype"):
             continue
-        name = by_column.get(column, column)
-        out[name] = from_row(value, obj.kind(name))
+        name = by_column.get(col, col)
+        try:
+            out[name] = from_row(value, obj.kind(name))
+        except ValueError as exc:
+            raise PermanentError(
+                f"{obj.name} {row.get('id')}: {name}: {exc}",
+                system="netsuite",
+                record_id=str(row.get("id")),
+                field=name,
+            ) from None
     if "currency" in obj.fields and currencies is not None:
         out["currencyCode"] = currencies.get(str(out.get("currency")))
     return out
@@ -250,7 +295,7 @@ def plain_line(row: dict[str, Any]) -> dict[str, Any]:
     return {
         by_column.get(c, c): from_row(v, LINE_FIELDS.get(by_column.get(c, c)))
         for c, v in row.items()
-        if c not in ("links", "transaction", "id", "mainline")
+        if c not in ("links", "transaction", "id", "mainline") and v is not None
     }
 
 

@@ -66,6 +66,12 @@ class NetSuiteSettings(ConnectorSettings):
         description="journal body field telling cost postings ('cost') from revenue "
         "recognition ('revenue')",
     )
+    accounting_book: int = Field(
+        default=1,
+        ge=1,
+        description="internal ID of the primary accounting book, whose TransactionAccountingLine "
+        "rows carry the journal amounts (1 unless Multi-Book Accounting renumbered it)",
+    )
     currency_codes: dict[str, str] = Field(
         default_factory=lambda: {"1": "USD", "2": "GBP", "3": "CAD", "4": "EUR", "5": "AUD"},
         description="currency internal ID -> ISO code (Lists > Accounting > Currencies); "

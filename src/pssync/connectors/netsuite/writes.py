@@ -124,7 +124,7 @@ class Upsert:
         condition = f"externalid IN ({', '.join(quote(k) for k in unique)})"
         if self.obj.where:
             condition = f"{self.connector.where_of(self.obj)} AND {condition}"
-        query = f"SELECT * FROM {self.obj.table} WHERE {condition}"
+        query = f"SELECT {self.connector.columns(self.obj)} FROM {self.obj.table} WHERE {condition}"
         body = self.transport.suiteql(query, limit=max(len(unique), 1))
         found: dict[str, dict[str, Any]] = {}
         for row in body.get("items") or []:

@@ -265,6 +265,10 @@ class NetSuiteApi:
             query, rows = self.emulator.engine.execute(query_text)
         except SuiteQLError as exc:
             raise NetSuiteError(400, str(exc), code="INVALID_PARAMETER", path="q") from None
-        items = [project(query, row) for row in rows[offset : offset + limit]]
+        emulator = self.emulator
+        items = [
+            project(query, row, emulator.date_format, emulator.time_format)
+            for row in rows[offset : offset + limit]
+        ]
         body = paged(self._base(request), SUITEQL_PATH, items, len(rows), limit, offset)
         return _json(body, COLLECTION)

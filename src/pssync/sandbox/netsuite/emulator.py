@@ -6,7 +6,8 @@ synthetic firm's NetSuite view, `credentials` hands a client everything it needs
 requests, and `error_body` makes injected faults look like NetSuite's own errors.
 
 `concurrency_limit` and `processing_ms` are plain attributes, so a test can tighten governance
-or slow the server down while it runs.
+or slow the server down while it runs; so are `date_format` and `time_format`, the account's
+display preferences that SuiteQL answers in (NetSuite's defaults, ``M/D/YYYY`` and ``h:mm a``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class NetSuiteEmulator(Emulator):
     ) -> None:
         self.account = account
         self.concurrency_limit = concurrency_limit
+        self.date_format = "M/D/YYYY"
+        self.time_format = "h:mm a"
         self.processing_ms = processing_ms
         self.tba = TbaCredentials(
             account=account,

@@ -6,6 +6,16 @@ tables, and transactions of every kind share `transaction` (told apart by `type`
 `CustInvc`, `Journal`) with their lines in `transactionline`. The emulator derives those tables
 from the records so a connector's SuiteQL is exercised against realistic shapes.
 
+Dates: records hold ISO text, the analytics tables hold dates (`tranDate`, ...) and datetimes
+(`lastModifiedDate`, ...), and a result shows them as text in the account's display format
+(Date Format / Time Format preferences, `datefmt.display`), which is what SuiteQL over REST
+returns unless the query formats the column itself with TO_CHAR.
+
+Amounts of posting transactions live in `transactionaccountingline` (one row per transaction
+line and accounting book: `account`, `debit`, `credit`, `amount`, `posting`), joined to
+`transactionline` on (`transaction`, `transactionline` = `transactionline.id`), as in NetSuite's
+Records Catalog; `transactionline` itself carries no debit, credit or account.
+
 A query's filtered, sorted result is memoised per store generation, so paging through it with
 `offset` costs one evaluation, not one per page.
 """
@@ -13,16 +23,23 @@ A query's filtered, sorted result is memoised per store generation, so paging th
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from pssync.sandbox.common.memtable import MemTable, Record
+from pssync.sandbox.netsuite.datefmt import display
 from pssync.sandbox.netsuite.records import RECORD_TYPES, record_type
 from pssync.sandbox.netsuite.sqlvalues import to_datetime
 from pssync.sandbox.netsuite.suiteql import Operand, Query, Row, SuiteQLError, parse
 
 MAX_RESULTS = 100_000
-DATETIME_COLUMNS = frozenset(("lastmodifieddate", "datecreated", "createddate"))
-OUTPUT_DATETIME = "%Y-%m-%d %H:%M:%S"
+DATETIME_COLUMNS = frozenset(
+    ("lastmodifieddate", "datecreated", "createddate", "startdatetime", "linelastmodifieddate")
+)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+PRIMARY_BOOK = 1
+# Line fields that live on TransactionAccountingLine, not TransactionLine.
+ACCOUNTING_FIELDS = ("account", "debit", "credit")
 _TRANSACTION_TYPES = {
     t.name: t.transaction_code for t in RECORD_TYPES.values() if t.transaction_code
 }
@@ -43,6 +60,8 @@ def flatten(record: Record) -> Row:
             value = "T" if value else "F"
         elif name in DATETIME_COLUMNS:
             value = to_datetime(value)
+        elif isinstance(value, str) and len(value) == 10 and _ISO_DATE.fullmatch(value):
+            value = dt.date.fromisoformat(value)
         row[name] = value
     return row
 
@@ -50,8 +69,10 @@ def flatten(record: Record) -> Row:
 def _sort_key(value: Any) -> tuple[int, Any]:
     if value is None:
         return (2, 0)
-    if isinstance(value, dt.datetime):
-        return (0, value.timestamp())
+    if isinstance(value, dt.date):
+        moment = to_datetime(value)
+        assert moment is not None
+        return (0, moment.timestamp())
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (0, float(value))
     text = str(value)
@@ -78,7 +99,12 @@ class SuiteQLEngine:
                     rows.append({**flatten(record), "type": code, "recordtype": type_name})
             return rows
         if name == "transactionline":
-            return self._lines()
+            return [
+                {k: v for k, v in row.items() if k not in ACCOUNTING_FIELDS}
+                for row in self._lines()
+            ]
+        if name == "transactionaccountingline":
+            return self._accounting_lines()
         if name in _TRANSACTION_TYPES:
             raise SuiteQLError(
                 f"Invalid search query: record '{name}' was not found; "
@@ -106,6 +132,30 @@ class SuiteQLEngine:
                         rows.append(row)
         return rows
 
+    def _accounting_lines(self) -> list[Row]:
+        """One row per transaction line in the primary book, posting lines only (journals);
+        `amount` is debit minus credit, as NetSuite signs it."""
+        rows: list[Row] = []
+        for line in self._lines():
+            if "debit" not in line and "credit" not in line:
+                continue
+            debit, credit = line.get("debit"), line.get("credit")
+            amount = float(debit or 0) - float(credit or 0)
+            rows.append(
+                {
+                    "transaction": line["transaction"],
+                    "transactionline": line["id"],
+                    "accountingbook": PRIMARY_BOOK,
+                    "account": line.get("account"),
+                    "debit": debit or None,
+                    "credit": credit or None,
+                    "amount": round(amount, 2),
+                    "netamount": round(amount, 2),
+                    "posting": "T",
+                }
+            )
+        return rows
+
     def execute(self, text: str) -> tuple[Query, list[Row]]:
         """(parsed query, all matching rows in order); memoised per generation."""
         normalized = " ".join(text.split())
@@ -125,8 +175,11 @@ class SuiteQLEngine:
         return query, rows[:MAX_RESULTS]
 
 
-def project(query: Query, row: Row) -> dict[str, Any]:
-    """The output item for one row: selected columns, nulls omitted (as NetSuite does)."""
+def project(
+    query: Query, row: Row, date_format: str = "M/D/YYYY", time_format: str = "h:mm a"
+) -> dict[str, Any]:
+    """The output item for one row: selected columns, nulls omitted (as NetSuite does), dates
+    and datetimes in the account's display format."""
     if query.columns is None:
         pairs = list(row.items())
     else:
@@ -136,7 +189,9 @@ def project(query: Query, row: Row) -> dict[str, Any]:
         if value is None:
             continue
         if isinstance(value, dt.datetime):
-            value = value.astimezone(dt.UTC).strftime(OUTPUT_DATETIME)
+            value = display(value.astimezone(dt.UTC), date_format, time_format)
+        elif isinstance(value, dt.date):
+            value = display(value, date_format)
         elif not isinstance(value, str | int | float | bool):
             value = str(value)
         item[label] = value

@@ -4,7 +4,8 @@ Supported: `SELECT * | expr [AS alias], ... FROM table [alias] [WHERE cond] [ORD
 [ASC|DESC], ...]`, where a condition combines comparisons (`= <> != < <= > >=`), `[NOT] IN
 (...)`, `[NOT] LIKE '...'`, `[NOT] BETWEEN a AND b`, `IS [NOT] NULL`, `AND`, `OR`, `NOT` and
 parentheses; operands are columns (optionally `alias.column`), string and number literals,
-`TO_DATE('...', 'YYYY-MM-DD HH24:MI:SS')`, `TO_CHAR(col, fmt)`, `UPPER`, `LOWER`, `SYSDATE`.
+`TO_DATE('...', fmt)` and `TO_CHAR(col, fmt)` with Oracle's format models (`datefmt`), `UPPER`,
+`LOWER`, `SYSDATE`.
 Anything else is a syntax error (400), never evaluated: there is no `eval` here.
 
 Value semantics (NULLs, dates, numbers, LIKE) live in `sqlvalues`.
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pssync.sandbox.netsuite.sqlvalues import compare, like, oracle_format, to_datetime
+from pssync.sandbox.netsuite.datefmt import FormatError, to_char, to_date
+from pssync.sandbox.netsuite.sqlvalues import compare, like, to_datetime
 
 Row = dict[str, Any]
 Operand = Callable[[Row], Any]
@@ -250,15 +252,19 @@ class _Parser:
             args.append(self.operand())
         self.need(")")
         if name == "to_date" and len(args) == 2:
-            text, fmt = str(args[0]({})), oracle_format(str(args[1]({})))
+            text, fmt = str(args[0]({})), str(args[1]({}))
             try:
-                moment = dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
-            except ValueError:
-                raise SuiteQLError(f"Invalid search query: bad date {text!r}") from None
+                moment = to_date(text, fmt, dt.UTC)
+            except FormatError as exc:
+                raise SuiteQLError(f"Invalid search query: TO_DATE: {exc}") from None
             return lambda row: moment
         if name == "to_char" and len(args) == 2:
-            inner, fmt = args[0], oracle_format(str(args[1]({})))
-            return lambda row: d.strftime(fmt) if (d := to_datetime(inner(row))) else inner(row)
+            inner, fmt = args[0], str(args[1]({}))
+            try:
+                to_char(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), fmt)  # ORA-01821 up front
+            except FormatError as exc:
+                raise SuiteQLError(f"Invalid search query: TO_CHAR: {exc}") from None
+            return lambda row: to_char(d, fmt) if (d := to_datetime(inner(row))) else inner(row)
         if name in ("upper", "lower") and len(args) == 1:
             inner, method = args[0], str.upper if name == "upper" else str.lower
             return lambda row: None if (v := inner(row)) is None else method(str(v))
