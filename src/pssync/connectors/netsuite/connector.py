@@ -1,7 +1,9 @@
-"""NetSuiteConnector: customers, projects, tasks, time, invoices and journals over SuiteTalk REST.
+"""NetSuiteConnector: customers, projects, tasks, time, contracts (sales orders, billing
+schedules, milestones), invoices, payments and journals over SuiteTalk REST.
 
 Reads are SuiteQL (``POST /services/rest/query/v1/suiteql`` with ``Prefer: transient``), 1,000
-rows a call, so a read costs one call per 1,000 records (journals: plus one per 1,000 lines).
+rows a call, so a read costs one call per 1,000 records (plus, per page, one call per related
+table, e.g. a journal's lines and accounting lines: see `related`).
 Snapshots page by a keyset on the internal ID; incremental reads by ``lastmodifieddate`` with the
 boundary-safe cursor of `cursor`. Writes are record API upserts by external ID (see `writes`).
 
@@ -14,7 +16,6 @@ a snapshot with the golden store and finds hard deletes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pssync.connectors.base import (
@@ -34,11 +35,11 @@ from pssync.connectors.netsuite.objects import (
     OBJECTS,
     NsObject,
     id_sort_key,
-    plain_line,
     plain_row,
     select_list,
     stamp_of,
 )
+from pssync.connectors.netsuite.related import Related
 from pssync.connectors.netsuite.settings import NetSuiteSettings
 from pssync.connectors.netsuite.transport import Transport
 from pssync.connectors.netsuite.writes import Upsert
@@ -93,8 +94,7 @@ class NetSuiteConnector(Connector):
 
     def records(self, ns: NsObject, rows: list[dict[str, Any]]) -> list[SourceRecord]:
         plain = [self.plain(ns, row) for row in rows]
-        if ns.journal and plain:
-            self.add_lines(plain)
+        self.add_related(ns, plain)
         return [SourceRecord(ns.name, str(d["id"]), d, stamp_of(d)) for d in plain]
 
     def query_all(self, query: str) -> list[dict[str, Any]]:
@@ -107,38 +107,12 @@ class NetSuiteConnector(Connector):
             if not body.get("hasMore") or not items:
                 return rows
 
-    def add_lines(self, journals: list[dict[str, Any]]) -> None:
-        """Attach each journal's lines, its amount (the debits) and its project.
-
-        Debit, credit and account live on TransactionAccountingLine (one row per line and
-        accounting book), not on TransactionLine: the lines are read from both and joined on
-        (transaction, line ID), the amounts from the posting lines of the primary book."""
-        ids = ", ".join(id_sort_key(str(j["id"])) for j in journals)
-        line_rows = self.query_all(
-            "SELECT transaction, id, entity, memo, department, class FROM transactionline "
-            f"WHERE transaction IN ({ids}) ORDER BY transaction, linesequencenumber"
-        )
-        amounts = {
-            (str(row.get("transaction")), str(row.get("transactionline"))): row
-            for row in self.query_all(
-                "SELECT transaction, transactionline, account, debit, credit "
-                f"FROM transactionaccountingline WHERE transaction IN ({ids}) "
-                f"AND accountingbook = {self.config.accounting_book} AND posting = 'T'"
-            )
-        }
-        lines: dict[str, list[dict[str, Any]]] = {}
-        for row in line_rows:
-            key = (str(row.get("transaction")), str(row.get("id")))
-            accounting = amounts.get(key, {})
-            merged = {**row, **{k: accounting.get(k) for k in ("account", "debit", "credit")}}
-            lines.setdefault(key[0], []).append(plain_line(merged))
-        for journal in journals:
-            own = lines.get(str(journal["id"]), [])
-            journal["line"] = own
-            debit = sum((_decimal(line.get("debit")) for line in own), Decimal(0))
-            journal["amount"] = format(debit, "f")
-            tagged = [line["entity"] for line in own if line.get("entity")]
-            journal["project"] = journal.get("custbody_project") or (tagged[0] if tagged else None)
+    def add_related(self, ns: NsObject, records: list[dict[str, Any]]) -> None:
+        """Complete a page of `ns` records from the other tables they span (see `related`)."""
+        if ns.related and records:
+            config = self.config
+            related = Related(self.query_all, config.accounting_book, config.currency_codes)
+            related.add(ns.related, records)
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -176,8 +150,7 @@ class NetSuiteConnector(Connector):
                 if position.admits(at, record_id, mark):
                     position.advance(at, record_id, mark)
                     fresh.append(SourceRecord(ns.name, record_id, data, at))
-            if ns.journal and fresh:
-                self.add_lines([r.data for r in fresh])
+            self.add_related(ns, [r.data for r in fresh])
             done = done or not rows or condition == asked  # no stamped row: no way forward
             yield Page(fresh, position.encode() or cursor, done)
             if done:
@@ -215,10 +188,3 @@ class NetSuiteConnector(Connector):
 
     def close(self) -> None:
         self.transport.close()
-
-
-def _decimal(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else 0))
-    except InvalidOperation:
-        return Decimal(0)

@@ -73,8 +73,12 @@ class NsObject:
     fields: dict[str, Kind]
     where: str | None = None  # condition selecting this object's rows in `table`
     writable: bool = True
-    journal: bool = False  # read lines, amount and project with the body
+    related: str | None = None  # which `related.Related` method completes its records
     computed: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def journal(self) -> bool:
+        return self.related == "journal"
 
     def kind(self, name: str) -> Kind | None:
         return self.fields.get(name)
@@ -140,6 +144,7 @@ def _objects() -> dict[str, NsObject]:
                 "createdDate": "datetime",
                 STAMP: "datetime",
             },
+            where="NOT ismilestone = 'T'",  # milestones are projecttask_milestone
         ),
         NsObject(
             "timebill",
@@ -183,10 +188,10 @@ def _objects() -> dict[str, NsObject]:
             "transaction",
             journal_fields,
             journal,
-            True,
-            True,
-            computed,
+            related="journal",
+            computed=computed,
         ),
+        *_contract_objects(),
     ]
     for kind in ("cost", "revenue"):
         items.append(
@@ -196,12 +201,117 @@ def _objects() -> dict[str, NsObject]:
                 "transaction",
                 journal_fields,
                 f"{journal} AND {{kind_field}} = '{kind}'",
-                False,
-                True,
-                computed,
+                writable=False,
+                related="journal",
+                computed=computed,
             )
         )
     return {o.name: o for o in items}
+
+
+def _contract_objects() -> list[NsObject]:
+    """Contract lines (sales orders), their billing schedules, project milestones and the
+    payments collected: read-only, the ERP owns them (see `related` for what each reads)."""
+    order_fields: dict[str, Kind] = {
+        **_TRANSACTION,
+        "entity": "ref",
+        "job": "ref",
+        "class": "ref",
+        "startDate": "date",
+        "endDate": "date",
+        "subtotal": "number",
+        "total": "number",
+        "billingSchedule": "ref",
+        "status": "ref",
+        "billingScheduleType": "text",
+        "billingFrequency": "text",
+        "billingInArrears": "bool",
+    }
+    schedule_fields: dict[str, Kind] = {
+        "id": "text",
+        "externalId": "text",
+        "name": "text",
+        "scheduleType": "text",
+        "frequency": "text",
+        "inArrears": "bool",
+        "recurrenceCount": "number",
+        "project": "ref",
+        STAMP: "datetime",
+        "salesOrder": "ref",
+        "currencyCode": "text",
+        "firstBillDate": "date",
+        "lastBillDate": "date",
+        "firstBillAmount": "number",
+    }
+    milestone_fields: dict[str, Kind] = {
+        "id": "text",
+        "externalId": "text",
+        "title": "text",
+        "company": "ref",
+        "endDate": "date",
+        "isMilestone": "bool",
+        "status": "ref",
+        "createdDate": "datetime",
+        STAMP: "datetime",
+        "salesOrder": "ref",
+        "currencyCode": "text",
+        "milestoneDate": "date",
+        "milestoneAmount": "number",
+        "milestoneCompleted": "bool",
+    }
+    payment_fields: dict[str, Kind] = {**_TRANSACTION, "customer": "ref", "payment": "number"}
+    return [
+        NsObject(
+            "salesorder",
+            "salesorder",
+            "transaction",
+            order_fields,
+            "type = 'SalesOrd'",
+            writable=False,
+            related="salesorder",
+            computed=frozenset({"billingScheduleType", "billingFrequency", "billingInArrears"}),
+        ),
+        NsObject(
+            "billingschedule",
+            "billingschedule",
+            "billingschedule",
+            schedule_fields,
+            "scheduletype = 'STD'",  # periodic schedules; milestone and T&M ones bill otherwise
+            writable=False,
+            related="schedule",
+            computed=frozenset(
+                {"salesOrder", "currencyCode", "firstBillDate", "lastBillDate", "firstBillAmount"}
+            ),
+        ),
+        NsObject(
+            "projecttask_milestone",
+            "projecttask",
+            "projecttask",
+            milestone_fields,
+            "ismilestone = 'T'",
+            writable=False,
+            related="milestone",
+            computed=frozenset(
+                {
+                    "salesOrder",
+                    "currencyCode",
+                    "milestoneDate",
+                    "milestoneAmount",
+                    "milestoneCompleted",
+                }
+            ),
+        ),
+        NsObject(
+            "customerpayment",
+            "customerpayment",
+            "transaction",
+            {**payment_fields, "invoice": "ref"},
+            "type = 'CustPymt'",
+            writable=False,
+            related="payment",
+            computed=frozenset({"invoice"}),
+        ),
+    ]
 
 
 OBJECTS = _objects()

@@ -16,6 +16,12 @@ line and accounting book: `account`, `debit`, `credit`, `amount`, `posting`), jo
 `transactionline` on (`transaction`, `transactionline` = `transactionline.id`), as in NetSuite's
 Records Catalog; `transactionline` itself carries no debit, credit or account.
 
+A list record's sublists are tables of their own too, named record + sublist
+(`billingschedulerecurrence`, `billingschedulemilestone`: one row per line, the parent's ID in
+the record's column, the line number as `id`). A customer payment's applications are links
+between two transactions, read from `previoustransactionlink` (`previousdoc` = the invoice,
+`nextdoc` = the payment, `linktype` = 'Payment', `foreignamount` = the amount applied).
+
 A query's filtered, sorted result is memoised per store generation, so paging through it with
 `offset` costs one evaluation, not one per page.
 """
@@ -42,6 +48,12 @@ PRIMARY_BOOK = 1
 ACCOUNTING_FIELDS = ("account", "debit", "credit")
 _TRANSACTION_TYPES = {
     t.name: t.transaction_code for t in RECORD_TYPES.values() if t.transaction_code
+}
+SUBLIST_TABLES = {
+    f"{t.name}{sub}": (t.name, sub)
+    for t in RECORD_TYPES.values()
+    if not t.transaction_code
+    for sub in t.sublists
 }
 
 
@@ -105,6 +117,10 @@ class SuiteQLEngine:
             ]
         if name == "transactionaccountingline":
             return self._accounting_lines()
+        if name == "previoustransactionlink":
+            return self._payment_links()
+        if name in SUBLIST_TABLES:
+            return self._sublist(*SUBLIST_TABLES[name])
         if name in _TRANSACTION_TYPES:
             raise SuiteQLError(
                 f"Invalid search query: record '{name}' was not found; "
@@ -130,6 +146,31 @@ class SuiteQLEngine:
                             mainline="F",
                         )
                         rows.append(row)
+        return rows
+
+    def _sublist(self, type_name: str, sublist: str) -> list[Row]:
+        rows: list[Row] = []
+        for record in self.table.values(type_name):
+            items = (record.get(sublist) or {}).get("items") or []
+            for number, line in enumerate(items, start=1):
+                rows.append({**flatten(line), type_name: record["id"], "id": number})
+        return rows
+
+    def _payment_links(self) -> list[Row]:
+        rows: list[Row] = []
+        for payment in self.table.values("customerpayment"):
+            for line in (payment.get("apply") or {}).get("items") or []:
+                doc = line.get("doc")
+                rows.append(
+                    {
+                        "previousdoc": doc.get("id") if isinstance(doc, dict) else doc,
+                        "previoustype": "CustInvc",
+                        "nextdoc": payment["id"],
+                        "nexttype": "CustPymt",
+                        "linktype": "Payment",
+                        "foreignamount": line.get("amount"),
+                    }
+                )
         return rows
 
     def _accounting_lines(self) -> list[Row]:
