@@ -152,3 +152,24 @@ def test_cost_and_revenue_amounts_match_the_firms_postings(conn: NetSuiteConnect
             assert str(payload[date_field]) == expected[date_field]
             seen += 1
     assert seen == len(by_netsuite_id) > 0
+
+
+def test_only_scheduled_milestones_are_billing_milestones(conn: NetSuiteConnector) -> None:
+    """A milestone task no billing schedule bills (as a handoff writes one) stays a project
+    task; one on a Fixed Bid Milestone schedule is a billing milestone and not a WBS task."""
+    job = firm_view()["job"][0]
+    body = {
+        "externalId": "MS-UNBILLED",
+        "title": "Go-live",
+        "company": {"id": job["id"]},
+        "isMilestone": True,
+    }
+    assert conn.upsert("projecttask", "externalId", [body])[0].error is None
+    tasks = {r.data.get("externalId"): r for r in drain(conn.snapshot("projecttask"))[0]}
+    milestones = drain(conn.snapshot("projecttask_milestone"))[0]
+    assert "MS-UNBILLED" in tasks
+    assert milestones and "MS-UNBILLED" not in {r.data.get("externalId") for r in milestones}
+    assert not {r.id for r in milestones} & {r.id for r in tasks.values()}
+    assert all(r.data["milestoneAmount"] and r.data["salesOrder"] for r in milestones)
+    changed = drain(conn.changes("projecttask_milestone", None))[0]
+    assert {r.id for r in changed} == {r.id for r in milestones}

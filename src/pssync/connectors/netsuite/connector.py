@@ -39,7 +39,7 @@ from pssync.connectors.netsuite.objects import (
     select_list,
     stamp_of,
 )
-from pssync.connectors.netsuite.related import Related
+from pssync.connectors.netsuite.related import SKIP, Related
 from pssync.connectors.netsuite.settings import NetSuiteSettings
 from pssync.connectors.netsuite.transport import Transport
 from pssync.connectors.netsuite.writes import Upsert
@@ -95,7 +95,9 @@ class NetSuiteConnector(Connector):
     def records(self, ns: NsObject, rows: list[dict[str, Any]]) -> list[SourceRecord]:
         plain = [self.plain(ns, row) for row in rows]
         self.add_related(ns, plain)
-        return [SourceRecord(ns.name, str(d["id"]), d, stamp_of(d)) for d in plain]
+        return [
+            SourceRecord(ns.name, str(d["id"]), d, stamp_of(d)) for d in plain if not d.get(SKIP)
+        ]
 
     def query_all(self, query: str) -> list[dict[str, Any]]:
         """Every row of `query`, 1,000 a call, following ``offset`` until ``hasMore`` is false."""
@@ -124,10 +126,10 @@ class NetSuiteConnector(Connector):
             condition = None if last is None else f"id > {id_sort_key(last)}"
             rows, done = self.page(self.select(ns, condition, "id"))
             records = self.records(ns, rows)
-            if records:
-                last = records[-1].id
-            yield Page(records, None, done or not records)
-            if done or not records:
+            if rows:
+                last = str(rows[-1]["id"])
+            yield Page(records, None, done or not rows)
+            if done or not rows:
                 return
 
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
@@ -151,6 +153,7 @@ class NetSuiteConnector(Connector):
                     position.advance(at, record_id, mark)
                     fresh.append(SourceRecord(ns.name, record_id, data, at))
             self.add_related(ns, [r.data for r in fresh])
+            fresh = [r for r in fresh if not r.data.get(SKIP)]
             done = done or not rows or condition == asked  # no stamped row: no way forward
             yield Page(fresh, position.encode() or cursor, done)
             if done:

@@ -144,7 +144,7 @@ def _objects() -> dict[str, NsObject]:
                 "createdDate": "datetime",
                 STAMP: "datetime",
             },
-            where="NOT ismilestone = 'T'",  # milestones are projecttask_milestone
+            related="task",  # billing milestones are projecttask_milestone's
         ),
         NsObject(
             "timebill",

@@ -12,7 +12,9 @@ each object whose canonical record spans several NetSuite tables reads them for 
 - billing schedules: the sales order they bill and the bills they generate (the recurrence
   list: first and last bill date, first bill's amount).
 - project milestones: their line on a Fixed Bid Milestone billing schedule (amount, date,
-  completed) and the sales order that schedule bills.
+  completed) and the sales order that schedule bills. A milestone task on no schedule (a plain
+  project milestone) is not a billing milestone, and a task that is one is not a WBS element:
+  each object leaves the other's records out (marked `SKIP`).
 - customer payments: the invoice they were applied to (``previoustransactionlink``, link type
   Payment; a payment applied to several invoices is attributed to the largest application).
 """
@@ -25,6 +27,7 @@ from typing import Any
 
 from pssync.connectors.netsuite.objects import DATE_MODEL, id_sort_key, plain_line
 
+SKIP = "__pssync_skip"  # set on a record that belongs to another object of the connector
 QueryAll = Callable[[str], list[dict[str, Any]]]
 Data = dict[str, Any]
 
@@ -141,9 +144,9 @@ class Related:
             schedule["lastBillDate"] = own[-1]["recurrencedate"] if own else None
             schedule["firstBillAmount"] = format(decimal(own[0]["amount"]), "f") if own else None
 
-    def milestone(self, tasks: list[Data]) -> None:
+    def _milestone_lines(self, tasks: list[Data]) -> dict[str, Data]:
         ids = _ids([t["id"] for t in tasks])
-        lines = {
+        return {
             str(row.get("projecttask")): row
             for row in self.query_all(
                 f"SELECT billingschedule, id, projecttask, TO_CHAR(milestonedate, '{DATE_MODEL}') "
@@ -151,9 +154,20 @@ class Related:
                 f"billingschedulemilestone WHERE projecttask IN ({ids})"
             )
         }
+
+    def task(self, tasks: list[Data]) -> None:
+        lines = self._milestone_lines(tasks)
+        for task in tasks:
+            if str(task["id"]) in lines:
+                task[SKIP] = True  # a billing milestone (projecttask_milestone)
+
+    def milestone(self, tasks: list[Data]) -> None:
+        lines = self._milestone_lines(tasks)
         orders = self._orders_by_schedule([row.get("billingschedule") for row in lines.values()])
         for task in tasks:
             line = lines.get(str(task["id"]))
+            if line is None:
+                task[SKIP] = True  # a project milestone nothing bills: not a billing milestone
             order = orders.get(str(line.get("billingschedule"))) if line else None
             self._order_fields(task, order)
             task["milestoneDate"] = line.get("milestonedate") if line else None

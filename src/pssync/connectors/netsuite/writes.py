@@ -74,6 +74,11 @@ def _instant(value: Any) -> dt.datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).replace(microsecond=0)
 
 
+def location_id(location: str | None) -> str:
+    """The internal ID at the end of a 204's ``Location`` (``.../record/v1/customer/107``)."""
+    return (location or "").rstrip("/").rsplit("/", 1)[-1]
+
+
 def _failed(key: str, message: str, field: str | None = None) -> UpsertResult:
     error = PermanentError(message, system=SYSTEM, record_id=key, field=field)
     return UpsertResult(key, Outcome.FAILED, error=error)
@@ -178,7 +183,7 @@ class Upsert:
                 continue
             except ConnectorError as exc:
                 return [*out, exc]
-            record_id = response.headers.get("location", "").rstrip("/").rsplit("/", 1)[-1]
+            record_id = location_id(response.headers.get("location"))
             outcome = Outcome.CREATED if created else Outcome.UPDATED
             out.append((index, UpsertResult(key, outcome, id=record_id or None)))
             created = False

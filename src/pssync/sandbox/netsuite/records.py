@@ -51,6 +51,8 @@ class RecordType:
     created_field: str = "createdDate"
     transaction_code: str | None = None  # SuiteQL transaction.type, e.g. CustInvc
     labels: dict[str, str] = field(default_factory=dict)
+    # What an individual (isPerson) needs instead of `required`: a name, not a company name.
+    person_required: tuple[str, ...] | None = None
 
 
 _ENTITY = "dateCreated"
@@ -62,7 +64,13 @@ RECORD_TYPES: dict[str, RecordType] = {
             required=("companyName", "subsidiary"),
             references={"subsidiary": ("subsidiary",), "parent": ("customer",)},
             created_field=_ENTITY,
-            labels={"companyName": "Company Name", "subsidiary": "Primary Subsidiary"},
+            labels={
+                "companyName": "Company Name",
+                "subsidiary": "Primary Subsidiary",
+                "firstName": "First Name",
+                "lastName": "Last Name",
+            },
+            person_required=("firstName", "lastName", "subsidiary"),
         ),
         RecordType(
             "job",
@@ -219,7 +227,8 @@ def check_reference(value: object, path: str) -> None:
 def validate(spec: RecordType, body: Record, *, creating: bool) -> None:
     """Raise NetSuiteError (400, naming the field) for a body this record type refuses."""
     if creating:
-        for name in spec.required:
+        person = spec.person_required is not None and body.get("isPerson") is True
+        for name in spec.person_required if person and spec.person_required else spec.required:
             if is_blank(body.get(name)):
                 raise _missing(spec, name, name)
     for name in spec.numbers:
