@@ -57,6 +57,7 @@ READ_OBJECTS = (
     *("salesorder", "billingschedule", "customerpayment"),
 )
 SUITEQL = "POST /services/rest/query/v1/suiteql"
+SOAP = "POST /services/NetSuitePort_2024_2"
 
 
 @functools.cache
@@ -274,7 +275,8 @@ def test_second_upsert_of_unchanged_records_writes_nothing(
     first = conn.upsert("customer", "externalId", batch)
     assert [r.outcome for r in first] == [Outcome.CREATED] * 250
     seen = requests_seen(ns)
-    assert puts(seen) == 250  # no batch upsert in NetSuite's REST API: one PUT per record
+    # 200 (a batch of at least soap_batch_threshold) by one SOAP upsertList, 50 by REST PUTs
+    assert seen[SOAP] == 1 and puts(seen) == 50
     assert seen[SUITEQL] == 2  # one pre-read per batch of 200
     reset_requests(ns)
     batch[7]["companyName"] = "Economy seven, renamed"

@@ -57,6 +57,15 @@ class NetSuiteSettings(ConnectorSettings):
         description="requests in flight at once; keep at or below the account's concurrency "
         "limit (5 for a standard account, +10 per SuiteCloud Plus licence)",
     )
+    soap_batch_threshold: int | None = Field(
+        default=100,
+        ge=1,
+        description="write a batch of at least this many records with one SOAP upsertList per "
+        "soap_batch_size (TBA only); None: always one REST PUT per record",
+    )
+    soap_batch_size: int = Field(
+        default=200, ge=1, le=1000, description="records per SOAP upsertList call"
+    )
     detect_unchanged: bool = Field(
         default=True, description="read records before an upsert and skip the unchanged ones"
     )
