@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from test_netsuite import settings_for
 
 from pssync.connectors.errors import AuthError, PermanentError
 from pssync.connectors.netsuite.objects import OBJECTS, plain_row
+from pssync.connectors.netsuite.soap import parse_answer, passport
 from pssync.connectors.netsuite.transport import Transport, classify
 from pssync.connectors.netsuite.writes import location_id
 from pssync.sandbox.netsuite import NetSuiteEmulator
@@ -194,3 +196,38 @@ def test_connector_parses_a_documented_collection_page() -> None:
     body = fixture("collection_paging_customer")["response"]["body"]
     rows = [plain_row(OBJECTS["customer"], item) for item in body["items"]]
     assert [r["id"] for r in rows] == ["107", "108"] and body["hasMore"] is True
+
+
+def test_soap_upsertlist_as_documented() -> None:
+    """The upsertList page's request, against an account without subsidiaries (the example
+    names none), answered one writeResponse per record, which the connector parses."""
+    doc = fixture("soap_upsertlist_customers")
+    request = doc["request"]
+    with NetSuiteEmulator() as emu:
+        sender = Transport(settings_for(emu))
+        try:
+            body = request["body_xml"].replace("{passport}", passport(sender))
+            answer = sender.client.post(
+                request["path"], content=body.encode(), headers=request["headers"]
+            )
+        finally:
+            sender.close()
+        assert answer.status_code == doc["response"]["status"], answer.text
+        root = ET.fromstring(answer.content)
+        got = []
+        for write in (e for e in root.iter() if e.tag.endswith("}writeResponse")):
+            status = next(e for e in write if e.tag.endswith("}status"))
+            ref = next(e for e in write if e.tag.endswith("}baseRef"))
+            assert (ref.get("internalId") or "").isdigit()
+            got.append(
+                {
+                    "isSuccess": status.get("isSuccess"),
+                    "externalId": ref.get("externalId"),
+                    "type": ref.get("type"),
+                }
+            )
+        assert got == doc["response"]["write_responses"]
+        written = parse_answer(answer, 2)
+        assert all(w.error is None and w.record_id for w in written)
+        stored = emu.records.get("customer", "eid:ext2")
+        assert (stored["companyName"], stored["entityId"]) == ("XYZ, Inc. 1", "XYZ Inc 1")

@@ -221,6 +221,10 @@ def contract_rows(
 
 
 def build(firm: Firm) -> None:
+    # A OneWorld account: the US entity is a subsidiary, which every customer and order names.
+    firm.add_view(
+        SYSTEM, "subsidiary", None, {"id": SUBSIDIARY["id"], "name": SUBSIDIARY["refName"]}
+    )
     for acc, since in erp_common.customers(firm, SYSTEM):
         firm.add_view(
             SYSTEM,

@@ -224,11 +224,14 @@ def check_reference(value: object, path: str) -> None:
         raise _invalid(path, value, 'expected a reference like {"id": "123"}')
 
 
-def validate(spec: RecordType, body: Record, *, creating: bool) -> None:
-    """Raise NetSuiteError (400, naming the field) for a body this record type refuses."""
+def validate(spec: RecordType, body: Record, *, creating: bool, one_world: bool = True) -> None:
+    """Raise NetSuiteError (400, naming the field) for a body this record type refuses.
+    Subsidiaries exist only in OneWorld accounts; elsewhere none is asked for."""
     if creating:
         person = spec.person_required is not None and body.get("isPerson") is True
         for name in spec.person_required if person and spec.person_required else spec.required:
+            if name == "subsidiary" and not one_world:
+                continue
             if is_blank(body.get(name)):
                 raise _missing(spec, name, name)
     for name in spec.numbers:

@@ -31,8 +31,8 @@ from pssync.sandbox.netsuite.oauth1 import TbaRejectedError
 if TYPE_CHECKING:
     from pssync.sandbox.netsuite.emulator import NetSuiteEmulator
 
-VERSION = "2024_2"
-SOAP_PATH = f"/services/NetSuitePort_{VERSION}"
+VERSION = "2024_2"  # the version answered in; requests may use any version's namespaces
+SOAP_PATH = "/services/NetSuitePort_{version}"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 MESSAGES = f"urn:messages_{VERSION}.platform.webservices.netsuite.com"
@@ -100,12 +100,19 @@ def _parse(raw: bytes) -> ET.Element:
         raise SoapFaultError("INVALID_REQUEST", f"not XML: {exc}") from None
 
 
+def _child(parent: ET.Element | None, name: str) -> ET.Element | None:
+    """The child called `name` in any WSDL version's namespace (messages_2024_2, _2025_1...)."""
+    if parent is None:
+        return None
+    return next((c for c in parent if _local(c.tag) == name), None)
+
+
 def _passport(root: ET.Element) -> dict[str, str]:
-    found = root.find(f"{{{SOAP_ENV}}}Header/{{{MESSAGES}}}tokenPassport")
+    found = _child(_child(root, "Header"), "tokenPassport")
     if found is None:
         raise SoapFaultError("INVALID_LOGIN_ATTEMPT", "Invalid login attempt.")
     passport = {_local(child.tag): (child.text or "").strip() for child in found}
-    signature = found.find(f"{{{CORE}}}signature")
+    signature = _child(found, "signature")
     passport["algorithm"] = signature.get("algorithm", "") if signature is not None else ""
     return passport
 
@@ -155,7 +162,7 @@ class SoapService:
                 self.emulator.verifier.verify_passport(_passport(root))
             except TbaRejectedError:
                 raise SoapFaultError("INVALID_LOGIN_ATTEMPT", "Invalid login attempt.") from None
-            operation = root.find(f"{{{SOAP_ENV}}}Body/{{{MESSAGES}}}upsertList")
+            operation = _child(_child(root, "Body"), "upsertList")
             if operation is None:
                 raise SoapFaultError(
                     "INVALID_REQUEST", "Only upsertList is served by this emulator."
