@@ -11,6 +11,7 @@ Each object lists its REST field names and kinds, so a row is handed to the engi
 names a write uses (``companyName``, not ``companyname``), with references as internal IDs,
 booleans as booleans, numbers as decimal strings and datetimes as ISO 8601.
 
+Contract objects (sales orders, billing schedules, milestones, payments) are in `contracts`.
 Journal entries are read twice over: `journalentry` (every journal) and the two views the
 mapping turns into canonical records, `journalentry_cost` (cost postings -> CostActual) and
 `journalentry_revenue` (revenue recognition -> RevenueEvent), told apart by a body field
@@ -22,71 +23,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 
 from pssync.connectors.errors import PermanentError
+from pssync.connectors.netsuite.catalog import (
+    ENTITY,
+    LINE_FIELDS,
+    STAMP,
+    TRANSACTION,
+    Kind,
+    NsObject,
+)
+from pssync.connectors.netsuite.contracts import contract_objects
 
-Kind = Literal["text", "ref", "bool", "number", "date", "datetime"]
-STAMP = "lastModifiedDate"
-
-_ENTITY: dict[str, Kind] = {
-    "id": "text",
-    "externalId": "text",
-    "entityId": "text",
-    "companyName": "text",
-    "subsidiary": "ref",
-    "currency": "ref",
-    "dateCreated": "datetime",
-    STAMP: "datetime",
-}
-_TRANSACTION: dict[str, Kind] = {
-    "id": "text",
-    "externalId": "text",
-    "tranId": "text",
-    "tranDate": "date",
-    "subsidiary": "ref",
-    "currency": "ref",
-    "memo": "text",
-    "createdDate": "datetime",
-    STAMP: "datetime",
-}
-LINE_FIELDS: dict[str, Kind] = {
-    "account": "ref",
-    "debit": "number",
-    "credit": "number",
-    "entity": "ref",
-    "memo": "text",
-    "department": "ref",
-    "class": "ref",
-}
-
-
-@dataclass(frozen=True)
-class NsObject:
-    """One object of the connector: where its rows come from and how its fields look."""
-
-    name: str
-    record_type: str  # REST record type (writes, describe)
-    table: str  # SuiteQL table
-    fields: dict[str, Kind]
-    where: str | None = None  # condition selecting this object's rows in `table`
-    writable: bool = True
-    related: str | None = None  # which `related.Related` method completes its records
-    computed: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def journal(self) -> bool:
-        return self.related == "journal"
-
-    def kind(self, name: str) -> Kind | None:
-        return self.fields.get(name)
+__all__ = ["LINE_FIELDS", "OBJECTS", "STAMP", "Kind", "NsObject"]
 
 
 def _objects() -> dict[str, NsObject]:
     journal_fields: dict[str, Kind] = {
-        **_TRANSACTION,
+        **TRANSACTION,
         "custbody_project": "ref",
         "amount": "number",
         "project": "ref",
@@ -99,7 +55,7 @@ def _objects() -> dict[str, NsObject]:
             "customer",
             "customer",
             {
-                **_ENTITY,
+                **ENTITY,
                 "isPerson": "bool",
                 "isInactive": "bool",
                 "parent": "ref",
@@ -114,7 +70,7 @@ def _objects() -> dict[str, NsObject]:
             "job",
             "job",
             {
-                **_ENTITY,
+                **ENTITY,
                 "parent": "ref",
                 "startDate": "date",
                 "projectedEndDate": "date",
@@ -170,7 +126,7 @@ def _objects() -> dict[str, NsObject]:
             "invoice",
             "transaction",
             {
-                **_TRANSACTION,
+                **TRANSACTION,
                 "entity": "ref",
                 "job": "ref",
                 "dueDate": "date",
@@ -191,7 +147,7 @@ def _objects() -> dict[str, NsObject]:
             related="journal",
             computed=computed,
         ),
-        *_contract_objects(),
+        *contract_objects(),
     ]
     for kind in ("cost", "revenue"):
         items.append(
@@ -207,111 +163,6 @@ def _objects() -> dict[str, NsObject]:
             )
         )
     return {o.name: o for o in items}
-
-
-def _contract_objects() -> list[NsObject]:
-    """Contract lines (sales orders), their billing schedules, project milestones and the
-    payments collected: read-only, the ERP owns them (see `related` for what each reads)."""
-    order_fields: dict[str, Kind] = {
-        **_TRANSACTION,
-        "entity": "ref",
-        "job": "ref",
-        "class": "ref",
-        "startDate": "date",
-        "endDate": "date",
-        "subtotal": "number",
-        "total": "number",
-        "billingSchedule": "ref",
-        "status": "ref",
-        "billingScheduleType": "text",
-        "billingFrequency": "text",
-        "billingInArrears": "bool",
-    }
-    schedule_fields: dict[str, Kind] = {
-        "id": "text",
-        "externalId": "text",
-        "name": "text",
-        "scheduleType": "text",
-        "frequency": "text",
-        "inArrears": "bool",
-        "recurrenceCount": "number",
-        "project": "ref",
-        STAMP: "datetime",
-        "salesOrder": "ref",
-        "currencyCode": "text",
-        "firstBillDate": "date",
-        "lastBillDate": "date",
-        "firstBillAmount": "number",
-    }
-    milestone_fields: dict[str, Kind] = {
-        "id": "text",
-        "externalId": "text",
-        "title": "text",
-        "company": "ref",
-        "endDate": "date",
-        "isMilestone": "bool",
-        "status": "ref",
-        "createdDate": "datetime",
-        STAMP: "datetime",
-        "salesOrder": "ref",
-        "currencyCode": "text",
-        "milestoneDate": "date",
-        "milestoneAmount": "number",
-        "milestoneCompleted": "bool",
-    }
-    payment_fields: dict[str, Kind] = {**_TRANSACTION, "customer": "ref", "payment": "number"}
-    return [
-        NsObject(
-            "salesorder",
-            "salesorder",
-            "transaction",
-            order_fields,
-            "type = 'SalesOrd'",
-            writable=False,
-            related="salesorder",
-            computed=frozenset({"billingScheduleType", "billingFrequency", "billingInArrears"}),
-        ),
-        NsObject(
-            "billingschedule",
-            "billingschedule",
-            "billingschedule",
-            schedule_fields,
-            "scheduletype = 'STD'",  # periodic schedules; milestone and T&M ones bill otherwise
-            writable=False,
-            related="schedule",
-            computed=frozenset(
-                {"salesOrder", "currencyCode", "firstBillDate", "lastBillDate", "firstBillAmount"}
-            ),
-        ),
-        NsObject(
-            "projecttask_milestone",
-            "projecttask",
-            "projecttask",
-            milestone_fields,
-            "ismilestone = 'T'",
-            writable=False,
-            related="milestone",
-            computed=frozenset(
-                {
-                    "salesOrder",
-                    "currencyCode",
-                    "milestoneDate",
-                    "milestoneAmount",
-                    "milestoneCompleted",
-                }
-            ),
-        ),
-        NsObject(
-            "customerpayment",
-            "customerpayment",
-            "transaction",
-            {**payment_fields, "invoice": "ref"},
-            "type = 'CustPymt'",
-            writable=False,
-            related="payment",
-            computed=frozenset({"invoice"}),
-        ),
-    ]
 
 
 OBJECTS = _objects()
