@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from conformance import drain
@@ -173,3 +174,23 @@ def test_only_scheduled_milestones_are_billing_milestones(conn: NetSuiteConnecto
     assert all(r.data["milestoneAmount"] and r.data["salesOrder"] for r in milestones)
     changed = drain(conn.changes("projecttask_milestone", None))[0]
     assert {r.id for r in changed} == {r.id for r in milestones}
+
+
+def test_datetimes_follow_the_users_time_zone() -> None:
+    """NetSuite shows datetimes (and reads TO_DATE) in the user's time zone: with the account
+    on Pacific time, a connector told so reads the true instants and resumes exactly; one
+    assuming UTC would be hours off."""
+    view = firm_view()
+    with NetSuiteEmulator() as emu:
+        emu.seed(copy.deepcopy(view))
+        emu.time_zone = ZoneInfo("America/Los_Angeles")
+        conn = NetSuiteConnector(settings_for(emu, time_zone="America/Los_Angeles"))
+        records, cursor, _ = drain(conn.changes("customer", None))
+        naive = NetSuiteConnector(settings_for(emu))
+        off = {r.id: r.modified_at for r in drain(naive.changes("customer", None))[0]}
+        assert drain(conn.changes("customer", cursor))[0] == []
+    for seeded in view["customer"]:
+        moment = dt.datetime.fromisoformat(seeded["lastModifiedDate"].replace("Z", "+00:00"))
+        record = next(r for r in records if r.id == str(seeded["id"]))
+        assert record.modified_at == moment.replace(microsecond=0)
+        assert off[record.id] != record.modified_at

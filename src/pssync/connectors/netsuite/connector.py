@@ -85,7 +85,7 @@ class NetSuiteConnector(Connector):
         return f"SELECT {self.columns(ns)} FROM {ns.table}{where} ORDER BY {order}"
 
     def plain(self, ns: NsObject, row: dict[str, Any]) -> dict[str, Any]:
-        return plain_row(ns, row, self.config.currency_codes)
+        return plain_row(ns, row, self.config.currency_codes, self.config.tz)
 
     def page(self, query: str) -> tuple[list[dict[str, Any]], bool]:
         """(rows, last page?) of the first page of `query`: one call."""
@@ -137,7 +137,7 @@ class NetSuiteConnector(Connector):
         first; pages follow a (second, id) keyset, the cursor is described in `cursor`."""
         ns = self.ns_object(obj)
         position = StampCursor.decode(cursor)
-        condition = position.where()
+        condition = position.where(self.config.tz)
         while True:
             asked = condition
             rows, done = self.page(self.select(ns, condition, ORDER))
@@ -147,7 +147,7 @@ class NetSuiteConnector(Connector):
                 at, record_id = stamp_of(data), str(data["id"])
                 if at is None:
                     continue
-                condition = after_key(at, record_id)
+                condition = after_key(at, record_id, self.config.tz)
                 mark = fingerprint(data)
                 if position.admits(at, record_id, mark):
                     position.advance(at, record_id, mark)

@@ -204,7 +204,7 @@ def select_list(obj: NsObject, extra: tuple[str, ...] = ()) -> str:
     return ", ".join(column(n, obj.kind(n)) for n in names)
 
 
-def from_row(value: Any, kind: Kind | None) -> Any:
+def from_row(value: Any, kind: Kind | None, tz: dt.tzinfo = dt.UTC) -> Any:
     """A SuiteQL value as the engine receives it; a date that is not in the TO_CHAR shape
     asked for raises ValueError (the caller names the record and field)."""
     if value is None:
@@ -222,12 +222,18 @@ def from_row(value: Any, kind: Kind | None) -> Any:
     if kind == "datetime":
         if not isinstance(value, str) or not _DATETIME_TEXT.fullmatch(value):
             raise ValueError(f"expected a datetime formatted {DATETIME_MODEL}, got {value!r}")
-        return value + "+00:00"
+        if tz is dt.UTC:
+            return value + "+00:00"
+        local = dt.datetime.fromisoformat(value).replace(tzinfo=tz)
+        return local.astimezone(dt.UTC).isoformat()
     return value
 
 
 def plain_row(
-    obj: NsObject, row: dict[str, Any], currencies: dict[str, str] | None = None
+    obj: NsObject,
+    row: dict[str, Any],
+    currencies: dict[str, str] | None = None,
+    tz: dt.tzinfo = dt.UTC,
 ) -> dict[str, Any]:
     """A SuiteQL row under REST names; catalogue fields a row omits (nulls) are None. Rows
     with a currency gain `currencyCode` (ISO) from `currencies`, since SuiteQL gives the ID."""
@@ -238,7 +244,7 @@ def plain_row(
             continue
         name = by_column.get(col, col)
         try:
-            out[name] = from_row(value, obj.kind(name))
+            out[name] = from_row(value, obj.kind(name), tz)
         except ValueError as exc:
             raise PermanentError(
                 f"{obj.name} {row.get('id')}: {name}: {exc}",

@@ -10,9 +10,11 @@ they never show in logs or reprs; put them in the environment, e.g.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from pssync.connectors.base import ConnectorSettings
 
@@ -86,6 +88,11 @@ class NetSuiteSettings(ConnectorSettings):
         description="currency internal ID -> ISO code (Lists > Accounting > Currencies); "
         "SuiteQL returns the ID, records gain `currencyCode` from this table",
     )
+    time_zone: str = Field(
+        default="UTC",
+        description="the integration user's Time Zone preference (IANA name): SuiteQL shows "
+        "datetimes, and reads TO_DATE text, in it",
+    )
     timeout: float = Field(default=60.0, gt=0, description="seconds per HTTP request")
 
     @model_validator(mode="after")
@@ -96,6 +103,21 @@ class NetSuiteSettings(ConnectorSettings):
         if missing:
             raise ValueError(f"auth {self.auth!r} needs {', '.join(missing)}")
         return self
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name, e.g. America/New_York)"
+            ) from None
+        return value
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return dt.UTC if self.time_zone == "UTC" else ZoneInfo(self.time_zone)
 
     @property
     def flow(self) -> AuthFlow:

@@ -267,12 +267,12 @@ class NetSuiteApi:
         if not isinstance(query_text, str) or not query_text.strip():
             raise NetSuiteError(400, "The request body must contain the query in 'q'.", path="q")
         try:
-            query, rows = self.emulator.engine.execute(query_text)
+            query, rows = self.emulator.engine.execute(query_text, self.emulator.time_zone)
         except SuiteQLError as exc:
             raise NetSuiteError(400, str(exc), code="INVALID_PARAMETER", path="q") from None
         emulator = self.emulator
         items = [
-            project(query, row, emulator.date_format, emulator.time_format)
+            project(query, row, emulator.date_format, emulator.time_format, emulator.time_zone)
             for row in rows[offset : offset + limit]
         ]
         body = paged(self._base(request), SUITEQL_PATH, items, len(rows), limit, offset)

@@ -7,11 +7,13 @@ requests, and `error_body` makes injected faults look like NetSuite's own errors
 
 `concurrency_limit` and `processing_ms` are plain attributes, so a test can tighten governance
 or slow the server down while it runs; so are `date_format` and `time_format`, the account's
-display preferences that SuiteQL answers in (NetSuite's defaults, ``M/D/YYYY`` and ``h:mm a``).
+display preferences that SuiteQL answers in (NetSuite's defaults, ``M/D/YYYY`` and ``h:mm a``),
+and `time_zone`, the user's time zone that datetimes are shown (and TO_DATE read) in.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Any, cast
@@ -47,6 +49,7 @@ class NetSuiteEmulator(Emulator):
         self.concurrency_limit = concurrency_limit
         self.date_format = "M/D/YYYY"
         self.time_format = "h:mm a"
+        self.time_zone: dt.tzinfo = dt.UTC  # the user's Time Zone preference
         self.processing_ms = processing_ms
         self.tba = TbaCredentials(
             account=account,

@@ -197,13 +197,13 @@ class SuiteQLEngine:
             )
         return rows
 
-    def execute(self, text: str) -> tuple[Query, list[Row]]:
+    def execute(self, text: str, tz: dt.tzinfo = dt.UTC) -> tuple[Query, list[Row]]:
         """(parsed query, all matching rows in order); memoised per generation."""
         normalized = " ".join(text.split())
-        return self.table.memo(("suiteql", normalized), lambda: self._run(normalized))
+        return self.table.memo(("suiteql", normalized, str(tz)), lambda: self._run(normalized, tz))
 
-    def _run(self, text: str) -> tuple[Query, list[Row]]:
-        query = parse(text)
+    def _run(self, text: str, tz: dt.tzinfo) -> tuple[Query, list[Row]]:
+        query = parse(text, tz)
         rows = self.rows(query.table)
         where = query.where
         rows = [row for row in rows if where(row)] if where is not None else list(rows)
@@ -217,7 +217,11 @@ class SuiteQLEngine:
 
 
 def project(
-    query: Query, row: Row, date_format: str = "M/D/YYYY", time_format: str = "h:mm a"
+    query: Query,
+    row: Row,
+    date_format: str = "M/D/YYYY",
+    time_format: str = "h:mm a",
+    tz: dt.tzinfo = dt.UTC,
 ) -> dict[str, Any]:
     """The output item for one row: selected columns, nulls omitted (as NetSuite does), dates
     and datetimes in the account's display format."""
@@ -230,7 +234,7 @@ def project(
         if value is None:
             continue
         if isinstance(value, dt.datetime):
-            value = display(value.astimezone(dt.UTC), date_format, time_format)
+            value = display(value.astimezone(tz), date_format, time_format)
         elif isinstance(value, dt.date):
             value = display(value, date_format)
         elif not isinstance(value, str | int | float | bool):

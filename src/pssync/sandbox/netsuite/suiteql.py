@@ -60,7 +60,8 @@ class Query:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, tz: dt.tzinfo = dt.UTC) -> None:
+        self.tz = tz
         self.tokens: list[tuple[str, str]] = []
         pos, text = 0, text.strip().rstrip(";")
         while pos < len(text):
@@ -254,7 +255,7 @@ class _Parser:
         if name == "to_date" and len(args) == 2:
             text, fmt = str(args[0]({})), str(args[1]({}))
             try:
-                moment = to_date(text, fmt, dt.UTC)
+                moment = to_date(text, fmt, self.tz)
             except FormatError as exc:
                 raise SuiteQLError(f"Invalid search query: TO_DATE: {exc}") from None
             return lambda row: moment
@@ -264,16 +265,27 @@ class _Parser:
                 to_char(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), fmt)  # ORA-01821 up front
             except FormatError as exc:
                 raise SuiteQLError(f"Invalid search query: TO_CHAR: {exc}") from None
-            return lambda row: to_char(d, fmt) if (d := to_datetime(inner(row))) else inner(row)
+            return lambda row: _to_char(inner(row), fmt, self.tz)
         if name in ("upper", "lower") and len(args) == 1:
             inner, method = args[0], str.upper if name == "upper" else str.lower
             return lambda row: None if (v := inner(row)) is None else method(str(v))
         raise SuiteQLError(f"Invalid search query: unsupported function {name.upper()}")
 
 
-def parse(text: str) -> Query:
-    """Parse one SuiteQL SELECT; raise SuiteQLError on anything outside the subset."""
-    return _Parser(text).query()
+def parse(text: str, tz: dt.tzinfo = dt.UTC) -> Query:
+    """Parse one SuiteQL SELECT; raise SuiteQLError on anything outside the subset. `tz` is the
+    account time zone TO_CHAR shows datetimes in and TO_DATE reads text in."""
+    return _Parser(text, tz).query()
+
+
+def _to_char(value: Any, fmt: str, tz: dt.tzinfo) -> Any:
+    """A datetime in the account's time zone, a date as the calendar date it is."""
+    if isinstance(value, dt.datetime):
+        return to_char(value.astimezone(tz), fmt)
+    if isinstance(value, dt.date):
+        return to_char(dt.datetime(value.year, value.month, value.day, tzinfo=tz), fmt)
+    moment = to_datetime(value)
+    return to_char(moment.astimezone(tz), fmt) if moment else value
 
 
 class _Const:
