@@ -157,3 +157,36 @@ def test_bad_queries_are_400_naming_q(client: OAuth1Client, q: str) -> None:
     response = client.post(SUITEQL, json={"q": q}, headers=TRANSIENT)
     assert response.status_code == 400
     assert response.json()["o:errorDetails"][0]["o:errorPath"] == "q"
+
+
+def test_lines_join_their_accounting_lines(client: OAuth1Client) -> None:
+    q = (
+        "SELECT tl.transaction, tl.id, tl.entity, tal.account, tal.debit, tal.credit "
+        "FROM transactionline tl INNER JOIN transactionaccountingline tal "
+        "ON tal.transaction = tl.transaction AND tal.transactionline = tl.id "
+        "WHERE tl.transaction = 4000 AND tal.accountingbook = 1 ORDER BY tl.id"
+    )
+    rows = run(client, q)["items"]
+    assert [
+        (r["id"], r["entity"], r["account"], r.get("debit"), r.get("credit")) for r in rows
+    ] == [
+        (1, "2000", "500", 300.0, None),
+        (2, "2000", "600", None, 300.0),
+    ]
+    outer = run(
+        client,
+        "SELECT t.id, tal.debit FROM transaction t LEFT OUTER JOIN transactionaccountingline tal "
+        "ON tal.transaction = t.id WHERE t.id = 3000",
+    )["items"]
+    assert outer == [{"links": [], "id": "3000"}]  # an invoice: no journal accounting lines
+
+
+@pytest.mark.parametrize(
+    "on", ["tal.transaction = 4000", "tal.transaction = tal.transactionline", "x.id = tl.id"]
+)
+def test_join_conditions_must_compare_the_joined_table_with_an_earlier_one(
+    client: OAuth1Client, on: str
+) -> None:
+    q = f"SELECT tl.id FROM transactionline tl JOIN transactionaccountingline tal ON {on}"
+    response = client.post(SUITEQL, json={"q": q}, headers=TRANSIENT)
+    assert response.status_code == 400, response.text

@@ -1,12 +1,11 @@
 """What a record needs from other tables before the engine can map it (one query per table
 and page, never one per record).
 
-SuiteQL over REST answers one table a query here (the connector does not rely on joins), so
-each object whose canonical record spans several NetSuite tables reads them for a whole page:
+Each object whose canonical record spans several NetSuite tables reads them for a whole page:
 
-- journals: their lines from ``transactionline`` (entity, memo, segments) joined in Python with
+- journals: their lines from ``transactionline`` (entity, memo, segments) joined with
   ``transactionaccountingline`` on (transaction, line ID), which holds account, debit and credit
-  (primary accounting book, posting lines); the journal's amount is the sum of the debits.
+  (primary accounting book, posting lines), in one query; the amount is the sum of the debits.
 - sales orders (contract lines): the type and in-arrears flag of the billing schedule that
   bills them, which decide the revenue method.
 - billing schedules: the sales order they bill and the bills they generate (the recurrence
@@ -64,24 +63,17 @@ class Related:
 
     def journal(self, journals: list[Data]) -> None:
         ids = _ids([j["id"] for j in journals])
-        line_rows = self.query_all(
-            "SELECT transaction, id, entity, memo, department, class FROM transactionline "
-            f"WHERE transaction IN ({ids}) ORDER BY transaction, linesequencenumber"
+        rows = self.query_all(
+            "SELECT tl.transaction, tl.id, tl.entity, tl.memo, tl.department, tl.class, "
+            "tal.account, tal.debit, tal.credit FROM transactionline tl "
+            "INNER JOIN transactionaccountingline tal ON tal.transaction = tl.transaction "
+            f"AND tal.transactionline = tl.id WHERE tl.transaction IN ({ids}) "
+            f"AND tal.accountingbook = {self.book} AND tal.posting = 'T' "
+            "ORDER BY tl.transaction, tl.linesequencenumber"
         )
-        amounts = {
-            (str(row.get("transaction")), str(row.get("transactionline"))): row
-            for row in self.query_all(
-                "SELECT transaction, transactionline, account, debit, credit "
-                f"FROM transactionaccountingline WHERE transaction IN ({ids}) "
-                f"AND accountingbook = {self.book} AND posting = 'T'"
-            )
-        }
         lines: dict[str, list[Data]] = {}
-        for row in line_rows:
-            key = (str(row.get("transaction")), str(row.get("id")))
-            accounting = amounts.get(key, {})
-            merged = {**row, **{k: accounting.get(k) for k in ("account", "debit", "credit")}}
-            lines.setdefault(key[0], []).append(plain_line(merged))
+        for row in rows:
+            lines.setdefault(str(row.get("transaction")), []).append(plain_line(row))
         for journal in journals:
             own = lines.get(str(journal["id"]), [])
             journal["line"] = own

@@ -36,7 +36,7 @@ from pssync.sandbox.common.memtable import MemTable, Record
 from pssync.sandbox.netsuite.datefmt import display
 from pssync.sandbox.netsuite.records import RECORD_TYPES, record_type
 from pssync.sandbox.netsuite.sqlvalues import to_datetime
-from pssync.sandbox.netsuite.suiteql import Operand, Query, Row, SuiteQLError, parse
+from pssync.sandbox.netsuite.suiteql import Join, Operand, Query, Row, SuiteQLError, parse
 
 MAX_RESULTS = 100_000
 DATETIME_COLUMNS = frozenset(
@@ -197,6 +197,34 @@ class SuiteQLEngine:
             )
         return rows
 
+    def _join(self, rows: list[Row], join: Join) -> list[Row]:
+        """A hash join on the ON columns (values compared as text: IDs are numbers in one table
+        and text in another); a LEFT JOIN keeps unmatched rows with the joined columns null."""
+        index, columns = self.table.memo(
+            ("suiteql-join", join.table, join.alias, tuple(join.keys)), lambda: self._index(join)
+        )
+        out: list[Row] = []
+        for left in rows:
+            key = tuple(str(left.get(other)) for _, other in join.keys)
+            matches = index.get(key) if None not in (left.get(o) for _, o in join.keys) else None
+            if matches:
+                for right in matches:
+                    plain = {k.split(".", 1)[1]: v for k, v in right.items()}
+                    out.append({**plain, **left, **right})
+            elif join.outer:
+                out.append({**left, **dict.fromkeys(columns)})
+        return out
+
+    def _index(self, join: Join) -> tuple[dict[tuple[str, ...], list[Row]], set[str]]:
+        """The joined table's rows by their ON columns (memoised per store generation)."""
+        index: dict[tuple[str, ...], list[Row]] = {}
+        for right in self.rows(join.table):
+            named = _qualified(join.alias, right)
+            key = tuple(str(named.get(mine)) for mine, _ in join.keys)
+            index.setdefault(key, []).append(named)
+        columns = {k for found in index.values() for k in found[0]} if index else set()
+        return index, columns
+
     def execute(self, text: str, tz: dt.tzinfo = dt.UTC) -> tuple[Query, list[Row]]:
         """(parsed query, all matching rows in order); memoised per generation."""
         normalized = " ".join(text.split())
@@ -205,6 +233,12 @@ class SuiteQLEngine:
     def _run(self, text: str, tz: dt.tzinfo) -> tuple[Query, list[Row]]:
         query = parse(text, tz)
         rows = self.rows(query.table)
+        if query.joins:
+            early = query.early  # reads the first table only: its plain columns will do
+            kept = rows if early is None else [row for row in rows if early(row)]
+            rows = [{**row, **_qualified(query.alias, row)} for row in kept]
+            for join in query.joins:
+                rows = self._join(rows, join)
         where = query.where
         rows = [row for row in rows if where(row)] if where is not None else list(rows)
         for value, descending in reversed(query.order):  # stable sorts, last key first
@@ -214,6 +248,10 @@ class SuiteQLEngine:
 
             rows.sort(key=key, reverse=descending)
         return query, rows[:MAX_RESULTS]
+
+
+def _qualified(alias: str, row: Row) -> Row:
+    return {f"{alias}.{k}": v for k, v in row.items()}
 
 
 def project(
