@@ -97,6 +97,7 @@ def _objects() -> dict[str, NsObject]:
                 "estimatedWork": "number",
                 "actualWork": "number",
                 "status": "ref",
+                "isMilestone": "bool",
                 "createdDate": "datetime",
                 STAMP: "datetime",
             },

@@ -148,7 +148,8 @@ class Related:
         }
 
     def task(self, tasks: list[Data]) -> None:
-        lines = self._milestone_lines(tasks)
+        milestones = [t for t in tasks if t.get("isMilestone")]
+        lines = self._milestone_lines(milestones) if milestones else {}
         for task in tasks:
             if str(task["id"]) in lines:
                 task[SKIP] = True  # a billing milestone (projecttask_milestone)
