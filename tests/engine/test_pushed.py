@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from pssync.engine import capture, pushed
+from pssync.engine import page_runs, pushed
 from pssync.engine.ids import new_canonical_id
 from pssync.engine.inbox import Inbox
 from pssync.engine.pipeline import source_record
 from pssync.engine.pushed import Drainer, waiting
+from pssync.engine.submit import submit_event
 from pssync.engine.worker import start, stop_drainer, wait_idle
-from pssync.engine.workflows import submit_event
 
 from .conftest import BP, EngineEnv
 
@@ -49,7 +49,7 @@ def test_a_batch_cut_short_by_a_crash_is_applied_after_the_restart(
     def crash(*_: Any) -> dict[str, Any]:
         raise RuntimeError("worker died")
 
-    monkeypatch.setattr(capture, "apply_page", crash)
+    monkeypatch.setattr(page_runs, "apply_page", crash)
     with pytest.raises(RuntimeError):
         Drainer(engine, "worker-a").drain()
     monkeypatch.undo()

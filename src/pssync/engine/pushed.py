@@ -42,7 +42,7 @@ from sqlalchemy import (
     update,
 )
 
-from pssync.engine.pipeline import event_of
+from pssync.engine.records import event_of
 from pssync.engine.sql import insert_ignore
 from pssync.engine.tables import engine_pushed_event, engine_pushed_lease
 from pssync.store.history import utcnow
@@ -114,7 +114,7 @@ class Drainer:
         return done
 
     def _apply(self, rows: list[Any]) -> None:
-        from pssync.engine.capture import apply_page  # capture imports the workflows
+        from pssync.engine.page_runs import apply_page  # it imports the workflows
 
         for system, obj, records in pages_of(rows):
             apply_page(system, obj, records)

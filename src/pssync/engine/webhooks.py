@@ -39,12 +39,12 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
-from pssync.engine.pipeline import source_record
+from pssync.engine.records import source_record
 from pssync.engine.runtime import Runtime
+from pssync.engine.signing import sign
 from pssync.engine.sql import insert_ignore
+from pssync.engine.submit import submit_event
 from pssync.engine.tables import engine_webhook_message
-from pssync.engine.workflows import submit_event
-from pssync.governance.signing import sign
 from pssync.store.history import utcnow
 
 DEFAULT_TOLERANCE = 300.0
