@@ -9,6 +9,7 @@ bounded worker over a day of the firm's activity, then drift that plan and recon
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import subprocess
@@ -27,8 +28,9 @@ from pssync.config import load_settings
 from pssync.demo.config import ROLES, _connector
 from pssync.engine.ids import external_id
 from pssync.engine.setup import connector_factory
+from pssync.model import parse_record
 from pssync.sandbox.up import Sandbox
-from pssync.store import GoldenStore, open_engine
+from pssync.store import Change, GoldenStore, open_engine
 from pssync.store.tables import exception_record
 
 SYSTEMS = ("salesforce", "sap_s4", "netsuite", "filedrop")
@@ -196,3 +198,41 @@ def _sap_partners(env: Env) -> list[dict[str, Any]]:
         ]
     finally:
         sap.close()
+
+
+def test_a_failed_delivery_is_replayed_from_the_cli(env: Env) -> None:
+    """Issue 14 defect 11: `pssync exceptions replay --category delivery_failed` answered
+    "the sync engine is not configured in this process"; the CLI now starts the engine."""
+    crm = env.sandbox.firm.views["salesforce"]["Account"]
+    # A CRM-only customer: SAP's Name 1 carries its account name (no legal name known).
+    golden_ids = {
+        a.payload["xrefs"].get("salesforce:Account"): a
+        for a in env.store.iter_records("Account")
+        if not a.payload.get("legal_name")
+    }
+    row = dict(next(r for r in crm if r["Id"] in golden_ids))
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    too_long = "Replay Needed Because This Name Is Far Too Long For SAP Name 1"  # > 40
+    row |= {"Name": too_long, "SystemModstamp": stamp, "LastModifiedDate": stamp}
+    env.sandbox.emulators["salesforce"].seed({"Account": [row]})
+    synced = env.cli("sync", "--system", "salesforce", "--json")
+    assert synced.exit_code == 0, synced.output
+    account = golden_ids[row["Id"]].record_id
+    (failed,) = [r for r in env.exceptions(record_id=account) if r.system == "sap_s4"]
+    assert failed.category == "delivery_failed" and failed.state == "open", failed
+
+    again = env.cli("exceptions", "replay", "--category", "delivery_failed", "--json")
+    assert again.exit_code == 1  # replayed through the engine; SAP still refuses the name
+    assert "not configured" not in again.output
+    (outcome,) = [o for o in json.loads(again.stdout) if o["id"] == failed.id]
+    assert outcome["state"] == "open"
+
+    golden = env.store.get("Account", account)
+    assert golden is not None
+    fixed = parse_record("Account", {**golden.payload, "name": "Replayed Name GmbH"})
+    env.store.write([Change(fixed, dt.datetime.now(dt.UTC), "salesforce")])
+    replayed = env.cli("exceptions", "replay", failed.id, "--json")
+    assert replayed.exit_code == 0, replayed.output
+    assert json.loads(replayed.stdout)[0]["state"] == "resolved"
+    names = [p.get("OrganizationBPName1") for p in _sap_partners(env)]
+    assert "Replayed Name GmbH" in names
