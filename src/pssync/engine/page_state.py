@@ -54,6 +54,7 @@ class PageState:
         self.rids: dict[tuple[str, str], str] = {}
         self.records: list[dict[str, Any]] = []
         self.translated: dict[tuple[str, int], dict[str, Any] | TranslationError] = {}
+        self.links: list[Any] = []  # pssync's own records read back, to link (echo.Written)
 
     # -- PageContext ---------------------------------------------------------------------
     def translator(self, system: str) -> Translator:
@@ -71,17 +72,28 @@ class PageState:
         return [f for f in found if not isinstance(f, TranslationError)]
 
     # -- shared reads --------------------------------------------------------------------
-    def _prefetch(self, events: list[Event], *, versions: bool = True) -> None:
+    def _prefetch(
+        self,
+        events: list[Event],
+        *,
+        versions: bool = True,
+        known: Mapping[str, Any] | None = None,
+    ) -> None:
         """Read what the page's records need in a few queries: their xref entries and (unless
-        `versions` is off, for nested lines) the golden versions behind them."""
+        `versions` is off, for nested lines) the golden versions behind them. `known`: records
+        pssync wrote itself (source ID -> its ledger entry), whose canonical ID is the one they
+        were written from while the xref map does not know them yet."""
         source_ids = [e.source_id for e in events]
         found_ids = resolve_xrefs(self.store.engine, self.system, self.obj, source_ids)
         self.xrefs[self.obj] = {i: found_ids.get(i) for i in source_ids}
+        for source_id, written in (known or {}).items():
+            if self.xrefs[self.obj].get(source_id) is None:
+                self.xrefs[self.obj][source_id] = (written.entity_type, written.record_id)
         if not versions:
             return
         keys = [(self.entity_type, self._canonical_id(self.obj, i)) for i in source_ids]
-        known = known_versions(self.store.engine, keys)
-        self.versions = {key: known.get(key, []) for key in keys}
+        held = known_versions(self.store.engine, keys)
+        self.versions = {key: held.get(key, []) for key in keys}
         self.golden_at_start = {key: version_at(self.versions[key]) for key in keys}
 
     def _canonical_id(self, obj: str, source_id: str) -> str:

@@ -64,6 +64,7 @@ class PagePipeline(NestedLines):
         self.records = records
         applied, nested_done = self._inbox(records, events)
         refused = self._store(correlation_id)
+        Ledger(self.store.engine).link(self.links)
         for exc_id in nested_done:
             self.exceptions.resolve(exc_id, "auto-resolved: nested into its parent", "engine")
         self._route(applied, refused)
@@ -79,9 +80,11 @@ class PagePipeline(NestedLines):
         echoes = Ledger(self.store.engine).by_target_id(
             self.system, self.obj, [e.source_id for e in events]
         )
+        ours = self._ours(records, events, echoes)
         applied: list[Decision] = []
         self.held = self._held_lines([e.source_id for e in events])
-        self._prefetch(events, versions=self.nesting is None)
+        self._prefetch(events, versions=self.nesting is None, known=ours)
+        echoes = {**ours, **echoes}
         nested_done: list[str] = []
         for record, event in zip(records, events, strict=True):
             source = (event.system, event.object, event.source_id)
@@ -92,6 +95,8 @@ class PagePipeline(NestedLines):
             elif not record.get("deleted") and self._echo(echoes.get(event.source_id), record):
                 last[source] = event.version
                 self._decide(event, Status.ECHO)
+                if event.source_id in ours:  # read back before its delivery recorded it
+                    self.links.append(ours[event.source_id])
             else:
                 seen.add(event.key)
                 last[source] = event.version
@@ -104,6 +109,40 @@ class PagePipeline(NestedLines):
                     if event.source_id in self.held:
                         nested_done.append(self.held[event.source_id][0])
         return applied, nested_done
+
+    def _ours(
+        self, records: list[dict[str, Any]], events: list[Event], echoes: dict[str, Written]
+    ) -> dict[str, Written]:
+        """Records of the page carrying an external ID pssync wrote (or is writing) into this
+        object, by source ID, with what was written: pssync's own creates, even when they are
+        read back before their delivery returned and recorded their target IDs."""
+        spec = self.own_translator.object_map(self.obj)
+        field = spec.external_id_field
+        if self.nesting is not None or not field:
+            return {}
+        by_external: dict[str, str] = {}
+        for record, event in zip(records, events, strict=True):
+            value = record["data"].get(field)
+            if value not in (None, "") and event.source_id not in echoes:
+                by_external[str(value)] = event.source_id
+        if not by_external:
+            return {}
+        found = Ledger(self.store.engine).by_external_id(self.system, self.obj, by_external)
+        out = {}
+        for external, written in found.items():
+            source_id = by_external[external]
+            if written.entity_type == self.entity_type and written.target_id in (None, source_id):
+                out[source_id] = Written(
+                    written.system,
+                    written.object,
+                    written.external_id,
+                    source_id,
+                    written.entity_type,
+                    written.record_id,
+                    written.content_hash,
+                    written.payload,
+                )
+        return out
 
     def _store(self, correlation_id: str | None) -> set[tuple[str, str]]:
         """The store stage over the page's changes, then the page-end stages; the records
