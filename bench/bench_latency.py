@@ -183,6 +183,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="changes per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="per mode")
     parser.add_argument("--interval", type=float, default=1.0, help="polling interval (s)")
+    parser.add_argument(
+        "--no-governance",
+        action="store_true",
+        help="without governance's stages (as runs before governance was on for every runtime)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -192,22 +197,23 @@ def main() -> None:
             SapS4Emulator(state_dir=base / "crm") as crm_emu,
             SapS4Emulator(state_dir=base / "erp") as erp_emu,
         ):
-            runtime = govern(
-                Runtime(
-                    store=store,
-                    exceptions=ExceptionStore(store.engine),
-                    connectors={"crm": factory(crm_emu), "erp": factory(erp_emu, TimedConnector)},
-                    translators={"crm": Translator(MAPPING), "erp": Translator(MAPPING)},
-                    roles={"crm": "crm", "erp": "erp"},
-                    delivery=DeliveryPolicy(base_delay=0.05, max_delay=1.0),
-                )
+            runtime = Runtime(
+                store=store,
+                exceptions=ExceptionStore(store.engine),
+                connectors={"crm": factory(crm_emu), "erp": factory(erp_emu, TimedConnector)},
+                translators={"crm": Translator(MAPPING), "erp": Translator(MAPPING)},
+                roles={"crm": "crm", "erp": "erp"},
+                delivery=DeliveryPolicy(base_delay=0.05, max_delay=1.0),
             )
+            if not args.no_governance:
+                govern(runtime)
             start(runtime, url, polling_interval=0.05)
             crm = factory(crm_emu)()
             try:
                 result = {
                     "bench": "latency",
                     "rate_per_s": args.rate,
+                    "governance": not args.no_governance,
                     "polling": polling(runtime, crm, args),
                     "webhook": webhook(runtime, crm, args, base),
                 }
