@@ -58,9 +58,6 @@ KNOWN_CIRCLES: dict[frozenset[str], str] = {
     frozenset(
         {"pssync.connectors.netsuite.connector", "pssync.connectors.netsuite.writes"}
     ): "connector kit",
-    frozenset({"pssync.engine.webhooks", "pssync.engine.webhooks_salesforce"}): (
-        "webhook bodies are being hardened; the router moves out when that lands"
-    ),
 }
 KNOWN_LARGE = {"pssync.store.history": "the store's split is another part of issue 17"}
 NOT_YET: dict[str, str] = {}

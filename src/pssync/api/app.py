@@ -30,8 +30,9 @@ from pssync.api.middleware import BodySizeLimitMiddleware, RequestContextMiddlew
 from pssync.api.routes import connectors, exceptions, forecast, kpis, records, system
 from pssync.api.security import Principal, charge, identify
 from pssync.config import Settings, load_settings
+from pssync.engine.ingress import ingress_router
 from pssync.engine.runtime import Runtime
-from pssync.engine.webhooks import WebhookSettings, webhooks_router
+from pssync.engine.webhooks import WebhookSettings
 from pssync.governance.exceptions import TransitionError
 
 API_PREFIX = "/api/v1"
@@ -80,7 +81,7 @@ def create_app(
         app.include_router(module.router, prefix=API_PREFIX, responses=ERRORS)
     if ingress is not None:
         app.include_router(
-            webhooks_router(ingress, webhooks), dependencies=[Depends(_webhook_quota)]
+            ingress_router(ingress, webhooks), dependencies=[Depends(_webhook_quota)]
         )
     if dashboard:
         _mount_web(app)

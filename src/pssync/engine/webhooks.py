@@ -30,7 +30,7 @@ import hmac
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,18 +212,23 @@ async def read_body(request: Request) -> bytes:
     return body
 
 
-def webhooks_router(runtime: Runtime, settings: WebhookSettings | None = None) -> APIRouter:
-    """The ingress endpoints, for the REST API to mount (or a bare app in tests):
-    ``POST /webhooks/{system}`` (Standard Webhooks) and
-    ``POST /webhooks/salesforce/outbound`` (Salesforce outbound messages)."""
-    # Imported here: the Salesforce module builds on this one's `Ingress`.
-    from pssync.engine.webhooks_salesforce import outbound_endpoint
+# An endpoint of another wire format built on the shared `Ingress` (Salesforce's outbound
+# messages: `ingress.ingress_router` passes it, since that module builds on this one).
+ExtraEndpoint = Callable[[Ingress], Callable[[Request], Awaitable[Response]]]
 
+
+def webhooks_router(
+    runtime: Runtime,
+    settings: WebhookSettings | None = None,
+    extra: Mapping[str, ExtraEndpoint] | None = None,
+) -> APIRouter:
+    """``POST /webhooks/{system}`` (Standard Webhooks) and the `extra` endpoints by path
+    (registered first: ``/salesforce/outbound`` must not be taken for a system's name).
+    `ingress.ingress_router` is the whole ingress, for the REST API to mount."""
     ingress = Ingress(runtime, settings or WebhookSettings.from_env())
     router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-    router.add_api_route(
-        "/salesforce/outbound", outbound_endpoint(ingress), methods=["POST"], include_in_schema=True
-    )
+    for path, endpoint in (extra or {}).items():
+        router.add_api_route(path, endpoint(ingress), methods=["POST"], include_in_schema=True)
 
     @router.post("/{system}", status_code=202)
     async def standard_webhook(system: str, request: Request) -> Response:
