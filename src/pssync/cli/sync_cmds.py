@@ -154,7 +154,9 @@ def worker_command(
             cycles += 1
             if max_cycles is not None and cycles >= max_cycles:
                 # A bounded run ends once what it started (and pushed events) is applied.
-                wait_idle(wait)
+                if not wait_idle(wait):
+                    console.print("[yellow]deliveries still running[/yellow]")
+                    raise typer.Exit(2)
                 break
             time.sleep(interval)
     except KeyboardInterrupt:
