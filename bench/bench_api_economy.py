@@ -445,8 +445,8 @@ def engine_twice(
     from pssync.engine.capture import Poller
     from pssync.engine.dbos_app import shutdown
     from pssync.engine.runtime import set_runtime
-    from pssync.engine.setup import runtime_from_settings
     from pssync.engine.worker import start, wait_idle
+    from pssync.runtime import build_runtime
 
     systems = {"salesforce": emulators["salesforce"], "sap_s4": emulators["sap_s4"]}
     config = sandbox_config(Sandbox(dict(systems), firm), work)
@@ -455,7 +455,7 @@ def engine_twice(
     if sap_mapping:
         config["connectors"]["sap_s4"]["mapping"] = sap_mapping
     settings = Settings(**config)
-    runtime = runtime_from_settings(settings)  # routes: the built-in account_to_erp
+    runtime = build_runtime(settings)  # routes: the built-in account_to_erp
     plan = targets(runtime)
     if objects == "route":
         plan = {"salesforce": ["Account"], "sap_s4": ["A_BusinessPartner"]}

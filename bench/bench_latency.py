@@ -4,8 +4,11 @@ Two SAP S/4HANA emulators stand in for a CRM (source) and an ERP (target); the e
 SQLite as a single worker would. A producer creates business partners in the CRM at a steady
 rate (~20 changes/s). In ``polling`` mode a capture loop polls the CRM every second; in
 ``webhook`` mode the producer also pushes each change as a signed Standard Webhook to the
-ingress (a real uvicorn server). Latency is measured from the moment the CRM accepted the change
-to the moment the ERP's upsert call carrying it returned. Prints one JSON line.
+ingress of the product's served app (`create_app(ingress=...)`, as `pssync serve` mounts it, on
+a real uvicorn server). The runtime is governed, as every runtime the builder makes is, and the
+polling loop is the worker's cycle (`engine.cycle.run_cycle`). Latency is measured from the
+moment the CRM accepted the change to the moment the ERP's upsert call carrying it returned.
+Prints one JSON line.
 
     python bench/bench_latency.py [--rate 20] [--seconds 10] [--interval 1.0]
 """
@@ -25,18 +28,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
+from pssync.api import create_app
+from pssync.api.config import ApiSettings
+from pssync.config.settings import Settings
 from pssync.connectors.sap_s4 import SapS4Connector, SapS4Settings
 from pssync.engine import dbos_app
-from pssync.engine.capture import Poller
+from pssync.engine.cycle import run_cycle
 from pssync.engine.runtime import DeliveryPolicy, Runtime
-from pssync.engine.webhooks import WebhookSettings, webhooks_router
+from pssync.engine.webhooks import WebhookSettings
 from pssync.engine.worker import start, wait_idle
 from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.signing import sign
 from pssync.mapping.spec import MappingSpec
 from pssync.mapping.translator import Translator
+from pssync.runtime import govern
 from pssync.sandbox.common.runner import ServerThread
 from pssync.sandbox.sap_s4 import SapS4Emulator
 from pssync.store import GoldenStore, open_engine
@@ -125,13 +131,13 @@ def summary(changed: dict[str, float], settle: float) -> dict[str, Any]:
 
 
 def polling(runtime: Runtime, crm: SapS4Connector, args: argparse.Namespace) -> dict[str, Any]:
-    Poller(runtime, "crm", BP).run()  # catch up first: only steady state is measured
+    run_cycle(runtime)  # catch up first: only steady state is measured
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.is_set():
             began = time.monotonic()
-            Poller(runtime, "crm", BP).run()
+            run_cycle(runtime)  # the worker's cycle: every system polled, then re-pointing
             stop.wait(max(0.0, args.interval - (time.monotonic() - began)))
 
     thread = threading.Thread(target=loop, daemon=True)
@@ -143,9 +149,15 @@ def polling(runtime: Runtime, crm: SapS4Connector, args: argparse.Namespace) -> 
     return {"interval_s": args.interval, **result}
 
 
-def webhook(runtime: Runtime, crm: SapS4Connector, args: argparse.Namespace) -> dict[str, Any]:
-    app = FastAPI()
-    app.include_router(webhooks_router(runtime, WebhookSettings(secrets={"crm": (SECRET,)})))
+def webhook(
+    runtime: Runtime, crm: SapS4Connector, args: argparse.Namespace, base: Path
+) -> dict[str, Any]:
+    """Webhooks through the product's served app (`create_app(ingress=...)`, as `pssync
+    serve` mounts it), with the API's limits raised to the bench's rate."""
+    settings = Settings(database_url=runtime.store.url_text, analytics_path=str(base / "a.duckdb"))
+    limits = ApiSettings(rate_per_minute=60 * max(1000.0, 2 * args.rate), rate_burst=10_000)
+    hooks = WebhookSettings(secrets={"crm": (SECRET,)})
+    app = create_app(settings, limits, ingress=runtime, webhooks=hooks, dashboard=False)
     with ServerThread(app) as server, httpx.Client(base_url=server.base_url) as client:
         ids = itertools.count()
 
@@ -161,7 +173,9 @@ def webhook(runtime: Runtime, crm: SapS4Connector, args: argparse.Namespace) -> 
             client.post("/webhooks/crm", content=body, headers=headers).raise_for_status()
 
         changed = produce(crm, args.rate, args.seconds, "hook", push)
-        return summary(changed, settle=30)
+        found = summary(changed, settle=30)
+    app.state.ctx.close()
+    return found
 
 
 def main() -> None:
@@ -169,6 +183,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="changes per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="per mode")
     parser.add_argument("--interval", type=float, default=1.0, help="polling interval (s)")
+    parser.add_argument(
+        "--no-governance",
+        action="store_true",
+        help="without governance's stages (as runs before governance was on for every runtime)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -186,14 +205,17 @@ def main() -> None:
                 roles={"crm": "crm", "erp": "erp"},
                 delivery=DeliveryPolicy(base_delay=0.05, max_delay=1.0),
             )
+            if not args.no_governance:
+                govern(runtime)
             start(runtime, url, polling_interval=0.05)
             crm = factory(crm_emu)()
             try:
                 result = {
                     "bench": "latency",
                     "rate_per_s": args.rate,
+                    "governance": not args.no_governance,
                     "polling": polling(runtime, crm, args),
-                    "webhook": webhook(runtime, crm, args),
+                    "webhook": webhook(runtime, crm, args, base),
                 }
                 wait_idle(30)
             finally:

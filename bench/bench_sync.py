@@ -7,7 +7,7 @@ The synthetic firm (`medium` by default: ~370k Kantata time entries) is generate
 emulators started and seeded, and every object their shipped mappings name (Kantata's by
 default: workspaces, stories, users, allocations, time entries, invoices) is synced into a fresh
 golden store by the engine: DBOS page workflows, inbox, translation, enrichers (references to
-canonical IDs), validation, governance hooks, system-of-record gate, bitemporal write, audit.
+canonical IDs), validation, governance stages, system-of-record gate, bitemporal write, audit.
 As in `pssync demo`, the firm's reference data (regions, roles, the HR master of people...)
 is imported into the golden store first and not timed: it is configuration a firm loads once,
 and without the HR master every Kantata user is invalid (no region or cost rate), so every time
@@ -24,7 +24,7 @@ with one page process per core (`Settings.page_processes`, docs/decisions/0003);
 0` measures it applying pages in its own threads only.
 
     python bench/bench_sync.py [--size medium] [--systems kantata,...] [--objects a,b]
-                               [--repeat R] [--no-hooks] [--page-processes N]
+                               [--repeat R] [--no-governance] [--page-processes N]
 """
 
 from __future__ import annotations
@@ -49,11 +49,12 @@ from pssync.config.settings import Settings
 from pssync.demo.config import sandbox_config
 from pssync.demo.run import REFERENCE_TYPES
 from pssync.engine import page_processes
-from pssync.engine.capture import Poller
+from pssync.engine.cycle import CycleOptions, run_cycle
 from pssync.engine.dbos_app import shutdown
-from pssync.engine.setup import capturable, runtime_from_settings
+from pssync.engine.setup import capturable
+from pssync.engine.stages import Stages
 from pssync.engine.worker import start, wait_idle
-from pssync.governance import hooks
+from pssync.runtime import build_runtime
 from pssync.sandbox.up import Sandbox
 from pssync.store.jsonl import import_lines
 
@@ -85,7 +86,7 @@ def in_child(function: Callable[..., Any], *args: Any) -> Any:
 def plan(config: Settings, systems: list[str], objects: list[str]) -> list[tuple[str, str]]:
     """(system, object) pairs to sync, in mapping order (references resolve to records read
     earlier); `objects` narrows them."""
-    runtime = runtime_from_settings(config)
+    runtime = build_runtime(config)
     pairs = [(s, o) for s, o in capturable(runtime) if s in systems]
     pairs.sort(key=lambda p: systems.index(p[0]))
     return [(s, o) for s, o in pairs if not objects or o in objects]
@@ -135,10 +136,10 @@ def _engine_sync(
     processes: int,
 ) -> tuple[float, int, int]:
     settings = Settings(**config)
-    runtime = runtime_from_settings(settings)
+    runtime = build_runtime(settings)
     runtime.routes = []
-    if governed:
-        hooks.install()
+    if not governed:
+        runtime.stages = Stages()
     statements = [0]
 
     def count(*_: Any) -> None:
@@ -150,14 +151,14 @@ def _engine_sync(
     began = time.perf_counter()
     applied = 0
     try:
-        for system, obj in pairs:
-            applied += Poller(runtime, system, obj).run().counts.get("applied", 0)
+        # One worker cycle, as `pssync sync` runs it, over the pairs being measured.
+        cycle = CycleOptions(systems=[s for s, _ in pairs], objects=[o for _, o in pairs])
+        applied += run_cycle(runtime, cycle).counts().get("applied", 0)
         wait_idle(60)
         seconds = time.perf_counter() - began
         statements[0] += page_processes.served().statements
     finally:
         shutdown()
-        hooks.uninstall()
     return seconds, applied, statements[0]
 
 
@@ -169,7 +170,7 @@ def floor_run(sandbox: Sandbox, pairs: list[tuple[str, str]], tmp: Path) -> tupl
 
 
 def _floor(config: dict[str, Any], pairs: list[tuple[str, str]], tmp: Path) -> tuple[float, int]:
-    runtime = runtime_from_settings(Settings(**config))
+    runtime = build_runtime(Settings(**config))
     db = sqlite3.connect(tmp / "floor.db")
     db.execute("create table raw (system text, object text, id text, body text)")
     began, count = time.perf_counter(), 0
@@ -191,7 +192,11 @@ def main() -> None:
     parser.add_argument("--objects", default="", help="only these objects (default: all mapped)")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument(
-        "--no-hooks", action="store_true", help="without the governance hooks (enrichers, checks)"
+        "--no-governance",
+        "--no-hooks",
+        dest="no_governance",
+        action="store_true",
+        help="without governance's stages (enrichers, checks, the ownership matrix)",
     )
     parser.add_argument(
         "--page-processes",
@@ -217,7 +222,7 @@ def main() -> None:
             seconds, records = floor_run(sandbox, pairs, Path(tmp) / "before")
             floors.append(seconds)
             seconds, applied, calls, sql = engine_run(
-                sandbox, pairs, Path(tmp), not args.no_hooks, args.page_processes
+                sandbox, pairs, Path(tmp), not args.no_governance, args.page_processes
             )
             ours.append(seconds)
             floors.append(floor_run(sandbox, pairs, Path(tmp) / "after")[0])
@@ -228,7 +233,7 @@ def main() -> None:
             {
                 "firm": args.size,
                 "objects": [f"{s}:{o}" for s, o in pairs],
-                "governance_hooks": not args.no_hooks,
+                "governance_hooks": not args.no_governance,
                 "page_processes": args.page_processes,
                 "records": records,
                 "applied": applied,

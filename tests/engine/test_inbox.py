@@ -7,8 +7,9 @@ from dbos import DBOS, SetWorkflowID
 from pssync.engine.capture import apply_page
 from pssync.engine.ids import new_canonical_id
 from pssync.engine.pipeline import source_record
+from pssync.engine.submit import submit_event
 from pssync.engine.worker import wait_idle
-from pssync.engine.workflows import ingest_page, submit_event
+from pssync.engine.workflows import ingest_page
 
 from .conftest import BP, EngineEnv, writes_made
 

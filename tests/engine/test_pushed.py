@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import delete
 
-from pssync.engine import capture, pushed
+from pssync.engine import page_runs, pushed
 from pssync.engine.ids import new_canonical_id
 from pssync.engine.inbox import Inbox
 from pssync.engine.pipeline import source_record
 from pssync.engine.pushed import Drainer, waiting
+from pssync.engine.submit import submit_event
 from pssync.engine.tables import engine_pushed_lease
 from pssync.engine.worker import start, stop_drainer, wait_idle
-from pssync.engine.workflows import submit_event
 from pssync.governance.replay import ReplayContext, replay
 
 from .conftest import BP, EngineEnv
@@ -53,7 +53,7 @@ def test_a_batch_cut_short_by_a_crash_is_applied_after_the_restart(
     def crash(*_: Any) -> dict[str, Any]:
         raise RuntimeError("worker died")
 
-    monkeypatch.setattr(capture, "apply_page", crash)
+    monkeypatch.setattr(page_runs, "apply_page", crash)
     with pytest.raises(RuntimeError):
         Drainer(engine, "worker-a").drain()
     monkeypatch.undo()
@@ -141,14 +141,14 @@ def test_a_poison_event_becomes_an_exception_and_the_rest_flows(
     submit_event("crm", BP, _record("9100000007", "Flows On", "2026-03-01T10:00:00+00:00"))
     # One the up-front check passes but the pipeline fails on (a data error in a page).
     submit_event("crm", BP, _record("9100000008", "Poison Inside", "2026-03-01T10:00:00+00:00"))
-    real = capture.apply_page
+    real = page_runs.apply_page
 
     def choke(system: str, obj: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         if any(r["data"]["OrganizationBPName1"] == "Poison Inside" for r in records):
             raise ValueError("cannot convert OrganizationBPName1")
         return real(system, obj, records)
 
-    monkeypatch.setattr(capture, "apply_page", choke)
+    monkeypatch.setattr(page_runs, "apply_page", choke)
     assert Drainer(engine, "worker-a").drain() == 3
     monkeypatch.undo()
     assert waiting(engine) == 0  # nothing left blocking the queue

@@ -17,7 +17,8 @@ from fastapi import FastAPI
 
 from pssync.config.settings import WebhooksConfig
 from pssync.engine.ids import new_canonical_id
-from pssync.engine.webhooks import WebhookSettings, webhooks_router
+from pssync.engine.ingress import ingress_router
+from pssync.engine.webhooks import WebhookSettings
 from pssync.engine.worker import wait_idle
 from pssync.governance.signing import sign
 from pssync.mapping.spec import load_spec
@@ -55,7 +56,7 @@ def ingress(engine_env: EngineEnv) -> Iterator[Ingress]:
         clock=lambda: time.time() + offset[0],
     )
     app = FastAPI()
-    app.include_router(webhooks_router(engine_env.runtime, settings))
+    app.include_router(ingress_router(engine_env.runtime, settings))
     with ServerThread(app) as server:
         yield Ingress(engine_env, server.base_url, offset)
 

@@ -34,12 +34,13 @@ from pssync.engine.capture import Poller
 from pssync.engine.runtime import DeliveryPolicy, Runtime, set_runtime
 from pssync.engine.worker import start, wait_idle
 from pssync.flows.runner import configure, dispatch, wait
+from pssync.governance import stages
 from pssync.governance.exceptions import ExceptionStore
-from pssync.governance.hooks import uninstall
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.routing import Router, RoutingConfig, RoutingRule
 from pssync.mapping.spec import MappingSpec, load_spec
 from pssync.mapping.translator import Translator
+from pssync.runtime import govern
 from pssync.sandbox.filedrop import FileDropEmulator
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.kantata import KantataEmulator
@@ -391,14 +392,14 @@ def make_env(
             policy=OwnershipPolicy(default_system_of_record()),
             delivery=FAST,
         )
-        configure(runtime, FLOWS)
+        configure(govern(runtime), FLOWS)
         start(runtime, url, polling_interval=0.05)
         try:
             yield FlowEnv(store, exceptions, runtime, sf, kt, started)
         finally:
             dbos_app.shutdown()
             set_runtime(None)
-            uninstall()
+            stages.forget()
     finally:
         for emulator in (*started.values(), kt, sf):
             emulator.stop()

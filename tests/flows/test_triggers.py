@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 
 from pssync.config.settings import FlowConfig, Settings
-from pssync.engine.pipeline import GOVERN_HOOKS
-from pssync.engine.setup import runtime_from_settings
 from pssync.flows import triggers
 from pssync.flows.triggers import Triggers, from_config
-from pssync.governance import hooks
+from pssync.governance import quality, stages
+from pssync.runtime import build_runtime
 
 OPEN = {"stage": "Proposal", "probability": "70", "is_closed": False, "is_won": False}
 
@@ -36,26 +35,27 @@ def test_a_flow_left_out_or_disabled_is_off() -> None:
     assert Triggers.lost({**OPEN, "is_closed": True}) and not Triggers.lost(won)
 
 
-def test_runtime_from_settings_turns_the_configured_flows_on(tmp_path: Path) -> None:
+def test_the_runtime_builder_turns_the_configured_flows_on(tmp_path: Path) -> None:
     settings = Settings(
         database_url=f"sqlite:///{tmp_path}/p.db",
         flows={"resource_feedback": FlowConfig(), "financial_actuals": FlowConfig()},
     )
     try:
-        runtime = runtime_from_settings(settings)
+        runtime = build_runtime(settings)
         assert runtime.routes == ["resource_feedback", "financial_actuals"]
-        assert hooks.ownership_check in GOVERN_HOOKS
+        assert quality.account_checks in runtime.stages.check
+        assert [step.name for step in runtime.after_poll] == ["flows started"]
         assert triggers.current().enabled("financial_actuals")
         assert not triggers.current().enabled("closed_won_handoff")
     finally:
-        hooks.uninstall()
+        stages.forget()
         triggers.set_triggers(Triggers())
 
 
 @pytest.mark.parametrize("flows", [{}])
 def test_without_flows_the_engine_keeps_its_builtin_route(tmp_path: Path, flows: dict) -> None:
-    runtime = runtime_from_settings(
-        Settings(database_url=f"sqlite:///{tmp_path}/p.db", flows=flows)
-    )
+    runtime = build_runtime(Settings(database_url=f"sqlite:///{tmp_path}/p.db", flows=flows))
     assert runtime.routes == ["account_to_erp"]
-    assert hooks.ownership_check not in GOVERN_HOOKS
+    # Governance is not the flows': it runs without them too.
+    assert quality.account_checks in runtime.stages.check
+    assert [step.name for step in runtime.after_poll] == ["repointed"]

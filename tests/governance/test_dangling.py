@@ -18,14 +18,16 @@ from sqlalchemy import func, select
 from pssync.config.settings import default_system_of_record
 from pssync.engine.pipeline import PagePipeline, source_record
 from pssync.engine.runtime import Runtime
-from pssync.governance import hooks, references
+from pssync.governance import handoff_checks, stages
 from pssync.governance.exceptions import ExceptionStore, NewException
 from pssync.governance.ownership import OwnershipPolicy
+from pssync.governance.repoint import repoint_dangling
 from pssync.governance.routing import Router, RoutingConfig
 from pssync.governance.validation import HandoffValidator
 from pssync.mapping.spec import MappingSpec
 from pssync.mapping.translator import Translator
 from pssync.model import parse_record
+from pssync.runtime import govern
 from pssync.store import Change, GoldenStore
 from pssync.store.tables import dangling_reference
 
@@ -62,7 +64,6 @@ def _mapping(tax_codes: dict[str, str]) -> MappingSpec:
 
 @pytest.fixture
 def runtime(store: GoldenStore) -> Iterator[Runtime]:
-    hooks.install()
     rt = Runtime(
         store=store,
         exceptions=ExceptionStore(store.engine, Router(RoutingConfig())),
@@ -71,10 +72,11 @@ def runtime(store: GoldenStore) -> Iterator[Runtime]:
         policy=OwnershipPolicy(default_system_of_record()),
         routes=[],
     )
+    govern(rt)
     region = parse_record("Region", {"id": "reg-na", "code": "NA", "name": "North America"})
     store.write([Change(region, dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "import")])
     yield rt
-    hooks.uninstall()
+    stages.forget()
 
 
 ACCOUNT = {"Name": "Goldcrest Airlines", "Region__c": "NA", "Tax_Code__c": "US-EXEMPT"}
@@ -114,17 +116,17 @@ def test_a_deal_is_repointed_once_its_blocked_account_is_fixed(runtime: Runtime)
     assert dangling(runtime) == 1
     assert ingest(runtime, "Opportunity", "006D", {**DEAL, "Amount": 1200}) == "applied"
     assert dangling(runtime) == 1  # noted once per holder and field
-    assert references.repoint_dangling(runtime) == []  # the account is still unknown
+    assert repoint_dangling(runtime).record_ids == []  # the account is still unknown
 
     runtime.translators["crm"] = Translator(_mapping({"US-EXEMPT": "tax-us-ex"}))
     assert ingest(runtime, "Account", "001G", ACCOUNT, "fixed") == "applied"
     account = runtime.store.resolve_xref("crm", "Account", "001G")
     assert account is not None
 
-    (change,) = references.repoint_dangling(runtime)
+    found = repoint_dangling(runtime)
     now = deal(runtime)
     assert now["account_id"] == account[1] and now["region_id"] == "reg-na"
-    assert change.record_id == now["id"] and change.payload == now
+    assert found.record_ids == [now["id"]]
     assert dangling(runtime) == 0
     # A governed write like any from the CRM: provenance names the source record.
     source = runtime.store.provenance("Opportunity", now["id"], "account_id")
@@ -132,7 +134,7 @@ def test_a_deal_is_repointed_once_its_blocked_account_is_fixed(runtime: Runtime)
     assert source["source_record"] == "crm:Opportunity:006D"
     believed = [v for v in runtime.store.history("Opportunity", now["id"]) if not v.recorded_to]
     assert [v.payload["account_id"] for v in believed][-2:] == ["001G", account[1]]
-    assert references.repoint_dangling(runtime) == []  # done once
+    assert repoint_dangling(runtime).record_ids == []  # done once
 
 
 def test_a_deal_read_after_its_account_notes_nothing(runtime: Runtime) -> None:
@@ -149,7 +151,7 @@ def test_a_holder_fixed_by_its_own_source_drops_its_note(runtime: Runtime) -> No
     runtime.translators["crm"] = Translator(_mapping({"US-EXEMPT": "tax-us-ex"}))
     assert ingest(runtime, "Account", "001G", ACCOUNT) == "applied"
     assert ingest(runtime, "Opportunity", "006D", {**DEAL, "Name": "Renamed"}) == "applied"
-    assert references.repoint_dangling(runtime) == []  # the deal resolved it on its own
+    assert repoint_dangling(runtime).record_ids == []  # the deal resolved it on its own
     assert dangling(runtime) == 0
 
 
@@ -173,13 +175,13 @@ def test_draft_exceptions_that_no_longer_hold_are_resolved(runtime: Runtime) -> 
     ]
     region = next(e for e in raised if e.details["field"] == "region_id")
     # The handoff's validation does not touch the draft's exceptions.
-    assert hooks.clear_passed(runtime, opp_id, "handoff", []) == []
+    assert handoff_checks.clear_passed(runtime, opp_id, "handoff", []) == []
 
     runtime.translators["crm"] = Translator(_mapping({"US-EXEMPT": "tax-us-ex"}))
     assert ingest(runtime, "Account", "001G", ACCOUNT) == "applied"
-    assert len(references.repoint_dangling(runtime)) == 1
+    assert len(repoint_dangling(runtime).record_ids) == 1
     still = HandoffValidator(runtime.store).opportunity_to_project(opp_id)
-    cleared = hooks.clear_passed(runtime, opp_id, "draft", still)
+    cleared = handoff_checks.clear_passed(runtime, opp_id, "draft", still)
     assert cleared == [region.id]
     again = runtime.exceptions.get(region.id)
     assert again is not None and again.state == "resolved"

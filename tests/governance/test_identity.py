@@ -15,15 +15,16 @@ import pytest
 from sqlalchemy import select
 
 from pssync.config.settings import default_system_of_record
-from pssync.engine.pipeline import IDENTITY_HOOKS, PagePipeline, source_record
+from pssync.engine.pipeline import PagePipeline, source_record
 from pssync.engine.runtime import Runtime
-from pssync.governance import hooks, identity
+from pssync.governance import identity, stages
 from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.routing import Router, RoutingConfig
 from pssync.mapping.spec import MappingSpec
 from pssync.mapping.translator import Translator
 from pssync.model import parse_record
+from pssync.runtime import govern
 from pssync.store import Change, GoldenStore
 from pssync.store.tables import audit_log
 
@@ -52,7 +53,6 @@ def _mapping(system: str, ref: str) -> MappingSpec:
 
 @pytest.fixture
 def runtime(store: GoldenStore) -> Iterator[Runtime]:
-    hooks.install()
     rt = Runtime(
         store=store,
         exceptions=ExceptionStore(store.engine, Router(RoutingConfig())),
@@ -65,8 +65,8 @@ def runtime(store: GoldenStore) -> Iterator[Runtime]:
         policy=OwnershipPolicy(default_system_of_record()),
         routes=[],
     )
-    yield rt
-    hooks.uninstall()
+    yield govern(rt)
+    stages.forget()
 
 
 def ingest(rt: Runtime, system: str, rows: list[tuple[str, dict[str, Any]]]) -> list[str]:
@@ -96,13 +96,8 @@ COHO_ERP = {
 }
 
 
-def test_the_hook_is_installed_with_the_others() -> None:
-    hooks.install()
-    try:
-        assert IDENTITY_HOOKS.count(identity.resolve_identity) == 1
-    finally:
-        hooks.uninstall()
-    assert identity.resolve_identity not in IDENTITY_HOOKS
+def test_identity_resolution_is_a_stage_of_every_governed_runtime(runtime: Runtime) -> None:
+    assert runtime.stages.identify == [identity.resolve_identity]
 
 
 def test_an_erp_customer_naming_its_crm_account_joins_its_golden_record(

@@ -17,13 +17,14 @@ import pytest
 from pssync.config.settings import default_system_of_record
 from pssync.engine.pipeline import PagePipeline, source_record
 from pssync.engine.runtime import Runtime
-from pssync.governance import hooks
+from pssync.governance import stages
 from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.routing import Router, RoutingConfig
 from pssync.mapping.spec import MappingSpec
 from pssync.mapping.translator import Translator
 from pssync.model import parse_record
+from pssync.runtime import govern
 from pssync.store import Change, GoldenStore
 
 AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -62,7 +63,6 @@ def _mapping(categories: dict[str, str]) -> MappingSpec:
 
 @pytest.fixture
 def runtime(store: GoldenStore) -> Iterator[Runtime]:
-    hooks.install()
     rt = Runtime(
         store=store,
         exceptions=ExceptionStore(store.engine, Router(RoutingConfig())),
@@ -71,9 +71,10 @@ def runtime(store: GoldenStore) -> Iterator[Runtime]:
         policy=OwnershipPolicy(default_system_of_record()),
         routes=[],
     )
+    govern(rt)
     store.write([Change(parse_record("Account", {"id": "acc-1", "name": "Coho"}), AT, "import")])
     yield rt
-    hooks.uninstall()
+    stages.forget()
 
 
 DEAL = {

@@ -5,23 +5,35 @@
 (``uvicorn --factory pssync.api:create_app``). Resources are released by
 ``app.state.ctx.close()``, not on lifespan shutdown: test clients and fuzzers start and stop
 the lifespan many times over one app.
+
+The API does not import the dashboard: `pssync.web` builds on the API, and is loaded as a
+plugin by name when `dashboard` is on (the API runs without it). Webhook ingress
+(`engine.webhooks`) is mounted when the process root hands in the engine's runtime
+(`ingress`), behind the same body-size limit and per-sender rate limits as the API.
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI, HTTPException, Request
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from pssync.api.config import ApiSettings
 from pssync.api.context import AppContext
 from pssync.api.errors import ERRORS
+from pssync.api.keys import Role
 from pssync.api.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from pssync.api.routes import connectors, exceptions, forecast, kpis, records, system
-from pssync.api.security import identify
+from pssync.api.security import Principal, charge, identify
 from pssync.config import Settings, load_settings
+from pssync.engine.ingress import ingress_router
+from pssync.engine.runtime import Runtime
+from pssync.engine.webhooks import WebhookSettings
 from pssync.governance.exceptions import TransitionError
-from pssync.web import session as sessions
 
 API_PREFIX = "/api/v1"
 DESCRIPTION = """\
@@ -40,8 +52,17 @@ def _settings(source: Settings | str | None) -> Settings:
     return settings if source is None else settings.model_copy(update={"database_url": source})
 
 
-def create_app(source: Settings | str | None = None, api: ApiSettings | None = None) -> FastAPI:
-    """Build the app over `source` (Settings, a database URL, or ./pssync.yaml + environment)."""
+def create_app(
+    source: Settings | str | None = None,
+    api: ApiSettings | None = None,
+    *,
+    ingress: Runtime | None = None,
+    webhooks: WebhookSettings | None = None,
+    dashboard: bool = True,
+) -> FastAPI:
+    """Build the app over `source` (Settings, a database URL, or ./pssync.yaml + environment);
+    with webhook ingress into `ingress` (`webhooks` default: the `webhooks:` block of the
+    settings with its environment overrides) and the dashboard when `dashboard` is on."""
     settings, api_settings = _settings(source), api or ApiSettings()
     ctx = AppContext.build(settings, api_settings)
 
@@ -58,7 +79,13 @@ def create_app(source: Settings | str | None = None, api: ApiSettings | None = N
     app.include_router(system.router, responses=ERRORS)
     for module in (records, exceptions, forecast, kpis, connectors):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERRORS)
-    _mount_web(app)
+    if ingress is not None:
+        webhooks = webhooks or WebhookSettings.from_config(settings.webhooks)
+        app.include_router(
+            ingress_router(ingress, webhooks), dependencies=[Depends(_webhook_quota)]
+        )
+    if dashboard:
+        _mount_web(app)
 
     @app.exception_handler(TransitionError)
     async def _conflict(_: Request, exc: TransitionError) -> JSONResponse:
@@ -81,7 +108,8 @@ def _describe(app: FastAPI) -> None:
         if bearer or api_key:
             identify(ctx, bearer, api_key)
             return
-        if sessions.sessions_of(ctx).read(request.cookies.get(sessions.COOKIE)) is None:
+        read: Callable[[Request], Any] | None = getattr(request.app.state, "read_session", None)
+        if read is None or read(request) is None:
             raise HTTPException(401, "credentials required", {"WWW-Authenticate": "Bearer"})
 
     @app.get("/openapi.json", include_in_schema=False)
@@ -95,8 +123,25 @@ def _describe(app: FastAPI) -> None:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="pssync API")
 
 
-def _mount_web(app: FastAPI) -> None:
-    """The dashboard lives in `pssync.web`; imported here so the API works without it too."""
-    from pssync.web import mount
+def _webhook_quota(request: Request) -> None:
+    """One request from the sending system's bucket (429 with Retry-After when empty): a
+    flood from one sender must not starve the API or the other senders."""
+    sender = request.path_params.get("system") or request.url.path.rstrip("/").rsplit("/", 2)[1]
+    charge(request.app.state.ctx, Principal(f"webhook:{sender}", Role.VIEWER, "webhook"))
 
-    mount(app)
+
+# The dashboard, loaded by name: it builds on the API, never the other way round.
+DASHBOARD = "pssync.web"
+
+
+def _mount_web(app: FastAPI) -> None:
+    """Mount the dashboard (`pssync.web.mount`) and let the API docs accept its sessions."""
+    importlib.import_module(DASHBOARD).mount(app)
+    sessions = importlib.import_module(f"{DASHBOARD}.session")
+
+    def read_session(request: Request) -> Any:
+        """The live server-side session the cookie names, else None (ended at logout)."""
+        found = sessions.sessions_of(request.app.state.ctx)
+        return found.read(request.cookies.get(sessions.COOKIE))
+
+    app.state.read_session = read_session

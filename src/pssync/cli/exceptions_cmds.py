@@ -165,8 +165,14 @@ def replay_command(
     actor: ActorOption = "cli",
     db: DbOption = None,
     as_json: JsonOption = False,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="pssync.yaml of the engine (default ./pssync.yaml)."),
+    ] = None,
 ) -> None:
-    """Try exceptions again after a fix; each outcome is recorded on the exception."""
+    """Try exceptions again after a fix; each outcome is recorded on the exception. A failed
+    delivery or a refused record is replayed through the engine, started for the purpose from
+    pssync.yaml (connectors, mappings, routes)."""
     golden = open_store(db)
     store = open_exceptions(golden)
     if exc_ids:
@@ -179,7 +185,15 @@ def replay_command(
         raise fail("--payload replays exactly one exception")
     fixed = payload.read_text(encoding="utf-8").strip() if payload else None
     ctx = ReplayContext(golden, store)
-    outcomes = [replay(ctx, t, payload=fixed, actor=actor) for t in targets]
+    from pssync.runtime.replay import needs_engine
+
+    if any(needs_engine(t) for t in targets):  # deliveries, pages, flows: run the engine
+        from pssync.cli.sync_cmds import engine_running
+
+        with engine_running(config, db):
+            outcomes = [replay(ctx, t, payload=fixed, actor=actor) for t in targets]
+    else:
+        outcomes = [replay(ctx, t, payload=fixed, actor=actor) for t in targets]
     if as_json:
         emit_json(
             [

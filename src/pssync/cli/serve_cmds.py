@@ -1,4 +1,4 @@
-"""`pssync serve` (API + dashboard on uvicorn) and `pssync apikeys ...` (create, list, revoke).
+"""`pssync serve` (API, dashboard and webhook ingress on uvicorn) and `pssync apikeys ...`.
 
 The lead wires these into cli/main.py::
 
@@ -12,6 +12,7 @@ revoked and replaced, never recovered.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,23 +36,40 @@ def serve_command(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     db: DbOption = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    config_path: Annotated[
+        Path | None, typer.Option("--config", help="pssync.yaml to use (default ./pssync.yaml).")
+    ] = None,
 ) -> None:
-    """Serve the REST API (/api/v1, /docs) and the dashboard (/ui) with JSON logs."""
+    """Serve the REST API (/api/v1, /docs), the dashboard (/ui) and webhook ingress
+    (/webhooks/...) with JSON logs. Webhooks are recorded durably at once; a running
+    `pssync worker` applies them."""
     import uvicorn  # imported here so other commands do not pay for the server stack
 
     from pssync.api import create_app
     from pssync.api.logs import configure_json_logging
+    from pssync.config import ConfigError, load_settings
+    from pssync.engine.runtime import set_runtime
+    from pssync.runtime import build_runtime
 
-    config = settings()
+    try:
+        config = load_settings(config_path) if config_path else settings()
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
     if db:
         config = config.model_copy(update={"database_url": db})
     configure_json_logging(getattr(logging, log_level.upper(), logging.INFO))
-    app = create_app(config)
-    console.print(f"pssync API on http://{host}:{port}/docs, dashboard on http://{host}:{port}/ui")
+    runtime = build_runtime(config, base=(config_path or Path("pssync.yaml")).parent)
+    set_runtime(runtime)  # the ingress records pushed events in this runtime's store
+    app = create_app(config, ingress=runtime)
+    console.print(
+        f"pssync API on http://{host}:{port}/docs, dashboard on http://{host}:{port}/ui, "
+        f"webhooks on http://{host}:{port}/webhooks/"
+    )
     try:
         uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
     finally:
         app.state.ctx.close()
+        set_runtime(None)
 
 
 @apikeys_app.command("create")

@@ -12,6 +12,8 @@ Exported for `cli/main.py` to wire:
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,18 +32,35 @@ SystemOption = Annotated[
 ]
 
 
-def _runtime(config: Path | None) -> Runtime:
+def _runtime(config: Path | None, db: str | None = None) -> Runtime:
     from pssync.config import ConfigError, load_settings
-    from pssync.engine.setup import runtime_from_settings
     from pssync.engine.worker import start
+    from pssync.runtime import build_runtime
 
     try:
         loaded = load_settings(config) if config else settings()
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    runtime = runtime_from_settings(loaded, base=(config or Path("pssync.yaml")).parent)
+    if db:
+        loaded = loaded.model_copy(update={"database_url": db})
+    runtime = build_runtime(loaded, base=(config or Path("pssync.yaml")).parent)
     start(runtime, loaded.database_url, page_processes=loaded.page_processes)
     return runtime
+
+
+@contextmanager
+def engine_running(config: Path | None, db: str | None = None) -> Iterator[Runtime]:
+    """The engine started in this process for the duration (a replay that re-sends a
+    delivery or re-applies a page needs it), shut down afterwards."""
+    from pssync.engine.dbos_app import shutdown
+    from pssync.engine.runtime import set_runtime
+
+    runtime = _runtime(config, db)
+    try:
+        yield runtime
+    finally:
+        shutdown()
+        set_runtime(None)
 
 
 def _targets(runtime: Runtime, systems: list[str] | None) -> list[tuple[str, str]]:
@@ -63,65 +82,82 @@ def sync_command(
     as_json: JsonOption = False,
 ) -> None:
     """Capture changes from every configured system once and deliver what they route."""
-    from pssync.engine.capture import Poller
+    from pssync.connectors.errors import ConnectorError
+    from pssync.engine.cycle import CycleOptions, run_cycle
     from pssync.engine.dbos_app import shutdown
     from pssync.engine.worker import wait_idle
 
     runtime = _runtime(config)
     try:
-        reports = [Poller(runtime, s, o).run(full=full) for s, o in _targets(runtime, system)]
-        _dispatch_flows(runtime)
+        _targets(runtime, system)
+        try:
+            cycle = run_cycle(runtime, CycleOptions(systems=system, full=full))
+        except ConnectorError as exc:
+            raise fail(f"sync stopped: {type(exc).__name__}: {exc}") from None
         idle = wait_idle(wait)
     finally:
         shutdown()
-    rows = [{"system": r.system, "object": r.object, "pages": r.pages, **r.counts} for r in reports]
+    rows = [
+        {"system": r.system, "object": r.object, "pages": r.pages, **r.counts}
+        for r in cycle.captures
+    ]
     if as_json:
-        emit_json({"captures": rows, "deliveries_done": idle})
+        emit_json({"captures": rows, "after_poll": cycle.after, "deliveries_done": idle})
     else:
         for row in rows:
             console.print(row)
+        for name, count in cycle.after.items():
+            console.print(f"{name}: {count}")
         console.print("deliveries done" if idle else "[yellow]deliveries still running[/yellow]")
     if not idle:
         raise typer.Exit(2)
-
-
-def _dispatch_flows(runtime: Runtime) -> list[str]:
-    """Start the draft/handoff workflows the stored changes call for (when flows are configured).
-
-    DBOS does not start workflows from inside the ingest step, so this runs after each poll."""
-    if not runtime.flows_enabled:
-        return []
-    from pssync.flows.runner import dispatch
-
-    return dispatch(runtime)
 
 
 def worker_command(
     interval: Annotated[float, typer.Option(help="Seconds between polling rounds.")] = 30.0,
     system: SystemOption = None,
     config: ConfigOption = None,
+    max_cycles: Annotated[
+        int | None,
+        typer.Option(
+            "--max-cycles",
+            min=1,
+            help="Stop after this many cycles, once deliveries and pushed events are done "
+            "(default: run until stopped).",
+        ),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option(help="With --max-cycles: seconds to wait for deliveries at the end.")
+    ] = 300.0,
 ) -> None:
     """Run until stopped: poll every system each interval; deliver from the queues; recover
     the workflows a previous run of this worker left behind."""
-    from pssync.connectors.errors import ConnectorError
-    from pssync.engine.capture import Poller
+    from pssync.engine.cycle import CycleOptions, run_cycle
     from pssync.engine.dbos_app import shutdown
+    from pssync.engine.worker import wait_idle
 
     runtime = _runtime(config)
+    _targets(runtime, system)
     console.print("worker started; Ctrl-C to stop")
+    cycles = 0
     try:
         while True:
-            for s, o in _targets(runtime, system):
-                try:
-                    report = Poller(runtime, s, o).run()
-                except ConnectorError as exc:
-                    console.print(f"[yellow]{s} {o}: {exc}[/yellow]")
-                    continue
+            cycle = run_cycle(runtime, CycleOptions(systems=system, keep_going=True))
+            for s, o, error in cycle.failures:
+                console.print(f"[yellow]{s} {o}: {error}[/yellow]")
+            for report in cycle.captures:
                 if report.counts:
-                    console.print(f"{s} {o}: {report.counts}")
-            started = _dispatch_flows(runtime)
-            if started:
-                console.print(f"flows started {len(started)} workflow(s)")
+                    console.print(f"{report.system} {report.object}: {report.counts}")
+            for name, count in cycle.after.items():
+                if count:
+                    console.print(f"{name}: {count}")
+            cycles += 1
+            if max_cycles is not None and cycles >= max_cycles:
+                # A bounded run ends once what it started (and pushed events) is applied.
+                if not wait_idle(wait):
+                    console.print("[yellow]deliveries still running[/yellow]")
+                    raise typer.Exit(2)
+                break
             time.sleep(interval)
     except KeyboardInterrupt:
         console.print("stopping")

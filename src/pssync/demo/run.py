@@ -27,6 +27,7 @@ from pssync.demo.config import ANALYTICS_FILE, CONFIG_FILE, DB_FILE, sandbox_con
 from pssync.demo.outlook import Outlook, compute_outlook, exception_groups
 from pssync.demo.sync import SyncTally, poll_all, targets
 from pssync.engine.runtime import Runtime
+from pssync.governance.exceptions import ExceptionStore
 from pssync.sandbox.up import Sandbox
 from pssync.store import GoldenStore
 from pssync.store.jsonl import import_lines
@@ -156,8 +157,8 @@ def run_demo(
 ) -> DemoResult:
     """Run every step; the sandbox and the engine are stopped before returning."""
     from pssync.engine.dbos_app import shutdown
-    from pssync.engine.setup import runtime_from_settings
     from pssync.engine.worker import start, wait_idle
+    from pssync.runtime import build_runtime
 
     timings: dict[str, float] = {}
     clock = time.monotonic()
@@ -174,7 +175,7 @@ def run_demo(
         try:
             settings = write_config(sandbox_config(sandbox, workdir), workdir / CONFIG_FILE)
             timings["sandbox"] = time.monotonic() - clock
-            runtime = runtime_from_settings(settings, base=workdir)
+            runtime = build_runtime(settings, base=workdir)
             start(runtime, settings.database_url)
             flows = FlowTally()
             try:
@@ -204,7 +205,7 @@ def run_demo(
                     say(f"clock {day}: {len(changes)} changes made, {tally.records()} captured")
                 wait_idle(60.0)
                 timings["live"] = time.monotonic() - clock
-                groups = exception_groups(runtime.exceptions)
+                groups = exception_groups(ExceptionStore(runtime.store.engine))
                 flows_done = flows.as_dict()
             finally:
                 shutdown()

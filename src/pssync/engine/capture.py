@@ -19,22 +19,18 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID, WorkflowHandle
 from sqlalchemy import Engine, select
 
 from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.errors import QuotaExhaustedError, RetriableError
 from pssync.engine.deliver import backoff
-from pssync.engine.pipeline import NESTED, event_of, source_record
+from pssync.engine.nesting import NESTED
+from pssync.engine.page_runs import PageRun, apply_page, start_page
+from pssync.engine.records import source_record
 from pssync.engine.runtime import Runtime
 from pssync.engine.sql import upsert
 from pssync.engine.tables import engine_cursor
-from pssync.engine.workflows import (
-    events_workflow_id,
-    forget_events,
-    ingest_page,
-    remember_events,
-)
+from pssync.engine.workflows import forget_events
 from pssync.store.history import utcnow
 
 DELETES = "#deletes"
@@ -119,51 +115,6 @@ def serialise(record: SourceRecord) -> dict[str, Any]:
     return source_record(record.id, record.data, stamp, record.deleted)
 
 
-def apply_page(system: str, obj: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Run (or rejoin) the page's workflow and wait for it.
-
-    A page already handled (same content, same workflow ID) is reported as duplicates: DBOS
-    would hand back the first run's result, which would read as if it had been applied again.
-    """
-    return start_page(system, obj, records).result()
-
-
-@dataclass
-class PageRun:
-    """A page workflow started and not yet waited for (`result` waits)."""
-
-    workflow_id: str
-    source_ids: frozenset[str]
-    handle: WorkflowHandle[dict[str, Any]] | None  # None: handled before, nothing to run
-    records: int
-
-    def result(self) -> dict[str, Any]:
-        if self.handle is None:
-            return {"counts": {"duplicate": self.records}, "commands": 0, "batches": 0}
-        try:
-            return self.handle.get_result()
-        finally:
-            forget_events(self.workflow_id)
-
-
-def start_page(system: str, obj: str, records: list[dict[str, Any]]) -> PageRun:
-    """`apply_page` without the wait: the workflow runs on DBOS's executor meanwhile."""
-    events = [event_of(system, obj, r) for r in records]
-    workflow_id = events_workflow_id(system, obj, events)
-    source_ids = frozenset(e.source_id for e in events)
-    status = DBOS.get_workflow_status(workflow_id)
-    if status is not None and status.status == "SUCCESS":
-        return PageRun(workflow_id, source_ids, None, len(records))
-    remember_events(workflow_id, events)
-    try:
-        with SetWorkflowID(workflow_id):
-            handle = DBOS.start_workflow(ingest_page, system, obj, records)
-    except BaseException:
-        forget_events(workflow_id)
-        raise
-    return PageRun(workflow_id, source_ids, handle, len(records))
-
-
 # Batches of one object applied at once (`concurrent_batches`): two keep one busy in Python
 # while the other waits on the database; more only queue on the one SQLite writer.
 CONCURRENT_BATCHES = 2
@@ -184,8 +135,14 @@ def concurrent_batches(runtime: Runtime, system: str, obj: str) -> int:
     return CONCURRENT_BATCHES
 
 
+# Called with (system, object, records) once a batch of pages is applied: progress bars.
+OnPage = Callable[[str, str, int], None]
+
+
 class Poller:
-    """Reads one object's changes (and deletes) from one system until caught up."""
+    """Reads one object's changes (and deletes) from one system until caught up, or until
+    `max_pages` pages were read (the cursor is stored after every batch, so what a cap leaves
+    unread is picked up by the next poll, exactly as after an interrupted sync)."""
 
     def __init__(
         self,
@@ -197,12 +154,16 @@ class Poller:
         sleep: Callable[[float], None] = time.sleep,
         batch_records: int = BATCH_RECORDS,
         in_flight: int | None = None,
+        max_pages: int | None = None,
+        on_page: OnPage | None = None,
     ) -> None:
         self.rt, self.system, self.obj = runtime, system, obj
         self.cursors = Cursors(runtime.store.engine)
         self.max_retries, self.sleep = max_retries, sleep
         self.batch_records = max(1, batch_records)
         self.in_flight = max(1, in_flight or concurrent_batches(runtime, system, obj))
+        self.max_pages, self.on_page = max_pages, on_page
+        self.read = 0  # pages read so far (for `max_pages`)
         self.report = CaptureReport(system, obj)
 
     def run(self, *, full: bool = False) -> CaptureReport:
@@ -261,6 +222,8 @@ class Poller:
             run, run_pages, run_cursor = running.popleft()
             if run.records:  # not a cursor-only entry (pages that held no record)
                 self.report.add(run.result(), run_pages)
+                if self.on_page is not None:
+                    self.on_page(self.system, self.obj, run.records)
             if run_cursor is not None and run_cursor != cursor:
                 cursor = run_cursor
                 self.cursors.save(self.system, self.obj, cursor)
@@ -282,6 +245,8 @@ class Poller:
                 settle()
 
         depth = max(1, -(-self.batch_records // self._page_size()))
+        if self.max_pages is not None:  # read no further ahead than the cap
+            depth = max(1, min(depth, self.max_pages - self.read))
         reading = read_ahead(self.rt, self.system, self.obj, cursor, depth)
         try:
             while True:
@@ -294,8 +259,11 @@ class Poller:
                     break
                 pending += [serialise(r) for r in page.records]
                 pages += 1
+                self.read += 1
                 if page.cursor is not None:
                     pending_cursor = page.cursor
+                if self.max_pages is not None and self.read >= self.max_pages:
+                    break
                 if len(pending) >= self.batch_records:
                     flush()
             flush(last=True)

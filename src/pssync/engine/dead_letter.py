@@ -16,8 +16,7 @@ from pssync.engine import runtime as engine_runtime
 from pssync.engine.deliver import refreshed, send
 from pssync.engine.routes import Command
 from pssync.engine.runtime import Runtime
-from pssync.governance.exceptions import ExceptionRecord, NewException
-from pssync.governance.replay import ReplayContext, register
+from pssync.store.problems import NewException
 
 CATEGORIES = ("delivery_failed", "auth_failure")
 
@@ -53,8 +52,9 @@ def dead_letter(
     return raised
 
 
-def replay_delivery(ctx: ReplayContext, exc: ExceptionRecord, text: str) -> tuple[bool, str]:
-    """Re-send one dead-lettered command (replay handler for the governance registry)."""
+def replay_delivery(ctx: object, exc: object, text: str) -> tuple[bool, str]:
+    """Re-send one dead-lettered command: the replay handler of `CATEGORIES`, which the
+    runtime builder registers with governance's replay (`pssync.runtime.replay`)."""
     if not engine_runtime.configured():
         return False, "the sync engine is not configured in this process; replay from a worker"
     runtime = engine_runtime.current()
@@ -69,7 +69,3 @@ def replay_delivery(ctx: ReplayContext, exc: ExceptionRecord, text: str) -> tupl
         return False, f"target still failing: {outcome.error and outcome.error['message']}"
     state = "unchanged" if outcome.skipped or outcome.unchanged else "written"
     return True, f"{command.target} {command.object} {command.external_id} {state}"
-
-
-for _category in CATEGORIES:
-    register(_category)(replay_delivery)

@@ -25,7 +25,7 @@ from pssync.connectors.errors import (
     RetriableError,
 )
 from pssync.engine.circuit import Breaker
-from pssync.engine.echo import Ledger, Written, is_noop, written_hash
+from pssync.engine.echo import PENDING, Ledger, Written, is_noop, written_hash
 from pssync.engine.routes import Command
 from pssync.engine.runtime import DeliveryPolicy, Runtime
 from pssync.mapping.translator import TranslationError
@@ -113,6 +113,15 @@ def send(runtime: Runtime, commands: list[Command], attempt: int = 0) -> SendRes
             batch.append((command, vendor))
     if not batch:
         return result
+    # Creates are noted before they are sent: a poll of the target may read them back before
+    # this send returns (`echo.Ledger.intend`).
+    ledger.intend(
+        [
+            Written(target, obj, c.external_id, None, c.entity_type, c.record_id, PENDING, v)
+            for c, v in batch
+            if c.external_id not in previous
+        ]
+    )
     try:
         outcomes = runtime.connector(target).upsert(obj, ext_field, [v for _, v in batch])
     except RetriableError as exc:

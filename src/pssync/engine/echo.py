@@ -11,6 +11,11 @@ cut with that memory:
 
 The ledger also links the target's own ID to the canonical record (xref), so the record read
 back resolves to the canonical ID it was written from instead of minting a new one.
+
+A create is noted *before* it is sent (`intend`: the external ID pssync puts into the record,
+the fields it sends, no target ID yet, a hash that matches nothing): a poll of the target that
+reads the new record while its delivery is still in flight finds it by that external ID and
+takes it for the echo it is, instead of a new record (a duplicate golden record).
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ from pssync.store.history import utcnow
 from pssync.store.tables import xref
 
 _CHUNK = 400
+# The content hash of a write announced but not confirmed: never equal to a written hash, so
+# it never makes a later send a no-op.
+PENDING = "pending"
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,47 @@ class Ledger:
     def by_target_id(self, system: str, obj: str, ids: Iterable[str]) -> dict[str, Written]:
         rows = self._select(system, obj, engine_delivery.c.target_id, ids)
         return {w.target_id: w for w in rows if w.target_id is not None}
+
+    def intend(self, intents: Sequence[Written]) -> None:
+        """Note creates about to be sent (external IDs pssync has not written before)."""
+        if not intents:
+            return
+        now = utcnow()
+        rows = [
+            {
+                "system": w.system,
+                "object": w.object,
+                "external_id": w.external_id,
+                "target_id": None,
+                "entity_type": w.entity_type,
+                "record_id": w.record_id,
+                "content_hash": PENDING,
+                "payload": json.dumps(w.payload, sort_keys=True, default=str),
+                "written_at": now,
+            }
+            for w in intents
+        ]
+        with self.engine.begin() as conn:
+            insert_ignore(conn, engine_delivery, rows)
+
+    def link(self, written: Sequence[Written]) -> None:
+        """Link target IDs to the canonical records pssync wrote them from (xref)."""
+        now = utcnow()
+        links = [
+            {
+                "entity_type": w.entity_type,
+                "record_id": w.record_id,
+                "system": w.system,
+                "object": w.object,
+                "external_id": w.target_id,
+                "recorded_at": now,
+            }
+            for w in written
+            if w.target_id
+        ]
+        if links:
+            with self.engine.begin() as conn:
+                insert_ignore(conn, xref, links)
 
     def record(self, written: Sequence[Written]) -> None:
         """Remember successful writes and link each target ID to its canonical record."""

@@ -1,6 +1,6 @@
 """Page steps applied in worker processes: the pipeline's Python on more than one core.
 
-A bulk sync is CPU-bound in one interpreter: translation, validation, hooks and the golden
+A bulk sync is CPU-bound in one interpreter: translation, validation, the stages and the golden
 write's rows of every record run under one lock, so a second core stays idle (docs/engine.md).
 `start(runtime, n)` forks `n` processes that each apply whole pages (`PagePipeline.run`) for
 the page step (`workflows.apply_page_step`), which sends the page to an idle one and waits.
@@ -11,7 +11,7 @@ the page step (`workflows.apply_page_step`), which sends the page to an idle one
   engine's guarantees do not change: a step the parent never recorded is applied again, and
   applying a page again is harmless (the inbox, unchanged-content no-ops, external IDs).
 - The processes are forked before DBOS starts its threads, from the runtime they serve (its
-  mappings, hooks and store), and drop what they must not share: the database connections,
+  mappings, stages and store), and drop what they must not share: the database connections,
   HTTP clients and thread-local connectors of the parent. They die with the parent
   (`PR_SET_PDEATHSIG`), so a worker killed mid-page leaves no child writing on.
 - A process that dies or fails to answer is dropped and its page applied in the step's own
@@ -131,8 +131,8 @@ def _serve(runtime: Runtime, conn: Connection) -> None:
     """A page process: apply each page sent until told to stop (None) or the parent is gone."""
     _die_with_parent()
     _forget_inherited(runtime)
-    from pssync.engine.pipeline import PagePipeline
-    from pssync.engine.workflows import encode_result  # the parent imported it already
+    from pssync.engine.page_result import encode_result
+    from pssync.engine.pipeline import PagePipeline  # the parent imported it already
 
     statements = [0]
 
@@ -178,11 +178,11 @@ def _forget_inherited(runtime: Runtime) -> None:
     if runtime.exceptions.engine is not runtime.store.engine:
         runtime.exceptions.engine.dispose(close=False)
     runtime._local = threading.local()
-    from pssync.governance.notify import Notifier
-
-    notifier = getattr(runtime.exceptions.notify, "__self__", None)
-    if isinstance(notifier, Notifier):
-        notifier.renew_client()
+    # The notifier (governance's, when the builder set one) holds an HTTP client of its own.
+    notifier = getattr(getattr(runtime.exceptions, "notify", None), "__self__", None)
+    renew = getattr(notifier, "renew_client", None)
+    if callable(renew):
+        renew()
 
 
 _pool: _Pool | None = None
@@ -193,8 +193,8 @@ def start(runtime: Runtime, count: int) -> None:
 
     Call before DBOS is launched, from a thread that lives as long as the engine: a fork copies
     only the calling thread, and Linux's parent-death signal follows the thread that forked.
-    The processes serve the runtime as it is now: hooks installed and mappings edited later
-    are not theirs."""
+    The processes serve the runtime as it is now: stages and mappings changed later are not
+    theirs."""
     global _pool
     stop()
     if count > 0:

@@ -49,12 +49,12 @@ from sqlalchemy import (
 )
 
 from pssync.engine import runtime
-from pssync.engine.pipeline import event_of
+from pssync.engine.records import event_of
 from pssync.engine.sql import insert_ignore
 from pssync.engine.tables import engine_pushed_event, engine_pushed_lease
-from pssync.governance.exceptions import ExceptionRecord, ExceptionStore, NewException
-from pssync.governance.replay import ReplayContext, register
+from pssync.engine.ports import ExceptionSink
 from pssync.store.history import utcnow
+from pssync.store.problems import NewException
 
 log = logging.getLogger(__name__)
 
@@ -122,22 +122,22 @@ def _row_problem(row: Any) -> str | None:
         return "the stored event is not JSON"
 
 
-def exceptions(engine: Engine) -> ExceptionStore:
-    """The running engine's exception store (its routing and notifications), else a plain one."""
-    return runtime.current().exceptions if runtime.configured() else ExceptionStore(engine)
+def exceptions() -> ExceptionSink:
+    """The running engine's exception store (with its routing and notifications)."""
+    return runtime.current().exceptions
 
 
-@register(CATEGORY)
-def replay_event(ctx: ReplayContext, exc: ExceptionRecord, text: str) -> tuple[bool, str]:
-    """Queue a set-aside event again (as fixed, when a corrected payload is given)."""
+def requeue(engine: Engine, system: str | None, obj: str | None, text: str) -> tuple[bool, str]:
+    """Queue a set-aside event again (as fixed, when a corrected payload is given): the
+    replay of an ``invalid_event`` exception (registered by `pssync.runtime.replay`)."""
     try:
         record = json.loads(text)
     except (ValueError, RecursionError) as err:
         return False, f"not JSON: {err}"
     reason = problem_of(record)
-    if reason is not None or exc.system is None or exc.object is None:
+    if reason is not None or system is None or obj is None:
         return False, reason or "the exception names no system and object"
-    key = push(ctx.golden.engine, exc.system, exc.object, record)
+    key = push(engine, system, obj, record)
     return True, f"queued again as {key}; a worker applies it"
 
 
@@ -179,7 +179,7 @@ class Drainer:
         return done
 
     def _apply(self, rows: list[Any]) -> None:
-        from pssync.engine.capture import apply_page  # capture imports the workflows
+        from pssync.engine.page_runs import apply_page  # it imports the workflows
 
         good = []
         for row in rows:
@@ -220,7 +220,7 @@ class Drainer:
             details={"reason": reason, "stage": "pushed"},
             payload=text,
         )
-        exceptions(self.engine).raise_(new, actor="engine")
+        exceptions().raise_(new, actor="engine")
 
     def _claimed(self) -> list[Any]:
         """The oldest batch labelled before (by this drainer, or one that stopped midway)."""

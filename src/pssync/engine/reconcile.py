@@ -21,13 +21,14 @@ from dbos import DBOS, SetWorkflowID
 from sqlalchemy import select
 
 from pssync.connectors.base import SourceRecord
-from pssync.engine.pipeline import PagePipeline, source_record
+from pssync.engine.pipeline import PagePipeline
+from pssync.engine.records import source_record
 from pssync.engine.runtime import Runtime, current
 from pssync.engine.workflows import enqueue_deliveries
-from pssync.governance.exceptions import NewException
 from pssync.mapping.translator import TranslationError
 from pssync.model import CanonicalValidationError, parse_record
 from pssync.store.history import utcnow
+from pssync.store.problems import NewException
 from pssync.store.tables import xref
 
 

@@ -118,9 +118,19 @@ class EntityRoute:
         targets = sorted(
             s
             for s, role in runtime.roles.items()
-            if role == self.target_role and s != change.system and s in runtime.connectors
+            if role == self.target_role
+            and s != change.system
+            and s in runtime.connectors
+            and self.renders_in(runtime, s)
         )
         return [self._command(change, target) for target in targets]
+
+    def renders_in(self, runtime: Runtime, target: str) -> bool:
+        """Whether `target`'s mapping has the object this route writes: an ERP whose mapping
+        names its customers otherwise (NetSuite's `customer`, a file-drop's `customers`) is
+        not sent SAP business partners it could not render."""
+        translator = runtime.translators.get(target)
+        return translator is not None and self.target_object in translator.spec.objects
 
     def _command(self, change: AppliedChange, target: str) -> Command:
         known = change.payload.get("xrefs", {}).get(f"{target}:{self.target_object}")

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pssync.connectors.base import Connector
-from pssync.governance.exceptions import ExceptionStore
-from pssync.governance.ownership import OwnershipPolicy
+from pssync.engine.ports import ExceptionSink, FieldOwnership, OpenPolicy
+from pssync.engine.stages import Stages
 from pssync.mapping.translator import Translator
 from pssync.store import GoldenStore
 
@@ -31,23 +31,36 @@ class DeliveryPolicy:
     max_quota_wait: float = 3600.0
 
 
+@dataclass(frozen=True)
+class CycleStep:
+    """Work a worker cycle does after polling (`worker.run_cycle`): re-pointing references
+    that became resolvable, starting the flows' workflows. `run` returns how much it did."""
+
+    name: str
+    run: Callable[[Runtime], int]
+
+
 @dataclass
 class Runtime:
     """Everything a workflow touches besides its inputs.
 
     `connectors` holds factories, not instances: DBOS runs workflows on a thread pool and HTTP
     client sessions are not shared across threads, so each thread builds its own connector.
-    `roles` maps system name -> crm/psa/erp for the system-of-record matrix.
+    `roles` maps system name -> crm/psa/erp for the system-of-record matrix. `stages` are the
+    govern and store stages every page runs through and `after_poll` what each worker cycle
+    does after polling; the runtime builder (`pssync.runtime`) fills both.
     """
 
     store: GoldenStore
-    exceptions: ExceptionStore
+    exceptions: ExceptionSink
     connectors: dict[str, Callable[[], Connector]] = field(default_factory=dict)
     translators: dict[str, Translator] = field(default_factory=dict)
     roles: dict[str, str | None] = field(default_factory=dict)
-    policy: OwnershipPolicy = field(default_factory=lambda: OwnershipPolicy({}))
+    policy: FieldOwnership = field(default_factory=OpenPolicy)
     delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     routes: list[str] = field(default_factory=lambda: ["account_to_erp"])
+    stages: Stages = field(default_factory=Stages)
+    after_poll: list[CycleStep] = field(default_factory=list)
     flows_enabled: bool = False  # the business flows run after each poll (pssync.flows)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 

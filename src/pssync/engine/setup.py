@@ -1,9 +1,10 @@
-"""Build the engine's runtime from `pssync.yaml`: connectors, mappings, roles, ownership.
+"""The engine's parts from `pssync.yaml`: connector factories and mapping translators.
 
 Each configured connector becomes a factory (the connector class from the registry, its typed
 settings from the file and the environment); its ``mapping`` file becomes its translator.
 A connector without a mapping can still be written to by routes that render nothing, but
-cannot be captured from; `capturable` lists the (system, object) pairs that can.
+cannot be captured from; `capturable` lists the (system, object) pairs that can. The runtime
+builder (`pssync.runtime`) puts them together with governance and the flows.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from pssync.config.settings import ConnectorConfig, Settings
+from pssync.config.settings import ConnectorConfig
 from pssync.connectors.base import Connector
 from pssync.connectors.registry import connector_class
 from pssync.engine.runtime import Runtime
-from pssync.governance.notify import exception_store
-from pssync.governance.ownership import OwnershipPolicy
 from pssync.mapping.spec import load_spec
 from pssync.mapping.translator import Translator
-from pssync.store import GoldenStore, open_engine
 
 
 def connector_settings(config: ConnectorConfig, model_fields: set[str]) -> dict[str, Any]:
@@ -47,31 +45,10 @@ def connector_factory(config: ConnectorConfig) -> Callable[[], Connector]:
     return build
 
 
-def runtime_from_settings(settings: Settings, base: Path | None = None) -> Runtime:
-    """The runtime a worker or `pssync sync` runs with."""
-    store = GoldenStore(open_engine(settings.database_url))
-    exceptions = exception_store(store.engine, settings.exceptions, settings.notify)
-    runtime = Runtime(
-        store=store,
-        exceptions=exceptions,
-        policy=OwnershipPolicy(settings.system_of_record),
-    )
-    for name, config in settings.connectors.items():
-        runtime.connectors[name] = connector_factory(config)
-        runtime.roles[name] = config.role
-        if config.mapping:
-            path = Path(config.mapping)
-            runtime.translators[name] = Translator(
-                load_spec(path if path.is_absolute() or base is None else base / path)
-            )
-    if settings.flows:
-        # The business flows replace the built-in account route with their own routes and
-        # plug governance into the pipeline (imported here: flows build on the engine).
-        from pssync.flows.runner import configure
-
-        configure(runtime, settings.flows)
-        runtime.flows_enabled = True
-    return runtime
+def translator_for(mapping: str, base: Path | None = None) -> Translator:
+    """The translator of a mapping file (relative paths are relative to `base`)."""
+    path = Path(mapping)
+    return Translator(load_spec(path if path.is_absolute() or base is None else base / path))
 
 
 def capturable(runtime: Runtime) -> list[tuple[str, str]]:

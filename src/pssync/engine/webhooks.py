@@ -32,7 +32,7 @@ import ipaddress
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,13 +42,13 @@ from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
 from pssync.config.settings import WebhooksConfig
-from pssync.engine.pipeline import source_record
 from pssync.engine.pushed import problem_of
+from pssync.engine.records import source_record
 from pssync.engine.runtime import Runtime
+from pssync.engine.signing import sign
 from pssync.engine.sql import insert_ignore
+from pssync.engine.submit import submit_event
 from pssync.engine.tables import engine_webhook_message
-from pssync.engine.workflows import submit_event
-from pssync.governance.signing import sign
 from pssync.store.history import utcnow
 
 DEFAULT_TOLERANCE = 300.0
@@ -288,19 +288,23 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def webhooks_router(runtime: Runtime, settings: WebhookSettings | None = None) -> APIRouter:
-    """The ingress endpoints, for the REST API to mount (or a bare app in tests):
-    ``POST /webhooks/{system}`` (Standard Webhooks) and
-    ``POST /webhooks/salesforce/outbound/{token}`` (Salesforce outbound messages; without the
-    token segment only when just an IP allow-list is configured)."""
-    # Imported here: the Salesforce module builds on this one's `Ingress`.
-    from pssync.engine.webhooks_salesforce import outbound_endpoint
+# An endpoint of another wire format built on the shared `Ingress` (Salesforce's outbound
+# messages: `ingress.ingress_router` passes it, since that module builds on this one).
+ExtraEndpoint = Callable[[Ingress], Callable[[Request], Awaitable[Response]]]
 
+
+def webhooks_router(
+    runtime: Runtime,
+    settings: WebhookSettings | None = None,
+    extra: Mapping[str, ExtraEndpoint] | None = None,
+) -> APIRouter:
+    """``POST /webhooks/{system}`` (Standard Webhooks) and the `extra` endpoints by path
+    (registered first: ``/salesforce/outbound`` must not be taken for a system's name).
+    `ingress.ingress_router` is the whole ingress, for the REST API to mount."""
     ingress = Ingress(runtime, settings or WebhookSettings.from_env())
     router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-    endpoint = outbound_endpoint(ingress)
-    router.add_api_route("/salesforce/outbound", endpoint, methods=["POST"])
-    router.add_api_route("/salesforce/outbound/{token}", endpoint, methods=["POST"])
+    for path, endpoint in (extra or {}).items():
+        router.add_api_route(path, endpoint(ingress), methods=["POST"], include_in_schema=True)
 
     @router.post("/{system}", status_code=202)
     async def standard_webhook(system: str, request: Request) -> Response:

@@ -33,10 +33,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from pssync.engine.pipeline import source_record
 from pssync.engine.pushed import problem_of
+from pssync.engine.records import source_record
+from pssync.engine.submit import submit_event
 from pssync.engine.webhooks import Ingress, WebhookSettings, body_digest, read_body
-from pssync.engine.workflows import submit_event
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 OUTBOUND = "http://soap.sforce.com/2005/09/outbound"

@@ -5,7 +5,7 @@
 then records the inbox decisions. Its ID is derived from the page content, so a page read
 again after a crash maps onto the workflow that already handled it.
 
-Pushed events (webhooks) are recorded by `submit_event` and applied in batches through
+Pushed events (webhooks) are recorded by `submit.submit_event` and applied in batches through
 `ingest_page` too (`pushed.py`).
 
 `deliver_batch` runs on the target's DBOS queue (concurrency and rate limit per target). It
@@ -29,9 +29,10 @@ from pssync.engine.dbos_app import queue_name
 from pssync.engine.dead_letter import dead_letter
 from pssync.engine.deliver import send
 from pssync.engine.ids import digest
-from pssync.engine.inbox import Decision, Event, Inbox, Status
-from pssync.engine.pipeline import PagePipeline, PageResult, event_of
-from pssync.engine.pushed import push
+from pssync.engine.inbox import Event, Inbox
+from pssync.engine.page_result import decode_decision, encode_result
+from pssync.engine.pipeline import PagePipeline
+from pssync.engine.records import event_of
 from pssync.engine.routes import Command
 from pssync.engine.runtime import current
 
@@ -64,40 +65,6 @@ def forget_events(workflow_id: str) -> list[Event] | None:
         return _page_events.pop(workflow_id, None)
 
 
-def _encode(decision: Decision) -> tuple[Any, ...]:
-    """A decision as a plain tuple (the event's fields, status, entity type, record ID): a
-    step's result is pickled into DBOS's system database, a thousand of them per page."""
-    return (*decision.event, decision.status.value, decision.entity_type, decision.record_id)
-
-
-def _decode(data: Any) -> Decision:
-    if isinstance(data, dict):  # the encoding of workflows recorded before tuples
-        data = [
-            data[k]
-            for k in (
-                "system",
-                "object",
-                "source_id",
-                "version",
-                "key",
-                "status",
-                "entity_type",
-                "record_id",
-            )
-        ]
-    *event, status, entity_type, record_id = data
-    return Decision(Event(*event), Status(status), entity_type, record_id)
-
-
-def encode_result(result: PageResult) -> dict[str, Any]:
-    """A page's result as the step returns it (plain data: DBOS records it)."""
-    return {
-        "decisions": [_encode(d) for d in result.decisions],
-        "commands": result.commands,
-        "counts": result.counts(),
-    }
-
-
 @DBOS.step()
 def apply_page_step(
     system: str, obj: str, records: list[dict[str, Any]], correlation_id: str
@@ -113,7 +80,7 @@ def apply_page_step(
 
 @DBOS.step()
 def record_decisions_step(decisions: list[Any], workflow_id: str) -> None:
-    Inbox(current().store.engine).record([_decode(d) for d in decisions], workflow_id)
+    Inbox(current().store.engine).record([decode_decision(d) for d in decisions], workflow_id)
 
 
 def enqueue_deliveries(commands: list[dict[str, Any]], parent_id: str) -> int:
@@ -215,10 +182,3 @@ def ingest_event(system: str, obj: str, record: dict[str, Any]) -> dict[str, Any
     batches = enqueue_deliveries(out["commands"], workflow_id)
     record_decisions_step(out["decisions"], workflow_id)
     return {"counts": out["counts"], "commands": len(out["commands"]), "batches": batches}
-
-
-def submit_event(system: str, obj: str, record: dict[str, Any]) -> str:
-    """Record one pushed change for the drainer (`pushed.py`), which applies waiting events
-    in batches as page workflows; the returned ID is the same for every delivery of the change.
-    """
-    return push(current().store.engine, system, obj, record)

@@ -52,7 +52,7 @@ from pssync.flows.opportunity_to_project import (
     send_workspace_step,
 )
 from pssync.governance.exceptions import NewException
-from pssync.governance.hooks import block_duplicate_customer, validate_before_handoff
+from pssync.governance.handoff_checks import block_duplicate_customer, validate_before_handoff
 
 SYNCED, ERROR = "Synced", "Error"
 

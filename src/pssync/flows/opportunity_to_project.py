@@ -30,7 +30,7 @@ from pssync.engine.runtime import current
 from pssync.flows.common import deliver_now, payload, system_for, write
 from pssync.forecast.periods import add_months
 from pssync.governance.conflicts import check_start
-from pssync.governance.hooks import report_violations
+from pssync.governance.handoff_checks import report_violations
 from pssync.governance.validation import HandoffValidator
 
 ROUTE = "opportunity_to_project"

@@ -1,11 +1,12 @@
 """Wiring the flows into a worker: configuration, dispatch of the workflow flows, replay.
 
-* `configure(runtime, flows)` installs the governance hooks, reads the triggers and sets the
-  runtime's routes to the event-driven flows (resource feedback, financial actuals).
+* `configure(runtime, flows)` reads the triggers and sets the runtime's routes to the
+  event-driven flows (resource feedback, financial actuals). Governance's stages are the
+  runtime builder's (`pssync.runtime`), on with or without flows.
 * `dispatch(runtime)` starts the multi-step flows for deals whose state calls for them: a draft
   project for a deal at a trigger stage, a cancellation for a lost deal's draft, an ERP handoff
   for a won deal without an ERP project. DBOS cannot start workflows from inside the ingest step,
-  so a worker calls `dispatch` after each capture cycle. It first re-points records holding a
+  so each worker cycle calls `dispatch_step` after polling. It first re-points records holding a
   vendor reference that has become resolvable (a deal whose account was fixed and replayed).
   Workflow IDs are derived from the inputs that matter (the deal, its account), so an unchanged
   deal starts nothing new and a changed one is drafted or handed off again.
@@ -24,19 +25,17 @@ from dbos import DBOS, SetWorkflowID
 
 from pssync.config.settings import FlowConfig
 from pssync.engine import runtime as engine_runtime
-from pssync.engine.capture import apply_page
 from pssync.engine.ids import content_digest
-from pssync.engine.routes import route_change
+from pssync.engine.page_runs import apply_page
 from pssync.engine.runtime import Runtime
-from pssync.engine.workflows import enqueue_deliveries
 from pssync.flows import financial_actuals as _actuals  # noqa: F401 - registers its route
 from pssync.flows import resource_feedback as _feedback  # noqa: F401 - registers its route
 from pssync.flows.closed_won_handoff import closed_won_handoff
 from pssync.flows.opportunity_to_project import cancel_draft, draft_project, draft_project_id
 from pssync.flows.triggers import Triggers, current, from_config, set_triggers
-from pssync.governance import hooks, references
 from pssync.governance.exceptions import ExceptionRecord
 from pssync.governance.replay import ReplayContext, register
+from pssync.governance.repoint import repoint
 
 REPLAYABLE = (
     "unmapped_value",
@@ -63,8 +62,7 @@ _DRAFT_FIELDS = (
 def configure(
     runtime: Runtime, flows: Mapping[str, FlowConfig | Mapping[str, Any]] | None = None
 ) -> Triggers:
-    """Turn the flows on for `runtime` (governance hooks, triggers, routes)."""
-    hooks.install()
+    """Turn the flows on for `runtime` (triggers, routes)."""
     triggers = set_triggers(from_config(flows))
     runtime.routes = triggers.routes()
     return triggers
@@ -74,17 +72,6 @@ def _start(workflow_id: str, flow: Callable[[str], dict[str, Any]], opportunity_
     with SetWorkflowID(workflow_id):
         DBOS.start_workflow(flow, opportunity_id)
     return workflow_id
-
-
-def repoint(runtime: Runtime) -> int:
-    """Re-point the records holding vendor IDs that the last captures or replays made known
-    (`references.repoint_dangling`) and deliver what their routes say; the records re-pointed."""
-    changes = references.repoint_dangling(runtime)
-    commands = [c.as_dict() for change in changes for c in route_change(runtime, change)]
-    if commands:
-        parent = "repoint:" + content_digest({"changes": [c.event_key for c in changes]})[:16]
-        enqueue_deliveries(commands, parent)
-    return len(changes)
 
 
 def dispatch(runtime: Runtime, triggers: Triggers | None = None) -> list[str]:
@@ -119,6 +106,11 @@ def dispatch(runtime: Runtime, triggers: Triggers | None = None) -> list[str]:
         elif triggers.lost(opp) and draft_project_id(opp_id) in drafts:
             started.append(_start(f"cancel:{opp_id}", cancel_draft, opp_id))
     return started
+
+
+def dispatch_step(runtime: Runtime) -> int:
+    """`dispatch` as a worker cycle's step after polling: how many workflows it started."""
+    return len(dispatch(runtime))
 
 
 def wait(workflow_ids: list[str]) -> dict[str, Any]:

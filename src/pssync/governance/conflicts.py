@@ -22,9 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pssync.engine.ports import ExceptionSink
 from pssync.forecast.capacity import CapacityPlan, Demand
 from pssync.forecast.periods import add_months, month_start
-from pssync.governance.exceptions import ACTIVE, ExceptionStore, NewException
+from pssync.governance.exceptions import ACTIVE, NewException
 from pssync.model import Assignment, Region, Resource
 from pssync.store import GoldenStore
 
@@ -187,7 +188,7 @@ def _months_over(
 
 
 def raise_conflicts(
-    exceptions: ExceptionStore, conflicts: list[Conflict], entity_type: str = "Opportunity"
+    exceptions: ExceptionSink, conflicts: list[Conflict], entity_type: str = "Opportunity"
 ) -> list[str]:
     """One `resource_conflict` exception per conflict (refreshed while it persists)."""
     raised = []
@@ -212,7 +213,7 @@ def raise_conflicts(
     return raised
 
 
-def resolve_conflicts(exceptions: ExceptionStore, record_id: str, note: str) -> int:
+def resolve_conflicts(exceptions: ExceptionSink, record_id: str, note: str) -> int:
     """Resolve the active conflicts of one deal or resource (the plan no longer has them)."""
     active = [
         e
@@ -226,7 +227,7 @@ def resolve_conflicts(exceptions: ExceptionStore, record_id: str, note: str) -> 
 
 def check_start(
     store: GoldenStore,
-    exceptions: ExceptionStore,
+    exceptions: ExceptionSink,
     opportunity: Mapping[str, Any],
     exclude_projects: Iterable[str] = (),
 ) -> Conflict | None:

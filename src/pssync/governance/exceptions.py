@@ -9,12 +9,10 @@ the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -23,17 +21,11 @@ from sqlalchemy import Engine, insert, select, update
 from pssync.governance.routing import Router
 from pssync.store import audit
 from pssync.store.history import utcnow
+from pssync.store.problems import ACTIVE as ACTIVE
+from pssync.store.problems import NewException as NewException
+from pssync.store.problems import State as State
 from pssync.store.tables import exception_record as xr
 
-
-class State(StrEnum):
-    OPEN = "open"
-    ASSIGNED = "assigned"
-    RESOLVED = "resolved"
-    IGNORED = "ignored"
-
-
-ACTIVE = (State.OPEN, State.ASSIGNED)
 _ALLOWED: dict[State, set[State]] = {
     State.OPEN: {State.ASSIGNED, State.RESOLVED, State.IGNORED},
     State.ASSIGNED: {State.ASSIGNED, State.RESOLVED, State.IGNORED},
@@ -44,36 +36,6 @@ _ALLOWED: dict[State, set[State]] = {
 
 class TransitionError(ValueError):
     pass
-
-
-@dataclass
-class NewException:
-    """A problem to raise. `payload` is what replay needs to try again once it is fixed."""
-
-    category: str
-    message: str
-    system: str | None = None
-    object: str | None = None
-    source_id: str | None = None
-    entity_type: str | None = None
-    record_id: str | None = None
-    region_id: str | None = None
-    service_line_id: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    payload: str | None = None
-    correlation_id: str | None = None
-
-    def fingerprint(self) -> str:
-        parts = [
-            self.category,
-            self.system,
-            self.object,
-            self.source_id,
-            self.entity_type,
-            self.record_id,
-            str(self.details.get("field", "")),
-        ]
-        return hashlib.sha256("|".join(p or "" for p in parts).encode()).hexdigest()
 
 
 @dataclass

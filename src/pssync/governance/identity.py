@@ -15,7 +15,7 @@ A reference to a golden record that already holds a record of the incoming recor
 not followed: a second customer master in one system for one company is a duplicate for the
 MDM team (the duplicate check flags it with candidates and scores), not a silent merge. Nor is
 an ambiguous match (two golden records). Probable-but-uncertain matches (similar names, same
-domain) stay with `hooks.account_checks`, which raises `duplicate_customer`. No match: the
+domain) stay with `quality.account_checks`, which raises `duplicate_customer`. No match: the
 pipeline mints a new record.
 
 Every automatic link is audited (`audit_log` action ``identified``, with the rule and the
@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import select
 
 from pssync.engine.ids import content_digest
-from pssync.engine.runtime import Runtime
+from pssync.engine.stages import PageContext
 from pssync.governance.duplicates import normalise_name, normalise_tax_id
 from pssync.store import audit
 from pssync.store.history import utcnow
@@ -47,22 +47,21 @@ _claimed: dict[tuple[str, str, str], str] = {}
 _lock = threading.Lock()
 
 
-def resolve_identity(
-    runtime: Runtime, system: str, entity_type: str, fields: dict[str, Any]
-) -> str | None:
+def resolve_identity(ctx: PageContext, entity_type: str, fields: dict[str, Any]) -> str | None:
     """The golden account a new source customer is certainly the same company as, else None."""
+    system = ctx.system
     if entity_type != ENTITY:
         return None
-    found = by_reference(runtime, system, fields) or by_tax_id(runtime, system, fields)
+    found = by_reference(ctx, system, fields) or by_tax_id(ctx, system, fields)
     if found is None:
         return None
     record_id, rule, evidence = found
-    claim = (runtime.store.url_text, record_id, system)
+    claim = (ctx.store.url_text, record_id, system)
     mark = content_digest(fields)
     with _lock:
         if _claimed.setdefault(claim, mark) != mark:  # another record of this system has it
             return None
-    _audit(runtime, system, record_id, rule, evidence)
+    _audit(ctx, system, record_id, rule, evidence)
     return record_id
 
 
@@ -73,7 +72,7 @@ def forget() -> None:
 
 
 def by_reference(
-    runtime: Runtime, system: str, fields: dict[str, Any]
+    ctx: PageContext, system: str, fields: dict[str, Any]
 ) -> tuple[str, str, dict[str, Any]] | None:
     """The golden account an explicit cross-reference in `fields` names (unambiguously)."""
     refs = fields.get("xrefs")
@@ -84,18 +83,18 @@ def by_reference(
         if not value:
             continue
         target, _, obj = str(key).partition(":")
-        systems = _systems(runtime, target)
-        found |= _xref_records(runtime, systems, obj, str(value))
-        if runtime.store.get(ENTITY, str(value)) is not None:  # pssync's own external ID
+        systems = _systems(ctx, target)
+        found |= _xref_records(ctx, systems, obj, str(value))
+        if ctx.store.get(ENTITY, str(value)) is not None:  # pssync's own external ID
             found.add(str(value))
-    candidates = [r for r in sorted(found) if _free_for(runtime, r, system)]
+    candidates = [r for r in sorted(found) if _free_for(ctx, r, system)]
     if len(candidates) != 1:
         return None
     return candidates[0], "explicit cross-reference", {"references": dict(sorted(refs.items()))}
 
 
 def by_tax_id(
-    runtime: Runtime, system: str, fields: dict[str, Any]
+    ctx: PageContext, system: str, fields: dict[str, Any]
 ) -> tuple[str, str, dict[str, Any]] | None:
     """The one golden account with the same tax ID and the same normalised name."""
     tax_id = normalise_tax_id(fields.get("tax_id"))
@@ -104,28 +103,28 @@ def by_tax_id(
         return None
     rows = [
         v.payload
-        for v in runtime.store.iter_records(ENTITY)
+        for v in ctx.store.iter_records(ENTITY)
         if normalise_tax_id(v.payload.get("tax_id")) == tax_id
     ]
     candidates = [
         str(p["id"])
         for p in rows
         if names & {normalise_name(p.get(n)) for n in ("name", "legal_name")}
-        and _free_for(runtime, str(p["id"]), system)
+        and _free_for(ctx, str(p["id"]), system)
     ]
     if len(candidates) != 1:
         return None
     return candidates[0], "same tax ID and name", {"tax_id": tax_id, "names": sorted(names)}
 
 
-def _systems(runtime: Runtime, target: str) -> list[str]:
+def _systems(ctx: PageContext, target: str) -> list[str]:
     """A reference's systems: the system it names, or every system playing the role it names."""
     if target in ROLES:
-        return sorted(s for s, role in runtime.roles.items() if role == target)
+        return sorted(s for s, role in ctx.roles.items() if role == target)
     return [target]
 
 
-def _xref_records(runtime: Runtime, systems: Iterable[str], obj: str, value: str) -> set[str]:
+def _xref_records(ctx: PageContext, systems: Iterable[str], obj: str, value: str) -> set[str]:
     """Golden accounts that `systems` know under `value` (any of their customer objects when
     the reference names a role and the canonical entity rather than a vendor object)."""
     wanted = list(systems)
@@ -137,21 +136,21 @@ def _xref_records(runtime: Runtime, systems: Iterable[str], obj: str, value: str
     )
     if obj and obj != ENTITY:
         query = query.where(x.object == obj)
-    with runtime.store.engine.connect() as conn:
+    with ctx.store.engine.connect() as conn:
         return {str(row.record_id) for row in conn.execute(query)}
 
 
-def _free_for(runtime: Runtime, record_id: str, system: str) -> bool:
+def _free_for(ctx: PageContext, record_id: str, system: str) -> bool:
     """Whether `record_id` exists and holds no record of `system` yet (one customer master per
     company and system; a second one is a duplicate, not the same record)."""
-    if runtime.store.get(ENTITY, record_id) is None:
+    if ctx.store.get(ENTITY, record_id) is None:
         return False
-    held = runtime.store.xrefs(ENTITY, record_id)
+    held = ctx.store.xrefs(ENTITY, record_id)
     return not any(key.partition(":")[0] == system for key in held)
 
 
 def _audit(
-    runtime: Runtime, system: str, record_id: str, rule: str, evidence: dict[str, Any]
+    ctx: PageContext, system: str, record_id: str, rule: str, evidence: dict[str, Any]
 ) -> None:
     entry = audit.AuditEntry(
         at=utcnow(),
@@ -163,5 +162,5 @@ def _audit(
         changes=audit.to_json({"rule": rule, "evidence": evidence}),
         reason=f"a new {system} customer is {record_id} ({rule})",
     )
-    with runtime.store.engine.begin() as conn:
+    with ctx.store.engine.begin() as conn:
         audit.append(conn, [entry])

@@ -5,30 +5,19 @@ A source record names others by the source's own IDs (Salesforce ``AccountId``, 
 knows, so a merged record never points at a vendor ID. A reference it cannot resolve yet (the
 account was rejected, or is not read yet) stays the vendor ID and is noted (`note_dangling`,
 written once per page by `write_dangling`); once a record with that xref is applied,
-`repoint_dangling` gives each holder a new version with the canonical ID and its enrichers and
-checks run again. `governance.hooks` plugs these into the pipeline.
+`repoint.repoint_dangling` runs each holder through the pipeline again (`PagePipeline.revise`),
+so it gets a new version with the canonical ID. `governance.stages` hands these to the engine.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from pssync.engine.pipeline import (
-    ENRICH_HOOKS,
-    GOVERN_HOOKS,
-    RejectedError,
-    golden_record,
-    page_fields,
-    page_memo,
-)
-from pssync.engine.routes import AppliedChange
-from pssync.engine.runtime import Runtime
-from pssync.governance.gate import write_governed
-from pssync.model import CanonicalRecord, CanonicalValidationError, parse_record
-from pssync.store import Change
+from pssync.engine.stages import PageContext
+from pssync.model import CanonicalRecord
 from pssync.store.history import utcnow
 from pssync.store.tables import dangling_reference, xref
 
@@ -45,11 +34,10 @@ REFERENCE_FIELDS: dict[str, str | None] = {
 }
 
 
-def resolve_references(
-    runtime: Runtime, system: str, obj: str, fields: dict[str, Any]
-) -> dict[str, Any]:
+def resolve_references(ctx: PageContext, obj: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Swap each vendor reference for the canonical ID the xref map knows for it."""
-    entity_type = runtime.translator(system).object_map(obj).entity
+    system = ctx.system
+    entity_type = ctx.translator(system).object_map(obj).entity
     wanted = {
         name: target or entity_type
         for name, target in REFERENCE_FIELDS.items()
@@ -59,24 +47,24 @@ def resolve_references(
         return fields
     out = dict(fields)
     x = xref.c
-    store_key = runtime.store.url_text
+    store_key = ctx.store.url_text
     # Misses are kept for the page being applied only: xrefs are written when it ends.
-    unknown = page_memo(runtime)
-    if unknown is not None and ("references", system, obj) not in unknown:
+    unknown = ctx.memo
+    if ("references", system, obj) not in unknown:
         unknown[("references", system, obj)] = True
-        _page_references(runtime, system, obj, unknown)
+        _page_references(ctx, obj, unknown)
     missing = {}
     for name, target in wanted.items():
         key = (store_key, system, fields[name], target)
         known = _resolved.get(key)
         if known is not None:
             out[name] = known
-        elif unknown is None or ("xref-miss", key) not in unknown:
+        elif ("xref-miss", key) not in unknown:
             missing[name] = target
     if not missing:
         return out
-    spec = runtime.translator(system).spec
-    with runtime.store.engine.connect() as conn:
+    spec = ctx.translator(system).spec
+    with ctx.store.engine.connect() as conn:
         for name, target in missing.items():
             key = (store_key, system, fields[name], target)
             where = [x.system == system, x.external_id == fields[name], x.entity_type == target]
@@ -92,30 +80,30 @@ def resolve_references(
                     _resolved.clear()
                 _resolved[key] = row.record_id
                 out[name] = row.record_id
-            elif unknown is not None:
+            else:
                 unknown[("xref-miss", key)] = True
                 unknown[_ANY_MISS] = True
     return out
 
 
-def _page_references(runtime: Runtime, system: str, obj: str, unknown: dict[Any, Any]) -> None:
+def _page_references(ctx: PageContext, obj: str, unknown: dict[Any, Any]) -> None:
     """Resolve the references of every record of the page being applied, one query per
     referenced entity: hits join `_resolved`, misses are noted in the page's memo."""
-    page = page_fields(runtime)
-    if page is None or page[:2] != (system, obj):
+    if obj != ctx.obj:  # a nested line's object, enriched while its parent is applied
         return
-    translator = runtime.translator(system)
+    system = ctx.system
+    translator = ctx.translator(system)
     entity_type = translator.object_map(obj).entity
-    store_key = runtime.store.url_text
+    store_key = ctx.store.url_text
     wanted: dict[str, set[str]] = {}
-    for fields in page[2]:
+    for fields in ctx.page_fields():
         for name, target in REFERENCE_FIELDS.items():
             value = fields.get(name)
             entity = target or entity_type
             if isinstance(value, str) and (store_key, system, value, entity) not in _resolved:
                 wanted.setdefault(entity, set()).add(value)
     x = xref.c
-    with runtime.store.engine.connect() as conn:
+    with ctx.store.engine.connect() as conn:
         for target, values in wanted.items():
             objects = [o for o, m in translator.spec.objects.items() if m.entity == target]
             ids, found = sorted(values), dict[str, str]()
@@ -148,14 +136,15 @@ _resolved: dict[tuple[str, str, str, str], str] = {}
 _RESOLVED_MAX = 200_000
 
 
-def note_dangling(runtime: Runtime, system: str, record: CanonicalRecord) -> None:
+def note_dangling(ctx: PageContext, record: CanonicalRecord) -> None:
     """Remember the vendor IDs `record` still holds because the xref map did not know them
     (its account was rejected, or is not read yet), so `repoint_dangling` can re-point it
     once that record is applied. Only misses are written: a resolved reference costs nothing."""
-    memo = page_memo(runtime)
-    if memo is None or _ANY_MISS not in memo:  # every reference of the page resolved
+    memo = ctx.memo
+    if _ANY_MISS not in memo:  # every reference of the page resolved
         return
-    store_key = runtime.store.url_text
+    system = ctx.system
+    store_key = ctx.store.url_text
     values = record.__dict__  # not getattr: a field the model lacks costs pydantic an exception
     found = []
     for name, target in REFERENCE_FIELDS.items():
@@ -165,7 +154,7 @@ def note_dangling(runtime: Runtime, system: str, record: CanonicalRecord) -> Non
             memo
         ):
             continue
-        if golden_record(runtime, entity, value) is None:  # not a canonical ID either
+        if ctx.golden(entity, value) is None:  # not a canonical ID either
             found.append((name, value, entity))
     if not found:
         return
@@ -182,12 +171,11 @@ _PENDING = ("note_dangling", "pending")
 _ANY_MISS = ("xref-miss", "any")
 
 
-def write_dangling(runtime: Runtime) -> None:
+def write_dangling(ctx: PageContext) -> None:
     """Write the references `note_dangling` collected in this page: one read of what is noted
     already and one transaction, per page (a time entry per record made it one commit each)."""
-    memo = page_memo(runtime)
     pending: dict[tuple[str, str, str], tuple[str, str, str, str]] = (
-        memo.pop(_PENDING, None) or {} if memo is not None else {}
+        ctx.memo.pop(_PENDING, None) or {}
     )
     if not pending:
         return
@@ -205,7 +193,7 @@ def write_dangling(runtime: Runtime) -> None:
         d.entity_type,
         d.object,
     )
-    with runtime.store.engine.connect() as conn:  # a re-read deal is noted already: no write
+    with ctx.store.engine.connect() as conn:  # a re-read deal is noted already: no write
         for holder_type, ids in by_type.items():
             unique = sorted(set(ids))
             for start in range(0, len(unique), 500):
@@ -233,7 +221,7 @@ def write_dangling(runtime: Runtime) -> None:
         for (holder_type, holder_id, name), (system, value, entity, obj) in todo.items()
     ]
     try:
-        with runtime.store.engine.begin() as conn:
+        with ctx.store.engine.begin() as conn:
             for holder_type, holder_id, name in todo:
                 if (holder_type, holder_id, name) in noted:  # the reference changed: replace it
                     conn.execute(
@@ -247,7 +235,7 @@ def write_dangling(runtime: Runtime) -> None:
     except IntegrityError:  # another worker noted some of them meanwhile: one at a time
         for row in rows:
             try:
-                with runtime.store.engine.begin() as conn:
+                with ctx.store.engine.begin() as conn:
                     conn.execute(
                         delete(dangling_reference).where(
                             d.holder_type == row["holder_type"],
@@ -258,113 +246,6 @@ def write_dangling(runtime: Runtime) -> None:
                     conn.execute(insert(dangling_reference).values(**row))
             except IntegrityError:
                 continue
-
-
-def repoint_dangling(runtime: Runtime) -> list[AppliedChange]:
-    """Re-point the golden records holding a vendor ID that the xref map now knows.
-
-    Each holder gets a new version through the governed write (provenance and audit as for any
-    change from its system) with the enrichers run again — the canonical account ID, and the
-    region that comes with it — and its governance flags re-checked. Returns the changes made,
-    for the caller to route. One query when nothing is dangling, so cheap to run after each
-    capture cycle and each replay.
-    """
-    d = dangling_reference.c
-    with runtime.store.engine.connect() as conn:
-        noted = conn.execute(select(dangling_reference).order_by(d.id)).all()
-        if not noted:
-            return []
-        known = _known_xrefs(
-            runtime, conn, {(r.system, r.entity_type, r.external_id) for r in noted}
-        )
-    rows = [r for r in noted if (r.system, r.entity_type, r.external_id) in known]
-    holders: dict[tuple[str, str], list[Any]] = {}
-    for row in rows:
-        holders.setdefault((str(row.holder_type), str(row.holder_id)), []).append(row)
-    changes, done = [], set[int]()
-    for (holder_type, holder_id), refs in holders.items():
-        golden = runtime.store.get(holder_type, holder_id)
-        live = [
-            r for r in refs if golden is not None and golden.payload.get(r.field) == r.external_id
-        ]
-        done |= {int(r.id) for r in refs if r not in live}  # gone, or pointed elsewhere since
-        if golden is None or not live:
-            continue
-        fields = dict(golden.payload)
-        for system, obj in dict.fromkeys((str(r.system), str(r.object)) for r in live):
-            for enrich in ENRICH_HOOKS:
-                fields = enrich(runtime, system, obj, fields)
-        if all(fields.get(r.field) == r.external_id for r in live):
-            continue  # the xref names another entity's record only; nothing to re-point
-        system, obj = str(live[0].system), str(live[0].object)
-        try:
-            record = parse_record(holder_type, fields)
-            for hook in GOVERN_HOOKS:
-                hook(runtime, system, record)
-        except (CanonicalValidationError, RejectedError):
-            continue  # the holder's own exception says why; tried again next time
-        _, source_id = source_of(system, record)
-        write_governed(
-            runtime.store,
-            runtime.policy,
-            [
-                Change(
-                    record,
-                    max(utcnow(), golden.valid_from),
-                    system,
-                    f"{system}:{obj}:{source_id or holder_id}",
-                )
-            ],
-            runtime.roles,
-            correlation_id=f"repoint:{holder_type}:{holder_id}",
-        )
-        done |= {int(r.id) for r in live if fields.get(r.field) != r.external_id}
-        written = runtime.store.get(holder_type, holder_id) or golden
-        changes.append(
-            AppliedChange(
-                system,
-                obj,
-                source_id or holder_id,
-                holder_type,
-                holder_id,
-                written.payload,
-                f"repoint:{holder_type}:{holder_id}:{written.valid_from.isoformat()}",
-            )
-        )
-    if done:
-        with runtime.store.engine.begin() as conn:
-            conn.execute(delete(dangling_reference).where(d.id.in_(sorted(done))))
-    return changes
-
-
-def _known_xrefs(
-    runtime: Runtime, conn: Connection, wanted: set[tuple[str, str, str]]
-) -> set[tuple[str, str, str]]:
-    """The (system, entity type, external ID) of `wanted` that the xref map knows now: one query
-    per system and entity (and 500 IDs), on the (system, object, external ID) index."""
-    groups: dict[tuple[str, str], set[str]] = {}
-    for system, entity, external in wanted:
-        groups.setdefault((system, entity), set()).add(external)
-    x, found = xref.c, set[tuple[str, str, str]]()
-    for (system, entity), values in sorted(groups.items()):
-        translator = runtime.translators.get(system)
-        objects = [
-            o
-            for o, m in (translator.spec.objects.items() if translator else [])
-            if m.entity == entity
-        ]
-        ids = sorted(values)
-        for start in range(0, len(ids), 500):
-            where = [
-                x.system == system,
-                x.entity_type == entity,
-                x.external_id.in_(ids[start : start + 500]),
-            ]
-            if objects:
-                where.append(x.object.in_([*objects, entity]))
-            for row in conn.execute(select(x.external_id).where(*where)):
-                found.add((system, entity, str(row.external_id)))
-    return found
 
 
 def source_of(system: str, record: CanonicalRecord) -> tuple[str | None, str | None]:

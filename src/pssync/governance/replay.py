@@ -38,7 +38,7 @@ def register(category: str, system: str | None = None) -> Callable[[ReplayHandle
 
 # Modules that register handlers when imported; loaded on first need, not at every CLI start-up
 # (the engine pulls in DBOS, which costs a second of import time).
-HANDLER_MODULES = ("pssync.engine.dead_letter", "pssync.engine.pushed")
+HANDLER_MODULES = ("pssync.runtime.replay",)
 
 
 def _handler(category: str, system: str | None) -> ReplayHandler | None:

@@ -1,4 +1,4 @@
-"""The governance hooks as the ingest pipeline runs them (no HTTP: a page handed to the
+"""Governance's stages as the ingest pipeline runs them (no HTTP: a page handed to the
 pipeline directly, as change capture would hand it)."""
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ import pytest
 from sqlalchemy import select
 
 from pssync.config.settings import default_system_of_record
-from pssync.engine.pipeline import CROSSWALK_CATEGORIES, GOVERN_HOOKS, PagePipeline, source_record
+from pssync.engine.pipeline import PagePipeline, source_record
 from pssync.engine.runtime import Runtime
-from pssync.governance import hooks
+from pssync.governance import handoff_checks, quality, stages
 from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.routing import Router, RoutingConfig, RoutingRule
 from pssync.mapping.spec import MappingSpec
 from pssync.mapping.translator import Translator
 from pssync.model import parse_record
+from pssync.runtime import govern
 from pssync.store import Change, GoldenStore
 from pssync.store.tables import audit_log
 
@@ -65,15 +66,16 @@ MAPPING = MappingSpec.model_validate(
 
 @pytest.fixture
 def runtime(store: GoldenStore) -> Iterator[Runtime]:
-    hooks.install()
     routing = RoutingConfig(routing=[RoutingRule(category="invalid_tax_code", owner="tax-team")])
-    rt = Runtime(
-        store=store,
-        exceptions=ExceptionStore(store.engine, Router(routing)),
-        translators={"crm": Translator(MAPPING), "erp": Translator(MAPPING)},
-        roles={"crm": "crm", "erp": "erp"},
-        policy=OwnershipPolicy(default_system_of_record()),
-        routes=[],
+    rt = govern(
+        Runtime(
+            store=store,
+            exceptions=ExceptionStore(store.engine, Router(routing)),
+            translators={"crm": Translator(MAPPING), "erp": Translator(MAPPING)},
+            roles={"crm": "crm", "erp": "erp"},
+            policy=OwnershipPolicy(default_system_of_record()),
+            routes=[],
+        )
     )
     store.write(
         [
@@ -94,7 +96,7 @@ def runtime(store: GoldenStore) -> Iterator[Runtime]:
         ]
     )
     yield rt
-    hooks.uninstall()
+    stages.forget()
 
 
 def ingest(rt: Runtime, obj: str, rid: str, data: dict[str, Any], system: str = "crm") -> str:
@@ -103,12 +105,12 @@ def ingest(rt: Runtime, obj: str, rid: str, data: dict[str, Any], system: str = 
     return result.decisions[0].status.value
 
 
-def test_install_is_idempotent_and_uninstall_removes_everything(runtime: Runtime) -> None:
-    hooks.install()
-    assert GOVERN_HOOKS.count(hooks.account_checks) == 1
-    hooks.uninstall()
-    assert hooks.account_checks not in GOVERN_HOOKS and "tax_code" not in CROSSWALK_CATEGORIES
-    hooks.install()
+def test_stages_belong_to_their_runtime_not_to_the_process(runtime: Runtime) -> None:
+    assert quality.account_checks in runtime.stages.check
+    assert runtime.stages.crosswalk_categories["tax_code"] == "invalid_tax_code"
+    bare = Runtime(store=runtime.store, exceptions=runtime.exceptions)
+    assert not bare.stages.check and "tax_code" not in bare.stages.crosswalk_categories
+    assert govern(bare).stages.check.count(quality.account_checks) == 1
 
 
 def test_vendor_references_resolve_to_canonical_ids(runtime: Runtime) -> None:
@@ -193,13 +195,16 @@ def test_a_probable_duplicate_is_flagged_with_candidates_and_scores(runtime: Run
 
 def test_block_duplicate_customer_lists_candidates(runtime: Runtime) -> None:
     twin = {"id": "acc-2", "name": "Coho Energy LLC", "domain": "cohoenergy.com"}
-    found = hooks.block_duplicate_customer(runtime, twin, "opp-1")
+    found = handoff_checks.block_duplicate_customer(runtime, twin, "opp-1")
     assert [c["record_id"] for c in found] == ["acc-1"]
     (exc,) = runtime.exceptions.find(category="duplicate_customer")
     assert exc.record_id == "acc-2" and exc.details["stage"] == "handoff"
     assert "acc-1" in exc.message and "score" in exc.message
     assert (
-        hooks.block_duplicate_customer(runtime, {"id": "acc-3", "name": "Tailspin Toys"}, "o") == []
+        handoff_checks.block_duplicate_customer(
+            runtime, {"id": "acc-3", "name": "Tailspin Toys"}, "o"
+        )
+        == []
     )
 
 

@@ -1,0 +1,174 @@
+"""Data-quality flags raised while a page is governed: accounts and deals.
+
+Accounts without a legal entity, probable duplicate customer masters (with candidates and
+scores) and open deals whose close date is long past are flagged. Flags do not block the
+record — the golden store should still know the account — and resolve themselves when a later
+version of the record no longer has the problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from pssync.engine.ports import ExceptionSink
+from pssync.engine.stages import PageContext
+from pssync.governance.duplicates import CustomerProfile, DuplicateMatcher, Match
+from pssync.governance.references import source_of
+from pssync.model import CanonicalRecord
+from pssync.store import GoldenStore
+from pssync.store.history import utcnow
+from pssync.store.problems import ACTIVE, NewException
+from pssync.store.tables import exception_record
+
+STALE_AFTER_DAYS = 60
+_POOL_SECONDS = 5.0
+
+
+def flag(
+    exceptions: ExceptionSink,
+    category: str,
+    system: str | None,
+    record: CanonicalRecord,
+    field: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    *,
+    active: bool = True,
+) -> None:
+    """Raise (or, with `active=False`, auto-resolve) one problem of one record."""
+    obj, source_id = source_of(system, record) if system else (None, None)
+    payload = record.model_dump(mode="json")
+    new = NewException(
+        category=category,
+        message=message,
+        system=system,
+        object=obj,
+        source_id=source_id,
+        entity_type=record.entity_type,
+        record_id=record.id,
+        region_id=payload.get("region_id"),
+        service_line_id=payload.get("service_line_id"),
+        details={"field": field, "stage": "govern", **(details or {})},
+    )
+    if active:
+        exceptions.raise_(new, actor="governance")
+        return
+    xr = exception_record.c
+    with exceptions.engine.connect() as conn:
+        ids = [
+            r.id
+            for r in conn.execute(
+                select(xr.id).where(
+                    xr.fingerprint == new.fingerprint(), xr.state.in_([s.value for s in ACTIVE])
+                )
+            )
+        ]
+    for exc_id in ids:
+        exceptions.resolve(exc_id, "auto-resolved: fixed at the source", "governance")
+
+
+@dataclass
+class _Pool:
+    at: float
+    profiles: dict[str, CustomerProfile]
+
+
+# Customer profiles per golden store (by URL), re-read at most every few seconds.
+_pools: dict[str, _Pool] = {}
+
+
+def account_pool(store: GoldenStore) -> dict[str, CustomerProfile]:
+    """Customer profiles of the golden accounts, re-read at most every few seconds: a page of
+    accounts should not re-read every account once per record."""
+    key = store.url_text
+    pool = _pools.get(key)
+    if pool is None or time.monotonic() - pool.at > _POOL_SECONDS:
+        profiles = {
+            v.record_id: CustomerProfile.from_account(v.payload)
+            for v in store.iter_records("Account")
+        }
+        pool = _pools[key] = _Pool(time.monotonic(), profiles)
+    return pool.profiles
+
+
+def forget() -> None:
+    """Drop the cached customer profiles (tests that rewrite a store under one URL)."""
+    _pools.clear()
+
+
+def duplicate_candidates(
+    store: GoldenStore, account: dict[str, Any], matcher: DuplicateMatcher | None = None
+) -> list[Match]:
+    """Probable duplicates of `account` among the golden accounts, best first."""
+    profile = CustomerProfile.from_account(account)
+    pool = account_pool(store)
+    pool[profile.record_id] = profile
+    return (matcher or DuplicateMatcher()).candidates(profile, list(pool.values()))
+
+
+def candidates_detail(matches: list[Match], store: GoldenStore) -> list[dict[str, Any]]:
+    pool = account_pool(store)
+    return [
+        {
+            "record_id": m.b,
+            "name": pool[m.b].display_name if m.b in pool else None,
+            "score": m.score,
+            "reasons": m.reasons,
+        }
+        for m in matches
+    ]
+
+
+def account_checks(ctx: PageContext, record: CanonicalRecord) -> None:
+    """Flag accounts without a legal entity and probable duplicate customer masters."""
+    if record.entity_type != "Account":
+        return
+    account = record.model_dump(mode="json")
+    name = account.get("name") or record.id
+    flag(
+        ctx.exceptions,
+        "missing_legal_entity",
+        ctx.system,
+        record,
+        "legal_entity_id",
+        f"{name} has no legal entity: set the contracting entity on the account in {ctx.system}",
+        active=not account.get("legal_entity_id"),
+    )
+    matches = duplicate_candidates(ctx.store, account)
+    detail = candidates_detail(matches, ctx.store)
+    listed = ", ".join(f"{c['name']} ({c['record_id']}, {c['score']:.2f})" for c in detail)
+    flag(
+        ctx.exceptions,
+        "duplicate_customer",
+        ctx.system,
+        record,
+        "name",
+        f"{name} looks like a duplicate of: {listed}",
+        {"candidates": detail},
+        active=bool(matches),
+    )
+
+
+def opportunity_checks(ctx: PageContext, record: CanonicalRecord) -> None:
+    """Flag open deals whose close date is long past (the stage is stale)."""
+    if record.entity_type != "Opportunity":
+        return
+    deal = record.model_dump(mode="json")
+    close = dt.date.fromisoformat(deal["close_date"])
+    overdue = (utcnow().date() - close).days
+    flag(
+        ctx.exceptions,
+        "stale_stage",
+        ctx.system,
+        record,
+        "stage",
+        f"{deal['name']}: still {deal['stage']} but its close date {close} is {overdue} days "
+        "past; update the stage or the close date",
+        {"close_date": str(close), "days_overdue": overdue},
+        active=not deal.get("is_closed") and overdue > STALE_AFTER_DAYS,
+    )

@@ -1,0 +1,50 @@
+"""Build a runtime from settings (`build_runtime`), or equip one with governance (`govern`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pssync.config.settings import Settings
+from pssync.engine.runtime import CycleStep, Runtime
+from pssync.engine.setup import connector_factory, translator_for
+from pssync.governance.notify import exception_store
+from pssync.governance.ownership import OwnershipPolicy
+from pssync.governance.repoint import repoint
+from pssync.governance.stages import governance_stages
+from pssync.runtime.replay import register_replays
+from pssync.store import GoldenStore, open_engine
+
+
+def govern(runtime: Runtime) -> Runtime:
+    """Give `runtime` governance's stages (over its own matrix) and the re-pointing step after
+    each poll; returns it. Every runtime the builder makes has them."""
+    runtime.stages = governance_stages(runtime.policy)
+    if not any(step.name == "repointed" for step in runtime.after_poll):
+        runtime.after_poll.insert(0, CycleStep("repointed", repoint))
+    register_replays()
+    return runtime
+
+
+def build_runtime(settings: Settings, base: Path | None = None) -> Runtime:
+    """The runtime a worker, `pssync sync`, `pssync serve` or the demo runs with: governed
+    always; with the business flows' routes and dispatch when `flows:` is configured."""
+    store = GoldenStore(open_engine(settings.database_url))
+    runtime = Runtime(
+        store=store,
+        exceptions=exception_store(store.engine, settings.exceptions, settings.notify),
+        policy=OwnershipPolicy(settings.system_of_record),
+    )
+    for name, config in settings.connectors.items():
+        runtime.connectors[name] = connector_factory(config)
+        runtime.roles[name] = config.role
+        if config.mapping:
+            runtime.translators[name] = translator_for(config.mapping, base)
+    govern(runtime)
+    if settings.flows:
+        from pssync.flows.runner import configure, dispatch_step
+
+        configure(runtime, settings.flows)
+        # Dispatch re-points first (a deal whose account was just fixed is drafted with it).
+        runtime.after_poll = [CycleStep("flows started", dispatch_step)]
+        runtime.flows_enabled = True
+    return runtime
