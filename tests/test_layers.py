@@ -54,7 +54,15 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {
 KNOWN_CIRCLES: dict[frozenset[str], str] = {
     frozenset({"pssync.connectors.builtin", "pssync.connectors.registry"}): "connector kit",
     frozenset({"pssync.connectors.sap_s4.connector", "pssync.connectors.sap_s4.writes"}): "kit",
-    frozenset({"pssync.connectors.kantata.connector", "pssync.connectors.kantata.writes"}): "kit",
+    # The reader and the writers name the connector's type for mypy (TYPE_CHECKING only); the
+    # connector kit's templates take what they need instead (issue 17, item 4).
+    frozenset(
+        {
+            "pssync.connectors.kantata.connector",
+            "pssync.connectors.kantata.reads",
+            "pssync.connectors.kantata.writes",
+        }
+    ): "kit",
     frozenset(
         {"pssync.connectors.netsuite.connector", "pssync.connectors.netsuite.writes"}
     ): "connector kit",

@@ -33,6 +33,8 @@ from pssync.store import GoldenStore, open_engine
 PSSYNC = str(Path(sys.executable).parent / "pssync")
 SECRET = "whsec_c2VydmUtd2ViaG9vay1lMmUtc2VjcmV0LTEyMw=="
 ORG = "00D5e000000AbCdEAF"
+# The secret Salesforce's outbound message action carries as the endpoint URL's last segment.
+OUTBOUND_TOKEN = "outbound-token-for-the-served-e2e-test-0123"
 
 
 def free_port() -> int:
@@ -49,6 +51,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
         **os.environ,
         "PSSYNC_WEBHOOK_SECRET_SALESFORCE": SECRET,
         "PSSYNC_SALESFORCE_ORG_IDS": ORG[:15],
+        "PSSYNC_SALESFORCE_ENDPOINT_SECRETS": OUTBOUND_TOKEN,
     }
     server: subprocess.Popen[str] | None = None
     try:
@@ -133,10 +136,19 @@ def test_webhooks_sent_to_pssync_serve_reach_the_golden_store(
         "Name": "Served Outbound Inc",
         "SystemModstamp": "2026-04-02T08:31:00.000Z",
     }
+    soap_headers = {"content-type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+    forged = {**soap, "Id": "0015e00000ForgedOMA", "Name": "Forged Without Token"}
     answer = httpx.post(
         f"{url}/webhooks/salesforce/outbound",
+        content=outbound_message(forged),
+        headers=soap_headers,
+        timeout=10,
+    )
+    assert answer.status_code == 403, answer.text  # the org ID alone proves nothing
+    answer = httpx.post(
+        f"{url}/webhooks/salesforce/outbound/{OUTBOUND_TOKEN}",
         content=outbound_message(soap),
-        headers={"content-type": "text/xml; charset=utf-8", "SOAPAction": '""'},
+        headers=soap_headers,
         timeout=10,
     )
     assert answer.status_code == 200 and "<Ack>true</Ack>" in answer.text, answer.text
@@ -158,6 +170,8 @@ def test_webhooks_sent_to_pssync_serve_reach_the_golden_store(
             golden = store.get("Account", canonical)
             assert golden is not None, record
             assert golden.payload["name"] == record["Name"]
+        forged_id = new_canonical_id("Account", "salesforce", "Account", forged["Id"])
+        assert store.get("Account", forged_id) is None
     finally:
         store.engine.dispose()
 

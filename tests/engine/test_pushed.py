@@ -194,14 +194,14 @@ def test_a_page_workflow_failing_inside_dbos_is_isolated_too(
     engine = env.store.engine
     with engine.begin() as conn:
         conn.execute(delete(engine_pushed_lease))
-    real = pipeline._moment
+    real = pipeline.moment
 
     def refuse_one(text: str | None) -> Any:
         if text == "2026-03-03T03:03:03+00:00":
             raise ValueError("stamp refused by the pipeline")
         return real(text)
 
-    monkeypatch.setattr(pipeline, "_moment", refuse_one)
+    monkeypatch.setattr(pipeline, "moment", refuse_one)
     submit_event("crm", BP, _record("9100000009", "Refused", "2026-03-03T03:03:03+00:00"))
     submit_event("crm", BP, _record("9100000010", "Accepted", "2026-03-03T04:04:04+00:00"))
     assert Drainer(engine, "worker-a").drain() == 2

@@ -350,7 +350,7 @@ def test_an_outbound_message_naming_the_org_without_a_credential_is_refused(
 def _outbound_app(env: EngineEnv, **options: object) -> ServerThread:
     settings = WebhookSettings(salesforce_org_ids=(ORG[:15],), **options)  # type: ignore[arg-type]
     app = FastAPI()
-    app.include_router(webhooks_router(env.runtime, settings))
+    app.include_router(ingress_router(env.runtime, settings))
     return ServerThread(app)
 
 

@@ -22,10 +22,11 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
 from pssync.engine import runtime as engine_runtime
+from pssync.engine.ingress import ingress_router
 from pssync.engine.pushed import problem_of
 from pssync.engine.runtime import Runtime
 from pssync.engine.tables import engine_pushed_event
-from pssync.engine.webhooks import WebhookSettings, webhooks_router
+from pssync.engine.webhooks import WebhookSettings
 from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.signing import sign
 from pssync.mapping.spec import load_spec
@@ -78,7 +79,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         secrets={"crm": (SECRET,)}, salesforce_org_ids=(ORG,), salesforce_tokens=(TOKEN,)
     )
     app = FastAPI()
-    app.include_router(webhooks_router(runtime, settings_))
+    app.include_router(ingress_router(runtime, settings_))
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             yield Env(client, store)

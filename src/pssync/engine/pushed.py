@@ -49,10 +49,10 @@ from sqlalchemy import (
 )
 
 from pssync.engine import runtime
+from pssync.engine.ports import ExceptionSink
 from pssync.engine.records import event_of
 from pssync.engine.sql import insert_ignore
 from pssync.engine.tables import engine_pushed_event, engine_pushed_lease
-from pssync.engine.ports import ExceptionSink
 from pssync.store.history import utcnow
 from pssync.store.problems import NewException
 
