@@ -32,7 +32,7 @@ from pssync.connectors.base import (
     UpsertResult,
 )
 from pssync.connectors.errors import PermanentError
-from pssync.connectors.sap_s4.objects import OBJECTS, SapObject
+from pssync.connectors.sap_s4.objects import ELEMENT, NOT_ROOT, OBJECTS, SapObject
 from pssync.connectors.sap_s4.settings import SapS4Settings
 from pssync.connectors.sap_s4.transport import SYSTEM, CsrfToken, SapSession, translated
 from pssync.connectors.sap_s4.values import fingerprint, to_plain
@@ -96,6 +96,14 @@ class SapS4Connector(Connector):
         schema = self.client(sap.service).schema
         return list(schema.entity_set(sap.name).entity_type.proprties())
 
+    def property_map(self, sap: SapObject) -> dict[str, Any]:
+        return {p.name: p for p in self.properties(sap)}
+
+    def navigations(self, sap: SapObject) -> list[str]:
+        """Navigation properties of the type (what a deep insert may nest)."""
+        schema = self.client(sap.service).schema
+        return [n.name for n in schema.entity_set(sap.name).entity_type.nav_proprties]
+
     def plain(self, sap: SapObject, entity: Any) -> dict[str, Any]:
         return {p.name: to_plain(p, getattr(entity, p.name)) for p in self.properties(sap)}
 
@@ -108,26 +116,58 @@ class SapS4Connector(Connector):
         filter_: str | None = None,
         order_by: str | None = None,
         count: bool = False,
+        etags: dict[str, str] | None = None,
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Up to `top` rows as plain dicts (following ``__next`` when the server pages below
-        `top`), and the total when `count` is asked."""
+        `top`), and the total when `count` is asked; `etags` collects each row's ETag (its
+        ``__metadata.etag``) by key, for the ``If-Match`` of a later update."""
         request = self.entity_set(sap).get_entities().top(top).skip(skip)
         request = request.order_by(order_by or f"{sap.key} asc")
         if filter_:
             request = request.filter(filter_)
         if count:
             request = request.count(inline=True)
+        entities: list[Any] = []
         with translated():
             result = request.execute()
             total = result.total_count if count else None
-            rows = [self.plain(sap, e) for e in result]
-            while result.next_url and len(rows) < top:
+            entities += list(result)
+            while result.next_url and len(entities) < top:
                 result = self.entity_set(sap).get_entities().next_url(result.next_url).execute()
-                rows += [self.plain(sap, e) for e in result]
-        rows = rows[:top]
+                entities += list(result)
+        rows = [self.plain(sap, e) for e in entities[:top]]
+        if etags is not None:
+            for entity, row in zip(entities, rows, strict=False):
+                if entity.etag:
+                    etags[str(row[sap.key])] = entity.etag
         if sap.name == "A_EnterpriseProject":
             self.add_customer_partner(rows)
         return rows, total
+
+    def read_keys(
+        self, sap: SapObject, keys: list[str], etags: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """The records with these keys as they are now, with their ETags."""
+        prop = self.property_map(sap)[sap.key]
+        rows: list[dict[str, Any]] = []
+        chunk = self.config.lookup_chunk
+        for start in range(0, len(keys), chunk):
+            part = keys[start : start + chunk]
+            if prop.typ.name == "Edm.Guid":
+                clause = " or ".join(f"{sap.key} eq guid'{k}'" for k in part)
+            else:
+                clause = " or ".join(
+                    f"{sap.key} eq '{k.replace(chr(39), chr(39) * 2)}'" for k in part
+                )
+            rows += self.fetch(sap, top=len(part) + 1, filter_=clause, etags=etags)[0]
+        return rows
+
+    def listed(self, sap: SapObject, filter_: str | None) -> str | None:
+        """The filter of a read, without the project-definition root elements: they are the
+        projects themselves (read as A_EnterpriseProject), not WBS elements."""
+        if sap.name != ELEMENT:
+            return filter_
+        return f"({filter_}) and {NOT_ROOT}" if filter_ else NOT_ROOT
 
     def partners_by_uuid(self, uuids: list[str]) -> dict[str, str]:
         """BusinessPartner number by BusinessPartnerUUID, a chunk of GUIDs per request."""
@@ -171,7 +211,9 @@ class SapS4Connector(Connector):
         sap = self.sap_object(obj)
         offset, size = 0, self.config.page_size
         while True:
-            rows, total = self.fetch(sap, top=size, skip=offset, count=True)
+            rows, total = self.fetch(
+                sap, top=size, skip=offset, filter_=self.listed(sap, None), count=True
+            )
             offset += len(rows)
             done = not rows or offset >= (total or 0)
             yield Page([self.record(sap, r) for r in rows], None, done)
@@ -192,7 +234,7 @@ class SapS4Connector(Connector):
         size = self.config.page_size
         while True:
             top = size + len(seen)
-            since = sap.since(at) if at is not None else None
+            since = self.listed(sap, sap.since(at) if at is not None else None)
             rows = self.fetch(sap, top=top, filter_=since, order_by=sap.order_by())[0]
             fresh: list[SourceRecord] = []
             consumed = 0

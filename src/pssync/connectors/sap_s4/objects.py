@@ -15,6 +15,23 @@ from typing import Any
 
 _TIME = re.compile(r"^PT(\d{1,2})H(\d{1,2})M(\d{1,2})(?:\.\d+)?S$")
 
+ELEMENT = "A_EnterpriseProjectElement"
+# The project definition is the root of its element hierarchy: ParentObjectUUID is the initial
+# GUID (SAP KBA 3743470). Its element fields are the project's own, written through the project.
+INITIAL_GUID = "00000000-0000-0000-0000-000000000000"
+NOT_ROOT = f"ParentObjectUUID ne guid'{INITIAL_GUID}'"
+ROOT_TO_PROJECT = {
+    "ProjectElementDescription": "ProjectDescription",
+    "PlannedStartDate": "ProjectStartDate",
+    "PlannedEndDate": "ProjectEndDate",
+    "ResponsibleCostCenter": "ResponsibleCostCenter",
+    "ProfitCenter": "ProfitCenter",
+}
+
+
+def is_root(row: dict[str, Any]) -> bool:
+    return str(row.get("ParentObjectUUID") or "").lower() == INITIAL_GUID
+
 
 @dataclass(frozen=True)
 class SapObject:

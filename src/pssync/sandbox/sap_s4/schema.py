@@ -31,8 +31,23 @@ class Prop:
 
 
 @dataclass(frozen=True)
+class Nav:
+    """A navigation property: `to_X` leading to `target`, one or many, joined on `on`
+    (pairs of this type's property and the target's)."""
+
+    name: str
+    target: str
+    many: bool
+    on: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class EntitySet:
-    """An entity set and its entity type (SAP names the type `<Set>Type`)."""
+    """An entity set and its entity type (SAP names the type `<Set>Type`).
+
+    `etag` names the property whose value is the entity's ETag (``ConcurrencyMode="Fixed"``
+    in ``$metadata``): updates and deletes must then carry it in ``If-Match``.
+    """
 
     name: str
     keys: tuple[str, ...]
@@ -42,6 +57,8 @@ class EntitySet:
     updatable: bool = True
     deletable: bool = False
     required: tuple[str, ...] = ()
+    etag: str | None = None
+    navs: tuple[Nav, ...] = ()
     _index: dict[str, Prop] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -53,6 +70,9 @@ class EntitySet:
 
     def prop(self, name: str) -> Prop | None:
         return self._index.get(name)
+
+    def nav(self, name: str) -> Nav | None:
+        return next((n for n in self.navs if n.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -162,6 +182,63 @@ BUSINESS_PARTNER = EntitySet(
         date("LastChangeDate", "Changed on", ro=True),
         clock("LastChangeTime", "Changed at"),
     ),
+    navs=(
+        Nav("to_BusinessPartnerRole", "A_BusinessPartnerRole", True, (("BusinessPartner",) * 2,)),
+        Nav("to_Customer", "A_Customer", False, (("Customer",) * 2,)),
+    ),
+)
+
+# The partner's roles (FLCU00 FI customer, FLCU01 customer, ...): API_BUSINESS_PARTNER.
+BP_ROLE = EntitySet(
+    name="A_BusinessPartnerRole",
+    keys=("BusinessPartner", "BusinessPartnerRole"),
+    label="BP Role",
+    required=("BusinessPartner", "BusinessPartnerRole"),
+    deletable=True,
+    props=(
+        text("BusinessPartner", 10, "Business Partner"),
+        text("BusinessPartnerRole", 6, "BP Role"),
+        Prop("ValidFrom", "Edm.DateTimeOffset", precision=0, label="Validity Start"),
+        Prop("ValidTo", "Edm.DateTimeOffset", precision=0, label="Validity End"),
+        text("AuthorizationGroup", 4, "Authorization Group"),
+    ),
+)
+
+# The customer (general data) a partner in a customer role gets, with its company-code data.
+CUSTOMER = EntitySet(
+    name="A_Customer",
+    keys=("Customer",),
+    label="Customer",
+    creatable=False,  # only through the business partner (deep insert)
+    props=(
+        text("Customer", 10, "Customer", ro=True),
+        text("CustomerAccountGroup", 4, "Account Group"),
+        text("CustomerName", 80, "Name of Customer", upper=False),
+        text("CustomerFullName", 220, "Customer Full Name", ro=True, upper=False),
+        text("CustomerClassification", 2, "Customer Classific."),
+        text("OrderIsBlockedForCustomer", 2, "Order Block"),
+        flag("PostingIsBlocked", "Posting Block"),
+        flag("DeletionIndicator", "Deletion Flag"),
+        text("CreatedByUser", 12, "Created By", ro=True),
+        date("CreationDate", "Created On", ro=True),
+    ),
+    navs=(Nav("to_CustomerCompany", "A_CustomerCompany", True, (("Customer",) * 2,)),),
+)
+
+CUSTOMER_COMPANY = EntitySet(
+    name="A_CustomerCompany",
+    keys=("Customer", "CompanyCode"),
+    label="Customer Company",
+    required=("CompanyCode",),
+    props=(
+        text("Customer", 10, "Customer"),
+        text("CompanyCode", 4, "Company Code"),
+        text("PaymentTerms", 4, "Terms of Payment"),
+        text("ReconciliationAccount", 10, "Reconciliation acct"),
+        text("CustomerAccountGroup", 4, "Account Group", ro=True),
+        text("PaymentBlockingReason", 1, "Payment Block"),
+        flag("DeletionIndicator", "Deletion Flag"),
+    ),
 )
 
 ENTERPRISE_PROJECT = EntitySet(
@@ -169,6 +246,7 @@ ENTERPRISE_PROJECT = EntitySet(
     keys=("ProjectUUID",),
     label="Project",
     deletable=True,
+    etag="LastChangeDateTime",
     required=("Project", "ProjectDescription", "ProjectStartDate", "ProjectEndDate"),
     props=(
         guid("ProjectUUID", "Entity GUID", ro=True, nullable=False),
@@ -209,6 +287,7 @@ PROJECT_ELEMENT = EntitySet(
     keys=("ProjectElementUUID",),
     label="Project Element",
     deletable=True,
+    etag="LastChangeDateTime",
     required=("ProjectUUID", "ProjectElement", "ProjectElementDescription"),
     props=(
         guid("ProjectElementUUID", "Entity GUID", ro=True, nullable=False),
@@ -284,7 +363,7 @@ BILLING_DOCUMENT = EntitySet(
 SERVICES: dict[str, Service] = {
     s.name: s
     for s in (
-        Service("API_BUSINESS_PARTNER", (BUSINESS_PARTNER,)),
+        Service("API_BUSINESS_PARTNER", (BUSINESS_PARTNER, BP_ROLE, CUSTOMER, CUSTOMER_COMPANY)),
         Service("API_ENTERPRISE_PROJECT_SRV", (ENTERPRISE_PROJECT, PROJECT_ELEMENT)),
         Service("API_BILLING_DOCUMENT_SRV", (BILLING_DOCUMENT,)),
     )
