@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyodata
@@ -32,6 +32,7 @@ from pssync.connectors.base import (
     UpsertResult,
 )
 from pssync.connectors.errors import PermanentError
+from pssync.connectors.sap_s4.handoff import SapHandoff
 from pssync.connectors.sap_s4.objects import ELEMENT, NOT_ROOT, OBJECTS, SapObject
 from pssync.connectors.sap_s4.settings import SapS4Settings
 from pssync.connectors.sap_s4.transport import SYSTEM, CsrfToken, SapSession, translated
@@ -267,6 +268,10 @@ class SapS4Connector(Connector):
     ) -> list[UpsertResult]:
         """Create or update by external ID (see `writes.Upsert`); one result per record."""
         return Upsert(self, self.sap_object(obj), external_id_field).run(records)
+
+    def handoff(self, company_code: str, vendor_value: Callable[[str, Any], Any]) -> SapHandoff:
+        """The closed-won handoff's request bodies for this SAP system (see `handoff`)."""
+        return SapHandoff(self, company_code, vendor_value)
 
     def describe(self, obj: str) -> ObjectDescription:
         """Properties and their `sap:` flags from the service's ``$metadata``."""

@@ -28,4 +28,9 @@ class SapS4Settings(ConnectorSettings):
         default=40, ge=1, le=200, description="external IDs looked up per request on upsert"
     )
     timeout: float = Field(default=60.0, gt=0, description="seconds per HTTP request")
+    customer_grouping: str = Field(
+        default="BP02",
+        max_length=4,
+        description="business partner grouping (number range) of customers pssync creates",
+    )
     verify: bool | str = Field(default=True, description="TLS verification, or a CA bundle path")

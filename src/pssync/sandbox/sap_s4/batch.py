@@ -10,9 +10,9 @@ failing request's error in place of the changeset); other changesets are not aff
 
 from __future__ import annotations
 
-import email
+import re
 import secrets
-from email.message import Message
+from dataclasses import dataclass
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -25,32 +25,29 @@ def run_batch(
     ops: Operations, service: Service, url: str, content_type: str, body: bytes
 ) -> Answer:
     """Execute a ``$batch`` body; the 202 multipart answer."""
-    if not content_type.lower().startswith("multipart/mixed") or "boundary=" not in content_type:
+    boundary = _boundary(content_type)
+    if not content_type.lower().startswith("multipart/mixed") or boundary is None:
         raise ODataError(400, "A $batch request must be multipart/mixed with a boundary")
-    message = email.message_from_bytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
-    )
-    parts = _parts(message)
+    parts = _parts(body, boundary)
     if not parts:
         raise ODataError(400, "The $batch body holds no parts")
     boundary = "batchresponse_" + secrets.token_hex(8)
-    out: list[bytes] = []
-    for part in parts:
-        if part.is_multipart():
-            out.append(_changeset(ops, service, url, part))
-        else:
-            call = _call(part, service)
-            if call.method != "GET":
-                answer = _error(ODataError(400, "Modifying requests belong in a changeset"))
-            else:
-                answer = _safely(ops, call, service, url)
-            out.append(_http_part(answer))
+    with ops.repo.changeset():  # one commit for the batch; changesets are savepoints in it
+        out = [_answer(ops, service, url, part) for part in parts]
     return Answer(202, _multipart(boundary, out), f"multipart/mixed; boundary={boundary}")
 
 
-def _changeset(ops: Operations, service: Service, url: str, part: Message) -> bytes:
+def _answer(ops: Operations, service: Service, url: str, part: _Part) -> bytes:
+    if part.boundary is not None:
+        return _changeset(ops, service, url, _parts(part.content, part.boundary))
+    call = _call(part, service)
+    if call.method != "GET":
+        return _http_part(_error(ODataError(400, "Modifying requests belong in a changeset")))
+    return _http_part(_safely(ops, call, service, url))
+
+
+def _changeset(ops: Operations, service: Service, url: str, requests: list[_Part]) -> bytes:
     """One changeset: every request or none (the first error answers for all of them)."""
-    requests = _parts(part)
     answers: list[Answer] = []
     try:
         with ops.repo.changeset():
@@ -67,17 +64,45 @@ def _changeset(ops: Operations, service: Service, url: str, part: Message) -> by
     return head + body
 
 
-def _parts(message: Message) -> list[Message]:
-    payload = message.get_payload()
-    if not message.is_multipart() or not isinstance(payload, list):
-        return []
-    return [p for p in payload if isinstance(p, Message)]
+@dataclass(frozen=True)
+class _Part:
+    """One body part: its content, and its boundary when it is itself multipart/mixed."""
+
+    content: bytes
+    boundary: str | None
 
 
-def _call(part: Message, service: Service) -> Call:
+def _boundary(content_type: str) -> str | None:
+    match = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
+    return match.group(1).strip() if match else None
+
+
+def _parts(body: bytes, boundary: str) -> list[_Part]:
+    """The body parts of a multipart/mixed body (RFC 2046 section 5.1.1)."""
+    chunks = body.split(b"--" + boundary.encode())
+    parts = []
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--"):  # the close delimiter
+            break
+        head, content = _head_and_content(chunk.removeprefix(b"\r\n").removeprefix(b"\n"))
+        headers = head.decode("latin-1").lower()
+        nested = _boundary(headers) if "multipart/mixed" in headers else None
+        parts.append(_Part(content, nested))
+    return parts
+
+
+def _head_and_content(chunk: bytes) -> tuple[bytes, bytes]:
+    """Split a part at its first empty line (CRLF or bare LF line ends)."""
+    ends = [(i, n) for i, n in ((chunk.find(b"\r\n\r\n"), 4), (chunk.find(b"\n\n"), 2)) if i >= 0]
+    if not ends:
+        return chunk, b""
+    at, width = min(ends)
+    return chunk[:at], chunk[at + width :].removesuffix(b"\r\n")
+
+
+def _call(part: _Part, service: Service) -> Call:
     """The HTTP request an ``application/http`` part carries."""
-    raw = part.get_payload(decode=True)
-    text = raw.decode("utf-8") if isinstance(raw, bytes) else str(part.get_payload())
+    text = part.content.decode("utf-8")
     head, _, body = text.replace("\r\n", "\n").partition("\n\n")
     lines = head.strip("\n").split("\n")
     try:

@@ -67,10 +67,16 @@ class Repository:
 
     @contextmanager
     def changeset(self) -> Iterator[None]:
-        """All writes inside reach the store together, or none does (re-entrant)."""
+        """All writes inside reach the store together, or none does. Nested, it is a savepoint:
+        a failure inside undoes only its own writes (a batch's failed changeset)."""
         with self._lock:
             if self._staged is not None:
-                yield
+                savepoint = dict(self._staged)
+                try:
+                    yield
+                except BaseException:
+                    self._staged = savepoint
+                    raise
                 return
             self._staged = {}
             try:
@@ -78,11 +84,15 @@ class Repository:
                 staged = self._staged
             finally:
                 self._staged = None
+            # One transaction per entity set: a changeset costs one commit, not one per write.
+            puts: dict[str, list[tuple[str, Record, dt.datetime]]] = {}
             for (name, rid), (record, when) in staged.items():
                 if record is None:
                     self.store.delete(name, rid, when)
                 else:
-                    self.store.put(name, rid, record, when)
+                    puts.setdefault(name, []).append((rid, record, when))
+            for name, rows in puts.items():
+                self.store.put_many(name, rows)
 
     def _stored(self, name: str, *, include_deleted: bool = False) -> list[Record]:
         """Stored rows of entity set `name`, seen through the open changeset's writes."""
@@ -111,7 +121,8 @@ class Repository:
     def get(self, entity_set: EntitySet, key: Record) -> Record | None:
         rid = record_id(entity_set, key)
         if self._staged is not None and (entity_set.name, rid) in self._staged:
-            return self._staged[(entity_set.name, rid)][0]
+            staged = self._staged[(entity_set.name, rid)][0]
+            return None if staged is None else dict(staged)  # a savepoint keeps the original
         found = self.store.get(entity_set.name, rid)
         if found is None and entity_set.name == "A_EnterpriseProjectElement":
             project = self._project(key.get("ProjectElementUUID"))
