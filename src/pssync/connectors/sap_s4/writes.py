@@ -58,6 +58,25 @@ def _literal(prop: Any, value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def _children(entity_type: Any, value: Any) -> Any:
+    """Deep-insert children in pyodata's shape: a to-many value is a list (OData V2 JSON also
+    writes ``{"results": [...]}``), and each property value is converted for its Edm type."""
+    if isinstance(value, dict) and isinstance(value.get("results"), list):
+        value = value["results"]
+    if isinstance(value, list):
+        return [_children(entity_type, v) for v in value]
+    if not isinstance(value, dict):
+        raise TypeError(f"expects an entity or a list of entities, not {type(value).__name__}")
+    out: dict[str, Any] = {}
+    props = {p.name: p for p in entity_type.proprties()}
+    for name, raw in value.items():
+        if name in props:
+            out[name] = to_wire(props[name], raw)
+        else:
+            out[name] = _children(entity_type.nav_proprty(name).typ, raw)
+    return out
+
+
 class Upsert:
     """One upsert call: prepare, look up, plan, then send the writes in a batch."""
 
@@ -67,6 +86,7 @@ class Upsert:
         self.ext = external_id_field
         self.props = {p.name: p for p in connector.properties(sap)}
         self.navs = set(connector.navigations(sap))
+        self.entity_type = connector.client(sap.service).schema.entity_set(sap.name).entity_type
         if external_id_field not in self.props:
             raise PermanentError(
                 f"{sap.name} has no property {external_id_field!r} to use as external ID",
@@ -109,8 +129,11 @@ class Upsert:
             return self.fail(external_id, f"no value for external ID {self.ext}", self.ext)
         item = _Prepared(index, external_id)
         for name, value in record.items():
-            if name in self.navs:  # deep-insert children, sent as given on create
-                item.nested[name] = value
+            if name in self.navs:  # deep-insert children, sent on create
+                try:
+                    item.nested[name] = _children(self.entity_type.nav_proprty(name).typ, value)
+                except (ValueError, KeyError, TypeError) as exc:
+                    return self.fail(external_id, f"{name}: {exc}", name)
                 continue
             prop = self.props.get(name)
             if prop is None:

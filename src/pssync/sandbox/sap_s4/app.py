@@ -59,7 +59,9 @@ class SapApp:
         )
 
     async def handle(self, request: Request) -> Response:
-        service_name = request.path_params["service"]
+        # ``API_X;v=0002`` addresses version 2 of a service (SAP Gateway's matrix parameter);
+        # the emulator serves one version of each.
+        service_name = request.path_params["service"].split(";", 1)[0]
         service = SERVICES.get(service_name.upper())
         try:
             self._authenticate(request)
@@ -93,7 +95,8 @@ class SapApp:
         if method in WRITE_METHODS:
             self._check_csrf(request)
         rest: str = request.path_params.get("rest", "")
-        service_url = f"{str(request.base_url).rstrip('/')}{SERVICE_ROOT}/{service.name}/"
+        segment = request.path_params["service"]
+        service_url = f"{str(request.base_url).rstrip('/')}{SERVICE_ROOT}/{segment}/"
         if rest in ("", "/"):
             response = self._service_document(request, service, service_url)
         elif rest == "$metadata":

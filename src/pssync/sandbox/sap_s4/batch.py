@@ -49,13 +49,21 @@ def _answer(ops: Operations, service: Service, url: str, part: _Part) -> bytes:
 def _changeset(ops: Operations, service: Service, url: str, requests: list[_Part]) -> bytes:
     """One changeset: every request or none (the first error answers for all of them)."""
     answers: list[Answer] = []
+    created: dict[str, str] = {}  # Content-ID -> path of the entity its request created
     try:
         with ops.repo.changeset():
             for request in requests:
-                call = _call(request, service)
+                call = _resolve(_call(request, service), created)
                 if call.method not in WRITE_METHODS:
                     raise ODataError(400, "A changeset may hold only modifying requests")
-                answers.append(ops.run(call, service, url))
+                answer = ops.run(call, service, url)
+                content_id = call.headers.get("content-id")
+                if content_id:
+                    answer.headers["content-id"] = content_id
+                    location = answer.headers.get("location", "")
+                    if location.startswith(url):
+                        created[content_id] = location[len(url) :]
+                answers.append(answer)
     except ODataError as exc:
         return _http_part(_error(exc))
     boundary = "changesetresponse_" + secrets.token_hex(8)
@@ -70,6 +78,7 @@ class _Part:
 
     content: bytes
     boundary: str | None
+    content_id: str | None = None
 
 
 def _boundary(content_type: str) -> str | None:
@@ -87,7 +96,8 @@ def _parts(body: bytes, boundary: str) -> list[_Part]:
         head, content = _head_and_content(chunk.removeprefix(b"\r\n").removeprefix(b"\n"))
         headers = head.decode("latin-1").lower()
         nested = _boundary(headers) if "multipart/mixed" in headers else None
-        parts.append(_Part(content, nested))
+        found = re.search(r"^content-id:\s*(\S+)", headers, re.MULTILINE)
+        parts.append(_Part(content, nested, found.group(1) if found else None))
     return parts
 
 
@@ -105,24 +115,37 @@ def _call(part: _Part, service: Service) -> Call:
     text = part.content.decode("utf-8")
     head, _, body = text.replace("\r\n", "\n").partition("\n\n")
     lines = head.strip("\n").split("\n")
-    try:
-        method, target, _version = lines[0].split(" ", 2)
-    except ValueError as exc:
-        raise ODataError(400, f"Malformed request line in $batch: {lines[0]!r}") from exc
+    words = lines[0].split()
+    if len(words) not in (2, 3):  # the protocol version is optional (MS-ODATA 2.2.7.6.5)
+        raise ODataError(400, f"Malformed request line in $batch: {lines[0]!r}")
+    method, target = words[0], words[1]
     headers = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     split = urlsplit(target)
-    prefix = f"{SERVICE_ROOT}/{service.name}/"
     path = unquote(split.path)
-    if prefix in path:
-        path = path.split(prefix, 1)[1]
+    if SERVICE_ROOT + "/" in path:  # an absolute path: keep what follows the service segment
+        path = path.split(SERVICE_ROOT + "/", 1)[1].partition("/")[2]
     method = method.upper()
     override = headers.get("x-http-method", "").upper()
     if method == "POST" and override in WRITE_METHODS:
         method = override
+    if part.content_id:  # a MIME header of the part, not of the request it carries
+        headers["content-id"] = part.content_id
     return Call(method, path.lstrip("/"), dict(parse_qsl(split.query)), headers, body.encode())
+
+
+def _resolve(call: Call, created: dict[str, str]) -> Call:
+    """``$1/to_X``: a path starting with a Content-ID names the entity that request created
+    earlier in the same changeset (MS-ODATA 2.2.7.6.5, "Referencing Requests in a Change Set")."""
+    if not call.rest.startswith("$"):
+        return call
+    ref, sep, rest = call.rest[1:].partition("/")
+    if ref not in created:
+        raise ODataError(404, f"Content-ID ${ref} names no request of this changeset")
+    path = created[ref] + sep + rest
+    return Call(call.method, path, call.params, call.headers, call.body)
 
 
 def _safely(ops: Operations, call: Call, service: Service, url: str) -> Answer:
@@ -143,8 +166,11 @@ def _http_part(answer: Answer) -> bytes:
     if answer.media_type:
         lines.append(f"Content-Type: {answer.media_type}")
     lines.append(f"Content-Length: {len(answer.body)}")
-    lines += [f"{k}: {v}" for k, v in answer.headers.items()]
-    head = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+    lines += [f"{k}: {v}" for k, v in answer.headers.items() if k != "content-id"]
+    head = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
+    if "content-id" in answer.headers:  # a MIME header of the part, as in the request
+        head += f"Content-ID: {answer.headers['content-id']}\r\n"
+    head += "\r\n"
     return (head + "\r\n".join(lines) + "\r\n\r\n").encode() + answer.body
 
 

@@ -26,7 +26,9 @@ from pssync.sandbox.sap_s4.schema import EntitySet, Service
 
 JSON = "application/json;charset=utf-8"
 WRITE_METHODS = {"POST", "PUT", "PATCH", "MERGE", "DELETE"}
-_RESOURCE = re.compile(r"^(?P<set>[A-Za-z_]\w*)(?:\((?P<key>.*)\))?(?P<count>/\$count)?$")
+_RESOURCE = re.compile(
+    r"^(?P<set>[A-Za-z_]\w*)(?:\((?P<key>[^)]*)\))?(?:/(?P<nav>to_\w+))?(?P<count>/\$count)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class Operations:
         found = self.repo.get(entity_set, key)
         if found is None:
             raise ODataError(404, f"Resource not found for segment '{entity_set.type_name}'")
+        if match.group("nav"):
+            return self._navigate(call, service, entity_set, found, match.group("nav"), url)
         if method in ("GET", "HEAD"):
             select = select_fields(entity_set, call.params.get("$select"))
             expanded = self._expand(entity_set, found, call.params.get("$expand"))
@@ -94,6 +98,37 @@ class Operations:
             entity_set, found, _body(call.body), replace=method == "PUT"
         )
         return Answer(204, headers=_with_etag({}, entity_set, updated))
+
+    def _navigate(
+        self,
+        call: Call,
+        service: Service,
+        entity_set: EntitySet,
+        parent: dict[str, Any],
+        nav_name: str,
+        url: str,
+    ) -> Answer:
+        """``Set(key)/to_X``: read the related entities, or create one under the parent."""
+        nav = entity_set.nav(nav_name)
+        target = service.entity_set(nav.target) if nav is not None else None
+        if nav is None or target is None:
+            raise ODataError(404, f"Resource not found for segment '{nav_name}'")
+        if call.method == "POST":
+            record = self.repo.create_related(entity_set, parent, nav_name, _body(call.body))
+            body = {"d": render.entity(service, target, record, url)}
+            headers = {"location": body["d"]["__metadata"]["uri"]}
+            return _json(body, 201, _with_etag(headers, target, record))
+        if call.method not in ("GET", "HEAD"):
+            raise ODataError(405, f"Method {call.method} not allowed here")
+        related = [
+            render.entity(service, target, r, url)
+            for r in self.repo.related(entity_set, parent, nav_name)
+        ]
+        if nav.many:
+            return _json({"d": {"results": related}})
+        if not related:
+            raise ODataError(404, f"Resource not found for segment '{nav_name}'")
+        return _json({"d": related[0]})
 
     def _read_set(
         self, call: Call, service: Service, entity_set: EntitySet, url: str, count: bool

@@ -157,7 +157,7 @@ class Repository:
         nested = {n.name: body[n.name] for n in entity_set.navs if n.name in body}
         body = {k: v for k, v in body.items() if k not in nested}
         if nested and entity_set.name != "A_BusinessPartner":
-            raise ODataError(400, f"Deep insert is not supported for {entity_set.name}")
+            return self._create_deep(entity_set, body, nested)
         with self.changeset():
             writable = (lambda p: True) if internal else (lambda p: p.creatable)
             record = self._accept(entity_set, body, writable)
@@ -174,6 +174,32 @@ class Repository:
             inline = partners.create_dependents(self, record, nested) if nested else {}
             self._save(entity_set, record)
         return {**record, **inline}
+
+    def _create_deep(self, entity_set: EntitySet, body: Record, nested: Record) -> Record:
+        """A parent with its children (e.g. a project with its elements), all or nothing."""
+        with self.changeset():
+            record = self.create(entity_set, body)
+            inline = {
+                name: [self.create_related(entity_set, record, name, row) for row in rows]
+                for name, value in nested.items()
+                if (rows := partners.rows(value, name))
+            }
+        return {**record, **inline}
+
+    def create_related(
+        self, entity_set: EntitySet, parent: Record, nav_name: str, body: Record
+    ) -> Record:
+        """Create an entity through a navigation property (``POST Set(key)/to_X``): the
+        properties that join it to its parent come from the parent."""
+        from pssync.sandbox.sap_s4.schema import service_of
+
+        nav = entity_set.nav(nav_name)
+        if nav is None:
+            raise ODataError(400, f"Property {nav_name} not found in type {entity_set.type_name}")
+        target = service_of(nav.target).entity_set(nav.target)
+        assert target is not None
+        joined = {theirs: parent.get(ours) for ours, theirs in nav.on}
+        return self.create(target, {**body, **joined})
 
     def update(self, entity_set: EntitySet, key: Record, body: Record, *, replace: bool) -> Record:
         if not entity_set.updatable:

@@ -279,6 +279,15 @@ ENTERPRISE_PROJECT = EntitySet(
         stamp("LastChangeDateTime", "Changed On"),
         stamp("ProjectLastChangedDateTime", "Changed on"),
         text("LastChangedByUser", 12, "Changed By", ro=True),
+        flag("EntProjectIsConfidential", "Confidential Project"),
+    ),
+    navs=(
+        Nav(
+            "to_EnterpriseProjectElement",
+            "A_EnterpriseProjectElement",
+            True,
+            (("ProjectUUID",) * 2,),
+        ),
     ),
 )
 
