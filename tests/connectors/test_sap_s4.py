@@ -16,7 +16,7 @@ from pssync.connectors.base import Connector, Outcome
 from pssync.connectors.errors import PermanentError
 from pssync.connectors.sap_s4 import SapS4Connector, SapS4Settings
 from pssync.mapping import Translator, load_spec
-from pssync.model import Account, Invoice, Project, WbsElement
+from pssync.model import Account, CostActual, Invoice, Project, RevenueEvent, WbsElement
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.sap_s4 import SapS4Emulator
@@ -28,6 +28,7 @@ KEYS = {
     "A_EnterpriseProject": "ProjectUUID",
     "A_EnterpriseProjectElement": "ProjectElementUUID",
     "A_BillingDocument": "BillingDocument",
+    "A_JournalEntryItemBasic": "ID",
 }
 MAPPING = Path(__file__).parents[2] / "src/pssync/connectors/sap_s4/mapping.yaml"
 
@@ -59,7 +60,13 @@ class TestSapS4Conformance(ConnectorConformance):
         return firm_view()
 
     def seeded_records(self, view: View) -> dict[str, dict[str, dict[str, Any]]]:
-        return {obj: {str(r[KEYS[obj]]): r for r in rows} for obj, rows in view.items()}
+        out = {obj: {str(r[KEYS[obj]]): r for r in rows} for obj, rows in view.items()}
+        journal = out.pop("A_JournalEntryItemBasic", {})
+        for kind, account in (("revenue", "41000000"), ("cost", "50301000")):
+            out[f"A_JournalEntryItemBasic_{kind}"] = {
+                i: r for i, r in journal.items() if r["GLAccount"] == account
+            }
+        return out
 
     def connector_for(self, emulator: Emulator, **settings: Any) -> Connector:
         assert isinstance(emulator, SapS4Emulator)
@@ -225,6 +232,8 @@ def test_unknown_object_and_bad_cursor_are_permanent(conn: SapS4Connector) -> No
         ("A_EnterpriseProject", Project),
         ("A_EnterpriseProjectElement", WbsElement),
         ("A_BillingDocument", Invoice),
+        ("A_JournalEntryItemBasic_revenue", RevenueEvent),
+        ("A_JournalEntryItemBasic_cost", CostActual),
     ],
 )
 def test_default_mapping_translates_what_the_connector_reads(

@@ -1,4 +1,4 @@
-"""SapS4Connector: business partners, enterprise projects and elements, billing documents.
+"""SapS4Connector: partners, enterprise projects and elements, billing documents, postings.
 
 Everything goes through pyodata over one `requests.Session` (basic auth, cookies, CSRF token),
 one pyodata client per OData service, built on first use from the service's ``$metadata``.
@@ -32,6 +32,7 @@ from pssync.connectors.base import (
     UpsertResult,
 )
 from pssync.connectors.errors import PermanentError
+from pssync.connectors.sap_s4 import postings
 from pssync.connectors.sap_s4.handoff import SapHandoff
 from pssync.connectors.sap_s4.objects import ELEMENT, NOT_ROOT, OBJECTS, SapObject
 from pssync.connectors.sap_s4.settings import SapS4Settings
@@ -47,7 +48,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 class SapS4Connector(Connector):
     """SAP S/4HANA over OData v2 (API_BUSINESS_PARTNER, API_ENTERPRISE_PROJECT_SRV,
-    API_BILLING_DOCUMENT_SRV)."""
+    API_BILLING_DOCUMENT_SRV, API_JOURNALENTRYITEMBASIC_SRV)."""
 
     name = "sap_s4"
     settings_model = SapS4Settings
@@ -91,11 +92,11 @@ class SapS4Connector(Connector):
             ) from None
 
     def entity_set(self, sap: SapObject) -> Any:
-        return getattr(self.client(sap.service).entity_sets, sap.name)
+        return getattr(self.client(sap.service).entity_sets, sap.entity_set_name)
 
     def properties(self, sap: SapObject) -> list[Any]:
         schema = self.client(sap.service).schema
-        return list(schema.entity_set(sap.name).entity_type.proprties())
+        return list(schema.entity_set(sap.entity_set_name).entity_type.proprties())
 
     def property_map(self, sap: SapObject) -> dict[str, Any]:
         return {p.name: p for p in self.properties(sap)}
@@ -103,7 +104,7 @@ class SapS4Connector(Connector):
     def navigations(self, sap: SapObject) -> list[str]:
         """Navigation properties of the type (what a deep insert may nest)."""
         schema = self.client(sap.service).schema
-        return [n.name for n in schema.entity_set(sap.name).entity_type.nav_proprties]
+        return [n.name for n in schema.entity_set(sap.entity_set_name).entity_type.nav_proprties]
 
     def plain(self, sap: SapObject, entity: Any) -> dict[str, Any]:
         return {p.name: to_plain(p, getattr(entity, p.name)) for p in self.properties(sap)}
@@ -143,6 +144,8 @@ class SapS4Connector(Connector):
                     etags[str(row[sap.key])] = entity.etag
         if sap.name == "A_EnterpriseProject":
             self.add_customer_partner(rows)
+        elif sap.posting_kind is not None:
+            postings.enrich(self, sap, rows)
         return rows, total
 
     def read_keys(
@@ -164,11 +167,16 @@ class SapS4Connector(Connector):
         return rows
 
     def listed(self, sap: SapObject, filter_: str | None) -> str | None:
-        """The filter of a read, without the project-definition root elements: they are the
-        projects themselves (read as A_EnterpriseProject), not WBS elements."""
-        if sap.name != ELEMENT:
+        """The filter of a read, narrowed to what the object is: elements without the
+        project-definition root (it is the project itself, read as A_EnterpriseProject), journal
+        items on the G/L accounts of their kind."""
+        if sap.posting_kind is not None:  # journal items of this kind's G/L accounts
+            clause = postings.accounts_clause(self, sap)
+        elif sap.name == ELEMENT:
+            clause = NOT_ROOT
+        else:
             return filter_
-        return f"({filter_}) and {NOT_ROOT}" if filter_ else NOT_ROOT
+        return f"({filter_}) and {clause}" if filter_ else clause
 
     def partners_by_uuid(self, uuids: list[str]) -> dict[str, str]:
         """BusinessPartner number by BusinessPartnerUUID, a chunk of GUIDs per request."""

@@ -1,9 +1,11 @@
 """What SAP S/4HANA (OData v2 APIs) holds for the German entity: business partners, enterprise
-projects with their elements, and billing documents.
+projects with their elements, billing documents, and the journal entries of the projects'
+revenue recognition and labor costs.
 
-Entity sets and properties follow API_BUSINESS_PARTNER, API_ENTERPRISE_PROJECT_SRV and
-API_BILLING_DOCUMENT_SRV. Dates are ISO strings here; an emulator serialises them as OData v2
-``/Date(ms)/`` literals. Decimal amounts are strings, as SAP returns Edm.Decimal in JSON.
+Entity sets and properties follow API_BUSINESS_PARTNER, API_ENTERPRISE_PROJECT_SRV,
+API_BILLING_DOCUMENT_SRV and API_JOURNALENTRYITEMBASIC_SRV. Dates are ISO strings here; an
+emulator serialises them as OData v2 ``/Date(ms)/`` literals. Decimal amounts are strings, as
+SAP returns Edm.Decimal in JSON.
 """
 
 from __future__ import annotations
@@ -15,11 +17,17 @@ from pssync.sandbox.firm import erp_common
 from pssync.sandbox.firm.ids import stable_uuid
 from pssync.sandbox.firm.state import Firm
 from pssync.sandbox.firm.units import at, cents_str, iso
-from pssync.sandbox.firm.world import InvoiceRec
+from pssync.sandbox.firm.world import InvoiceRec, PostingRec
 
 SYSTEM = "sap_s4"
 COMPANY_CODE = "DE01"
 TERMS = {"Net 30": "0030", "Net 45": "0045", "Net 60": "0060"}
+# The sandbox's chart of accounts: (debit, credit) G/L accounts of each kind of posting. Revenue
+# recognition debits unbilled receivables and credits revenue; labor cost debits cost of services
+# and credits accrued payroll. Lines on P&L accounts carry the project and WBS element.
+ACCOUNTS = {"revenue": ("12600000", "41000000"), "cost": ("50301000", "21100000")}
+P_AND_L = {"41000000", "50301000"}
+TEXT = {"revenue": "Revenue recognition", "cost": "Labor cost"}
 
 
 def clearing_status(paid: int, gross: int) -> str:
@@ -60,6 +68,46 @@ def billing_row(firm: Firm, inv: InvoiceRec, paid: int, moment: dt.datetime) -> 
         "LastChangeDate": moment.date().isoformat(),
         "LastChangeDateTime": iso(moment),
     }
+
+
+def journal_rows(firm: Firm, post: PostingRec, number: int) -> list[dict[str, Any]]:
+    """The two lines of a posting's journal entry (A_JournalEntryItemBasic): SAP signs amounts,
+    a credit is negative (DebitCreditCode H)."""
+    p = firm.projects[post.project]
+    document = f"{number:010d}"
+    year = str(post.posted.year)
+    debit, credit = ACCOUNTS[post.kind]
+    project_id = firm.xrefs.get(p.id, f"{SYSTEM}:A_EnterpriseProject")
+    rows = []
+    for line, (account, sign) in enumerate(((debit, 1), (credit, -1)), start=1):
+        on_project = account in P_AND_L or post.kind == "revenue"
+        amount = cents_str(sign * post.amount_cents)
+        rows.append(
+            {
+                "ID": f"0L{COMPANY_CODE}{year}{document}{line:06d}",
+                "CompanyCode": COMPANY_CODE,
+                "FiscalYear": year,
+                "FiscalPeriod": f"{post.posted.month:03d}",
+                "AccountingDocument": document,
+                "LedgerGLLineItem": f"{line:06d}",
+                "Ledger": "0L",
+                "SourceLedger": "0L",
+                "AccountingDocumentType": "SA",
+                "GLAccount": account,
+                "PostingDate": post.posted.isoformat(),
+                "DocumentDate": post.posted.isoformat(),
+                "DebitCreditCode": "S" if sign > 0 else "H",
+                "AmountInCompanyCodeCurrency": amount,
+                "CompanyCodeCurrency": p.currency,
+                "AmountInTransactionCurrency": amount,
+                "TransactionCurrency": p.currency,
+                "ProjectExternalID": project_id if on_project else None,
+                "ProfitCenter": f"YB{p.service_line[:3]}",
+                "DocumentItemText": f"{TEXT[post.kind]} {p.code}",
+                "IsReversal": False,
+            }
+        )
+    return rows
 
 
 def build(firm: Firm) -> None:
@@ -135,3 +183,15 @@ def build(firm: Firm) -> None:
     for inv in erp_common.invoices(firm, SYSTEM):
         cents, moment = paid.get(inv.idx, (0, at(inv.issue, 9)))
         firm.add_view(SYSTEM, "A_BillingDocument", inv.id, billing_row(firm, inv, cents, moment))
+    number = 100_000_000
+    for post in firm.postings:
+        if firm.projects[post.project].legal_entity != COMPANY_CODE:
+            continue
+        number += 1
+        for row in journal_rows(firm, post, number):
+            fact_line = row["GLAccount"] in P_AND_L  # the line the canonical fact is read from
+            if fact_line:
+                # keyed by the connector's object, as the engine keys what it captures
+                obj = f"A_JournalEntryItemBasic_{post.kind}"
+                firm.xrefs.issue(post.id, f"{SYSTEM}:{obj}", row["ID"])
+            firm.add_view(SYSTEM, "A_JournalEntryItemBasic", post.id if fact_line else None, row)
