@@ -1,5 +1,7 @@
-"""Shared fixtures: a golden store on SQLite and, where PSSYNC_TEST_POSTGRES_URL is set, PostgreSQL.
+"""Shared fixtures: a golden store on SQLite and, where a PostgreSQL server answers, PostgreSQL.
 
+The server is `PSSYNC_TEST_POSTGRES_URL` when set, else the local one at 127.0.0.1:5432 when it
+answers (so the README's plain test command runs the PostgreSQL tests wherever a server is up).
 Each PostgreSQL test gets its own schema (via search_path), so tests never see each other's rows.
 """
 
@@ -15,12 +17,33 @@ import sqlalchemy as sa
 
 from pssync.store import GoldenStore, open_engine
 
-POSTGRES_URL = os.environ.get("PSSYNC_TEST_POSTGRES_URL")
-NO_POSTGRES = "PSSYNC_TEST_POSTGRES_URL is not set (point it at a PostgreSQL server to run these)"
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _local_postgres_answers() -> bool:
+    """Whether the machine's own PostgreSQL accepts a connection (two seconds at most)."""
+    probe = sa.create_engine(_psycopg(LOCAL_POSTGRES), connect_args={"connect_timeout": 2})
+    try:
+        with probe.connect():
+            return True
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        probe.dispose()
 
 
 def _psycopg(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+if not os.environ.get("PSSYNC_TEST_POSTGRES_URL") and _local_postgres_answers():
+    # Exported, so test modules and the worker processes tests start see the same server.
+    os.environ["PSSYNC_TEST_POSTGRES_URL"] = LOCAL_POSTGRES
+POSTGRES_URL = os.environ.get("PSSYNC_TEST_POSTGRES_URL")
+NO_POSTGRES = (
+    "no PostgreSQL answers at 127.0.0.1:5432 and PSSYNC_TEST_POSTGRES_URL is not set "
+    "(point it at a PostgreSQL server to run these)"
+)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

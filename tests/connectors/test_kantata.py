@@ -1,9 +1,9 @@
 """The Kantata connector against the Kantata emulator (real HTTP, bearer token).
 
 The conformance suite runs seeded with the synthetic firm's Kantata view; the tests below it
-cover what only Kantata has: external IDs kept in custom field values (Kantata has neither
-external IDs nor upsert), hard and soft allocations, ID-ordered lists read into stamp order,
-and the cost of a read (200 records a call, plus one call for the external-ID index).
+cover what only Kantata has: external IDs kept in external references (Kantata has no upsert),
+hard and soft allocations, changes read in stamp order page by page, and the cost of a read
+(200 records a call, external references side-loaded in the same call).
 """
 
 from __future__ import annotations
@@ -26,7 +26,15 @@ from pssync.connectors.base import Connector, Outcome
 from pssync.connectors.errors import AuthError, PermanentError
 from pssync.connectors.kantata import KantataConnector, KantataSettings
 from pssync.mapping import Translator, load_spec
-from pssync.model import Assignment, Invoice, Project, Resource, TimeEntry, WbsElement
+from pssync.model import (
+    Assignment,
+    Invoice,
+    Project,
+    Resource,
+    ResourceRequest,
+    TimeEntry,
+    WbsElement,
+)
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.kantata import KantataEmulator
@@ -139,41 +147,52 @@ def test_importing_the_package_does_not_load_the_transport() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
-def test_reads_cost_one_call_per_200_records_plus_the_index(kantata: KantataEmulator) -> None:
+def test_reads_cost_one_call_per_200_records_and_no_index(kantata: KantataEmulator) -> None:
     conn = KantataConnector(settings_for(kantata))
     n = len(_firm_view()["time_entries"])
-    for read in (conn.snapshot, lambda obj: conn.changes(obj, None)):
+    for read, calls in (
+        (conn.snapshot, math.ceil(n / 200)),
+        # keyset paging re-reads the records of the second a page ended in (a day's entries
+        # share their 18:00 stamp in the firm): a few calls more, never a whole second pass
+        (lambda obj: conn.changes(obj, None), math.ceil(n / 200) * 11 // 10 + 1),
+    ):
         reset_requests(kantata)
         records, _, _ = drain(read("time_entries"))
         assert len({r.id for r in records}) == len(records) == n
         seen = requests_seen(kantata)
-        assert seen["GET /api/v1/time_entries.json"] == math.ceil(n / 200)
-        assert seen["GET /api/v1/custom_field_values.json"] == 1
+        assert math.ceil(n / 200) <= seen["GET /api/v1/time_entries.json"] <= calls
+        assert set(seen) == {"GET /api/v1/time_entries.json", "total"}  # nothing read first
 
 
-def test_external_ids_live_in_custom_fields_and_survive_a_new_instance(
+def test_external_ids_travel_in_the_create_and_survive_a_new_instance(
     kantata: KantataEmulator,
 ) -> None:
-    record = {"external_id": "PRJ-CF-1", "title": "Custom field keyed", "start_date": "2026-08-03"}
+    record = {"external_id": "PRJ-XR-1", "title": "Reference keyed", "start_date": "2026-08-03"}
     first = KantataConnector(settings_for(kantata))
+    reset_requests(kantata)
     (created,) = first.upsert("workspaces", "external_id", [record])
     assert created.outcome is Outcome.CREATED and created.id
-    values = httpx.get(
-        f"{kantata.base_url}/api/v1/custom_field_values.json",
+    assert requests_seen(kantata)["POST /api/v1/workspaces.json"] == 1
+    assert "POST /api/v1/custom_field_values.json" not in requests_seen(kantata)
+    refs = httpx.get(
+        f"{kantata.base_url}/api/v1/external_references.json",
         params={"subject_type": "Workspace", "subject_id": created.id},
         headers={"Authorization": f"Bearer {kantata.token}"},
     ).json()
-    assert [v["value"] for v in values["custom_field_values"].values()] == ["PRJ-CF-1"]
+    assert [
+        (r["service_name"], r["service_model"], r["service_model_ref"])
+        for r in refs["external_references"].values()
+    ] == [("pssync", "Workspace", "PRJ-XR-1")]
     fresh = KantataConnector(settings_for(kantata))
     reset_requests(kantata)
     assert fresh.upsert("workspaces", "external_id", [record])[0].outcome is Outcome.UNCHANGED
     seen = requests_seen(kantata)
     assert not any(k.startswith(("PUT", "POST")) for k in seen)  # unchanged: nothing written
-    record["title"] = "Custom field keyed, renamed"
+    record["title"] = "Reference keyed, renamed"
     (updated,) = fresh.upsert("workspaces", "external_id", [record])
     assert (updated.outcome, updated.id) == (Outcome.UPDATED, created.id)
     stored = {r.id: r for r in drain(fresh.snapshot("workspaces"))[0]}[created.id]
-    assert stored.data["external_id"] == "PRJ-CF-1" and stored.data["title"].endswith("renamed")
+    assert stored.data["external_id"] == "PRJ-XR-1" and stored.data["title"].endswith("renamed")
 
 
 def test_soft_and_hard_allocations(conn: KantataConnector) -> None:
@@ -193,6 +212,9 @@ def test_soft_and_hard_allocations(conn: KantataConnector) -> None:
     assert stored.data["workspace_id"] == resource["workspace_id"]  # copied by the server
     payload = Translator(load_spec(MAPPING)).to_canonical("workspace_allocations", stored.data)
     assert payload["booking_type"] == "soft" and Decimal(payload["hours"]) == 80
+    roles = {r["id"]: r["name"] for r in _firm_view()["roles"]}
+    assert stored.data["workspace_resource.role_name"] == roles[resource["role_id"]]
+    assert payload["role_id"].startswith("role-")  # the booked role, through the crosswalk
 
 
 def test_validation_error_names_the_field(conn: KantataConnector) -> None:
@@ -244,6 +266,34 @@ def test_changes_come_in_stamp_order_not_id_order() -> None:
         assert drain(conn.changes("workspaces", pages[0].cursor))[0][0].id == "1"
 
 
+def test_a_list_that_refuses_the_updated_at_order_is_read_whole() -> None:
+    """Not every Kantata list documents `updated_at` among its valid orders; a 400 on the first
+    ordered call makes `changes` read the delta whole (ID order) and hand it out in stamp order."""
+    rows = [
+        {"id": "1", "title": "Late", "updated_at": "2026-03-03T10:00:00+00:00"},
+        {"id": "2", "title": "Early", "updated_at": "2026-03-01T10:00:00+00:00"},
+        {"id": "3", "title": "Middle", "updated_at": "2026-03-02T10:00:00+00:00"},
+    ]
+    with KantataEmulator() as emu:
+        emu.seed({"workspaces": rows})
+        conn = KantataConnector(settings_for(emu, page_size=2))
+        real_call = conn.transport.call
+        refused: list[str] = []
+
+        def no_order(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+            if (kwargs.get("params") or {}).get("order"):
+                refused.append(path)
+                raise PermanentError("Invalid order", system="kantata", status=400)
+            return real_call(method, path, **kwargs)
+
+        conn.transport.call = no_order  # type: ignore[method-assign]
+        records, cursor, pages = drain(conn.changes("workspaces", None))
+        assert [r.id for r in records] == ["2", "3", "1"] and pages == 2
+        assert refused == ["/workspaces.json"]
+        assert drain(conn.changes("workspaces", cursor))[0] == []  # no second refusal either
+        assert refused == ["/workspaces.json"]
+
+
 def test_deletes_are_left_to_reconciliation(conn: KantataConnector) -> None:
     assert conn.deletes("workspaces", "c1") == ([], "c1")
 
@@ -268,6 +318,7 @@ def test_describe_names_the_external_id(conn: KantataConnector) -> None:
         ("stories", WbsElement),
         ("users", Resource),
         ("workspace_allocations", Assignment),
+        ("resource_requests", ResourceRequest),
         ("time_entries", TimeEntry),
         ("invoices", Invoice),
     ],

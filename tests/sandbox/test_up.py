@@ -151,3 +151,43 @@ def test_start_all_runs_the_systems_that_exist(tmp_path: Path) -> None:
         status = httpx.get(described["filedrop"]["base_url"] + "/status", timeout=5).json()
         assert status["folders"] == described["filedrop"]["credentials"]
     assert (tmp_path / "sap_s4" / "state.sqlite").exists()
+
+
+# `--empty` must never generate a firm: the stand-in generator fails the run if it is called.
+RUN_EMPTY = (
+    "import sys, types; from pssync.sandbox import up;"
+    "[up.REGISTRY.pop(k) for k in list(up.REGISTRY) if k not in ('sap_s4', 'filedrop')];"
+    "sys.modules['pssync.sandbox.firm'] = types.SimpleNamespace(generate_firm=None);" + RUN
+)
+
+
+def test_up_empty_starts_systems_without_records(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", RUN_EMPTY, "up", "--empty", "--json"]
+    command += ["--state-dir", str(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = _read_line(process, timeout=10)
+        assert line, "no JSON line within 10 s"
+        systems = json.loads(line)
+        creds = systems["sap_s4"]["credentials"]
+        partners = httpx.get(
+            creds["service_url:API_BUSINESS_PARTNER"] + "A_BusinessPartner?$format=json",
+            auth=(creds["username"], creds["password"]),
+        )
+        assert partners.status_code == 200
+        assert partners.json()["d"]["results"] == []
+        status = httpx.get(systems["filedrop"]["base_url"] + "/status").json()
+        assert not any(status["records"].values()), status
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_start_all_empty_has_no_firm_to_advance() -> None:
+    with Sandbox.start_all(systems=["filedrop"], empty=True) as sandbox:
+        assert sandbox.firm is None
+        with pytest.raises(SandboxError, match="not started from a synthetic firm"):
+            sandbox.advance(1)

@@ -62,8 +62,14 @@ def up_command(
         Path | None, typer.Option(help="Keep each system's state under DIR/<system>.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one line of JSON.")] = False,
+    empty: Annotated[
+        bool,
+        typer.Option(
+            "--empty", help="Start every system with no records, for loading your own data."
+        ),
+    ] = False,
 ) -> None:
-    """Start all six systems seeded with one firm; stop them on Ctrl-C or SIGTERM."""
+    """Start all six systems seeded with one firm (or empty); stop them on Ctrl-C or SIGTERM."""
     try:
         config = FaultConfig.parse(faults) if faults else None
     except ValueError as exc:
@@ -76,7 +82,7 @@ def up_command(
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        sandbox = Sandbox.start_all(size.value, seed, config, state_dir)
+        sandbox = Sandbox.start_all(size.value, seed, config, state_dir, empty=empty)
     except SandboxError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None

@@ -101,14 +101,21 @@ class Sandbox:
         state_dir: Path | None = None,
         systems: Iterable[str] | None = None,
         today: dt.date | None = None,
+        empty: bool = False,
     ) -> Sandbox:
-        """Generate the firm, then start and seed each system; on failure stop what started."""
+        """Generate the firm, then start and seed each system; on failure stop what started.
+
+        `empty` starts every system with no records at all (no firm is generated), for a user
+        who loads their own data through the systems' APIs and syncs it from there.
+        """
         if size not in SIZES:
             raise SandboxError(f"unknown size {size!r}; choose one of {', '.join(SIZES)}")
         names = list(systems or REGISTRY)
         classes = {name: emulator_class(name) for name in names}  # fail before starting any
-        generate_firm = _import(FIRM_MODULE, "generate_firm", "the synthetic firm generator")
-        firm = generate_firm(size, seed) if today is None else generate_firm(size, seed, today)
+        firm = None
+        if not empty:
+            generate_firm = _import(FIRM_MODULE, "generate_firm", "the synthetic firm generator")
+            firm = generate_firm(size, seed) if today is None else generate_firm(size, seed, today)
         sandbox = cls({}, firm)
         try:
             for name, emulator_cls in classes.items():
@@ -116,7 +123,8 @@ class Sandbox:
                 directory = state_dir / name if state_dir else None
                 emulator = emulator_cls(state_dir=directory, faults=config)
                 sandbox.emulators[name] = emulator.start()
-                emulator.seed(firm.views.get(name, {}))
+                if firm is not None:
+                    emulator.seed(firm.views.get(name, {}))
         except BaseException:
             sandbox.stop()
             raise

@@ -3,10 +3,8 @@ every record delivered at that second.
 
 Kantata shows ``updated_at`` to the second and ``updated_after`` is strict, so the next read asks
 for ``updated_after = second - 1s`` (the whole second again) and drops what the cursor already
-holds; a record saved twice in that second has a new fingerprint and comes again. Lists come in
-ID order, not stamp order, and the API offers no way to sort by stamp, so `changes` reads the
-whole delta and hands it out in stamp order: a page's cursor then never runs ahead of a record
-still to come.
+holds; a record saved twice in that second has a new fingerprint and comes again. `reads` asks
+for ``order=updated_at:asc``, so each page's cursor covers exactly the records up to it.
 """
 
 from __future__ import annotations

@@ -1,15 +1,19 @@
-"""External IDs for an API without them: a custom field value on each record.
+"""pssync's external IDs as Kantata external references.
 
-Kantata has no external-ID field and no upsert, and its API cannot filter records by a custom
-field's value. So the connector keeps pssync's external ID in a custom field value (``{"custom_
-field_id", "subject_type", "subject_id", "value"}``) and holds an index of those values per
-subject type: read in full once per connector instance (one call per 200 values), then refreshed
-by ``updated_after`` before each read or upsert (usually one call). The index answers both ways:
-which record holds an external ID (upserts) and which external ID a record has (reads).
+Kantata links its objects to third-party records with external references
+(https://developer.kantata.com/tag/External-References): ``service_name`` (here
+``external_reference_service_name``, default ``pssync``), ``service_model`` (the Kantata subject
+type unless set) and ``service_model_ref`` (pssync's external ID). Every synced type has them,
+unlike custom field values, which Kantata keeps only for Estimate, Story, User, Workspace,
+WorkspaceGroup and Resource.
 
-The external ID is written right after the record is created, one call later; a crash between
-the two leaves a record without its external ID, which the next upsert would create again.
-Reconciliation reports such twins (same fields, one without an external ID).
+The reference travels inside the create (the ``external_reference`` attribute of the object's
+create body), so Kantata never holds a record pssync made without its external ID, and a
+retried create finds the first one: before each batch the index below is brought up to date
+from ``GET /external_references`` (all of a subject type once per connector instance, then by
+``updated_after``; one call per 200 references), which is the look-up by external ID every
+create attempt is preceded by. Reads take the references side-loaded on each page
+(``include=external_references``) and need no index.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ import datetime as dt
 from typing import Any
 
 from pssync.connectors.kantata.settings import KantataSettings
-from pssync.connectors.kantata.transport import Transport, objects_of
+from pssync.connectors.kantata.transport import Transport
 
-KEY = "custom_field_values"
+KEY = "external_references"
 
 
 def _stamp(text: str) -> dt.datetime:
@@ -29,57 +33,70 @@ def _stamp(text: str) -> dt.datetime:
 
 
 class ExternalIds:
-    """External ID <-> Kantata ID, per subject type, kept current by `refresh`."""
+    """External ID -> Kantata ID, per subject type, kept current by `refresh`."""
 
     def __init__(self, transport: Transport, settings: KantataSettings) -> None:
         self.transport = transport
-        self.field_id = settings.external_id_custom_field
-        self._by_record: dict[str, dict[str, str]] = {}
+        self.service_name = settings.external_reference_service_name
+        self.service_model = settings.external_reference_service_model
         self._by_external: dict[str, dict[str, str]] = {}
         self._since: dict[str, dt.datetime] = {}
 
+    def model(self, subject_type: str) -> str:
+        return self.service_model or subject_type
+
+    def reference(self, subject_type: str, external_id: str) -> dict[str, Any]:
+        """The ``external_reference`` of a create or update body."""
+        return {
+            "service_name": self.service_name,
+            "service_model": self.model(subject_type),
+            "service_model_ref": external_id,
+            "status": "successful",
+        }
+
+    def mine(self, ref: dict[str, Any], subject_type: str) -> bool:
+        return bool(
+            ref.get("service_name") == self.service_name
+            and ref.get("service_model") == self.model(subject_type)
+        )
+
     def refresh(self, subject_type: str) -> None:
-        """Read the values written since the last refresh (all of them the first time)."""
-        params: dict[str, Any] = {"custom_field_id": self.field_id, "subject_type": subject_type}
+        """Read the references written since the last refresh (all of them the first time)."""
+        params: dict[str, Any] = {
+            "subject_type": subject_type,
+            "service_name": self.service_name,
+            "order": "updated_at:asc",
+        }
         since = self._since.get(subject_type)
         if since is not None:  # Kantata shows seconds; re-reading the last second is harmless
             params["updated_after"] = (since - dt.timedelta(seconds=1)).isoformat()
-        self._by_record.setdefault(subject_type, {})
         self._by_external.setdefault(subject_type, {})
         page = 1
         while True:
-            values, last = self.transport.page(KEY, params, page)
-            for value in values:
-                self.remember(subject_type, str(value["value"]), str(value["subject_id"]))
-                stamp = _stamp(str(value["updated_at"]))
+            refs, last = self.transport.page(KEY, params, page)
+            for ref in refs:
+                if self.mine(ref, subject_type):
+                    self.remember(subject_type, str(ref["service_model_ref"]), ref["subject_id"])
+                stamp = _stamp(str(ref["updated_at"]))
                 if since is None or stamp > since:
                     since = stamp
-            if last or not values:
+            if last or not refs:
                 break
             page += 1
         if since is not None:
             self._since[subject_type] = since
 
-    def remember(self, subject_type: str, external_id: str, record_id: str) -> None:
-        self._by_record.setdefault(subject_type, {})[record_id] = external_id
-        self._by_external.setdefault(subject_type, {})[external_id] = record_id
+    def remember(self, subject_type: str, external_id: str, record_id: Any) -> None:
+        self._by_external.setdefault(subject_type, {})[external_id] = str(record_id)
 
     def record_id(self, subject_type: str, external_id: str) -> str | None:
         return self._by_external.get(subject_type, {}).get(external_id)
 
-    def external_id(self, subject_type: str, record_id: str) -> str | None:
-        return self._by_record.get(subject_type, {}).get(record_id)
-
-    def store(self, subject_type: str, record_id: str, external_id: str) -> None:
-        """Write the external ID onto a record (one call) and index it."""
-        value = {
-            "custom_field_id": self.field_id,
-            "subject_type": subject_type,
-            "subject_id": record_id,
-            "value": external_id,
-        }
-        body = self.transport.call(
-            "POST", f"/{KEY}.json", json={"custom_field_value": value}, record_id=external_id
-        )
-        for saved in objects_of(body, KEY):
-            self.remember(subject_type, str(saved["value"]), str(saved["subject_id"]))
+    def external_id(self, subject_type: str, row: dict[str, Any], body: dict[str, Any]) -> Any:
+        """pssync's external ID of a listed object, from the references side-loaded with it."""
+        index = body.get(KEY) or {}
+        for ref_id in row.get("external_reference_ids") or []:
+            ref = index.get(str(ref_id))
+            if isinstance(ref, dict) and self.mine(ref, subject_type):
+                return ref.get("service_model_ref")
+        return None

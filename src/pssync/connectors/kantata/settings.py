@@ -5,9 +5,9 @@ through the authorization-code flow or created in Kantata's settings); the conne
 it, as a SecretStr that never shows in logs. Put it in the environment, e.g.
 ``PSSYNC__CONNECTORS__PSA__TOKEN``.
 
-Kantata has no external-ID field or upsert. The connector keeps each record's external ID (the
-canonical ID pssync sends) in a custom field value on the record (`external_id_custom_field`),
-and hands it out on reads under `external_id_key`.
+Kantata has no upsert. The connector keeps each record's external ID (the ID pssync sends) in a
+Kantata external reference of ``service_name`` `external_reference_service_name`, written with
+the create itself, and hands it out on reads under `external_id_key`.
 """
 
 from __future__ import annotations
@@ -23,10 +23,14 @@ class KantataSettings(ConnectorSettings):
     token: SecretStr
     api_root: str = Field(default="/api/v1", description="path in front of the object keys")
     page_size: int = Field(default=200, ge=1, le=200, description="records per call (per_page)")
-    external_id_custom_field: str = Field(
-        default="pssync_external_id",
+    external_reference_service_name: str = Field(
+        default="pssync",
         min_length=1,
-        description="ID of the custom field that holds pssync's external ID on each record",
+        description="service_name of the external references that hold pssync's external IDs",
+    )
+    external_reference_service_model: str | None = Field(
+        default=None,
+        description="their service_model (default: the Kantata subject type, e.g. Workspace)",
     )
     external_id_key: str = Field(
         default="external_id", description="name under which reads report that external ID"

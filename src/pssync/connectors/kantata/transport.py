@@ -93,9 +93,17 @@ class Transport:
         self, key: str, params: dict[str, Any], page: int
     ) -> tuple[list[dict[str, Any]], bool]:
         """(objects in order, last page?) of one list page: one call."""
+        _, rows, last = self.list_page(key, params, page)
+        return rows, last
+
+    def list_page(
+        self, key: str, params: dict[str, Any], page: int
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], bool]:
+        """(whole answer with its side-loaded keys, objects in order, last page?): one call."""
         query = {**params, "page": page, "per_page": self.settings.page_size}
         body = self.call("GET", f"/{key}.json", params=query)
-        return objects_of(body, key), page >= int((body.get("meta") or {}).get("page_count") or 1)
+        last = page >= int((body.get("meta") or {}).get("page_count") or 1)
+        return body, objects_of(body, key), last
 
     def close(self) -> None:
         self.client.close()

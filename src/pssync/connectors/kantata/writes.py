@@ -1,15 +1,20 @@
-"""Create-or-update by external ID for an API that has neither upsert nor external IDs.
+"""Create-or-update by external ID for an API without upsert, idempotent by construction.
 
-Per batch (up to 200 records): the external-ID index is refreshed (see `externals`), the records
+Per batch (up to 200 records): the external-reference index is brought up to date (see
+`externals`: this is the look-up by external ID that precedes every create attempt), the records
 it already knows are read with one ``only=`` call, and then each record is
 - left alone (UNCHANGED) when every field sent already holds that value,
 - updated with ``PUT /{key}/{id}.json`` (only the fields sent), or
-- created with ``POST /{key}.json`` and given its external ID (a custom field value).
+- created with ``POST /{key}.json`` carrying its external reference in the same body
+  (``"external_reference": {"service_name", "service_model", "service_model_ref"}``).
+One call creates the record and its link, so no failure can leave a record pssync made without
+its external ID; a replayed batch (after a 429, 5xx, timeout or lost answer) finds every record
+created before the failure in the refreshed index and updates it instead of creating it again.
 Kantata's bulk create is not used: it stops at the first refused object, leaving the ones before
 it created and the rest unsent, which cannot be reported per record.
 
 A 422 fails only its record, naming the field Kantata names; a retriable or auth failure aborts
-the call (safe to replay: the external IDs written so far make the replay an update).
+the call (safe to replay, as above).
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ class Upsert:
     def current(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The stored records among `record_ids`: one call for up to 200."""
         unique = list(dict.fromkeys(record_ids))
-        params = {"only": ",".join(unique)}
+        params = {**self.obj.params, "only": ",".join(unique)}
         found, _ = self.transport.page(self.obj.key, params, 1)
         return {str(r["id"]): r for r in found}
 
@@ -123,8 +128,12 @@ class Upsert:
         return True
 
     def create(self, key: str, body: dict[str, Any]) -> str:
+        link = self.ids.reference(self.obj.subject_type, key)
         answer = self.transport.call(
-            "POST", f"/{self.obj.key}.json", json={self.obj.singular: body}, record_id=key
+            "POST",
+            f"/{self.obj.key}.json",
+            json={self.obj.singular: {**body, "external_reference": link}},
+            record_id=key,
         )
         created = objects_of(answer, self.obj.key)
         if not created:
@@ -132,5 +141,5 @@ class Upsert:
                 f"Kantata created nothing: {answer!r:.200}", system=SYSTEM, record_id=key
             )
         record_id = str(created[0]["id"])
-        self.ids.store(self.obj.subject_type, record_id, key)
+        self.ids.remember(self.obj.subject_type, key, record_id)
         return record_id

@@ -1,4 +1,6 @@
-"""What Kantata (Mavenlink API v1) holds: workspaces, tasks, people, bookings, time, invoices.
+"""What Kantata (Mavenlink API v1) holds: workspaces, tasks, people, bookings, staffing requests
+(`views_kantata_requests`), time, invoices. Completed projects are archived, as firms archive
+finished work in Kantata (the API then lists them only with ``include_archived=true``).
 
 Kantata is the PSA, so it is the system of record for schedules and staffing: its workspace
 dates are the feasible dates, which is exactly why they drift from the CRM's. IDs are digit
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pssync.sandbox.firm import views_kantata_requests
 from pssync.sandbox.firm.state import Firm
 from pssync.sandbox.firm.units import at, iso
 from pssync.sandbox.firm.world import InvoiceRec, ProjectRec
@@ -229,6 +232,7 @@ def build(firm: Firm) -> None:
                 "updated_at": made,
             },
         )
+    views_kantata_requests.build(firm)
     firm.views[SYSTEM]["time_entries"] = time_rows(firm, list(range(firm.history_rows)))
     paid: dict[int, int] = {}
     last_paid: dict[int, dt.datetime] = {}

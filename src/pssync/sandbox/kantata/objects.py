@@ -6,6 +6,10 @@ travel as strings, as in Kantata's documented response format. The per-type fact
 one generic implementation: which fields a create must carry, which are integers or dates, which
 `*_id` must point at an existing parent, and which query filters the list endpoint accepts.
 
+Each type also names its `subject_type` (the name custom field values and external references
+use for it) and the associations `include=` can side-load (`includes`: association -> the field
+holding the ID(s) and the type they point at), as Kantata's "Response Format" page describes.
+
 Allocations belong to a workspace resource (`resource_id`, from which the server copies
 `workspace_id` and `user_id`) and carry `hard` (true = hard booking, the default; false = soft),
 which is how Kantata's resource planning tells committed from tentative capacity.
@@ -34,6 +38,16 @@ class ObjectSpec:
     inherits: dict[str, tuple[str, ...]] = field(default_factory=dict)  # parent -> copied fields
     defaults: dict[str, Any] = field(default_factory=dict)
     writable: bool = True
+    subject_type: str = ""
+    includes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    archivable: bool = False  # listed only with include_archived=true (workspaces)
+
+
+# Kantata's custom fields exist only for these subjects (Custom Field Values reference,
+# https://developer.kantata.com/tag/Custom-Field-Values: "Estimate, Story (Task), User,
+# Workspace (Project), WorkspaceGroup (Group), Resource").
+CUSTOM_FIELD_SUBJECTS = ("Estimate", "Story", "User", "Workspace", "WorkspaceGroup", "Resource")
+REFERENCES = ("external_reference_ids", "external_references")
 
 
 SPECS: dict[str, ObjectSpec] = {
@@ -47,6 +61,14 @@ SPECS: dict[str, ObjectSpec] = {
             dates=("start_date", "due_date"),
             booleans=("archived",),
             defaults={"archived": False, "status": {"color": "grey", "message": "Not Started"}},
+            subject_type="Workspace",
+            includes={
+                "workspace_groups": ("workspace_group_ids", "workspace_groups"),
+                "participants": ("participant_ids", "users"),
+                "primary_counterpart": ("primary_counterpart_id", "users"),
+                "primary_maven": ("primary_maven_id", "users"),
+            },
+            archivable=True,
         ),
         ObjectSpec(
             "stories",
@@ -57,22 +79,35 @@ SPECS: dict[str, ObjectSpec] = {
             parents={"workspace_id": "workspaces", "parent_id": "stories"},
             filters={"workspace_id": "workspace_id", "parent_id": "parent_id"},
             defaults={"story_type": "task", "state": "not started"},
+            subject_type="Story",
+            includes={
+                "workspace": ("workspace_id", "workspaces"),
+                "parent": ("parent_id", "stories"),
+            },
         ),
-        ObjectSpec("users", "user", required=("full_name",), writable=False),
-        ObjectSpec("roles", "role", required=("name",)),
+        ObjectSpec("users", "user", required=("full_name",), writable=False, subject_type="User"),
+        ObjectSpec("roles", "role", required=("name",), subject_type="Role"),
         ObjectSpec(
             "workspace_groups",
             "workspace_group",
             required=("name",),
             booleans=("company",),
             defaults={"company": False},
+            subject_type="WorkspaceGroup",
         ),
         ObjectSpec(
             "workspace_resources",
             "workspace_resource",
             required=("workspace_id",),
+            integers=("total_allocated_minutes",),
             parents={"workspace_id": "workspaces", "user_id": "users", "role_id": "roles"},
             filters={"workspace_id": "workspace_id", "user_id": "user_id", "role_id": "role_id"},
+            subject_type="WorkspaceResource",
+            includes={
+                "workspace": ("workspace_id", "workspaces"),
+                "user": ("user_id", "users"),
+                "role": ("role_id", "roles"),
+            },
         ),
         ObjectSpec(
             "workspace_allocations",
@@ -90,6 +125,12 @@ SPECS: dict[str, ObjectSpec] = {
                 "hard": "hard",
             },
             defaults={"hard": True},
+            subject_type="WorkspaceAllocation",
+            includes={
+                "workspace_resource": ("resource_id", "workspace_resources"),
+                "workspace": ("workspace_id", "workspaces"),
+                "user": ("user_id", "users"),
+            },
         ),
         ObjectSpec(
             "time_entries",
@@ -101,6 +142,12 @@ SPECS: dict[str, ObjectSpec] = {
             parents={"workspace_id": "workspaces", "user_id": "users", "story_id": "stories"},
             filters={"workspace_id": "workspace_id", "user_id": "user_id", "story_id": "story_id"},
             defaults={"billable": True, "approved": False},
+            subject_type="TimeEntry",
+            includes={
+                "workspace": ("workspace_id", "workspaces"),
+                "user": ("user_id", "users"),
+                "story": ("story_id", "stories"),
+            },
         ),
         ObjectSpec(
             "invoices",
@@ -110,6 +157,50 @@ SPECS: dict[str, ObjectSpec] = {
             list_filters={"workspace_id": "workspace_ids"},
             filters={"status": "status"},
             defaults={"status": "draft", "currency": "USD"},
+            subject_type="Invoice",
+            includes={"workspaces": ("workspace_ids", "workspaces")},
+        ),
+        # Resource Requests (https://developer.kantata.com/tag/Resource-Requests): a request to
+        # staff a workspace resource (usually an unnamed one: a role, no user), side-loading
+        # that resource with include=resource.
+        ObjectSpec(
+            "resource_requests",
+            "resource_request",
+            required=("resource_id",),
+            parents={"resource_id": "workspace_resources"},
+            defaults={"status": "pending", "approver_ids": []},
+            includes={
+                "resource": ("resource_id", "workspace_resources"),
+                "creator": ("creator_id", "users"),
+                "approvers": ("approver_ids", "users"),
+            },
+        ),
+        # External References (https://developer.kantata.com/tag/External-References): which
+        # third-party record an object is synced with. Written through
+        # POST /external_references/create_or_update or nested in an object's create/update.
+        ObjectSpec(
+            "external_references",
+            "external_reference",
+            required=(
+                "subject_type",
+                "subject_id",
+                "service_name",
+                "service_model",
+                "service_model_ref",
+            ),
+            booleans=("locked",),
+            filters={
+                "subject_type": "subject_type",
+                "subject_id": "subject_id",
+                "service_name": "service_name",
+                "service_model": "service_model",
+                "service_model_ref": "service_model_ref",
+                "status": "status",
+                "external_status": "external_status",
+                "external_message": "external_message",
+            },
+            defaults={"status": "pending", "locked": False},
+            writable=False,
         ),
         ObjectSpec(
             "custom_field_values",
