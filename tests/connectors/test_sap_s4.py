@@ -60,7 +60,9 @@ class TestSapS4Conformance(ConnectorConformance):
         return firm_view()
 
     def seeded_records(self, view: View) -> dict[str, dict[str, dict[str, Any]]]:
-        out = {obj: {str(r[KEYS[obj]]): r for r in rows} for obj, rows in view.items()}
+        out = {
+            obj: {str(r[KEYS[obj]]): r for r in rows} for obj, rows in view.items() if obj in KEYS
+        }
         journal = out.pop("A_JournalEntryItemBasic", {})
         for kind, account in (("revenue", "41000000"), ("cost", "50301000")):
             out[f"A_JournalEntryItemBasic_{kind}"] = {
@@ -423,3 +425,24 @@ def test_bulk_writes_go_in_one_batch_and_a_refused_record_fails_alone(conn: SapS
     assert [s for s in seen if s.startswith("POST")] == [
         "POST /sap/opu/odata/sap/API_ENTERPRISE_PROJECT_SRV/$batch"
     ]
+
+
+def test_the_firms_customers_carry_their_roles_and_company_code_data(conn: SapS4Connector) -> None:
+    """The SAP view is what SAP would hold: every customer partner was created with the customer
+    roles and its DE01 data (payment terms), as the handoff now creates new ones."""
+    api = conn.client("API_BUSINESS_PARTNER").entity_sets
+    partner = firm_view()["A_BusinessPartner"][0]["BusinessPartner"]
+    roles = api.A_BusinessPartnerRole.get_entities().filter(f"BusinessPartner eq '{partner}'")
+    assert sorted(r.BusinessPartnerRole for r in roles.execute()) == ["FLCU00", "FLCU01"]
+    company = api.A_CustomerCompany.get_entity(Customer=partner, CompanyCode="DE01").execute()
+    assert company.PaymentTerms in {"0030", "0045", "0060"}
+
+
+def test_a_record_repeated_in_one_call_is_created_then_updated(conn: SapS4Connector) -> None:
+    first = _project("PRJ-TWICE")
+    second = first | {"ProjectEndDate": "2027-02-28"}
+    created, updated = conn.upsert("A_EnterpriseProject", "Project", [first, second])
+    assert (created.outcome, updated.outcome) == (Outcome.CREATED, Outcome.UPDATED)
+    assert created.id == updated.id
+    row = {r.id: r.data for r in drain(conn.snapshot("A_EnterpriseProject"))[0]}[created.id]
+    assert row["ProjectEndDate"] == "2027-02-28"

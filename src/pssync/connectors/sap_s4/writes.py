@@ -107,17 +107,22 @@ class Upsert:
                 results[index] = outcome
             else:
                 prepared.append(outcome)
-        existing, etags = self.lookup([p.external_id for p in prepared])
-        writes: list[_Write] = []
-        creating: set[str] = set()
-        for item in prepared:
-            planned = self.plan(item, existing.get(item.external_id, []), etags, creating)
-            if isinstance(planned, UpsertResult):
-                results[item.index] = planned
-            else:
-                writes.append(planned)
-        for write, result in self.send(writes, retry=True):
-            results[write.item.index] = result
+        while prepared:  # a record repeated in the call is applied after its first occurrence
+            now: list[_Prepared] = []
+            later: list[_Prepared] = []
+            for item in prepared:
+                (later if any(n.external_id == item.external_id for n in now) else now).append(item)
+            prepared = later
+            existing, etags = self.lookup([p.external_id for p in now])
+            writes: list[_Write] = []
+            for item in now:
+                planned = self.plan(item, existing.get(item.external_id, []), etags)
+                if isinstance(planned, UpsertResult):
+                    results[item.index] = planned
+                else:
+                    writes.append(planned)
+            for write, result in self.send(writes, retry=True):
+                results[write.item.index] = result
         return [r for r in results if r is not None]
 
     def prepare(self, index: int, record: dict[str, Any]) -> _Prepared | UpsertResult:
@@ -168,7 +173,6 @@ class Upsert:
         item: _Prepared,
         matches: list[dict[str, Any]],
         etags: dict[str, str],
-        creating: set[str],
     ) -> _Write | UpsertResult:
         if len(matches) > 1:
             keys = ", ".join(str(m[self.sap.key]) for m in matches)
@@ -176,11 +180,6 @@ class Upsert:
                 item.external_id, f"{len(matches)} records share this external ID: {keys}", self.ext
             )
         if not matches:
-            if item.external_id in creating:  # a repeat in this batch: the first one wins
-                return self.fail(
-                    item.external_id, "sent twice in one batch; send it again", self.ext
-                )
-            creating.add(item.external_id)
             values = dict(self.sap.create_defaults)
             values.update({n: v for n, v in item.values.items() if self.props[n].creatable})
             return _Write(item, self.sap, None, {**values, **item.nested})

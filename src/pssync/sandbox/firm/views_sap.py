@@ -70,6 +70,27 @@ def billing_row(firm: Firm, inv: InvoiceRec, paid: int, moment: dt.datetime) -> 
     }
 
 
+def customer_records(firm: Firm, bp: str, name: str, terms: str) -> None:
+    """A customer partner's roles (FLCU00 financial accounting, FLCU01 sales), its customer
+    record and its data in the company code, as the partner's creation left them."""
+    for role in ("FLCU00", "FLCU01"):
+        row = {"BusinessPartner": bp, "BusinessPartnerRole": role}
+        firm.add_view(SYSTEM, "A_BusinessPartnerRole", None, row)
+    firm.add_view(
+        SYSTEM,
+        "A_Customer",
+        None,
+        {"Customer": bp, "CustomerName": name[:80], "CustomerFullName": name},
+    )
+    company = {
+        "Customer": bp,
+        "CompanyCode": COMPANY_CODE,
+        "PaymentTerms": TERMS[terms],
+        "ReconciliationAccount": "12100000",
+    }
+    firm.add_view(SYSTEM, "A_CustomerCompany", None, company)
+
+
 def journal_rows(firm: Firm, post: PostingRec, number: int) -> list[dict[str, Any]]:
     """The two lines of a posting's journal entry (A_JournalEntryItemBasic): SAP signs amounts,
     a credit is negative (DebitCreditCode H)."""
@@ -135,6 +156,7 @@ def build(firm: Firm) -> None:
                 "IsMarkedForArchiving": False,
             },
         )
+        customer_records(firm, bp, acc.legal_name, acc.payment_terms)
     for p, created in erp_common.projects(firm, SYSTEM):
         acc = firm.accounts[p.account]
         project_uuid = stable_uuid("project", p.id)

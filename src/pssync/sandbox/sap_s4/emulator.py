@@ -21,6 +21,9 @@ from pssync.sandbox.sap_s4.schema import SERVICE_ROOT, SERVICES, service_of
 # Seed order matters: elements reference projects.
 SEED_ORDER = (
     "A_BusinessPartner",
+    "A_BusinessPartnerRole",
+    "A_Customer",
+    "A_CustomerCompany",
     "A_EnterpriseProject",
     "A_EnterpriseProjectElement",
     "A_BillingDocument",
