@@ -16,7 +16,15 @@ from pssync.connectors.base import Connector, Outcome
 from pssync.connectors.errors import PermanentError
 from pssync.connectors.sap_s4 import SapS4Connector, SapS4Settings
 from pssync.mapping import Translator, load_spec
-from pssync.model import Account, CostActual, Invoice, Project, RevenueEvent, WbsElement
+from pssync.model import (
+    Account,
+    CostActual,
+    Invoice,
+    Payment,
+    Project,
+    RevenueEvent,
+    WbsElement,
+)
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.sap_s4 import SapS4Emulator
@@ -68,6 +76,12 @@ class TestSapS4Conformance(ConnectorConformance):
             out[f"A_JournalEntryItemBasic_{kind}"] = {
                 i: r for i, r in journal.items() if r["GLAccount"] == account
             }
+        parts = ("CompanyCode", "FiscalYear", "AccountingDocument", "AccountingDocumentItem")
+        out["A_OperationalAcctgDocItemCube_payment"] = {
+            "/".join(r[p] for p in parts): r
+            for r in view.get("A_OperationalAcctgDocItemCube", [])
+            if r["AccountingDocumentType"] == "DZ" and r["FinancialAccountType"] == "D"
+        }
         return out
 
     def connector_for(self, emulator: Emulator, **settings: Any) -> Connector:
@@ -236,6 +250,7 @@ def test_unknown_object_and_bad_cursor_are_permanent(conn: SapS4Connector) -> No
         ("A_BillingDocument", Invoice),
         ("A_JournalEntryItemBasic_revenue", RevenueEvent),
         ("A_JournalEntryItemBasic_cost", CostActual),
+        ("A_OperationalAcctgDocItemCube_payment", Payment),
     ],
 )
 def test_default_mapping_translates_what_the_connector_reads(

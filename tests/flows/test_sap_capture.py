@@ -65,3 +65,33 @@ def test_revenue_and_cost_postings_land_in_the_golden_store(env: FlowEnv) -> Non
     journal = {f"A_JournalEntryItemBasic_{k}" for k in KINDS}
     raised = [e for e in env.exceptions.find(states=["open"]) if e.object in journal]
     assert not raised, [(e.category, e.message) for e in raised[:3]]
+
+
+def test_customer_payments_land_with_their_invoice_and_account(env: FlowEnv) -> None:
+    obj = "A_OperationalAcctgDocItemCube_payment"
+    payments = [
+        p
+        for p in firm().books.payments
+        if firm().projects[firm().books.invoices[p.invoice].project].legal_entity == "DE01"
+    ]
+    assert payments
+    env.poll("sap_s4", "A_BusinessPartner", "A_EnterpriseProject", "A_BillingDocument")
+    seen = env.poll("sap_s4", obj)
+    assert seen.get("applied", 0) == len(payments), seen
+    for pay in payments:
+        found = env.store.resolve_xref("sap_s4", obj, firm().xrefs.get(pay.id, f"sap_s4:{obj}"))
+        assert found is not None and found[0] == "Payment", (pay.id, found)
+        golden = env.store.get(*found)
+        assert golden is not None
+        truth = _truth()[("Payment", pay.id)]
+        assert golden.payload["received_date"] == truth["received_date"]
+        assert golden.payload["account_id"] == truth["account_id"]
+        assert Decimal(str(golden.payload["amount"]["amount"])) == Decimal(
+            str(truth["amount"]["amount"])
+        )
+        invoice = firm().books.invoices[pay.invoice]
+        number = firm().xrefs.get(invoice.id, "sap_s4:A_BillingDocument")
+        captured = env.store.resolve_xref("sap_s4", "A_BillingDocument", number)
+        assert captured is not None and golden.payload["invoice_id"] == captured[1]
+    raised = [e for e in env.exceptions.find(states=["open"]) if e.object == obj]
+    assert not raised, [(e.category, e.message) for e in raised[:3]]

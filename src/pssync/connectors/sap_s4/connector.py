@@ -211,7 +211,7 @@ class SapS4Connector(Connector):
             row[CUSTOMER_PARTNER] = numbers.get(uuid) if uuid else None
 
     def record(self, sap: SapObject, row: dict[str, Any]) -> SourceRecord:
-        return SourceRecord(sap.name, str(row[sap.key]), row, sap.stamp_of(row))
+        return SourceRecord(sap.name, sap.record_id(row), row, sap.stamp_of(row))
 
     # ---- reads -------------------------------------------------------------------------
 

@@ -52,6 +52,13 @@ class SapObject:
     date_stamp: bool = False
     # Journal items: "revenue" or "cost" (which G/L accounts, and the amount's sign).
     posting_kind: str | None = None
+    # When SAP keys the set by several properties: the record ID joins them with "/".
+    id_fields: tuple[str, ...] = ()
+
+    def record_id(self, row: dict[str, Any]) -> str:
+        if self.id_fields:
+            return "/".join(str(row.get(f) or "") for f in self.id_fields)
+        return str(row[self.key])
 
     @property
     def entity_set_name(self) -> str:
@@ -133,6 +140,18 @@ OBJECTS: dict[str, SapObject] = {
                 posting_kind=kind,
             )
             for kind in ("revenue", "cost")
+        ),
+        SapObject(
+            "A_OperationalAcctgDocItemCube_payment",
+            "API_OPLACCTGDOCITEMCUBE_SRV",
+            key="AccountingDocument",
+            external_id=None,
+            stamp=("PostingDate",),
+            writable=False,
+            set_name="A_OperationalAcctgDocItemCube",
+            date_stamp=True,
+            posting_kind="payment",
+            id_fields=("CompanyCode", "FiscalYear", "AccountingDocument", "AccountingDocumentItem"),
         ),
         SapObject(
             "A_BillingDocument",

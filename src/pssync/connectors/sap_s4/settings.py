@@ -36,6 +36,10 @@ class SapS4Settings(ConnectorSettings):
         default=["50301000"],
         description="G/L accounts whose journal items are project costs (CostActual)",
     )
+    payment_document_types: list[str] = Field(
+        default=["DZ"],
+        description="accounting document types of incoming customer payments (Payment)",
+    )
     customer_grouping: str = Field(
         default="BP02",
         max_length=4,

@@ -17,7 +17,7 @@ from pssync.sandbox.firm import erp_common
 from pssync.sandbox.firm.ids import stable_uuid
 from pssync.sandbox.firm.state import Firm
 from pssync.sandbox.firm.units import at, cents_str, iso
-from pssync.sandbox.firm.world import InvoiceRec, PostingRec
+from pssync.sandbox.firm.world import InvoiceRec, PaymentRec, PostingRec
 
 SYSTEM = "sap_s4"
 COMPANY_CODE = "DE01"
@@ -42,6 +42,85 @@ def partner_uuid(account_id: str) -> str:
     return stable_uuid("partner", account_id)
 
 
+def invoice_document(inv: InvoiceRec) -> str:
+    """The number of the accounting document a billing document was posted as."""
+    return f"{90_000_000 + inv.idx:010d}"
+
+
+def open_item(
+    firm: Firm, document: str, item: int, when: dt.date, cents: int, inv: InvoiceRec
+) -> dict[str, Any]:
+    """A customer line (FinancialAccountType D) of an accounting document."""
+    return {
+        "CompanyCode": COMPANY_CODE,
+        "FiscalYear": str(when.year),
+        "AccountingDocument": document,
+        "AccountingDocumentItem": f"{item:03d}",
+        "FinancialAccountType": "D",
+        "Customer": firm.xrefs.get(firm.accounts[inv.account].id, "sap_s4:A_BusinessPartner"),
+        "GLAccount": "12100000",
+        "PostingDate": when.isoformat(),
+        "DocumentDate": when.isoformat(),
+        "DebitCreditCode": "S" if cents > 0 else "H",
+        "AmountInCompanyCodeCurrency": cents_str(cents),
+        "CompanyCodeCurrency": inv.currency,
+        "AmountInTransactionCurrency": cents_str(cents),
+        "TransactionCurrency": inv.currency,
+    }
+
+
+def receivable_items(firm: Firm) -> None:
+    """A_OperationalAcctgDocItemCube: each DE01 invoice's receivable (document type RV) and
+    each incoming payment (DZ) referring to it; an invoice paid in full is cleared by its last
+    payment, which clears itself with it."""
+    mine = {inv.idx: inv for inv in erp_common.invoices(firm, SYSTEM)}
+    paid: dict[int, int] = {}
+    cleared: dict[int, tuple[str, dt.date]] = {}
+    payments: list[tuple[PaymentRec, str]] = []
+    number = 1_400_000_000
+    for pay in firm.books.payments:
+        inv = mine.get(pay.invoice)
+        if inv is None:
+            continue
+        number += 1
+        payments.append((pay, f"{number:010d}"))
+        paid[inv.idx] = paid.get(inv.idx, 0) + pay.amount_cents
+        if paid[inv.idx] >= inv.gross_cents:
+            cleared[inv.idx] = (f"{number:010d}", pay.received)
+    for inv in mine.values():
+        row = open_item(firm, invoice_document(inv), 1, inv.issue, inv.gross_cents, inv)
+        clearing = cleared.get(inv.idx)
+        row |= {"AccountingDocumentType": "RV", "DocumentItemText": f"Invoice {inv.number}"}
+        if clearing:
+            row |= {
+                "ClearingAccountingDocument": clearing[0],
+                "ClearingDate": clearing[1].isoformat(),
+            }
+        firm.add_view(SYSTEM, "A_OperationalAcctgDocItemCube", None, row)
+    for pay, document in payments:
+        inv = mine[pay.invoice]
+        row = open_item(firm, document, 2, pay.received, -pay.amount_cents, inv)
+        row |= {
+            "AccountingDocumentType": "DZ",
+            "InvoiceReference": invoice_document(inv),
+            "InvoiceReferenceFiscalYear": str(inv.issue.year),
+            "InvoiceItemReference": "001",
+            "DocumentItemText": f"Payment {inv.number}",
+        }
+        clearing = cleared.get(inv.idx)
+        if clearing:
+            row |= {
+                "ClearingAccountingDocument": clearing[0],
+                "ClearingDate": clearing[1].isoformat(),
+            }
+        key = "/".join(
+            row[k]
+            for k in ("CompanyCode", "FiscalYear", "AccountingDocument", "AccountingDocumentItem")
+        )
+        firm.xrefs.issue(pay.id, f"{SYSTEM}:A_OperationalAcctgDocItemCube_payment", key)
+        firm.add_view(SYSTEM, "A_OperationalAcctgDocItemCube", pay.id, row)
+
+
 def billing_row(firm: Firm, inv: InvoiceRec, paid: int, moment: dt.datetime) -> dict[str, Any]:
     p = firm.projects[inv.project]
     acc = firm.accounts[inv.account]
@@ -55,6 +134,8 @@ def billing_row(firm: Firm, inv: InvoiceRec, paid: int, moment: dt.datetime) -> 
         "SoldToParty": bp,
         "PayerParty": bp,
         "CompanyCode": COMPANY_CODE,
+        "FiscalYear": str(inv.issue.year),
+        "AccountingDocument": invoice_document(inv),
         "TotalNetAmount": cents_str(inv.net_cents),
         "TotalTaxAmount": cents_str(inv.tax_cents),
         "TransactionCurrency": inv.currency,
@@ -217,3 +298,4 @@ def build(firm: Firm) -> None:
                 obj = f"A_JournalEntryItemBasic_{post.kind}"
                 firm.xrefs.issue(post.id, f"{SYSTEM}:{obj}", row["ID"])
             firm.add_view(SYSTEM, "A_JournalEntryItemBasic", post.id if fact_line else None, row)
+    receivable_items(firm)

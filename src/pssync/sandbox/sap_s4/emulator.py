@@ -28,6 +28,7 @@ SEED_ORDER = (
     "A_EnterpriseProjectElement",
     "A_BillingDocument",
     "A_JournalEntryItemBasic",
+    "A_OperationalAcctgDocItemCube",
 )
 
 

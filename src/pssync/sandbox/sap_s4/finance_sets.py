@@ -1,4 +1,4 @@
-"""The read-only finance entity sets: billing documents and journal entry items.
+"""The read-only finance entity sets: billing documents, journal entry items, open/cleared items.
 
 A_BillingDocument follows API_BILLING_DOCUMENT_SRV. A_JournalEntryItemBasic follows
 API_JOURNALENTRYITEMBASIC_SRV, the analytical read of the universal journal (ACDOCA) that
@@ -6,6 +6,10 @@ integrations use for project actuals: keyed by a generated ``ID``, read by ``Pos
 (journal entries are never changed once posted; a correction is a new document), with the
 project and WBS element an item is posted to. Property names follow the CDS view
 I_JournalEntryItem behind the API; which ones a tenant exposes varies by release.
+A_OperationalAcctgDocItemCube follows API_OPLACCTGDOCITEMCUBE_SRV, the operational view of
+accounting document items (customer and supplier open items, their clearing): keyed by company
+code, fiscal year, document and item, with the invoice an item refers to (``InvoiceReference``)
+and the document that cleared it; names as in the CDS view I_OperationalAcctgDocItem.
 """
 
 from __future__ import annotations
@@ -108,5 +112,48 @@ JOURNAL_ENTRY_ITEM = EntitySet(
         text("Customer", 10, "Customer"),
         text("DocumentItemText", 50, "Item Text", upper=False),
         flag("IsReversal", "Reversal Indicator"),
+    ),
+)
+
+
+def _currency(name: str, label: str) -> Prop:
+    return Prop(
+        name,
+        "Edm.String",
+        max_length=5,
+        label=label,
+        display_format="UpperCase",
+        semantics="currency-code",
+    )
+
+
+OPERATIONAL_ITEM = EntitySet(
+    name="A_OperationalAcctgDocItemCube",
+    keys=("CompanyCode", "FiscalYear", "AccountingDocument", "AccountingDocumentItem"),
+    label="Operational Accounting Document Item",
+    creatable=False,
+    updatable=False,
+    props=(
+        text("CompanyCode", 4, "Company Code"),
+        text("FiscalYear", 4, "Fiscal Year"),
+        text("AccountingDocument", 10, "Journal Entry"),
+        text("AccountingDocumentItem", 3, "Journal Entry Item"),
+        text("AccountingDocumentType", 2, "Journal Entry Type"),
+        text("FinancialAccountType", 1, "Account Type"),
+        text("Customer", 10, "Customer"),
+        text("GLAccount", 10, "G/L Account"),
+        date("PostingDate", "Posting Date"),
+        date("DocumentDate", "Journal Entry Date"),
+        text("DebitCreditCode", 1, "Debit/Credit Code"),
+        amount("AmountInCompanyCodeCurrency", 23, "Amount in CC Crcy", "CompanyCodeCurrency"),
+        _currency("CompanyCodeCurrency", "Company Code Currency"),
+        amount("AmountInTransactionCurrency", 23, "Amount in Trans. Crcy"),
+        _currency("TransactionCurrency", "Transaction Currency"),
+        text("InvoiceReference", 10, "Invoice Reference"),
+        text("InvoiceReferenceFiscalYear", 4, "Fiscal Year of Invoice"),
+        text("InvoiceItemReference", 3, "Invoice Item"),
+        text("ClearingAccountingDocument", 10, "Clearing Entry"),
+        date("ClearingDate", "Clearing Date"),
+        text("DocumentItemText", 50, "Item Text", upper=False),
     ),
 )

@@ -21,7 +21,11 @@ from pssync.sandbox.sap_s4.edm import (
     stamp,
     text,
 )
-from pssync.sandbox.sap_s4.finance_sets import BILLING_DOCUMENT, JOURNAL_ENTRY_ITEM
+from pssync.sandbox.sap_s4.finance_sets import (
+    BILLING_DOCUMENT,
+    JOURNAL_ENTRY_ITEM,
+    OPERATIONAL_ITEM,
+)
 
 __all__ = ["SERVICES", "SERVICE_ROOT", "EntitySet", "Nav", "Prop", "Service", "service_of"]
 
@@ -209,6 +213,7 @@ SERVICES: dict[str, Service] = {
         Service("API_ENTERPRISE_PROJECT_SRV", (ENTERPRISE_PROJECT, PROJECT_ELEMENT)),
         Service("API_BILLING_DOCUMENT_SRV", (BILLING_DOCUMENT,)),
         Service("API_JOURNALENTRYITEMBASIC_SRV", (JOURNAL_ENTRY_ITEM,)),
+        Service("API_OPLACCTGDOCITEMCUBE_SRV", (OPERATIONAL_ITEM,)),
     )
 }
 
