@@ -16,7 +16,15 @@ from pssync.connectors.base import Connector, Outcome
 from pssync.connectors.errors import PermanentError
 from pssync.connectors.sap_s4 import SapS4Connector, SapS4Settings
 from pssync.mapping import Translator, load_spec
-from pssync.model import Account, Invoice, Project, WbsElement
+from pssync.model import (
+    Account,
+    CostActual,
+    Invoice,
+    Payment,
+    Project,
+    RevenueEvent,
+    WbsElement,
+)
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.sap_s4 import SapS4Emulator
@@ -28,6 +36,7 @@ KEYS = {
     "A_EnterpriseProject": "ProjectUUID",
     "A_EnterpriseProjectElement": "ProjectElementUUID",
     "A_BillingDocument": "BillingDocument",
+    "A_JournalEntryItemBasic": "ID",
 }
 MAPPING = Path(__file__).parents[2] / "src/pssync/connectors/sap_s4/mapping.yaml"
 
@@ -59,7 +68,21 @@ class TestSapS4Conformance(ConnectorConformance):
         return firm_view()
 
     def seeded_records(self, view: View) -> dict[str, dict[str, dict[str, Any]]]:
-        return {obj: {str(r[KEYS[obj]]): r for r in rows} for obj, rows in view.items()}
+        out = {
+            obj: {str(r[KEYS[obj]]): r for r in rows} for obj, rows in view.items() if obj in KEYS
+        }
+        journal = out.pop("A_JournalEntryItemBasic", {})
+        for kind, account in (("revenue", "41000000"), ("cost", "50301000")):
+            out[f"A_JournalEntryItemBasic_{kind}"] = {
+                i: r for i, r in journal.items() if r["GLAccount"] == account
+            }
+        parts = ("CompanyCode", "FiscalYear", "AccountingDocument", "AccountingDocumentItem")
+        out["A_OperationalAcctgDocItemCube_payment"] = {
+            "/".join(r[p] for p in parts): r
+            for r in view.get("A_OperationalAcctgDocItemCube", [])
+            if r["AccountingDocumentType"] == "DZ" and r["FinancialAccountType"] == "D"
+        }
+        return out
 
     def connector_for(self, emulator: Emulator, **settings: Any) -> Connector:
         assert isinstance(emulator, SapS4Emulator)
@@ -225,6 +248,9 @@ def test_unknown_object_and_bad_cursor_are_permanent(conn: SapS4Connector) -> No
         ("A_EnterpriseProject", Project),
         ("A_EnterpriseProjectElement", WbsElement),
         ("A_BillingDocument", Invoice),
+        ("A_JournalEntryItemBasic_revenue", RevenueEvent),
+        ("A_JournalEntryItemBasic_cost", CostActual),
+        ("A_OperationalAcctgDocItemCube_payment", Payment),
     ],
 )
 def test_default_mapping_translates_what_the_connector_reads(
@@ -268,3 +294,170 @@ def test_projects_name_their_customer_by_guid_and_reads_add_its_number(
     assert created.id is not None
     rows = {r.id: r.data for r in drain(conn.snapshot("A_EnterpriseProject"))[0]}
     assert rows[created.id]["CustomerBusinessPartner"] is None
+
+
+# ---- concurrency, root elements, deep insert, $batch (issue 16 item 3) -------------------
+
+
+def _project(code: str) -> dict[str, Any]:
+    return {
+        "Project": code,
+        "ProjectDescription": f"Project {code}",
+        "ProjectStartDate": "2026-07-01",
+        "ProjectEndDate": "2026-12-31",
+    }
+
+
+def _requests_of(conn: SapS4Connector) -> list[str]:
+    """Every request the connector sends, as ``METHOD path`` (a response hook)."""
+    seen: list[str] = []
+    conn.session.hooks["response"].append(
+        lambda r, *a, **k: seen.append(f"{r.request.method} {r.request.path_url.split('?')[0]}")
+    )
+    return seen
+
+
+def test_updates_carry_if_match_and_a_stale_etag_is_read_again_once(
+    conn: SapS4Connector, sap: SapS4Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone changes the project between pssync's read and its MERGE: SAP answers 412, the
+    connector reads the project again and resends its change with the new ETag."""
+    from pssync.connectors.sap_s4 import writes
+
+    (created,) = conn.upsert("A_EnterpriseProject", "Project", [_project("PRJ-ETAG-1")])
+    other = SapS4Connector(settings_for(sap))
+    lookup = writes.Upsert.lookup
+
+    def racing_lookup(self: Any, ids: list[str]) -> Any:
+        found = lookup(self, ids)
+        if self.sap.name == "A_EnterpriseProject" and not racing_lookup.done:  # type: ignore[attr-defined]
+            racing_lookup.done = True  # type: ignore[attr-defined]
+            change = _project("PRJ-ETAG-1") | {"PriorityCode": "2"}
+            assert (
+                other.upsert("A_EnterpriseProject", "Project", [change])[0].outcome
+                is Outcome.UPDATED
+            )
+        return found
+
+    racing_lookup.done = False  # type: ignore[attr-defined]
+    monkeypatch.setattr(writes.Upsert, "lookup", racing_lookup)
+    seen = _requests_of(conn)
+    mine = _project("PRJ-ETAG-1") | {"ProjectEndDate": "2027-03-31"}
+    (result,) = conn.upsert("A_EnterpriseProject", "Project", [mine])
+    assert (result.outcome, result.id) == (Outcome.UPDATED, created.id)
+    assert [s for s in seen if s.endswith("$batch")] == [
+        "POST /sap/opu/odata/sap/API_ENTERPRISE_PROJECT_SRV/$batch"
+    ] * 2
+    row = {r.id: r.data for r in drain(conn.snapshot("A_EnterpriseProject"))[0]}[created.id]
+    assert (row["ProjectEndDate"], row["PriorityCode"]) == ("2027-03-31", "2")  # both kept
+
+
+def test_an_update_without_the_etag_is_refused_by_sap(sap: SapS4Emulator) -> None:
+    """What every pre-ETag MERGE got: 428 Precondition Required (SAP KBA 3514624)."""
+    import requests
+
+    http = requests.Session()
+    http.auth = (sap.username, sap.password)
+    url = sap.service_url("API_ENTERPRISE_PROJECT_SRV")
+    token = http.head(url, headers={"x-csrf-token": "Fetch"}).headers["x-csrf-token"]
+    project = firm_view()["A_EnterpriseProject"][0]["ProjectUUID"]
+    answer = http.patch(
+        f"{url}A_EnterpriseProject(guid'{project}')",
+        json={"PriorityCode": "1"},
+        headers={"x-csrf-token": token},
+    )
+    assert answer.status_code == 428
+
+
+def test_root_element_is_not_read_as_a_wbs_element_and_updates_go_to_the_project(
+    conn: SapS4Connector,
+) -> None:
+    (created,) = conn.upsert("A_EnterpriseProject", "Project", [_project("PRJ-ROOT-1")])
+    elements = {
+        r.data["ProjectElement"] for r in drain(conn.snapshot("A_EnterpriseProjectElement"))[0]
+    }
+    changed = {
+        r.data["ProjectElement"] for r in drain(conn.changes("A_EnterpriseProjectElement", None))[0]
+    }
+    assert "PRJ-ROOT-1" not in elements | changed
+    root = {
+        "ProjectElement": "PRJ-ROOT-1",
+        "ProjectUUID": created.id,
+        "ProjectElementDescription": "Renamed through the root",
+        "PlannedEndDate": "2027-01-31",
+    }
+    (result,) = conn.upsert("A_EnterpriseProjectElement", "ProjectElement", [root])
+    assert (result.outcome, result.id) == (Outcome.UPDATED, created.id)
+    row = {r.id: r.data for r in drain(conn.snapshot("A_EnterpriseProject"))[0]}[created.id]
+    assert (row["ProjectDescription"], row["ProjectEndDate"]) == (
+        "Renamed through the root",
+        "2027-01-31",
+    )
+    assert (
+        conn.upsert("A_EnterpriseProjectElement", "ProjectElement", [root])[0].outcome
+        is Outcome.UNCHANGED
+    )
+
+
+def test_partner_is_created_with_grouping_roles_and_customer_in_one_deep_insert(
+    conn: SapS4Connector,
+) -> None:
+    partner = {
+        "BusinessPartnerIDByExtSystem": "DEEP-1",
+        "BusinessPartnerCategory": "2",
+        "BusinessPartnerGrouping": "BP02",
+        "OrganizationBPName1": "Deep Insert AG",
+        "to_BusinessPartnerRole": [
+            {"BusinessPartnerRole": "FLCU00"},
+            {"BusinessPartnerRole": "FLCU01"},
+        ],
+        "to_Customer": {"to_CustomerCompany": [{"CompanyCode": "DE01", "PaymentTerms": "0030"}]},
+    }
+    seen = _requests_of(conn)
+    (created,) = conn.upsert("A_BusinessPartner", "BusinessPartnerIDByExtSystem", [partner])
+    assert created.outcome is Outcome.CREATED and created.id
+    assert [s for s in seen if s.startswith("POST")] == [
+        "POST /sap/opu/odata/sap/API_BUSINESS_PARTNER/$batch"
+    ]
+    client = conn.client("API_BUSINESS_PARTNER").entity_sets
+    roles = client.A_BusinessPartnerRole.get_entities().filter(f"BusinessPartner eq '{created.id}'")
+    assert sorted(r.BusinessPartnerRole for r in roles.execute()) == ["FLCU00", "FLCU01"]
+    company = client.A_CustomerCompany.get_entity(Customer=created.id, CompanyCode="DE01").execute()
+    assert company.PaymentTerms == "0030"
+    again = conn.upsert("A_BusinessPartner", "BusinessPartnerIDByExtSystem", [partner])
+    assert again[0].outcome is Outcome.UNCHANGED  # children are given at creation only
+
+
+def test_bulk_writes_go_in_one_batch_and_a_refused_record_fails_alone(conn: SapS4Connector) -> None:
+    records = [_project(f"PRJ-BULK-{i}") for i in range(6)]
+    records[3]["ProjectEndDate"] = "2026-01-01"  # ends before it starts: SAP refuses it
+    seen = _requests_of(conn)
+    results = conn.upsert("A_EnterpriseProject", "Project", records)
+    assert [r.outcome for r in results] == [Outcome.CREATED] * 3 + [Outcome.FAILED] + [
+        Outcome.CREATED
+    ] * 2
+    assert results[3].error is not None and results[3].error.field == "ProjectEndDate"
+    assert [s for s in seen if s.startswith("POST")] == [
+        "POST /sap/opu/odata/sap/API_ENTERPRISE_PROJECT_SRV/$batch"
+    ]
+
+
+def test_the_firms_customers_carry_their_roles_and_company_code_data(conn: SapS4Connector) -> None:
+    """The SAP view is what SAP would hold: every customer partner was created with the customer
+    roles and its DE01 data (payment terms), as the handoff now creates new ones."""
+    api = conn.client("API_BUSINESS_PARTNER").entity_sets
+    partner = firm_view()["A_BusinessPartner"][0]["BusinessPartner"]
+    roles = api.A_BusinessPartnerRole.get_entities().filter(f"BusinessPartner eq '{partner}'")
+    assert sorted(r.BusinessPartnerRole for r in roles.execute()) == ["FLCU00", "FLCU01"]
+    company = api.A_CustomerCompany.get_entity(Customer=partner, CompanyCode="DE01").execute()
+    assert company.PaymentTerms in {"0030", "0045", "0060"}
+
+
+def test_a_record_repeated_in_one_call_is_created_then_updated(conn: SapS4Connector) -> None:
+    first = _project("PRJ-TWICE")
+    second = first | {"ProjectEndDate": "2027-02-28"}
+    created, updated = conn.upsert("A_EnterpriseProject", "Project", [first, second])
+    assert (created.outcome, updated.outcome) == (Outcome.CREATED, Outcome.UPDATED)
+    assert created.id == updated.id
+    row = {r.id: r.data for r in drain(conn.snapshot("A_EnterpriseProject"))[0]}[created.id]
+    assert row["ProjectEndDate"] == "2027-02-28"

@@ -67,7 +67,10 @@ def test_kill_9_mid_sync_then_restart_ends_like_a_clean_run(
     ):
         rows = [bp_row(f"Crash {i:03d}") for i in range(COUNT)]
         crm.seed({BP: rows})
-        faults(erp, latency_ms=8)  # slow enough that the kill lands mid-run
+        # Slow enough that the kill lands mid-run: SAP writes go in one $batch per delivery, so
+        # the CRM's pages are slowed down and the deliveries follow them one by one.
+        faults(erp, latency_ms=8)
+        faults(crm, latency_ms=300)
         creds = {
             name: {"base_url": e.base_url, **e.credentials()}
             for name, e in (("crm", crm), ("erp", erp))
@@ -96,6 +99,7 @@ def test_kill_9_mid_sync_then_restart_ends_like_a_clean_run(
         assert all(_gone(pid) for pid in children), "a page process outlived its worker"
 
         faults(erp, latency_ms=0)
+        faults(crm, latency_ms=0)
         second = _run(config, log)
         assert second.wait(timeout=120) == 0, log.read_text()
 

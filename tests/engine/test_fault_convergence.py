@@ -52,6 +52,8 @@ ISSUE_FAULTS = {
     "retry_after": 0,
     "timeout_rate": 0.05,
     "timeout_seconds": 2.0,
+    # SAP writes go in one $batch per delivery: few requests, so a sequence that faults early.
+    "seed": 15,
 }
 NO_FAULTS = {"error_rate": 0.0, "timeout_rate": 0.0}
 POLICY = DeliveryPolicy(

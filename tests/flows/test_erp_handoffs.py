@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from dbos import DBOS, SetWorkflowID
 
+from pssync.connectors.sap_s4 import SapS4Connector
 from pssync.engine.ids import external_id
 from pssync.flows.closed_won_handoff import closed_won_handoff
 from pssync.flows.erp_targets import FILEDROP_BILLING
@@ -161,6 +162,18 @@ def test_sap_gets_partner_project_and_billing_elements(
     assert created["BusinessPartnerIDByExtSystem"] == external_id("Account", account["id"], 20)
     assert created["OrganizationBPName1"] == (account.get("legal_name") or account["name"])[:40]
     assert created["BusinessPartnerCategory"] == "2"
+    # Created as a customer in one deep insert: grouping, customer roles, company-code data.
+    assert created["BusinessPartnerGrouping"] == "BP02"
+    assert created["Customer"] == handed[SAP_NEW]["customer_id"]
+    sap = env.connector("sap_s4")
+    assert isinstance(sap, SapS4Connector)
+    bp_api = sap.client("API_BUSINESS_PARTNER").entity_sets
+    number = handed[SAP_NEW]["customer_id"]
+    roles = bp_api.A_BusinessPartnerRole.get_entities().filter(f"BusinessPartner eq '{number}'")
+    assert sorted(r.BusinessPartnerRole for r in roles.execute()) == ["FLCU00", "FLCU01"]
+    company = bp_api.A_CustomerCompany.get_entity(Customer=number, CompanyCode="DE01").execute()
+    terms = {"Net 30": "0030", "Net 45": "0045", "Net 60": "0060"}.get(account["payment_terms"])
+    assert company.PaymentTerms == (terms or "")
 
     for deal in (SAP_NEW, SAP_KNOWN):
         out = handed[deal]

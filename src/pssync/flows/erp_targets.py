@@ -5,12 +5,9 @@ milestones, write-backs); what differs is each ERP's records and how they refere
 
 * NetSuite: ``customer``, ``job`` under it (``parent``), milestones as ``projecttask`` records
   with their amount; keyed by ``externalId``; references are internal IDs.
-* SAP S/4HANA: ``A_BusinessPartner`` (keyed by ``BusinessPartnerIDByExtSystem``),
-  ``A_EnterpriseProject`` keyed by its ``Project`` ID (the project code) and naming the
-  customer by the partner's GUID (``CustomerUUID``); milestones as billing elements
-  (``A_EnterpriseProjectElement`` with ``WBSElementIsBillingElement``) due at their date —
-  API_ENTERPRISE_PROJECT_SRV has no amount on an element, so amounts stay in the golden
-  milestones (the contract's billing plan lives in the sales order, which pssync does not write).
+* SAP S/4HANA: the connector builds its own bodies (``connectors/sap_s4/handoff.py``: the
+  partner by deep insert with its customer roles, the enterprise project, billing elements);
+  `ConnectorTarget` turns them into commands through the `ErpHandoff` protocol.
 * The file-drop ERP: ``customers`` and ``projects`` batches (contract value as ``budget``,
   billing rule as ``billing_method``), keyed by ``external_id``; projects name their customer
   by the external ID it was sent under. Its interface has no contract or milestone file, so
@@ -24,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Protocol
 
 from pssync.engine.ids import external_id
 from pssync.engine.routes import Command
@@ -42,6 +39,37 @@ FILEDROP_BILLING = {
 
 class UnsupportedErpError(LookupError):
     """No handoff is built for this kind of ERP."""
+
+
+class VendorWrite(Protocol):
+    """One create-or-update a connector's handoff asks for."""
+
+    @property
+    def object(self) -> str: ...
+    @property
+    def key_field(self) -> str: ...
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def body(self) -> dict[str, Any]: ...
+
+
+class ErpHandoff(Protocol):
+    """The handoff bodies a connector builds for its own ERP (e.g. SAP's `SapHandoff`)."""
+
+    holds_milestones: bool
+    customer_id_length: int
+
+    def customer(
+        self, account: dict[str, Any], opp: dict[str, Any], external_id: str
+    ) -> VendorWrite: ...
+    def customer_ref(self, customer_id: str) -> str | None: ...
+    def project(
+        self, opp: dict[str, Any], project: dict[str, Any], code: str, customer_ref: str
+    ) -> VendorWrite: ...
+    def milestones(
+        self, plan: list[dict[str, Any]], project_id: str, code: str
+    ) -> list[VendorWrite]: ...
 
 
 class ErpTarget(ABC):
@@ -146,62 +174,38 @@ class NetSuiteTarget(ErpTarget):
         ]
 
 
-class SapS4Target(ErpTarget):
-    """SAP S/4HANA: business partner, enterprise project, billing elements."""
+class ConnectorTarget(ErpTarget):
+    """An ERP whose connector builds its own handoff bodies (`handoff`, see `ErpHandoff`)."""
 
-    def customer(self, account: dict[str, Any], opp: dict[str, Any]) -> Command:
-        name = str(account.get("legal_name") or account.get("name") or "")
-        body = {
-            "OrganizationBPName1": name[:40],
-            "SearchTerm1": str(account.get("name") or name).upper()[:20],
-            "BusinessPartnerCategory": "2",  # an organisation
-        }
-        ext = external_id("Account", account["id"], 20)
+    def __init__(self, runtime: Runtime, system: str, entity_code: str) -> None:
+        super().__init__(runtime, system, entity_code)
+        factory = getattr(runtime.connector(system), "handoff", None)
+        if not callable(factory):
+            raise UnsupportedErpError(f"the {system} connector builds no handoff")
+        self.handoff: ErpHandoff = factory(entity_code, self.vendor_value)
+        self.holds_milestones = self.handoff.holds_milestones
+
+    def _command(self, write: VendorWrite, entity_type: str, record: dict[str, Any]) -> Command:
         return self.command(
-            "A_BusinessPartner", "BusinessPartnerIDByExtSystem", ext, "Account", account, body
+            write.object, write.key_field, write.external_id, entity_type, record, write.body
         )
 
-    def customer_ref(self, customer_id: str) -> str | None:
-        from pssync.connectors.sap_s4.connector import SapS4Connector  # loads pyodata
+    def customer(self, account: dict[str, Any], opp: dict[str, Any]) -> Command:
+        ext = external_id("Account", account["id"], self.handoff.customer_id_length)
+        return self._command(self.handoff.customer(account, opp, ext), "Account", account)
 
-        connector = self.runtime.connector(self.system)
-        if not isinstance(connector, SapS4Connector):
-            raise UnsupportedErpError(f"{self.system} is not an SAP S/4HANA connector")
-        return connector.partner_uuid(customer_id)
+    def customer_ref(self, customer_id: str) -> str | None:
+        return self.handoff.customer_ref(customer_id)
 
     def project(
         self, opp: dict[str, Any], project: dict[str, Any], code: str, customer_ref: str
     ) -> Command:
-        start, end = _dates(project, opp)
-        body = {
-            "ProjectDescription": str(project["name"])[:60],
-            "ProjectStartDate": start,
-            "ProjectEndDate": end,
-            "CompanyCode": self.entity_code,
-            "ProjectCurrency": opp["amount"]["currency"],
-            "CustomerUUID": customer_ref,
-            "EnterpriseProjectType": "C1",  # customer project
-            "IsBillingRelevant": True,
-        }
-        return self.command("A_EnterpriseProject", "Project", code, "Project", project, body)
+        write = self.handoff.project(opp, project, code, customer_ref)
+        return self._command(write, "Project", project)
 
     def milestones(self, plan: list[dict[str, Any]], project_id: str, code: str) -> list[Command]:
-        return [
-            self.command(
-                "A_EnterpriseProjectElement",
-                "ProjectElement",
-                f"{code}-M{index}",
-                "BillingMilestone",
-                m,
-                {
-                    "ProjectUUID": project_id,
-                    "ProjectElementDescription": str(m["name"])[:60],
-                    "PlannedEndDate": m["due_date"],
-                    "WBSElementIsBillingElement": True,
-                },
-            )
-            for index, m in enumerate(plan, start=1)
-        ]
+        writes = self.handoff.milestones(plan, project_id, code)
+        return [self._command(w, "BillingMilestone", m) for w, m in zip(writes, plan, strict=True)]
 
 
 class FileDropTarget(ErpTarget):
@@ -254,14 +258,17 @@ class FileDropTarget(ErpTarget):
 
 TARGETS: dict[str, type[ErpTarget]] = {
     "netsuite": NetSuiteTarget,
-    "sap_s4": SapS4Target,
     "filedrop": FileDropTarget,
 }
+# ERPs whose connector carries its own handoff bodies.
+CONNECTOR_TARGETS = frozenset({"sap_s4"})
 
 
 def target_for(runtime: Runtime, system: str, entity_code: str) -> ErpTarget:
     """The handoff target for a configured ERP system (by the kind of its mapping)."""
     kind = runtime.translator(system).spec.system
+    if kind in CONNECTOR_TARGETS:
+        return ConnectorTarget(runtime, system, entity_code)
     try:
         return TARGETS[kind](runtime, system, entity_code)
     except KeyError:

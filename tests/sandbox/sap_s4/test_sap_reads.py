@@ -81,7 +81,8 @@ def test_typed_literals_select_by_date_guid_and_decimal(projects: Any, billing: 
     uuid = "6f1d1f9e-8a4c-4c5e-9a57-0d5b2f3c1a01"
     elements = projects.entity_sets.A_EnterpriseProjectElement.get_entities()
     found = elements.filter(f"ProjectUUID eq guid'{uuid}'").execute()
-    assert [e.ProjectElement for e in found] == ["PRJ-0001.1"]
+    # The project definition is listed as the root element (initial ParentObjectUUID).
+    assert sorted(e.ProjectElement for e in found) == ["PRJ-0001", "PRJ-0001.1"]
 
 
 def test_wire_shapes_of_sets_and_single_entities(emulator: SapS4Emulator) -> None:

@@ -56,9 +56,9 @@ def test_update_moves_last_change_stamp_for_incremental_reads(projects: Any) -> 
     )
     created_at = project.LastChangeDateTime
     time.sleep(0.01)
-    sets.A_EnterpriseProject.update_entity(ProjectUUID=project.ProjectUUID).set(
-        ProjectDescription="Incremental v2"
-    ).execute()
+    update = sets.A_EnterpriseProject.update_entity(ProjectUUID=project.ProjectUUID)
+    update.add_headers({"If-Match": project.etag})  # the ETag of the create's response
+    update.set(ProjectDescription="Incremental v2").execute()
     since = created_at.isoformat().replace("+00:00", "Z")
     changed = (
         sets.A_EnterpriseProject.get_entities()
@@ -69,6 +69,7 @@ def test_update_moves_last_change_stamp_for_incremental_reads(projects: Any) -> 
     merge = projects.entity_sets.A_EnterpriseProject.update_entity(
         ProjectUUID=project.ProjectUUID, method="MERGE"
     )
+    merge.add_headers({"If-Match": changed[0].etag})  # __metadata.etag of the read
     merge.set(PriorityCode="1").execute()
     final = sets.A_EnterpriseProject.get_entity(ProjectUUID=project.ProjectUUID).execute()
     assert (final.PriorityCode, final.ProjectDescription) == ("1", "Incremental v2")

@@ -1,4 +1,4 @@
-"""SapS4Connector: business partners, enterprise projects and elements, billing documents.
+"""SapS4Connector: partners, enterprise projects and elements, billing documents, postings.
 
 Everything goes through pyodata over one `requests.Session` (basic auth, cookies, CSRF token),
 one pyodata client per OData service, built on first use from the service's ``$metadata``.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyodata
@@ -32,7 +32,9 @@ from pssync.connectors.base import (
     UpsertResult,
 )
 from pssync.connectors.errors import PermanentError
-from pssync.connectors.sap_s4.objects import OBJECTS, SapObject
+from pssync.connectors.sap_s4 import postings
+from pssync.connectors.sap_s4.handoff import SapHandoff
+from pssync.connectors.sap_s4.objects import ELEMENT, NOT_ROOT, OBJECTS, SapObject
 from pssync.connectors.sap_s4.settings import SapS4Settings
 from pssync.connectors.sap_s4.transport import SYSTEM, CsrfToken, SapSession, translated
 from pssync.connectors.sap_s4.values import fingerprint, to_plain
@@ -46,7 +48,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 class SapS4Connector(Connector):
     """SAP S/4HANA over OData v2 (API_BUSINESS_PARTNER, API_ENTERPRISE_PROJECT_SRV,
-    API_BILLING_DOCUMENT_SRV)."""
+    API_BILLING_DOCUMENT_SRV, API_JOURNALENTRYITEMBASIC_SRV)."""
 
     name = "sap_s4"
     settings_model = SapS4Settings
@@ -90,11 +92,19 @@ class SapS4Connector(Connector):
             ) from None
 
     def entity_set(self, sap: SapObject) -> Any:
-        return getattr(self.client(sap.service).entity_sets, sap.name)
+        return getattr(self.client(sap.service).entity_sets, sap.entity_set_name)
 
     def properties(self, sap: SapObject) -> list[Any]:
         schema = self.client(sap.service).schema
-        return list(schema.entity_set(sap.name).entity_type.proprties())
+        return list(schema.entity_set(sap.entity_set_name).entity_type.proprties())
+
+    def property_map(self, sap: SapObject) -> dict[str, Any]:
+        return {p.name: p for p in self.properties(sap)}
+
+    def navigations(self, sap: SapObject) -> list[str]:
+        """Navigation properties of the type (what a deep insert may nest)."""
+        schema = self.client(sap.service).schema
+        return [n.name for n in schema.entity_set(sap.entity_set_name).entity_type.nav_proprties]
 
     def plain(self, sap: SapObject, entity: Any) -> dict[str, Any]:
         return {p.name: to_plain(p, getattr(entity, p.name)) for p in self.properties(sap)}
@@ -108,26 +118,65 @@ class SapS4Connector(Connector):
         filter_: str | None = None,
         order_by: str | None = None,
         count: bool = False,
+        etags: dict[str, str] | None = None,
     ) -> tuple[list[dict[str, Any]], int | None]:
         """Up to `top` rows as plain dicts (following ``__next`` when the server pages below
-        `top`), and the total when `count` is asked."""
+        `top`), and the total when `count` is asked; `etags` collects each row's ETag (its
+        ``__metadata.etag``) by key, for the ``If-Match`` of a later update."""
         request = self.entity_set(sap).get_entities().top(top).skip(skip)
         request = request.order_by(order_by or f"{sap.key} asc")
         if filter_:
             request = request.filter(filter_)
         if count:
             request = request.count(inline=True)
+        entities: list[Any] = []
         with translated():
             result = request.execute()
             total = result.total_count if count else None
-            rows = [self.plain(sap, e) for e in result]
-            while result.next_url and len(rows) < top:
+            entities += list(result)
+            while result.next_url and len(entities) < top:
                 result = self.entity_set(sap).get_entities().next_url(result.next_url).execute()
-                rows += [self.plain(sap, e) for e in result]
-        rows = rows[:top]
+                entities += list(result)
+        rows = [self.plain(sap, e) for e in entities[:top]]
+        if etags is not None:
+            for entity, row in zip(entities, rows, strict=False):
+                if entity.etag:
+                    etags[str(row[sap.key])] = entity.etag
         if sap.name == "A_EnterpriseProject":
             self.add_customer_partner(rows)
+        elif sap.posting_kind is not None:
+            postings.enrich(self, sap, rows)
         return rows, total
+
+    def read_keys(
+        self, sap: SapObject, keys: list[str], etags: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """The records with these keys as they are now, with their ETags."""
+        prop = self.property_map(sap)[sap.key]
+        rows: list[dict[str, Any]] = []
+        chunk = self.config.lookup_chunk
+        for start in range(0, len(keys), chunk):
+            part = keys[start : start + chunk]
+            if prop.typ.name == "Edm.Guid":
+                clause = " or ".join(f"{sap.key} eq guid'{k}'" for k in part)
+            else:
+                clause = " or ".join(
+                    f"{sap.key} eq '{k.replace(chr(39), chr(39) * 2)}'" for k in part
+                )
+            rows += self.fetch(sap, top=len(part) + 1, filter_=clause, etags=etags)[0]
+        return rows
+
+    def listed(self, sap: SapObject, filter_: str | None) -> str | None:
+        """The filter of a read, narrowed to what the object is: elements without the
+        project-definition root (it is the project itself, read as A_EnterpriseProject), journal
+        items on the G/L accounts of their kind."""
+        if sap.posting_kind is not None:  # journal items of this kind's G/L accounts
+            clause = postings.accounts_clause(self, sap)
+        elif sap.name == ELEMENT:
+            clause = NOT_ROOT
+        else:
+            return filter_
+        return f"({filter_}) and {clause}" if filter_ else clause
 
     def partners_by_uuid(self, uuids: list[str]) -> dict[str, str]:
         """BusinessPartner number by BusinessPartnerUUID, a chunk of GUIDs per request."""
@@ -162,7 +211,7 @@ class SapS4Connector(Connector):
             row[CUSTOMER_PARTNER] = numbers.get(uuid) if uuid else None
 
     def record(self, sap: SapObject, row: dict[str, Any]) -> SourceRecord:
-        return SourceRecord(sap.name, str(row[sap.key]), row, sap.stamp_of(row))
+        return SourceRecord(sap.name, sap.record_id(row), row, sap.stamp_of(row))
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -171,7 +220,9 @@ class SapS4Connector(Connector):
         sap = self.sap_object(obj)
         offset, size = 0, self.config.page_size
         while True:
-            rows, total = self.fetch(sap, top=size, skip=offset, count=True)
+            rows, total = self.fetch(
+                sap, top=size, skip=offset, filter_=self.listed(sap, None), count=True
+            )
             offset += len(rows)
             done = not rows or offset >= (total or 0)
             yield Page([self.record(sap, r) for r in rows], None, done)
@@ -192,7 +243,7 @@ class SapS4Connector(Connector):
         size = self.config.page_size
         while True:
             top = size + len(seen)
-            since = sap.since(at) if at is not None else None
+            since = self.listed(sap, sap.since(at) if at is not None else None)
             rows = self.fetch(sap, top=top, filter_=since, order_by=sap.order_by())[0]
             fresh: list[SourceRecord] = []
             consumed = 0
@@ -225,6 +276,10 @@ class SapS4Connector(Connector):
     ) -> list[UpsertResult]:
         """Create or update by external ID (see `writes.Upsert`); one result per record."""
         return Upsert(self, self.sap_object(obj), external_id_field).run(records)
+
+    def handoff(self, company_code: str, vendor_value: Callable[[str, Any], Any]) -> SapHandoff:
+        """The closed-won handoff's request bodies for this SAP system (see `handoff`)."""
+        return SapHandoff(self, company_code, vendor_value)
 
     def describe(self, obj: str) -> ObjectDescription:
         """Properties and their `sap:` flags from the service's ``$metadata``."""

@@ -15,6 +15,23 @@ from typing import Any
 
 _TIME = re.compile(r"^PT(\d{1,2})H(\d{1,2})M(\d{1,2})(?:\.\d+)?S$")
 
+ELEMENT = "A_EnterpriseProjectElement"
+# The project definition is the root of its element hierarchy: ParentObjectUUID is the initial
+# GUID (SAP KBA 3743470). Its element fields are the project's own, written through the project.
+INITIAL_GUID = "00000000-0000-0000-0000-000000000000"
+NOT_ROOT = f"ParentObjectUUID ne guid'{INITIAL_GUID}'"
+ROOT_TO_PROJECT = {
+    "ProjectElementDescription": "ProjectDescription",
+    "PlannedStartDate": "ProjectStartDate",
+    "PlannedEndDate": "ProjectEndDate",
+    "ResponsibleCostCenter": "ResponsibleCostCenter",
+    "ProfitCenter": "ProfitCenter",
+}
+
+
+def is_root(row: dict[str, Any]) -> bool:
+    return str(row.get("ParentObjectUUID") or "").lower() == INITIAL_GUID
+
 
 @dataclass(frozen=True)
 class SapObject:
@@ -29,6 +46,23 @@ class SapObject:
     # Values SAP requires on create that a canonical entity does not carry (the mapping
     # language only writes fields that come from the canonical payload).
     create_defaults: tuple[tuple[str, Any], ...] = ()
+    # When the object is a slice of an entity set (journal items by kind): the set's name.
+    set_name: str = ""
+    # The change stamp is a date (Edm.DateTime shown as a date), e.g. a posting date.
+    date_stamp: bool = False
+    # Journal items: "revenue" or "cost" (which G/L accounts, and the amount's sign).
+    posting_kind: str | None = None
+    # When SAP keys the set by several properties: the record ID joins them with "/".
+    id_fields: tuple[str, ...] = ()
+
+    def record_id(self, row: dict[str, Any]) -> str:
+        if self.id_fields:
+            return "/".join(str(row.get(f) or "") for f in self.id_fields)
+        return str(row[self.key])
+
+    @property
+    def entity_set_name(self) -> str:
+        return self.set_name or self.name
 
     def order_by(self) -> str:
         """Stamp ascending, key as the tie-breaker, so the order is total and stable."""
@@ -38,6 +72,8 @@ class SapObject:
         """`$filter` for records stamped at or after `moment` (inclusive: ties are resolved by
         the cursor's fingerprints, never by the server)."""
         moment = moment.astimezone(dt.UTC)
+        if self.date_stamp:
+            return f"{self.stamp[0]} ge datetime'{moment:%Y-%m-%d}T00:00:00'"
         if len(self.stamp) == 1:
             text = moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
             return f"{self.stamp[0]} ge datetimeoffset'{text}'"
@@ -48,6 +84,10 @@ class SapObject:
 
     def stamp_of(self, row: dict[str, Any]) -> dt.datetime | None:
         """The change stamp of a read row (plain values), None when the system has none."""
+        if self.date_stamp:
+            value = row.get(self.stamp[0])
+            day = dt.date.fromisoformat(str(value)[:10]) if value else None
+            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC) if day else None
         if len(self.stamp) == 1:
             value = row.get(self.stamp[0])
             return dt.datetime.fromisoformat(value) if value else None
@@ -86,6 +126,32 @@ OBJECTS: dict[str, SapObject] = {
             key="ProjectElementUUID",
             external_id="ProjectElement",
             stamp=("LastChangeDateTime",),
+        ),
+        *(
+            SapObject(
+                f"A_JournalEntryItemBasic_{kind}",
+                "API_JOURNALENTRYITEMBASIC_SRV",
+                key="ID",
+                external_id=None,
+                stamp=("PostingDate",),
+                writable=False,
+                set_name="A_JournalEntryItemBasic",
+                date_stamp=True,
+                posting_kind=kind,
+            )
+            for kind in ("revenue", "cost")
+        ),
+        SapObject(
+            "A_OperationalAcctgDocItemCube_payment",
+            "API_OPLACCTGDOCITEMCUBE_SRV",
+            key="AccountingDocument",
+            external_id=None,
+            stamp=("PostingDate",),
+            writable=False,
+            set_name="A_OperationalAcctgDocItemCube",
+            date_stamp=True,
+            posting_kind="payment",
+            id_fields=("CompanyCode", "FiscalYear", "AccountingDocument", "AccountingDocumentItem"),
         ),
         SapObject(
             "A_BillingDocument",

@@ -28,4 +28,21 @@ class SapS4Settings(ConnectorSettings):
         default=40, ge=1, le=200, description="external IDs looked up per request on upsert"
     )
     timeout: float = Field(default=60.0, gt=0, description="seconds per HTTP request")
+    revenue_accounts: list[str] = Field(
+        default=["41000000"],
+        description="G/L accounts whose journal items are recognised revenue (RevenueEvent)",
+    )
+    cost_accounts: list[str] = Field(
+        default=["50301000"],
+        description="G/L accounts whose journal items are project costs (CostActual)",
+    )
+    payment_document_types: list[str] = Field(
+        default=["DZ"],
+        description="accounting document types of incoming customer payments (Payment)",
+    )
+    customer_grouping: str = Field(
+        default="BP02",
+        max_length=4,
+        description="business partner grouping (number range) of customers pssync creates",
+    )
     verify: bool | str = Field(default=True, description="TLS verification, or a CA bundle path")

@@ -1,4 +1,4 @@
-"""SapS4Emulator: SAP S/4HANA's OData v2 APIs for business partners, projects and billing.
+"""SapS4Emulator: SAP S/4HANA's OData v2 APIs for partners, projects, billing and postings.
 
 pssync reaches the real system through pyodata over ``/sap/opu/odata/sap/<SERVICE>/``; this
 emulator serves the same three services on loopback, with SAP's basic auth, CSRF handshake,
@@ -21,9 +21,14 @@ from pssync.sandbox.sap_s4.schema import SERVICE_ROOT, SERVICES, service_of
 # Seed order matters: elements reference projects.
 SEED_ORDER = (
     "A_BusinessPartner",
+    "A_BusinessPartnerRole",
+    "A_Customer",
+    "A_CustomerCompany",
     "A_EnterpriseProject",
     "A_EnterpriseProjectElement",
     "A_BillingDocument",
+    "A_JournalEntryItemBasic",
+    "A_OperationalAcctgDocItemCube",
 )
 
 

@@ -2,7 +2,8 @@
 
 The shape (``error.code``, ``error.message.lang/value``, ``error.innererror`` with application,
 transaction id, timestamp and ``errordetails``) is SAP Gateway's; the message codes are the
-emulator's own (``/PSSYNC/SAP_EMU/<status>``), since clients must not branch on T100 numbers.
+emulator's own (``/PSSYNC/SAP_EMU/<status>``), since clients must not branch on T100 numbers,
+except where SAP documents the message a behaviour raises (e.g. /S4PPM/CRUD/377).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ class ODataError(Exception):
         service: str = "",
         target: str = "",
         headers: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> None:
         super().__init__(message)
+        self.code = code
         self.status = status
         self.message = message
         self.service = service
@@ -35,8 +38,10 @@ class ODataError(Exception):
         self.headers = headers or {}
 
 
-def error_document(status: int, message: str, service: str = "", target: str = "") -> bytes:
-    code = f"/PSSYNC/SAP_EMU/{status}"
+def error_document(
+    status: int, message: str, service: str = "", target: str = "", code: str | None = None
+) -> bytes:
+    code = code or f"/PSSYNC/SAP_EMU/{status}"
     now = dt.datetime.now(dt.UTC)
     detail: dict[str, Any] = {
         "code": code,

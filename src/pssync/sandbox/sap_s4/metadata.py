@@ -2,14 +2,16 @@
 
 pyodata builds its whole client model from this document, so it carries what SAP's does: keys,
 Edm types with MaxLength / Precision / Scale, Nullable, and the `sap:` annotations (label,
-creatable, updatable, display-format, unit, semantics) on properties and entity sets.
+creatable, updatable, display-format, unit, semantics) on properties and entity sets, the
+navigation properties with their associations (what a deep insert follows), and
+``ConcurrencyMode="Fixed"`` on the property that is the entity's ETag.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from pssync.sandbox.sap_s4.schema import EntitySet, Prop, Service
+from pssync.sandbox.sap_s4.schema import EntitySet, Nav, Prop, Service
 
 _HEAD = (
     '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -36,12 +38,13 @@ def _bool_flag(value: bool) -> str | None:
     return None if value else "false"
 
 
-def _property(prop: Prop) -> str:
+def _property(prop: Prop, etag: bool = False) -> str:
     attrs = _attrs(
         [
             ("Name", prop.name),
             ("Type", prop.edm),
             ("Nullable", None if prop.nullable else "false"),
+            ("ConcurrencyMode", "Fixed" if etag else None),
             ("MaxLength", prop.max_length),
             ("Precision", prop.precision),
             ("Scale", prop.scale),
@@ -56,7 +59,7 @@ def _property(prop: Prop) -> str:
     return f"    <Property {attrs}/>\n"
 
 
-def _entity_type(entity_set: EntitySet) -> str:
+def _entity_type(service: Service, entity_set: EntitySet) -> str:
     keys = "".join(f'<PropertyRef Name="{k}"/>' for k in entity_set.keys)
     head = _attrs(
         [
@@ -65,8 +68,42 @@ def _entity_type(entity_set: EntitySet) -> str:
             ("sap:content-version", "1"),
         ]
     )
-    props = "".join(_property(p) for p in entity_set.props)
-    return f"   <EntityType {head}>\n    <Key>{keys}</Key>\n{props}   </EntityType>\n"
+    props = "".join(_property(p, p.name == entity_set.etag) for p in entity_set.props)
+    navs = "".join(
+        f'    <NavigationProperty Name="{n.name}" Relationship="{service.name}.{a}"'
+        f' FromRole="FromRole_{a}" ToRole="ToRole_{a}"/>\n'
+        for n in entity_set.navs
+        if (a := _assoc(entity_set, n))
+    )
+    return f"   <EntityType {head}>\n    <Key>{keys}</Key>\n{props}{navs}   </EntityType>\n"
+
+
+def _assoc(entity_set: EntitySet, nav: Nav) -> str:
+    return f"assoc_{entity_set.name}_{nav.name}"
+
+
+def _associations(service: Service) -> tuple[str, str]:
+    """(Association elements, AssociationSet elements) for every navigation property."""
+    types, sets = [], []
+    for source in service.entity_sets:
+        for nav in source.navs:
+            name = _assoc(source, nav)
+            target = service.entity_set(nav.target)
+            assert target is not None, nav.target
+            many = "*" if nav.many else "0..1"
+            types.append(
+                f'   <Association Name="{name}" sap:content-version="1">'
+                f'<End Type="{service.name}.{source.type_name}" Multiplicity="1"'
+                f' Role="FromRole_{name}"/><End Type="{service.name}.{target.type_name}"'
+                f' Multiplicity="{many}" Role="ToRole_{name}"/></Association>\n'
+            )
+            sets.append(
+                f'    <AssociationSet Name="{name}_set" Association="{service.name}.{name}"'
+                ' sap:creatable="false" sap:updatable="false" sap:deletable="false"'
+                f' sap:content-version="1"><End EntitySet="{source.name}" Role="FromRole_{name}"/>'
+                f'<End EntitySet="{target.name}" Role="ToRole_{name}"/></AssociationSet>\n'
+            )
+    return "".join(types), "".join(sets)
 
 
 def _entity_set(service: Service, entity_set: EntitySet) -> str:
@@ -100,11 +137,12 @@ def render_metadata(service: Service) -> bytes:
             ("sap:supported-formats", "atom json xlsx"),
         ]
     )
-    types = "".join(_entity_type(s) for s in service.entity_sets)
+    types = "".join(_entity_type(service, s) for s in service.entity_sets)
     sets = "".join(_entity_set(service, s) for s in service.entity_sets)
+    associations, association_sets = _associations(service)
     body = (
-        f"{_HEAD}  <Schema {schema}>\n{types}"
-        f"   <EntityContainer {container}>\n{sets}   </EntityContainer>\n"
+        f"{_HEAD}  <Schema {schema}>\n{types}{associations}"
+        f"   <EntityContainer {container}>\n{sets}{association_sets}   </EntityContainer>\n"
         "  </Schema>\n </edmx:DataServices>\n</edmx:Edmx>\n"
     )
     return body.encode()

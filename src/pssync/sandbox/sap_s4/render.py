@@ -1,7 +1,9 @@
 """JSON and service-document shapes of OData v2 responses (``{"d": …}``, ``__metadata``).
 
 SAP always returns every property of the type; an unset string is ``""`` and an unset boolean is
-``false`` (ABAP has no null for them), while unset dates and decimals are ``null``.
+``false`` (ABAP has no null for them), while unset dates and decimals are ``null``. Navigation
+properties are ``__deferred`` links unless inlined (``$expand``, or a deep insert's response);
+an entity with a concurrency token carries it as ``__metadata.etag``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from pssync.sandbox.sap_s4.etags import etag_of
 from pssync.sandbox.sap_s4.schema import EntitySet, Service
 from pssync.sandbox.sap_s4.values import key_literal
 
@@ -39,13 +42,28 @@ def entity(
 ) -> Record:
     """One entity in v2 JSON, with `__metadata` id/uri/type."""
     uri = f"{service_url}{entity_set.name}{key_predicate(entity_set, record)}"
-    out: Record = {
-        "__metadata": {"id": uri, "uri": uri, "type": f"{service.name}.{entity_set.type_name}"}
-    }
+    meta = {"id": uri, "uri": uri, "type": f"{service.name}.{entity_set.type_name}"}
+    etag = etag_of(entity_set, record)
+    if etag is not None:
+        meta["etag"] = etag
+    out: Record = {"__metadata": meta}
     for prop in entity_set.props:
         if select is None or prop.name in select:
             value = record.get(prop.name)
             out[prop.name] = _empty(prop.edm) if value is None else value
+    for nav in entity_set.navs:
+        if select is not None and nav.name not in select:
+            continue
+        target = service.entity_set(nav.target)
+        assert target is not None
+        if nav.name not in record:
+            out[nav.name] = {"__deferred": {"uri": f"{uri}/{nav.name}"}}
+        elif nav.many:
+            rows = record[nav.name] or []
+            out[nav.name] = {"results": [entity(service, target, r, service_url) for r in rows]}
+        else:
+            one = record[nav.name]
+            out[nav.name] = None if one is None else entity(service, target, one, service_url)
     return out
 
 

@@ -9,117 +9,25 @@ docs/sandbox-sap-filedrop.md); only the properties an integration needs are kept
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pssync.sandbox.sap_s4.edm import (
+    EntitySet,
+    Nav,
+    Prop,
+    Service,
+    clock,
+    date,
+    flag,
+    guid,
+    stamp,
+    text,
+)
+from pssync.sandbox.sap_s4.finance_sets import (
+    BILLING_DOCUMENT,
+    JOURNAL_ENTRY_ITEM,
+    OPERATIONAL_ITEM,
+)
 
-
-@dataclass(frozen=True)
-class Prop:
-    """One EntityType property with the `sap:` annotations a client may rely on."""
-
-    name: str
-    edm: str
-    max_length: int | None = None
-    precision: int | None = None
-    scale: int | None = None
-    nullable: bool = True
-    label: str = ""
-    creatable: bool = True
-    updatable: bool = True
-    display_format: str | None = None
-    unit: str | None = None
-    semantics: str | None = None
-
-
-@dataclass(frozen=True)
-class EntitySet:
-    """An entity set and its entity type (SAP names the type `<Set>Type`)."""
-
-    name: str
-    keys: tuple[str, ...]
-    props: tuple[Prop, ...]
-    label: str
-    creatable: bool = True
-    updatable: bool = True
-    deletable: bool = False
-    required: tuple[str, ...] = ()
-    _index: dict[str, Prop] = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._index.update({p.name: p for p in self.props})
-
-    @property
-    def type_name(self) -> str:
-        return f"{self.name}Type"
-
-    def prop(self, name: str) -> Prop | None:
-        return self._index.get(name)
-
-
-@dataclass(frozen=True)
-class Service:
-    name: str
-    entity_sets: tuple[EntitySet, ...]
-
-    def entity_set(self, name: str) -> EntitySet | None:
-        return next((s for s in self.entity_sets if s.name == name), None)
-
-
-def text(name: str, length: int, label: str = "", *, ro: bool = False, upper: bool = True) -> Prop:
-    fmt = "UpperCase" if upper else None
-    return Prop(
-        name,
-        "Edm.String",
-        max_length=length,
-        label=label or name,
-        display_format=fmt,
-        creatable=not ro,
-        updatable=not ro,
-    )
-
-
-def date(name: str, label: str = "", *, ro: bool = False) -> Prop:
-    """SAP's ABAP DATS fields: Edm.DateTime (Precision 0) shown as a date."""
-    return Prop(
-        name,
-        "Edm.DateTime",
-        precision=0,
-        label=label or name,
-        display_format="Date",
-        creatable=not ro,
-        updatable=not ro,
-    )
-
-
-def stamp(name: str, label: str = "") -> Prop:
-    """A server-maintained UTC timestamp (Edm.DateTimeOffset, Precision 7)."""
-    return Prop(
-        name,
-        "Edm.DateTimeOffset",
-        precision=7,
-        label=label or name,
-        creatable=False,
-        updatable=False,
-    )
-
-
-def guid(name: str, label: str = "", *, ro: bool = False, nullable: bool = True) -> Prop:
-    return Prop(
-        name, "Edm.Guid", label=label or name, nullable=nullable, creatable=not ro, updatable=not ro
-    )
-
-
-def amount(name: str, precision: int, label: str = "", unit: str = "TransactionCurrency") -> Prop:
-    return Prop(name, "Edm.Decimal", precision=precision, scale=3, label=label or name, unit=unit)
-
-
-def flag(name: str, label: str = "") -> Prop:
-    return Prop(name, "Edm.Boolean", label=label or name)
-
-
-def clock(name: str, label: str = "") -> Prop:
-    return Prop(
-        name, "Edm.Time", precision=0, label=label or name, creatable=False, updatable=False
-    )
+__all__ = ["SERVICES", "SERVICE_ROOT", "EntitySet", "Nav", "Prop", "Service", "service_of"]
 
 
 BUSINESS_PARTNER = EntitySet(
@@ -162,6 +70,63 @@ BUSINESS_PARTNER = EntitySet(
         date("LastChangeDate", "Changed on", ro=True),
         clock("LastChangeTime", "Changed at"),
     ),
+    navs=(
+        Nav("to_BusinessPartnerRole", "A_BusinessPartnerRole", True, (("BusinessPartner",) * 2,)),
+        Nav("to_Customer", "A_Customer", False, (("Customer",) * 2,)),
+    ),
+)
+
+# The partner's roles (FLCU00 FI customer, FLCU01 customer, ...): API_BUSINESS_PARTNER.
+BP_ROLE = EntitySet(
+    name="A_BusinessPartnerRole",
+    keys=("BusinessPartner", "BusinessPartnerRole"),
+    label="BP Role",
+    required=("BusinessPartner", "BusinessPartnerRole"),
+    deletable=True,
+    props=(
+        text("BusinessPartner", 10, "Business Partner"),
+        text("BusinessPartnerRole", 6, "BP Role"),
+        Prop("ValidFrom", "Edm.DateTimeOffset", precision=0, label="Validity Start"),
+        Prop("ValidTo", "Edm.DateTimeOffset", precision=0, label="Validity End"),
+        text("AuthorizationGroup", 4, "Authorization Group"),
+    ),
+)
+
+# The customer (general data) a partner in a customer role gets, with its company-code data.
+CUSTOMER = EntitySet(
+    name="A_Customer",
+    keys=("Customer",),
+    label="Customer",
+    creatable=False,  # only through the business partner (deep insert)
+    props=(
+        text("Customer", 10, "Customer", ro=True),
+        text("CustomerAccountGroup", 4, "Account Group"),
+        text("CustomerName", 80, "Name of Customer", upper=False),
+        text("CustomerFullName", 220, "Customer Full Name", ro=True, upper=False),
+        text("CustomerClassification", 2, "Customer Classific."),
+        text("OrderIsBlockedForCustomer", 2, "Order Block"),
+        flag("PostingIsBlocked", "Posting Block"),
+        flag("DeletionIndicator", "Deletion Flag"),
+        text("CreatedByUser", 12, "Created By", ro=True),
+        date("CreationDate", "Created On", ro=True),
+    ),
+    navs=(Nav("to_CustomerCompany", "A_CustomerCompany", True, (("Customer",) * 2,)),),
+)
+
+CUSTOMER_COMPANY = EntitySet(
+    name="A_CustomerCompany",
+    keys=("Customer", "CompanyCode"),
+    label="Customer Company",
+    required=("CompanyCode",),
+    props=(
+        text("Customer", 10, "Customer"),
+        text("CompanyCode", 4, "Company Code"),
+        text("PaymentTerms", 4, "Terms of Payment"),
+        text("ReconciliationAccount", 10, "Reconciliation acct"),
+        text("CustomerAccountGroup", 4, "Account Group", ro=True),
+        text("PaymentBlockingReason", 1, "Payment Block"),
+        flag("DeletionIndicator", "Deletion Flag"),
+    ),
 )
 
 ENTERPRISE_PROJECT = EntitySet(
@@ -169,6 +134,7 @@ ENTERPRISE_PROJECT = EntitySet(
     keys=("ProjectUUID",),
     label="Project",
     deletable=True,
+    etag="LastChangeDateTime",
     required=("Project", "ProjectDescription", "ProjectStartDate", "ProjectEndDate"),
     props=(
         guid("ProjectUUID", "Entity GUID", ro=True, nullable=False),
@@ -201,6 +167,15 @@ ENTERPRISE_PROJECT = EntitySet(
         stamp("LastChangeDateTime", "Changed On"),
         stamp("ProjectLastChangedDateTime", "Changed on"),
         text("LastChangedByUser", 12, "Changed By", ro=True),
+        flag("EntProjectIsConfidential", "Confidential Project"),
+    ),
+    navs=(
+        Nav(
+            "to_EnterpriseProjectElement",
+            "A_EnterpriseProjectElement",
+            True,
+            (("ProjectUUID",) * 2,),
+        ),
     ),
 )
 
@@ -209,6 +184,7 @@ PROJECT_ELEMENT = EntitySet(
     keys=("ProjectElementUUID",),
     label="Project Element",
     deletable=True,
+    etag="LastChangeDateTime",
     required=("ProjectUUID", "ProjectElement", "ProjectElementDescription"),
     props=(
         guid("ProjectElementUUID", "Entity GUID", ro=True, nullable=False),
@@ -230,63 +206,14 @@ PROJECT_ELEMENT = EntitySet(
     ),
 )
 
-BILLING_DOCUMENT = EntitySet(
-    name="A_BillingDocument",
-    keys=("BillingDocument",),
-    label="Billing Document Header",
-    creatable=False,
-    updatable=False,
-    props=(
-        Prop(
-            "BillingDocument",
-            "Edm.String",
-            max_length=10,
-            nullable=False,
-            label="Billing Document",
-            display_format="UpperCase",
-        ),
-        text("SDDocumentCategory", 4, "SD Document Category"),
-        text("BillingDocumentCategory", 1, "Billing Category"),
-        text("BillingDocumentType", 4, "Billing Type"),
-        date("CreationDate", "Created On"),
-        date("LastChangeDate", "Changed On"),
-        stamp("LastChangeDateTime", "Time Stamp"),
-        text("SalesOrganization", 4, "Sales Organization"),
-        text("DistributionChannel", 2, "Distribution Channel"),
-        text("Division", 2, "Division"),
-        date("BillingDocumentDate", "Billing Date"),
-        flag("BillingDocumentIsCancelled", "Canceled"),
-        text("CancelledBillingDocument", 10, "Canceled Bill. Doc."),
-        amount("TotalNetAmount", 16, "Net Value"),
-        Prop(
-            "TransactionCurrency",
-            "Edm.String",
-            max_length=5,
-            label="Document Currency",
-            display_format="UpperCase",
-            semantics="currency-code",
-        ),
-        amount("TotalTaxAmount", 14, "Tax Amount"),
-        amount("TotalGrossAmount", 17, "Total Gross Amount"),
-        text("PayerParty", 10, "Payer"),
-        text("CustomerPaymentTerms", 4, "Terms of Payment"),
-        text("CompanyCode", 4, "Company Code"),
-        text("FiscalYear", 4, "Fiscal Year"),
-        text("AccountingDocument", 10, "Document Number"),
-        text("SoldToParty", 10, "Sold-to Party"),
-        text("PurchaseOrderByCustomer", 35, "Customer Reference", upper=False),
-        text("OverallBillingStatus", 1, "Status"),
-        text("AccountingPostingStatus", 1, "Posting Status"),
-        text("InvoiceClearingStatus", 1, "Clearing Status"),
-    ),
-)
-
 SERVICES: dict[str, Service] = {
     s.name: s
     for s in (
-        Service("API_BUSINESS_PARTNER", (BUSINESS_PARTNER,)),
+        Service("API_BUSINESS_PARTNER", (BUSINESS_PARTNER, BP_ROLE, CUSTOMER, CUSTOMER_COMPANY)),
         Service("API_ENTERPRISE_PROJECT_SRV", (ENTERPRISE_PROJECT, PROJECT_ELEMENT)),
         Service("API_BILLING_DOCUMENT_SRV", (BILLING_DOCUMENT,)),
+        Service("API_JOURNALENTRYITEMBASIC_SRV", (JOURNAL_ENTRY_ITEM,)),
+        Service("API_OPLACCTGDOCITEMCUBE_SRV", (OPERATIONAL_ITEM,)),
     )
 }
 
