@@ -83,7 +83,12 @@ def test_backtest_and_kpis_json(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     data = json.loads(out.stdout)
     assert data["as_of_dates"] == ["2026-05-31", "2026-06-30"]
-    assert {r["method"] for r in data["by_method_horizon"]} == {"model", "crm_pipeline", "run_rate"}
+    assert {r["method"] for r in data["by_method_horizon"]} == {
+        "model",
+        "bottom_up",
+        "crm_pipeline",
+        "run_rate",
+    }
     kpis = runner.invoke(app, ["kpis", "--as-of", "2026-06-15", "--json", *common])
     assert kpis.exit_code == 0, kpis.output
     assert set(json.loads(kpis.stdout)) >= {
