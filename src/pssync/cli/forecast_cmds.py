@@ -21,12 +21,13 @@ from rich.table import Table
 
 from pssync.cli.output import console, emit_json, fail, open_store, settings
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.backtest import backtest, score
+from pssync.forecast.backtest import METHODS, backtest_run, last_realised_quarters, score
 from pssync.forecast.calibration import calibrate
 from pssync.forecast.components import Component
 from pssync.forecast.engine import DIMENSIONS, Scenario, forecast_snapshot
 from pssync.forecast.montecarlo import revenue_band
 from pssync.forecast.periods import add_months, month_end, month_start
+from pssync.forecast.scorecard import build_scorecard
 from pssync.forecast.snapshot import load_snapshot
 from pssync.forecast.versions import save_version
 from pssync.kpi import (
@@ -202,17 +203,108 @@ def forecast_command(
             console.print(f"horizon band: P10 {h.p10:,.2f}  P50 {h.p50:,.2f}  P90 {h.p90:,.2f}")
 
 
+def _backtest_dates(
+    start: dt.datetime | None, end: dt.datetime | None, realised: dt.date, n: int
+) -> list[dt.date]:
+    if start is None and end is None:
+        return last_realised_quarters(realised, n)
+    if start is None or end is None:
+        raise fail("give both --from and --to, or neither (the last fully realised quarters)")
+    dates, month = [], month_start(start.date())
+    while month_end(month) <= end.date():
+        dates.append(month_end(month))
+        month = add_months(month, 1)
+    if not dates:
+        raise fail("no month end between --from and --to")
+    return dates
+
+
+def _world(seed: int) -> tuple[AnalyticsStore, dt.date]:
+    from pssync.forecast.bulkload import load_truth
+    from pssync.sandbox.worlds import generate_world
+
+    world = generate_world(seed)
+    analytics = AnalyticsStore()
+    load_truth(analytics, world.truth_lines())
+    return analytics, world.today - dt.timedelta(days=1)
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.1%}"
+
+
+def _side_by_side(card: dict[str, Any], key: str, by: str, title: str) -> None:
+    rows: dict[Any, dict[str, Any]] = defaultdict(dict)
+    for r in card[key]:
+        rows[r[by]][r["method"]] = r
+    table = Table(title=title)
+    table.add_column(by.replace("_", " "))
+    for method in METHODS:
+        table.add_column(f"{method.replace('_', ' ')} WAPE / bias", justify="right")
+    for value, methods in sorted(rows.items(), key=lambda kv: str(kv[0])):
+        cells = [methods.get(m, {}) for m in METHODS]
+        table.add_row(
+            str(value or "-"), *(f"{_pct(c.get('wape'))} / {_pct(c.get('bias'))}" for c in cells)
+        )
+    console.print(table)
+
+
+def _print_scorecard(card: dict[str, Any]) -> None:
+    dates = card["as_of_dates"]
+    table = Table(title=f"next quarter, as of {dates[0]} .. {dates[-1]}")
+    for column in ("method", "WAPE by line", "bias", "firm-total error"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for r in card["next_quarter"]:
+        error = card["firm_total_error"].get(r["method"])
+        table.add_row(r["method"], _pct(r["wape"]), _pct(r["bias"]), _pct(error))
+    console.print(table)
+    _side_by_side(card, "by_service_line", "service_line", "next quarter by service line")
+    _side_by_side(card, "by_horizon", "horizon", "by month after the as-of month")
+    table = Table(title="model components vs the revenue their records later earned")
+    for column in ("component", "actual", "bottom-up WAPE / bias", "calibrated WAPE / bias"):
+        table.add_column(column, justify="left" if column == "component" else "right")
+    for r in card["by_component"]:
+        table.add_row(
+            r["component"],
+            f"{r['actual']:,.0f}",
+            f"{_pct(r['bottom_up_wape'])} / {_pct(r['bottom_up_bias'])}",
+            f"{_pct(r['calibrated_wape'])} / {_pct(r['calibrated_bias'])}",
+        )
+    console.print(table)
+    cov = card["band_coverage"]
+    console.print(
+        f"P10-P90 band: {_pct(cov['line_coverage'])} of {cov['line_quarters']} line quarters, "
+        f"{_pct(cov['firm_coverage'])} of {cov['firm_quarters']} firm quarters inside"
+    )
+    learned = card["learned"]
+    console.print(
+        f"learned as of {learned['as_of']}: {learned['blend_weight']} weight on the calibrated "
+        f"bottom-up ({learned['blend_quarters']} past quarters), "
+        f"{len(learned['factors'])} conversion factors"
+    )
+
+
 def backtest_command(
     start: Annotated[
-        dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First as-of date.")
-    ],
+        dt.datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First as-of date (month ends)."),
+    ] = None,
     end: Annotated[
-        dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last as-of date.")
-    ],
+        dt.datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="Last as-of date (month ends)."),
+    ] = None,
+    n_quarters: Annotated[
+        int,
+        typer.Option("--quarters", min=1, max=20, help="Without dates: last N realised quarters."),
+    ] = 4,
     horizon: Annotated[int, typer.Option(min=1, max=24)] = 3,
     realised: Annotated[
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Actuals up to this date (default: today)."),
+    ] = None,
+    world: Annotated[
+        int | None,
+        typer.Option("--world", help="Backtest world SEED of the synthetic family instead."),
     ] = None,
     currency: str = "USD",
     known_now: KnownNowOption = False,
@@ -220,47 +312,41 @@ def backtest_command(
     db: DbOption = None,
     analytics_path: AnalyticsOption = None,
 ) -> None:
-    """Forecast as of each month end in [--from, --to] vs what was later recognised."""
-    dates, month = [], month_start(start.date())
-    while month_end(month) <= end.date():
-        dates.append(month_end(month))
-        month = add_months(month, 1)
-    if not dates:
-        raise fail("no month end between --from and --to")
-    analytics = _analytics(db, analytics_path)
-    points = backtest(
+    """Scorecard: the forecast as of past dates vs what was later recognised, next to the
+    run-rate and CRM baselines (default: the last four fully realised quarters)."""
+    if world is not None:
+        analytics, realised_as_of = _world(world)
+        realised_as_of = realised.date() if realised else realised_as_of
+    else:
+        analytics, realised_as_of = _analytics(db, analytics_path), _as_of(realised)
+    dates = _backtest_dates(start, end, realised_as_of, n_quarters)
+    run = backtest_run(
         analytics,
         dates,
         horizon=horizon,
-        realised_as_of=_as_of(realised),
+        realised_as_of=realised_as_of,
         currency=currency,
         trust_valid_time=known_now,
     )
-    rows = score(points, by=("method", "horizon"))
-    detail = score(points)
+    if not any(p.actual for p in run.points):
+        raise fail(
+            f"no recognised revenue (RevenueEvent) in the months after {dates[0]} up to "
+            f"{realised_as_of}: the backtest compares forecasts with recognised revenue"
+        )
+    card = build_scorecard(run)
     if as_json:
         emit_json(
             {
+                **card,
                 "as_of_dates": [str(d) for d in dates],
-                "by_method_horizon": [_jsonable(r) for r in rows],
-                "by_method_service_line_horizon": [_jsonable(r) for r in detail],
+                "by_method_horizon": [
+                    _jsonable(r) for r in score(run.points, by=("method", "horizon"))
+                ],
+                "by_method_service_line_horizon": [_jsonable(r) for r in score(run.points)],
             }
         )
         return
-    table = Table(title=f"backtest {dates[0]} .. {dates[-1]} (WAPE, bias)")
-    for column in ("method", "horizon", "n", "forecast", "actual", "WAPE", "bias"):
-        table.add_column(column, justify="left" if column == "method" else "right")
-    for r in rows:
-        table.add_row(
-            r["method"],
-            str(r["horizon"]),
-            str(r["n"]),
-            f"{r['forecast']:,.2f}",
-            f"{r['actual']:,.2f}",
-            str(r["wape"]),
-            str(r["bias"]),
-        )
-    console.print(table)
+    _print_scorecard(card)
 
 
 def kpis_command(

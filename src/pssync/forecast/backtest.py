@@ -206,6 +206,16 @@ def backtest_run(
     return run
 
 
+def last_realised_quarters(realised_as_of: dt.date, n: int = 4) -> list[dt.date]:
+    """The last `n` quarter ends T whose next three months are recognised by `realised_as_of`."""
+    month = add_months(month_start(realised_as_of), -3)
+    if realised_as_of != month_end(realised_as_of):
+        month = add_months(month, -1)
+    while month.month % 3:
+        month = add_months(month, -1)
+    return [month_end(add_months(month, -3 * k)) for k in range(n)][::-1]
+
+
 def quarters(points: Sequence[Point], months: int = 3) -> list[Point]:
     """Sum horizons 1..`months` per (method, as-of, service line) into one point each
     (horizon 0, month = the first month): the next-quarter total finance plans against.

@@ -19,6 +19,7 @@ from pssync.forecast.origins import NEW, Realised, group_class
 from pssync.forecast.periods import add_months, month_start
 
 if TYPE_CHECKING:
+    from pssync.forecast.backtest import Point, Run
     from pssync.forecast.learned import Learned, QuarterBand
 
 CLASSES = ("backlog", "pending", "pipeline", NEW)
@@ -112,4 +113,55 @@ def coverage(bands: Sequence[tuple[dt.date, QuarterBand, Decimal]]) -> dict[str,
         "firm_quarters": len(firm),
         "firm_coverage": share(firm),
         "degenerate_bands": degenerate,
+    }
+
+
+def firm_error(points: Sequence[Point], method: str) -> float | None:
+    """WAPE of the firm total (all service lines summed) per as-of date."""
+    f: dict[dt.date, Decimal] = defaultdict(Decimal)
+    a: dict[dt.date, Decimal] = defaultdict(Decimal)
+    for p in points:
+        if p.method == method:
+            f[p.as_of] += p.forecast
+            a[p.as_of] += p.actual
+    total = sum(a.values(), Decimal(0))
+    if not total:
+        return None
+    return round(float(sum((abs(f[t] - a[t]) for t in a), Decimal(0)) / total), 4)
+
+
+def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {k: (float(v) if isinstance(v, Decimal) else v) for k, v in r.items() if k != "n"}
+        for r in rows
+    ]
+
+
+def build_scorecard(run: Run) -> dict[str, Any]:
+    """Everything a user needs to judge the forecast on their own history, as plain data."""
+    from pssync.forecast.backtest import METHODS, quarters, score
+
+    q = quarters(run.points)
+    last = max(run.learned) if run.learned else None
+    learned = run.learned[last] if last else None
+    factors = []
+    if learned is not None:
+        for (group, h), f in sorted(learned.fit.factors.items()):
+            factors.append(
+                {"group": group, "horizon": h, "factor": round(f.value, 3), "origins": f.origins}
+            )
+    return {
+        "as_of_dates": [str(t) for t in sorted(run.learned)],
+        "next_quarter": _plain(score(q, by=("method",))),
+        "firm_total_error": {m: firm_error(q, m) for m in METHODS},
+        "by_service_line": _plain(score(q, by=("service_line", "method"))),
+        "by_horizon": _plain(score(run.points, by=("horizon", "method"))),
+        "by_component": score_components(run.components),
+        "band_coverage": coverage(run.bands),
+        "learned": {
+            "as_of": str(last) if last else None,
+            "blend_weight": round(learned.blend.weight, 3) if learned else None,
+            "blend_quarters": len(learned.blend.origins) if learned else 0,
+            "factors": factors,
+        },
     }
