@@ -96,3 +96,29 @@ def test_backtest_and_kpis_json(tmp_path: Path) -> None:
         "project_code_sla",
         "milestone_adherence",
     }
+
+
+def test_backtest_without_dates_scores_the_last_realised_quarters_of_a_world() -> None:
+    out = runner.invoke(app, ["backtest", "--world", "3", "--quarters", "1", "--json"])
+    assert out.exit_code == 0, out.output
+    card = json.loads(out.stdout)
+    assert card["as_of_dates"] == ["2025-12-31"]  # world today 1 Jun 2026: Q1 2026 realised
+    assert {r["method"] for r in card["next_quarter"]} == {
+        "model",
+        "bottom_up",
+        "crm_pipeline",
+        "run_rate",
+    }
+    assert {r["component"] for r in card["by_component"]} >= {"backlog", "pipeline"}
+    assert card["band_coverage"]["line_quarters"] > 0
+    assert card["band_coverage"]["degenerate_bands"] == 0
+    assert card["learned"]["factors"]
+    table = runner.invoke(app, ["backtest", "--world", "3", "--quarters", "1"])
+    assert table.exit_code == 0 and "firm-total error" in table.stdout
+
+
+def test_backtest_says_why_when_nothing_was_recognised(tmp_path: Path) -> None:
+    common = ["--db", f"sqlite:///{tmp_path / 'e.db'}", "--analytics", str(tmp_path / "e.duckdb")]
+    out = runner.invoke(app, ["backtest", *common])
+    assert out.exit_code == 1
+    assert "no recognised revenue" in out.output

@@ -328,10 +328,16 @@ def backtest_command(
         currency=currency,
         trust_valid_time=known_now,
     )
-    if not any(p.actual for p in run.points):
+    if not run.realised_months:
         raise fail(
-            f"no recognised revenue (RevenueEvent) in the months after {dates[0]} up to "
-            f"{realised_as_of}: the backtest compares forecasts with recognised revenue"
+            f"no recognised revenue (RevenueEvent) up to {realised_as_of}: the backtest "
+            "compares forecasts with recognised revenue, and this store has none"
+        )
+    if not any(p.actual for p in run.points):
+        print(
+            f"note: no revenue recognised in the months after {dates[0]} up to "
+            f"{realised_as_of}; every forecast is scored against zero",
+            file=sys.stderr,
         )
     card = build_scorecard(run)
     if as_json:

@@ -90,6 +90,7 @@ class Run:
     bands: list[tuple[dt.date, QuarterBand, Decimal]] = field(default_factory=list)  # + actual
     learned: dict[dt.date, Learned] = field(default_factory=dict)
     components: list[ComponentPoint] = field(default_factory=list)
+    realised_months: int = 0  # months with recognised revenue by the realised date
 
 
 def _forecasts(
@@ -173,7 +174,7 @@ def backtest_run(
     truth = Realised.of(realised_snap, currency)
     known_at = known if trust_valid_time else None
     cache = OriginCache(analytics, horizon, currency, known_at)
-    run = Run()
+    run = Run(realised_months=len({m for (m, _sl) in actual}))
     for as_of in sorted(as_of_dates):
         months = [add_months(month_start(as_of), h) for h in range(1, horizon + 1)]
         forecasts, learned = _forecasts(analytics, as_of, horizon, currency, known_at, cache)
