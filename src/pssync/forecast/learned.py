@@ -130,7 +130,8 @@ def _adjustments(live: OriginView, learned: Fit, blend: Blend, horizon: int) -> 
     base = month_start(live.as_of)
     w = blend.weight
     out: list[Contribution] = []
-    conv: dict[tuple[dt.date, Dims, str], Decimal] = defaultdict(Decimal)
+    x: dict[tuple[int, Dims, str], float] = defaultdict(float)  # bottom-up by month, group
+    total: dict[tuple[Dims, str], float] = defaultdict(float)  # ... over the span
     bottom: dict[tuple[dt.date, str | None], float] = defaultdict(float)
     groups = {**{f"ContractLine:{k}": g for k, g in live.line_group.items()}}
     groups.update({f"Opportunity:{k}": g for k, g in live.deal_group.items()})
@@ -140,28 +141,30 @@ def _adjustments(live: OriginView, learned: Fit, blend: Blend, horizon: int) -> 
             continue
         bottom[(c.month, c.dims.service_line_id)] += float(c.revenue)
         group = groups.get(c.source, NEW)
-        factor = learned.factor(group, h)
-        if factor != 1.0:
-            conv[(c.month, c.dims, group)] += c.revenue * Decimal(str(w * (factor - 1)))
-    for (month, dims, group), delta in sorted(conv.items(), key=lambda kv: str(kv[0])):
-        h = months_between(base, month)
-        f = learned.factors.get((group, learned._h(h)))
-        seen = f"{f.actual:,.0f} realised of {f.forecast:,.0f} forecast" if f else "its class"
-        reason = (
-            f"{group} converts at {learned.factor(group, h):.2f} of its forecast at month +{h} "
-            f"({seen} over {len(learned.origins.get(learned._h(h), []))} past origins)"
-            f"{'' if w == 1 else f', x blend weight {w:.2f}'}"
-        )
-        out.append(
-            Contribution(
-                month,
-                Component.LEARNED_CONVERSION,
-                dims,
-                f"learned:{group}",
-                cents(delta),
-                reason=reason,
+        x[(h, c.dims, group)] += float(c.revenue)
+        total[(c.dims, group)] += float(c.revenue)
+    for (group, sl), exposure in live.exposure.items():
+        total[(Dims(sl, None, None), group)] += exposure
+    for (dims, group), span_total in sorted(total.items(), key=lambda kv: str(kv[0])):
+        for h in range(1, horizon + 1):
+            f = learned.node(group, h)
+            if f is None:
+                continue
+            scheduled = x.get((h, dims, group), 0.0)
+            delta = cents(Decimal(str(w * (f.value * span_total - scheduled))))
+            if not delta:
+                continue
+            reason = (
+                f"{group} earns {f.value:.2f} of its {learned.span}-month forecast in month "
+                f"+{h}, not {scheduled / span_total if span_total else 0:.2f} as scheduled "
+                f"(learned as {f.group} on {f.origins} past origins, recency-weighted"
+                f"{')' if w == 1 else f'), x blend weight {w:.2f}'}"
             )
-        )
+            out.append(
+                _learned(
+                    add_months(base, h), Component.LEARNED_CONVERSION, dims, delta, reason, group
+                )
+            )
     lines = set(live.run_rate) | {sl for (_m, sl) in bottom}
     for h in range(1, horizon + 1):
         month = add_months(base, h)

@@ -3,9 +3,13 @@
 At an as-of date T only origins t whose forecast month t+h was fully realised by T teach
 anything about horizon h (`usable`). Per horizon:
 
-- each group's conversion factor is realised / forecast over those origins, shrunk to its
-  class (backlog, pending, pipeline), and each class to 1 (the bottom-up model as it is):
-  half an origin's worth of volume pulls toward the parent, so a group seen once barely moves;
+- each group's conversion factor is its month-h revenue / its forecast over the whole span
+  (months 1..H: a group can be right in total and wrong in timing, as when a contract past
+  its end date dumps its remainder into the next month), over those origins (recent ones
+  weigh more: half-life HALF_LIFE_MONTHS), shrunk to its parent group (backlog:t&m:overdue:
+  booked -> backlog:t&m:overdue -> backlog:t&m -> backlog) and each class to the share the
+  bottom-up model itself puts in month h: half an origin's worth of the parent's volume
+  pulls toward the parent, so a small group seen once barely moves;
 - new work (revenue from deals not yet in the CRM at t) is a multiple of each line's run-rate;
 - the weight of the calibrated bottom-up forecast against the top-down seasonal run-rate is
   chosen on nested rolling origins: each past quarter is forecast with factors learned only
@@ -19,12 +23,13 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from pssync.forecast.origins import NEW, Cell, OriginView, group_class, last_full_month
-from pssync.forecast.periods import add_months, month_start
+from pssync.forecast.origins import NEW, Cell, OriginView, last_full_month, parents
+from pssync.forecast.periods import add_months, month_start, months_between
 
 SHRINK_ORIGINS = 0.5  # pseudo-origins of parent volume each factor is pulled with
 NEW_WORK_SHRINK = 1.0
 MAX_FACTOR = 4.0
+HALF_LIFE_MONTHS = 12
 QUARTER = 3
 Attributed = dict[dt.date, dict[Cell, float]]  # origin -> realised revenue by its groups
 
@@ -44,24 +49,32 @@ class Fit:
     """What was learned as of `limit` from the origins realised by then."""
 
     limit: dt.date
-    factors: dict[tuple[str, int], Factor] = field(default_factory=dict)
-    classes: dict[tuple[str, int], float] = field(default_factory=dict)
+    span: int  # months of forecast a group's total covers (1..span after the origin month)
+    factors: dict[tuple[str, int], Factor] = field(default_factory=dict)  # every group level
     new_work: dict[tuple[str | None, int], float] = field(default_factory=dict)
     new_work_all: dict[int, float] = field(default_factory=dict)
     origins: dict[int, list[dt.date]] = field(default_factory=dict)
 
-    def factor(self, group: str, h: int) -> float:
-        h = self._h(h)
-        f = self.factors.get((group, h))
-        if f is not None:
-            return f.value
-        return self.classes.get((group_class(group), h), 1.0)
+    def node(self, group: str, h: int) -> Factor | None:
+        """The factor of `group`, else of its nearest learned ancestor."""
+        h = self.horizon(h)
+        for name in (group, *parents(group)):
+            f = self.factors.get((name, h))
+            if f is not None:
+                return f
+        return None
+
+    def calibrated(self, group: str, h: int, total: float, as_forecast: float) -> float:
+        """Month-h revenue of a group whose forecast over the span is `total` (and
+        `as_forecast` in month h): the learned share of the total, else the forecast as is."""
+        f = self.node(group, h)
+        return as_forecast if f is None else f.value * total
 
     def new(self, sl: str | None, h: int) -> float:
-        h = self._h(h)
+        h = self.horizon(h)
         return self.new_work.get((sl, h), self.new_work_all.get(h, 0.0))
 
-    def _h(self, h: int) -> int:
+    def horizon(self, h: int) -> int:
         """Horizons nothing was realised for yet reuse the furthest one that was."""
         learned = [k for k, v in self.origins.items() if v]
         return h if h in learned or not learned else min(max(learned), h)
@@ -81,10 +94,16 @@ def _shrunk(actual: float, forecast: float, parent: float, weight: float) -> flo
     return max(0.0, min(MAX_FACTOR, (actual + weight * parent) / (forecast + weight)))
 
 
+def recency(origin: dt.date, limit: dt.date) -> float:
+    """Weight of an origin: halves every HALF_LIFE_MONTHS, as firms change."""
+    return float(0.5 ** (months_between(origin, limit) / HALF_LIFE_MONTHS))
+
+
 def fit(views: list[OriginView], attributed: Attributed, limit: dt.date, horizon: int) -> Fit:
-    out = Fit(limit)
+    out = Fit(limit, horizon)
     for h in range(1, horizon + 1):
-        x: dict[str, float] = defaultdict(float)
+        x: dict[str, float] = defaultdict(float)  # group forecast over the whole span
+        xh: dict[str, float] = defaultdict(float)  # ... and in month h
         a: dict[str, float] = defaultdict(float)
         rr: dict[str | None, float] = defaultdict(float)
         new: dict[str | None, float] = defaultdict(float)
@@ -92,32 +111,37 @@ def fit(views: list[OriginView], attributed: Attributed, limit: dt.date, horizon
         out.origins[h] = [v.as_of for v in used]
         if not used:
             continue
+        n = 0.0
         for v in used:
+            wv = recency(v.as_of, limit)
+            n += wv
             for (g, _sl, hh), value in v.forecast.items():
-                if hh == h:
-                    x[g] += value
+                if hh > horizon:
+                    continue
+                for node in (g, *parents(g)):
+                    x[node] += wv * value
+                    if hh == h:
+                        xh[node] += wv * value
             for (g, sl, hh), value in attributed[v.as_of].items():
                 if hh != h:
                     continue
                 if g == NEW:
-                    new[sl] += value
+                    new[sl] += wv * value
                 else:
-                    a[g] += value
+                    for node in (g, *parents(g)):
+                        a[node] += wv * value
+            for (g, _sl), value in v.exposure.items():
+                for node in (g, *parents(g)):
+                    x[node] += wv * value
             for sl, value in v.run_rate.items():
-                rr[sl] += value
-        n = len(used)
-        cx: dict[str, float] = defaultdict(float)
-        ca: dict[str, float] = defaultdict(float)
-        for g in set(x) | set(a):
-            cx[group_class(g)] += x.get(g, 0.0)
-            ca[group_class(g)] += a.get(g, 0.0)
-        for c in cx:
-            out.classes[(c, h)] = _shrunk(ca[c], cx[c], 1.0, SHRINK_ORIGINS * cx[c] / n)
-        for g in set(x) | set(a):
-            parent = out.classes[(group_class(g), h)]
-            weight = SHRINK_ORIGINS * cx[group_class(g)] / n / 2
-            value = _shrunk(a.get(g, 0.0), x.get(g, 0.0), parent, weight)
-            out.factors[(g, h)] = Factor(g, h, value, x.get(g, 0.0), a.get(g, 0.0), n)
+                rr[sl] += wv * value
+        for node in sorted(set(x) | set(a), key=lambda g: (g.count(":"), g)):
+            up = parents(node)
+            as_scheduled = xh[node] / x[node] if x[node] > 0 else 0.0
+            parent = out.factors[(up[0], h)].value if up else as_scheduled
+            weight = SHRINK_ORIGINS * (x[up[0]] if up else x[node]) / n
+            value = _shrunk(a[node], x[node], parent, weight)
+            out.factors[(node, h)] = Factor(node, h, value, x[node], a[node], len(used))
         total_rr = sum(rr.values())
         overall = sum(new.values()) / total_rr if total_rr > 0 else 0.0
         out.new_work_all[h] = overall
@@ -141,12 +165,29 @@ def season(view: OriginView, month: dt.date) -> float:
     return max(0.6, min(1.6, same / (sum(before) / 3)))
 
 
-def bottom_up(view: OriginView, learned: Fit, h: int) -> dict[str | None, float]:
-    """Calibrated bottom-up per service line at horizon h: factors x groups + new work."""
-    out: dict[str | None, float] = defaultdict(float)
+def spans(view: OriginView, span: int) -> dict[tuple[str, str | None], float]:
+    """Each (group, service line)'s forecast summed over months 1..span (for tail groups,
+    their exposure: last three months' monthly revenue)."""
+    out: dict[tuple[str, str | None], float] = defaultdict(float, view.exposure)
     for (g, sl, hh), value in view.forecast.items():
-        if hh == h:
-            out[sl] += learned.factor(g, h) * value
+        if hh <= span:
+            out[(g, sl)] += value
+    return out
+
+
+def calibrated(view: OriginView, learned: Fit, h: int) -> dict[tuple[str, str | None], float]:
+    """Month-h revenue per (group, service line): learned share x the group's span total."""
+    return {
+        (g, sl): learned.calibrated(g, h, total, view.forecast.get((g, sl, h), 0.0))
+        for (g, sl), total in spans(view, learned.span).items()
+    }
+
+
+def bottom_up(view: OriginView, learned: Fit, h: int) -> dict[str | None, float]:
+    """Calibrated bottom-up per service line at horizon h: groups' learned shares + new work."""
+    out: dict[str | None, float] = defaultdict(float)
+    for (_g, sl), value in calibrated(view, learned, h).items():
+        out[sl] += value
     for sl, r in view.run_rate.items():
         out[sl] += learned.new(sl, h) * r
     return dict(out)

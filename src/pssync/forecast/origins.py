@@ -2,8 +2,11 @@
 
 To learn how the firm's own forecast converts to revenue, every past origin t (a month end)
 is forecast exactly as it would have been then (facts valid and known at t) and its
-contributions are grouped: backlog by revenue method and booking cover, won deals still
-waiting for their contract ("pending"), weighted pipeline by stage (stale deals apart). The
+contributions are grouped: backlog by revenue method, age (past its ERP end date, ending
+within a quarter, running) and booking cover (hard bookings explain at least half of its
+next quarter, or not), won deals still waiting for their contract ("pending"), lines the
+model forecasts nothing for ("tail", exposed by their recent revenue or their remaining
+value), weighted pipeline by stage (stale deals apart). The
 revenue later recognised is attributed to the same groups through its contract line: a line
 that existed at t is backlog; a line of a deal pending or open at t belongs to that deal's
 group; everything else is new work nobody could see at t. Views are cached per origin, since
@@ -17,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from pssync.forecast.analytics import AnalyticsStore
+from pssync.forecast.backlog import CLOSED
 from pssync.forecast.calibration import STALE_DAYS, calibrate
 from pssync.forecast.components import Component
 from pssync.forecast.engine import ForecastResult, forecast_snapshot
@@ -29,8 +33,23 @@ BACKLOG = (Component.SCHEDULED_BACKLOG, Component.UNSCHEDULED_BACKLOG)
 
 
 def group_class(group: str) -> str:
-    """backlog / pending / pipeline / new: the parent a group's factor shrinks to."""
+    """backlog / tail / pending / pipeline / new: the top of a group's hierarchy."""
     return group.split(":", 1)[0]
+
+
+def parents(group: str) -> list[str]:
+    """Ancestors of a group, nearest first: backlog:fixed_fee:running:booked ->
+    backlog:fixed_fee:running, backlog:fixed_fee, backlog."""
+    parts = group.split(":")
+    return [":".join(parts[:k]) for k in range(len(parts) - 1, 0, -1)]
+
+
+def _age(end: dt.date, as_of: dt.date) -> str:
+    """Where a contract line is in its (ERP) term: past its end, ending within a quarter, or
+    running. A line past its end date dumps its remaining value into the next month."""
+    if end <= as_of:
+        return "overdue"
+    return "ending" if end <= as_of + dt.timedelta(days=92) else "running"
 
 
 @dataclass
@@ -45,6 +64,9 @@ class OriginView:
     monthly_actuals: dict[tuple[dt.date, str | None], float]  # recognised by t
     result: ForecastResult | None = None  # kept for the live as-of date only
     snapshot: Snapshot | None = None
+    # monthly revenue of the last three full months of lines the bottom-up forecasts nothing
+    # for ("tail:<method>"): lines past their end that still earn are exposed through it
+    exposure: dict[tuple[str, str | None], float] = field(default_factory=dict)
 
     def lines(self) -> set[str | None]:
         return {sl for (_, sl, _) in self.forecast} | set(self.run_rate)
@@ -70,7 +92,8 @@ def _groups(snap: Snapshot, result: ForecastResult) -> tuple[dict[str, str], dic
     first = add_months(month_start(snap.as_of), 1)
     cover = _cover(result, first, add_months(first, 2))
     line_group = {
-        cl.id: f"backlog:{cl.revenue_method.value}:{cover.get(f'ContractLine:{cl.id}', 'unbooked')}"
+        cl.id: f"backlog:{cl.revenue_method.value}:{_age(cl.end_date, snap.as_of)}:"
+        f"{cover.get(f'ContractLine:{cl.id}', 'unbooked')}"
         for cl in snap.contract_lines.values()
     }
     deal_group = {}
@@ -82,6 +105,43 @@ def _groups(snap: Snapshot, result: ForecastResult) -> tuple[dict[str, str], dic
         elif opp.is_won:
             deal_group[opp.id] = "pending"
     return line_group, deal_group
+
+
+def _tail(
+    snap: Snapshot,
+    currency: str,
+    window: set[dt.date],
+    forecast_lines: set[str],
+    line_group: dict[str, str],
+) -> dict[tuple[str, str | None], float]:
+    """Open lines the bottom-up forecasts nothing for, exposed through what they have: those
+    that earned in the last three months by that monthly revenue ("tail:<method>:earning"),
+    the others by their remaining value ("tail:<method>:idle", e.g. queued work on an ERP
+    term that has already passed)."""
+    exposure: dict[tuple[str, str | None], float] = defaultdict(float)
+    recent: dict[str, float] = defaultdict(float)
+    earned: dict[str, float] = defaultdict(float)
+    for row in snap.actuals:
+        if row.contract_line_id is None:
+            continue
+        amount = float(snap.fx.convert(row.amount, row.currency, currency, row.day))
+        earned[row.contract_line_id] += amount
+        if month_start(row.day) in window:
+            recent[row.contract_line_id] += amount / 3
+    for line in snap.contract_lines.values():
+        if line.id in forecast_lines or line.status in CLOSED:
+            continue
+        method = line.revenue_method.value
+        if recent.get(line.id, 0.0) > 0:
+            group, value = f"tail:{method}:earning", recent[line.id]
+        else:
+            on = max(line.start_date, snap.as_of)
+            total = float(snap.fx.convert(line.amount.amount, line.amount.currency, currency, on))
+            group, value = f"tail:{method}:idle", total - earned.get(line.id, 0.0)
+        if value > 0:
+            line_group[line.id] = group
+            exposure[(group, line.service_line_id)] += value
+    return dict(exposure)
 
 
 def _monthly(snap: Snapshot, currency: str) -> dict[tuple[dt.date, str | None], float]:
@@ -130,6 +190,12 @@ def origin_view(
     monthly = _monthly(snap, currency)
     last = last_full_month(as_of)
     window = {add_months(last, -k) for k in range(3)}
+    forecast_lines = {
+        c.source.removeprefix("ContractLine:")
+        for c in result.revenue
+        if c.component in BACKLOG and 1 <= months_between(base, c.month) <= horizon
+    }
+    exposure = _tail(snap, currency, window, forecast_lines, line_group)
     run_rate: dict[str | None, float] = defaultdict(float)
     for (month, sl), amount in monthly.items():
         if month in window:
@@ -143,6 +209,7 @@ def origin_view(
         monthly,
         result if keep else None,
         snap if keep else None,
+        exposure,
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from pssync.forecast import learning
 from pssync.forecast.origins import NEW, Realised, group_class
 from pssync.forecast.periods import add_months, month_start
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from pssync.forecast.backtest import Point, Run
     from pssync.forecast.learned import Learned, QuarterBand
 
-CLASSES = ("backlog", "pending", "pipeline", NEW)
+CLASSES = ("backlog", "tail", "pending", "pipeline", NEW)
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,9 @@ def component_points(learned: Learned, truth: Realised, horizon: int) -> list[Co
     calibrated: dict[tuple[str, str | None, int], float] = defaultdict(float)
     for (g, sl, h), value in view.forecast.items():
         bottom[(group_class(g), sl, h)] += value
-        calibrated[(group_class(g), sl, h)] += fit.factor(g, h) * value
     for h in range(1, horizon + 1):
+        for (g, sl), value in learning.calibrated(view, fit, h).items():
+            calibrated[(group_class(g), sl, h)] += value
         for sl, rr in view.run_rate.items():
             calibrated[(NEW, sl, h)] += fit.new(sl, h) * rr
     out = []
