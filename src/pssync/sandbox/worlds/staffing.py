@@ -1,7 +1,7 @@
 """People and capacity: headcount that follows demand with a hiring lag, and a queue.
 
 Headcount per role follows the hours won work asked for `hiring_lag_months` earlier, scaled by
-the world's `capacity_slack`, so a growing line runs short and won work waits for people; a
+the world's `capacity_slack`, at most 5% more or fewer people a month, so a growing line runs short and won work waits for people; a
 shrinking line has people on the bench. Work is scheduled in the order it was won, at the
 first week from its requested start where every role it needs has room for its weekly hours
 over its whole run (planning ignores holidays; delivery does not).
@@ -18,6 +18,7 @@ from pssync.sandbox.worlds.traits import WorldTraits
 WEEK_HOURS = 40.0
 PRODUCTIVE = 34.0  # hours a person is planned to deliver per week
 SEARCH_WEEKS = 52
+MAX_MONTHLY_CHANGE = 0.05  # of a role's headcount, hired or leaving in one month
 
 
 @dataclass
@@ -81,12 +82,15 @@ def hire(
             ] or [0.0]
             target = max(1, round(sum(window) / len(window) / PRODUCTIVE * traits.capacity_slack))
             active = [p for p in staff if p.end is None]
-            for _ in range(target - len(active)):
+            # firms grow and shrink gradually: hiring and leaving are capped per month
+            step = max(1, round(len(active) * MAX_MONTHLY_CHANGE)) if k else target
+            for _ in range(min(step, target - len(active))):
                 person = Person(len(people) + 1, role, month)
                 people.append(person)
                 staff.append(person)
-            if len(active) > target + 1:
-                for p in active[-(len(active) - target - 1) :]:
+            surplus = min(step, len(active) - target - 1)
+            if surplus > 0:
+                for p in active[-surplus:]:
                     p.end = month - dt.timedelta(days=1)
     return people
 
