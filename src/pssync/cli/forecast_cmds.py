@@ -19,12 +19,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from pssync.cli.backtest_view import print_scorecard
 from pssync.cli.output import console, emit_json, fail, open_store, settings
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.backtest import METHODS, backtest_run, last_realised_quarters, score
+from pssync.forecast.backtest import backtest_run, last_realised_quarters, score
 from pssync.forecast.calibration import calibrate
 from pssync.forecast.components import Component
 from pssync.forecast.engine import DIMENSIONS, Scenario, forecast_snapshot
+from pssync.forecast.learned import learned_forecast
 from pssync.forecast.montecarlo import revenue_band
 from pssync.forecast.periods import add_months, month_end, month_start
 from pssync.forecast.scorecard import build_scorecard
@@ -102,12 +104,14 @@ def _print_table(rows: list[dict[str, Any]], by: list[str], title: str) -> None:
     table = Table(title=title)
     for column in ["month", *by]:
         table.add_column(column)
-    components = [c.value for c in Component]
-    for column in [*components, "total", "margin"]:
+    components = [c.value for c in Component if not c.value.startswith("learned_")]
+    learned = [c.value for c in Component if c.value.startswith("learned_")]
+    for column in [*components, "learned", "total", "margin"]:
         table.add_column(column.replace("_", " "), justify="right")
     for key, values in sorted(pivot.items(), key=lambda kv: tuple(str(k) for k in kv[0])):
-        total = sum((values[c] for c in components), Decimal(0))
-        cells = [f"{values[c]:,.2f}" for c in components]
+        adjusted = sum((values[c] for c in learned), Decimal(0))
+        total = sum((values[c] for c in components), adjusted)
+        cells = [f"{values[c]:,.2f}" for c in components] + [f"{adjusted:,.2f}"]
         table.add_row(
             *(str(k or "-") for k in key), *cells, f"{total:,.2f}", f"{total - values['cost']:,.2f}"
         )
@@ -133,6 +137,13 @@ def forecast_command(
     currency: Annotated[str, typer.Option(help="Reporting currency.")] = "USD",
     band: Annotated[bool, typer.Option(help="Add P10/P50/P90 by Monte Carlo.")] = False,
     save: Annotated[bool, typer.Option(help="Store this run as a forecast version.")] = True,
+    learn: Annotated[
+        bool,
+        typer.Option(
+            help="Correct the bottom-up with what its own past forecasts got wrong (base "
+            "scenario only; each correction is a contribution with its reason)."
+        ),
+    ] = True,
     known_now: KnownNowOption = False,
     output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
     as_json: JsonOption = False,
@@ -162,6 +173,18 @@ def forecast_command(
         )
     except LookupError as exc:  # a missing FX rate names the pair and the date
         raise fail(str(exc)) from None
+    learned = None
+    if (
+        learn
+        and what_if.name == "base"
+        and not what_if.params()["added_capacity"]
+        and (lookback == 0 and horizon > 1 and probability_multiplier == 1.0 and shift_days == 0)
+    ):
+        known_at = analytics.high_water_mark if known_now else None
+        learned = learned_forecast(
+            analytics, date, horizon=horizon - 1, currency=currency, known_at=known_at
+        )
+        result = learned.result
     version = save_version(analytics, result) if save else None
     rows = result.cells(by=dims)
     if as_json or output == Format.JSON:
@@ -188,6 +211,12 @@ def forecast_command(
         if band:
             bands = revenue_band(result, snap, cal)
             payload["band"] = {"horizon": _jsonable(bands.horizon.__dict__)}
+        if learned is not None:
+            payload["learned"] = {
+                "blend_weight": round(learned.blend.weight, 3),
+                "reasons": learned.reasons(),
+                "next_quarter_bands": [_jsonable(b.__dict__) for b in learned.bands],
+            }
         emit_json(payload)
     elif output == Format.CSV:
         writer = csv.DictWriter(
@@ -201,6 +230,13 @@ def forecast_command(
         if band:
             h = revenue_band(result, snap, cal).horizon
             console.print(f"horizon band: P10 {h.p10:,.2f}  P50 {h.p50:,.2f}  P90 {h.p90:,.2f}")
+        if learned is not None:
+            firm = learned.bands[-1]
+            console.print(
+                f"learned from past forecasts: {learned.blend.weight:.2f} weight on the "
+                f"calibrated bottom-up; next quarter P10 {firm.p10:,.2f}  P50 {firm.p50:,.2f}  "
+                f"P90 {firm.p90:,.2f} (see learned_* contributions for each reason)"
+            )
 
 
 def _backtest_dates(
@@ -227,61 +263,6 @@ def _world(seed: int) -> tuple[AnalyticsStore, dt.date]:
     analytics = AnalyticsStore()
     load_truth(analytics, world.truth_lines())
     return analytics, world.today - dt.timedelta(days=1)
-
-
-def _pct(value: Any) -> str:
-    return "-" if value is None else f"{float(value):.1%}"
-
-
-def _side_by_side(card: dict[str, Any], key: str, by: str, title: str) -> None:
-    rows: dict[Any, dict[str, Any]] = defaultdict(dict)
-    for r in card[key]:
-        rows[r[by]][r["method"]] = r
-    table = Table(title=title)
-    table.add_column(by.replace("_", " "))
-    for method in METHODS:
-        table.add_column(f"{method.replace('_', ' ')} WAPE / bias", justify="right")
-    for value, methods in sorted(rows.items(), key=lambda kv: str(kv[0])):
-        cells = [methods.get(m, {}) for m in METHODS]
-        table.add_row(
-            str(value or "-"), *(f"{_pct(c.get('wape'))} / {_pct(c.get('bias'))}" for c in cells)
-        )
-    console.print(table)
-
-
-def _print_scorecard(card: dict[str, Any]) -> None:
-    dates = card["as_of_dates"]
-    table = Table(title=f"next quarter, as of {dates[0]} .. {dates[-1]}")
-    for column in ("method", "WAPE by line", "bias", "firm-total error"):
-        table.add_column(column, justify="left" if column == "method" else "right")
-    for r in card["next_quarter"]:
-        error = card["firm_total_error"].get(r["method"])
-        table.add_row(r["method"], _pct(r["wape"]), _pct(r["bias"]), _pct(error))
-    console.print(table)
-    _side_by_side(card, "by_service_line", "service_line", "next quarter by service line")
-    _side_by_side(card, "by_horizon", "horizon", "by month after the as-of month")
-    table = Table(title="model components vs the revenue their records later earned")
-    for column in ("component", "actual", "bottom-up WAPE / bias", "calibrated WAPE / bias"):
-        table.add_column(column, justify="left" if column == "component" else "right")
-    for r in card["by_component"]:
-        table.add_row(
-            r["component"],
-            f"{r['actual']:,.0f}",
-            f"{_pct(r['bottom_up_wape'])} / {_pct(r['bottom_up_bias'])}",
-            f"{_pct(r['calibrated_wape'])} / {_pct(r['calibrated_bias'])}",
-        )
-    console.print(table)
-    cov = card["band_coverage"]
-    console.print(
-        f"P10-P90 band: {_pct(cov['line_coverage'])} of {cov['line_quarters']} line quarters, "
-        f"{_pct(cov['firm_coverage'])} of {cov['firm_quarters']} firm quarters inside"
-    )
-    learned = card["learned"]
-    console.print(
-        f"learned as of {learned['as_of']}: {learned['blend_weight']} weight on the calibrated "
-        f"bottom-up ({learned['blend_quarters']} past quarters), "
-        f"{len(learned['factors'])} conversion factors"
-    )
 
 
 def backtest_command(
@@ -352,7 +333,7 @@ def backtest_command(
             }
         )
         return
-    _print_scorecard(card)
+    print_scorecard(card)
 
 
 def kpis_command(

@@ -1,10 +1,11 @@
 """People and capacity: headcount that follows demand with a hiring lag, and a queue.
 
 Headcount per role follows the hours won work asked for `hiring_lag_months` earlier, scaled by
-the world's `capacity_slack`, at most 5% more or fewer people a month, so a growing line runs short and won work waits for people; a
-shrinking line has people on the bench. Work is scheduled in the order it was won, at the
-first week from its requested start where every role it needs has room for its weekly hours
-over its whole run (planning ignores holidays; delivery does not).
+the world's `capacity_slack`, at most 5% more or fewer people a month, so a growing line
+runs short and won work waits for people; a shrinking line has people on the bench. Work is
+scheduled in the order it was won, at the first week from its requested start where every
+role it needs has room for its weekly hours over its whole run (planning ignores holidays;
+delivery does not).
 """
 
 from __future__ import annotations
