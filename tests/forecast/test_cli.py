@@ -122,3 +122,20 @@ def test_backtest_says_why_when_nothing_was_recognised(tmp_path: Path) -> None:
     out = runner.invoke(app, ["backtest", *common])
     assert out.exit_code == 1
     assert "no recognised revenue" in out.output
+
+
+def test_a_learned_version_recomputes_to_the_same_contributions(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from pssync.forecast.analytics import AnalyticsStore
+    from pssync.forecast.versions import get_version, recompute
+
+    common = _args(tmp_path)
+    out = runner.invoke(app, ["forecast", "--as-of", "2026-06-15", "--json", *common])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert "learned" in data and data["learned"]["next_quarter_bands"]
+    analytics = AnalyticsStore(tmp_path / "a.duckdb")
+    assert get_version(analytics, data["version_id"]).params["learned"] is True
+    again = recompute(analytics, data["version_id"])
+    assert str(sum((c.revenue for c in again.revenue), Decimal(0))) == data["total"]
