@@ -2,7 +2,9 @@
 
 Issue 7's acceptance: the pssync forecast's next-quarter WAPE by service line must be below
 both baselines computed in the same run, the CRM's weighted pipeline (stage probability x
-amount from the close date) plus the same backlog, and finance's three-month run-rate.
+amount from the close date) plus the same backlog, and finance's three-month run-rate. Since
+issue 15 `model` is the learned forecast (`forecast.learned`) and `bottom_up` the model
+without its learned adjustments; `model_beats_both` compares the model with all three.
 
 The firm's truth (history with valid times) is loaded straight into the analytics mirror with
 each fact recorded at its valid time (`forecast.bulkload.load_truth`), not through the SQLite

@@ -19,14 +19,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from pssync.cli.backtest_view import print_scorecard
 from pssync.cli.output import console, emit_json, fail, open_store, settings
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.backtest import backtest, score
+from pssync.forecast.backtest import backtest_run, last_realised_quarters, score
 from pssync.forecast.calibration import calibrate
 from pssync.forecast.components import Component
 from pssync.forecast.engine import DIMENSIONS, Scenario, forecast_snapshot
+from pssync.forecast.learned import learned_forecast
 from pssync.forecast.montecarlo import revenue_band
 from pssync.forecast.periods import add_months, month_end, month_start
+from pssync.forecast.scorecard import build_scorecard
 from pssync.forecast.snapshot import load_snapshot
 from pssync.forecast.versions import save_version
 from pssync.kpi import (
@@ -101,12 +104,14 @@ def _print_table(rows: list[dict[str, Any]], by: list[str], title: str) -> None:
     table = Table(title=title)
     for column in ["month", *by]:
         table.add_column(column)
-    components = [c.value for c in Component]
-    for column in [*components, "total", "margin"]:
+    components = [c.value for c in Component if not c.value.startswith("learned_")]
+    learned = [c.value for c in Component if c.value.startswith("learned_")]
+    for column in [*components, "learned", "total", "margin"]:
         table.add_column(column.replace("_", " "), justify="right")
     for key, values in sorted(pivot.items(), key=lambda kv: tuple(str(k) for k in kv[0])):
-        total = sum((values[c] for c in components), Decimal(0))
-        cells = [f"{values[c]:,.2f}" for c in components]
+        adjusted = sum((values[c] for c in learned), Decimal(0))
+        total = sum((values[c] for c in components), adjusted)
+        cells = [f"{values[c]:,.2f}" for c in components] + [f"{adjusted:,.2f}"]
         table.add_row(
             *(str(k or "-") for k in key), *cells, f"{total:,.2f}", f"{total - values['cost']:,.2f}"
         )
@@ -132,6 +137,13 @@ def forecast_command(
     currency: Annotated[str, typer.Option(help="Reporting currency.")] = "USD",
     band: Annotated[bool, typer.Option(help="Add P10/P50/P90 by Monte Carlo.")] = False,
     save: Annotated[bool, typer.Option(help="Store this run as a forecast version.")] = True,
+    learn: Annotated[
+        bool,
+        typer.Option(
+            help="Correct the bottom-up with what its own past forecasts got wrong (base "
+            "scenario only; each correction is a contribution with its reason)."
+        ),
+    ] = True,
     known_now: KnownNowOption = False,
     output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
     as_json: JsonOption = False,
@@ -161,6 +173,18 @@ def forecast_command(
         )
     except LookupError as exc:  # a missing FX rate names the pair and the date
         raise fail(str(exc)) from None
+    learned = None
+    if (
+        learn
+        and what_if.name == "base"
+        and not what_if.params()["added_capacity"]
+        and (lookback == 0 and horizon > 1 and probability_multiplier == 1.0 and shift_days == 0)
+    ):
+        known_at = analytics.high_water_mark if known_now else None
+        learned = learned_forecast(
+            analytics, date, horizon=horizon - 1, currency=currency, known_at=known_at
+        )
+        result = learned.result
     version = save_version(analytics, result) if save else None
     rows = result.cells(by=dims)
     if as_json or output == Format.JSON:
@@ -187,6 +211,12 @@ def forecast_command(
         if band:
             bands = revenue_band(result, snap, cal)
             payload["band"] = {"horizon": _jsonable(bands.horizon.__dict__)}
+        if learned is not None:
+            payload["learned"] = {
+                "blend_weight": round(learned.blend.weight, 3),
+                "reasons": learned.reasons(),
+                "next_quarter_bands": [_jsonable(b.__dict__) for b in learned.bands],
+            }
         emit_json(payload)
     elif output == Format.CSV:
         writer = csv.DictWriter(
@@ -200,19 +230,62 @@ def forecast_command(
         if band:
             h = revenue_band(result, snap, cal).horizon
             console.print(f"horizon band: P10 {h.p10:,.2f}  P50 {h.p50:,.2f}  P90 {h.p90:,.2f}")
+        if learned is not None:
+            firm = learned.bands[-1]
+            console.print(
+                f"learned from past forecasts: {learned.blend.weight:.2f} weight on the "
+                f"calibrated bottom-up; next quarter P10 {firm.p10:,.2f}  P50 {firm.p50:,.2f}  "
+                f"P90 {firm.p90:,.2f} (see learned_* contributions for each reason)"
+            )
+
+
+def _backtest_dates(
+    start: dt.datetime | None, end: dt.datetime | None, realised: dt.date, n: int
+) -> list[dt.date]:
+    if start is None and end is None:
+        return last_realised_quarters(realised, n)
+    if start is None or end is None:
+        raise fail("give both --from and --to, or neither (the last fully realised quarters)")
+    dates, month = [], month_start(start.date())
+    while month_end(month) <= end.date():
+        dates.append(month_end(month))
+        month = add_months(month, 1)
+    if not dates:
+        raise fail("no month end between --from and --to")
+    return dates
+
+
+def _world(seed: int) -> tuple[AnalyticsStore, dt.date]:
+    from pssync.forecast.bulkload import load_truth
+    from pssync.sandbox.worlds import generate_world
+
+    world = generate_world(seed)
+    analytics = AnalyticsStore()
+    load_truth(analytics, world.truth_lines())
+    return analytics, world.today - dt.timedelta(days=1)
 
 
 def backtest_command(
     start: Annotated[
-        dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First as-of date.")
-    ],
+        dt.datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First as-of date (month ends)."),
+    ] = None,
     end: Annotated[
-        dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="Last as-of date.")
-    ],
+        dt.datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="Last as-of date (month ends)."),
+    ] = None,
+    n_quarters: Annotated[
+        int,
+        typer.Option("--quarters", min=1, max=20, help="Without dates: last N realised quarters."),
+    ] = 4,
     horizon: Annotated[int, typer.Option(min=1, max=24)] = 3,
     realised: Annotated[
         dt.datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Actuals up to this date (default: today)."),
+    ] = None,
+    world: Annotated[
+        int | None,
+        typer.Option("--world", help="Backtest world SEED of the synthetic family instead."),
     ] = None,
     currency: str = "USD",
     known_now: KnownNowOption = False,
@@ -220,47 +293,47 @@ def backtest_command(
     db: DbOption = None,
     analytics_path: AnalyticsOption = None,
 ) -> None:
-    """Forecast as of each month end in [--from, --to] vs what was later recognised."""
-    dates, month = [], month_start(start.date())
-    while month_end(month) <= end.date():
-        dates.append(month_end(month))
-        month = add_months(month, 1)
-    if not dates:
-        raise fail("no month end between --from and --to")
-    analytics = _analytics(db, analytics_path)
-    points = backtest(
+    """Scorecard: the forecast as of past dates vs what was later recognised, next to the
+    run-rate and CRM baselines (default: the last four fully realised quarters)."""
+    if world is not None:
+        analytics, realised_as_of = _world(world)
+        realised_as_of = realised.date() if realised else realised_as_of
+    else:
+        analytics, realised_as_of = _analytics(db, analytics_path), _as_of(realised)
+    dates = _backtest_dates(start, end, realised_as_of, n_quarters)
+    run = backtest_run(
         analytics,
         dates,
         horizon=horizon,
-        realised_as_of=_as_of(realised),
+        realised_as_of=realised_as_of,
         currency=currency,
         trust_valid_time=known_now,
     )
-    rows = score(points, by=("method", "horizon"))
-    detail = score(points)
+    if not run.realised_months:
+        raise fail(
+            f"no recognised revenue (RevenueEvent) up to {realised_as_of}: the backtest "
+            "compares forecasts with recognised revenue, and this store has none"
+        )
+    if not any(p.actual for p in run.points):
+        print(
+            f"note: no revenue recognised in the months after {dates[0]} up to "
+            f"{realised_as_of}; every forecast is scored against zero",
+            file=sys.stderr,
+        )
+    card = build_scorecard(run)
     if as_json:
         emit_json(
             {
+                **card,
                 "as_of_dates": [str(d) for d in dates],
-                "by_method_horizon": [_jsonable(r) for r in rows],
-                "by_method_service_line_horizon": [_jsonable(r) for r in detail],
+                "by_method_horizon": [
+                    _jsonable(r) for r in score(run.points, by=("method", "horizon"))
+                ],
+                "by_method_service_line_horizon": [_jsonable(r) for r in score(run.points)],
             }
         )
         return
-    table = Table(title=f"backtest {dates[0]} .. {dates[-1]} (WAPE, bias)")
-    for column in ("method", "horizon", "n", "forecast", "actual", "WAPE", "bias"):
-        table.add_column(column, justify="left" if column == "method" else "right")
-    for r in rows:
-        table.add_row(
-            r["method"],
-            str(r["horizon"]),
-            str(r["n"]),
-            f"{r['forecast']:,.2f}",
-            f"{r['actual']:,.2f}",
-            str(r["wape"]),
-            str(r["bias"]),
-        )
-    console.print(table)
+    print_scorecard(card)
 
 
 def kpis_command(

@@ -13,20 +13,21 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.calibration import calibrate
 from pssync.forecast.components import Component
-from pssync.forecast.engine import forecast_snapshot
+from pssync.forecast.learned import Learned, OriginCache, QuarterBand, learned_forecast
 from pssync.forecast.money import ZERO, cents
+from pssync.forecast.origins import Realised
 from pssync.forecast.periods import add_months, as_of_instant, month_end, month_start
 from pssync.forecast.pipeline import DEFAULT_DURATION, spread_months
+from pssync.forecast.scorecard import ComponentPoint, component_points
 from pssync.forecast.snapshot import Snapshot, load_snapshot
 
-METHODS = ("model", "crm_pipeline", "run_rate")
+METHODS = ("model", "bottom_up", "crm_pipeline", "run_rate")
 Key = tuple[dt.date, str | None]  # (month, service line)
 
 
@@ -81,35 +82,50 @@ def crm_pipeline(
     return dict(out)
 
 
+@dataclass
+class Run:
+    """A backtest's points, the learned forecast's next-quarter bands, and what it learned."""
+
+    points: list[Point] = field(default_factory=list)
+    bands: list[tuple[dt.date, QuarterBand, Decimal]] = field(default_factory=list)  # + actual
+    learned: dict[dt.date, Learned] = field(default_factory=dict)
+    components: list[ComponentPoint] = field(default_factory=list)
+    realised_months: int = 0  # months with recognised revenue by the realised date
+
+
 def _forecasts(
     analytics: AnalyticsStore,
     as_of: dt.date,
     horizon: int,
     currency: str,
     known_at: dt.datetime | None,
-) -> dict[str, dict[Key, Decimal]]:
-    snap = load_snapshot(analytics, as_of, known_at, invoices=False)
-    cal = calibrate(analytics, snap, currency)
-    result = forecast_snapshot(
-        snap,
-        horizon=horizon + 1,
-        currency=currency,
-        probability=cal.probability,
-        overrun=cal.overrun_of,
-        realisation=cal.realisation,
+    cache: OriginCache,
+) -> tuple[dict[str, dict[Key, Decimal]], Learned]:
+    learned = learned_forecast(
+        analytics, as_of, horizon=horizon, currency=currency, known_at=known_at, cache=cache
     )
+    snap = learned.live.snapshot
+    assert snap is not None
     model: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+    bottom: dict[Key, Decimal] = defaultdict(lambda: ZERO)
     backlog: dict[Key, Decimal] = defaultdict(lambda: ZERO)
-    for c in result.revenue:
+    for c in learned.result.revenue:
         key = (c.month, c.dims.service_line_id)
         model[key] += c.revenue
+        if not c.component.value.startswith("learned_"):
+            bottom[key] += c.revenue
         if c.component in (Component.SCHEDULED_BACKLOG, Component.UNSCHEDULED_BACKLOG):
             backlog[key] += c.revenue
     crm = crm_pipeline(snap, currency)
     for key, value in backlog.items():
         crm[key] = crm.get(key, ZERO) + value
     months = [add_months(month_start(as_of), h) for h in range(1, horizon + 1)]
-    return {"model": dict(model), "crm_pipeline": crm, "run_rate": run_rate(snap, currency, months)}
+    return {
+        "model": dict(model),
+        "bottom_up": dict(bottom),
+        "crm_pipeline": crm,
+        "run_rate": run_rate(snap, currency, months),
+    }, learned
 
 
 def backtest(
@@ -130,14 +146,40 @@ def backtest(
     (valid time still cuts at T): only for history bulk-loaded after the fact, whose recorded
     times say nothing about when it was known; it admits late corrections (look-ahead).
     """
+    return backtest_run(
+        analytics,
+        as_of_dates,
+        horizon=horizon,
+        realised_as_of=realised_as_of,
+        realised_known_at=realised_known_at,
+        currency=currency,
+        trust_valid_time=trust_valid_time,
+    ).points
+
+
+def backtest_run(
+    analytics: AnalyticsStore,
+    as_of_dates: Sequence[dt.date],
+    *,
+    horizon: int = 3,
+    realised_as_of: dt.date,
+    realised_known_at: dt.datetime | None = None,
+    currency: str = "USD",
+    trust_valid_time: bool = False,
+) -> Run:
+    """`backtest` with the learned forecast's bands, its learning, and component points."""
     known = realised_known_at or max(as_of_instant(realised_as_of), analytics.high_water_mark)
-    actual = realised(load_snapshot(analytics, realised_as_of, known, invoices=False), currency)
-    points = []
+    realised_snap = load_snapshot(analytics, realised_as_of, known, invoices=False)
+    actual = realised(realised_snap, currency)
+    truth = Realised.of(realised_snap, currency)
+    known_at = known if trust_valid_time else None
+    cache = OriginCache(analytics, horizon, currency, known_at)
+    run = Run(realised_months=len({m for (m, _sl) in actual}))
     for as_of in sorted(as_of_dates):
         months = [add_months(month_start(as_of), h) for h in range(1, horizon + 1)]
-        forecasts = _forecasts(
-            analytics, as_of, horizon, currency, known if trust_valid_time else None
-        )
+        forecasts, learned = _forecasts(analytics, as_of, horizon, currency, known_at, cache)
+        run.learned[as_of] = learned
+        run.components.extend(component_points(learned, truth, horizon))
         lines = {sl for (m, sl) in actual if m in months}
         for method in METHODS:
             lines |= {sl for (m, sl) in forecasts[method] if m in months}
@@ -147,10 +189,32 @@ def backtest(
             for sl in sorted(lines, key=str):
                 for method in METHODS:
                     f = forecasts[method].get((month, sl), ZERO)
-                    points.append(
+                    run.points.append(
                         Point(method, as_of, h, month, sl, f, actual.get((month, sl), ZERO))
                     )
-    return points
+        quarter = months[:3]
+        if len(quarter) == 3 and month_end(quarter[-1]) <= realised_as_of:
+            for band in learned.bands:
+                a = sum(
+                    (
+                        v
+                        for (m, sl), v in actual.items()
+                        if m in quarter and (band.service_line is None or sl == band.service_line)
+                    ),
+                    ZERO,
+                )
+                run.bands.append((as_of, band, a))
+    return run
+
+
+def last_realised_quarters(realised_as_of: dt.date, n: int = 4) -> list[dt.date]:
+    """The last `n` quarter ends T whose next three months are recognised by `realised_as_of`."""
+    month = add_months(month_start(realised_as_of), -3)
+    if realised_as_of != month_end(realised_as_of):
+        month = add_months(month, -1)
+    while month.month % 3:
+        month = add_months(month, -1)
+    return [month_end(add_months(month, -3 * k)) for k in range(n)][::-1]
 
 
 def quarters(points: Sequence[Point], months: int = 3) -> list[Point]:

@@ -26,6 +26,10 @@ class Component(StrEnum):
     SCHEDULED_BACKLOG = "scheduled_backlog"
     UNSCHEDULED_BACKLOG = "unscheduled_backlog"
     WEIGHTED_PIPELINE = "weighted_pipeline"
+    # Adjustments learned from the firm's own past forecasts (learned.py), each with a reason
+    LEARNED_CONVERSION = "learned_conversion"
+    LEARNED_NEW_WORK = "learned_new_work"
+    LEARNED_TOP_DOWN = "learned_top_down"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Contribution:
     source: str  # "EntityType:id"
     revenue: Decimal
     cost: Decimal = ZERO
+    reason: str = ""  # why a learned adjustment is there (empty for records' own forecasts)
 
 
 class Ledger:

@@ -22,6 +22,7 @@ import numpy as np
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.components import Contribution
 from pssync.forecast.engine import ForecastResult, Scenario, run_forecast
+from pssync.forecast.learned import learned_forecast
 from pssync.forecast.periods import month_start, months_between
 
 _DDL = """
@@ -91,7 +92,9 @@ def save_version(
     version_id = uuid.uuid4().hex[:16]
     created = created_at or dt.datetime.now(dt.UTC)
     lookback = months_between(result.months[0], month_start(result.as_of))
-    params = {**result.scenario.params(), "lookback": lookback}
+    params: dict[str, Any] = {**result.scenario.params(), "lookback": lookback}
+    if any(c.component.value.startswith("learned_") for c in result.revenue):
+        params["learned"] = True  # recompute re-learns (learned.py), from history known at T
     analytics.con.execute(
         "INSERT INTO forecast_version VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -182,6 +185,10 @@ def compare_versions(
 def recompute(analytics: AnalyticsStore, version_id: str) -> ForecastResult:
     """Re-run a stored version as of its date (valid and known at T) with its scenario."""
     info = get_version(analytics, version_id)
+    if info.params.get("learned"):
+        return learned_forecast(
+            analytics, info.as_of, horizon=info.horizon - 1, currency=info.currency
+        ).result
     return run_forecast(
         analytics,
         info.as_of,
