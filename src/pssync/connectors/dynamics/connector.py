@@ -85,8 +85,10 @@ def literal(value: str) -> str:
 
 
 def record(spec: ObjectSpec, row: dict[str, Any]) -> SourceRecord:
-    stamp = to_datetime(row[spec.modified_field])
-    return SourceRecord(spec.name, str(row[spec.id_field]), row, stamp)
+    stamp = row.get(spec.modified_field)
+    return SourceRecord(
+        spec.name, str(row[spec.id_field]), row, to_datetime(stamp) if stamp else None
+    )
 
 
 def field_info(a: dict[str, Any], key: str | None) -> base.FieldInfo:
@@ -122,7 +124,7 @@ class DynamicsConnector(base.Connector):
         while True:
             body = self.transport.json("GET", url, params=params, headers=prefer)
             link = body.get("@odata.nextLink")
-            rows = [{k: v for k, v in r.items() if k[0] != "@"} for r in body.get("value") or []]
+            rows = [{k: v for k, v in r.items() if "@" not in k} for r in body.get("value") or []]
             yield [record(spec, row) for row in rows], link is None
             if link is None:
                 return

@@ -31,7 +31,7 @@ CATALOG = Catalog(
             "msdyn_projects",
             "msdyn_project",
             KEY,
-            _lookup("msdyn_customer", "accounts"),
+            Ref("_msdyn_customer_value", "accounts", "msdyn_customer_account"),
             _lookup("msdyn_opportunity", "opportunities"),
         ),
         _table(

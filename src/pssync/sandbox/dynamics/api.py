@@ -35,14 +35,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pssync.sandbox.dynamics import odata
-from pssync.sandbox.dynamics.entities import BY_LOGICAL, EDM, Record, Table
+from pssync.sandbox.dynamics.entities import BY_LOGICAL, EDM, STATE_LABELS, Record, Table
 from pssync.sandbox.dynamics.errors import NO_SEGMENT, ODATA_HEADERS, PAYLOAD, DataverseError
 
 if TYPE_CHECKING:
     from pssync.sandbox.dynamics.emulator import DynamicsEmulator
     from pssync.sandbox.dynamics.service import DataverseService
 
-ROOT = "/api/data/v9.2"
+ROOT = "/api/data/{version}"
+VERSIONS = ("v9.0", "v9.1", "v9.2")  # the Web API versions an environment answers
+ANNOTATIONS = "odata.include-annotations"
+FORMATTED = "OData.Community.Display.V1.FormattedValue"
 SEGMENT = re.compile(r"^(\w+)(?:\((.*)\))?$")
 KEY = re.compile(r"^(\w+)=(.+)$")
 Handler = Callable[[Request], Awaitable[Response]]
@@ -136,6 +139,8 @@ class DataverseApi:
 
     def _guard(self, handler: Handler) -> Handler:
         async def guarded(request: Request) -> Response:
+            if request.path_params.get("version") not in VERSIONS:
+                return DataverseError(404, NO_SEGMENT, "Resource not found.").response()
             scheme, _, token = request.headers.get("authorization", "").partition(" ")
             if scheme.lower() != "bearer" or token.strip() not in self.emulator.tokens:
                 return Response(
@@ -162,19 +167,38 @@ class DataverseApi:
         return table, key
 
     def _url(self, request: Request, path: str) -> str:
-        return f"{str(request.base_url).rstrip('/')}{ROOT}/{path}"
+        version = request.path_params["version"]
+        return f"{str(request.base_url).rstrip('/')}/api/data/{version}/{path}"
 
-    def show(self, table: Table, row: Record, select: list[str] | None, ieee754: bool) -> Record:
-        """A row as the Web API shows it: etag first, the selected columns, the key always."""
+    def show(self, table: Table, row: Record, select: list[str] | None, request: Request) -> Record:
+        """A row as the Web API shows it: etag first, the selected columns, the key always;
+        decimals as numbers unless the client asked for ``IEEE754Compatible=true``; the labels
+        of state and status with ``Prefer: odata.include-annotations`` ("Formatted values",
+        https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/select-columns)."""
+        ieee754 = _ieee754(request.headers.get("accept"))
+        labels = FORMATTED in (request.headers.get("prefer") or "")
         names = [*select, table.id_field] if select else [c.name for c in table.columns]
+        if any(table.by_name[n].kind == "Money" for n in names):  # a money value's currency
+            names.append("_transactioncurrencyid_value")  # comes with it (Create with data
+            # returned: the example selects revenue and gets the currency too)
         out: Record = {"@odata.etag": f'W/"{row.get("versionnumber")}"'}
         for name in dict.fromkeys(names):
             value = row.get(name)
             kind = table.by_name[name].kind
             if value is not None and kind in ("Money", "Decimal") and not ieee754:
                 value = float(value)
+            if labels and name in STATE_LABELS and value in STATE_LABELS[name]:
+                out[f"{name}@{FORMATTED}"] = STATE_LABELS[name][value]
             out[name] = value
         return out
+
+    def _applied(self, request: Request) -> dict[str, str]:
+        """``Preference-Applied`` for the preferences honoured."""
+        prefer = request.headers.get("prefer") or ""
+        applied = [p.strip() for p in prefer.split(",") if p.strip().startswith(ANNOTATIONS)]
+        if "odata.maxpagesize" in prefer:
+            applied.append(f"odata.maxpagesize={odata.page_size(prefer)}")
+        return {"Preference-Applied": ",".join(applied)} if applied else {}
 
     async def _body(self, request: Request) -> Record:
         try:
@@ -187,16 +211,15 @@ class DataverseApi:
 
     def _written(self, request: Request, table: Table, row: Record, created: bool) -> Response:
         entity_id = self._url(request, f"{table.set_name}({row[table.id_field]})")
-        headers = {"OData-EntityId": entity_id}
         prefer = request.headers.get("prefer")
         if odata.prefers(prefer, "return=representation"):
+            # "the OData-EntityId header ... is not returned" (Create with data returned)
             select = odata.parse_select(table, request.query_params.get("$select"))
-            ieee754 = _ieee754(request.headers.get("accept"))
-            body = self.show(table, row, select, ieee754)
+            body = self.show(table, row, select, request)
             context = self._url(request, f"$metadata#{table.set_name}/$entity")
-            headers["Preference-Applied"] = "return=representation"
+            headers = {"Preference-Applied": "return=representation"}
             return _json({"@odata.context": context, **body}, 201 if created else 200, headers)
-        return Response(status_code=204, headers={**ODATA_HEADERS, **headers})
+        return Response(status_code=204, headers={**ODATA_HEADERS, "OData-EntityId": entity_id})
 
     # ---- handlers -----------------------------------------------------------------------
     async def get(self, request: Request) -> Response:
@@ -206,16 +229,16 @@ class DataverseApi:
         table, key = self._address(request)
         params = request.query_params
         select = odata.parse_select(table, params.get("$select"))
-        ieee754 = _ieee754(request.headers.get("accept"))
         suffix = f"({','.join(select)})" if select else ""
         if key is not None:
             row = self.service.get(table, key)
             context = self._url(request, f"$metadata#{table.set_name}{suffix}/$entity")
-            return _json({"@odata.context": context, **self.show(table, row, select, ieee754)})
-        return self.collection(request, table, select, ieee754, suffix)
+            body = self.show(table, row, select, request)
+            return _json({"@odata.context": context, **body}, headers=self._applied(request))
+        return self.collection(request, table, select, suffix)
 
     def collection(
-        self, request: Request, table: Table, select: list[str] | None, ieee754: bool, suffix: str
+        self, request: Request, table: Table, select: list[str] | None, suffix: str
     ) -> Response:
         params = request.query_params
         if "$skip" in params:
@@ -235,11 +258,9 @@ class DataverseApi:
         context = self._url(request, f"$metadata#{table.set_name}{suffix}")
         body: Record = {
             "@odata.context": context,
-            "value": [self.show(table, r, select, ieee754) for r in page],
+            "value": [self.show(table, r, select, request) for r in page],
         }
-        headers = {}
-        if "odata.maxpagesize" in (request.headers.get("prefer") or ""):
-            headers["Preference-Applied"] = f"odata.maxpagesize={size}"
+        headers = self._applied(request)
         if len(rows) > size and top is None:
             token = odata.skiptoken(number + 1, odata.sort_key(order, page[-1]))
             query = [(k, v) for k, v in params.multi_items() if k != "$skiptoken"]

@@ -49,6 +49,7 @@ class Column:
     target: str | None = None  # a lookup's entity set
     nav: str | None = None  # a lookup's navigation property (what writes bind)
     writable: bool = True
+    precision: int | None = None  # decimal places a Decimal column keeps
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,19 @@ def _system(id_field: str) -> tuple[Column, ...]:
     )
 
 
-def _lookup(nav: str, target: str) -> Column:
-    return Column(f"_{nav}_value", "Lookup", target=target, nav=nav, writable=False)
+def _lookup(nav: str, target: str, name: str | None = None) -> Column:
+    """A lookup read as ``_<name>_value``; a customer lookup (account or contact) binds one
+    navigation property per target (``msdyn_customer_account``)."""
+    return Column(f"_{name or nav}_value", "Lookup", target=target, nav=nav, writable=False)
 
+
+# Money columns take the row's transaction currency (the organisation's base currency unless
+# set): "Transaction currency (TransactionCurrency) table", Dataverse table reference.
+CURRENCY = Column("_transactioncurrencyid_value", "Lookup", writable=False)
+STATE_LABELS = {
+    "statecode": {0: "Active", 1: "Inactive"},
+    "statuscode": {1: "Active", 2: "Inactive"},
+}
 
 TABLES: dict[str, Table] = {
     t.set_name: t
@@ -100,11 +111,28 @@ TABLES: dict[str, Table] = {
                 Column("address1_city", "String", 80),
                 Column("address1_postalcode", "String", 20),
                 Column("address1_country", "String", 80),
+                Column("address1_latitude", "Decimal", precision=5),
                 Column("industrycode", "Picklist"),
+                Column("accountcategorycode", "Picklist"),
+                Column("creditonhold", "Boolean"),
                 Column("revenue", "Money"),
+                CURRENCY,
                 Column("description", "Memo", 2000),
             ),
             alternate_key="accountnumber",
+        ),
+        Table(
+            "contacts",
+            "contact",
+            "contactid",
+            (
+                *_system("contactid"),
+                Column("fullname", "String", 160),
+                Column("firstname", "String", 50),
+                Column("lastname", "String", 50),
+                Column("emailaddress1", "String", 100),
+                _lookup("parentcustomerid_account", "accounts", "parentcustomerid"),
+            ),
         ),
         Table(
             "opportunities",
@@ -116,6 +144,7 @@ TABLES: dict[str, Table] = {
                 Column("pssync_externalid", "String", 100),
                 _lookup("parentaccountid", "accounts"),
                 Column("estimatedvalue", "Money"),
+                CURRENCY,
                 Column("estimatedclosedate", "DateOnly"),
                 Column("closeprobability", "Integer"),
                 Column("salesstage", "Picklist"),
@@ -131,7 +160,7 @@ TABLES: dict[str, Table] = {
                 *_system("msdyn_projectid"),
                 Column("msdyn_subject", "String", 200),
                 Column("pssync_externalid", "String", 100),
-                _lookup("msdyn_customer", "accounts"),
+                _lookup("msdyn_customer_account", "accounts", "msdyn_customer"),
                 _lookup("msdyn_opportunity", "opportunities"),
                 Column("msdyn_scheduledstart", "DateOnly"),
                 Column("msdyn_finish", "DateOnly"),
@@ -205,9 +234,12 @@ def _convert(table: Table, column: Column, value: Any, ieee754: bool) -> Any:
         if isinstance(value, str) and not ieee754:
             raise wrong
         try:
-            return str(Decimal(str(value)))
+            number = Decimal(str(value))
         except InvalidOperation:
             raise wrong from None
+        if column.precision is not None:
+            number = number.quantize(Decimal(1).scaleb(-column.precision))
+        return str(number)
     if kind == "Boolean":
         if not isinstance(value, bool):
             raise wrong

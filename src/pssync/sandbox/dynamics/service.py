@@ -45,6 +45,7 @@ class DataverseService:
 
     def __init__(self, table: MemTable) -> None:
         self.rows = table
+        self.base_currency = str(uuid.uuid4())  # the organisation's base transaction currency
         self._lock = threading.RLock()
         self._version = itertools.count(1_000_000)
 
@@ -81,8 +82,8 @@ class DataverseService:
             raise self.missing(table, key)
         return row
 
-    def missing(self, table: Table, key: tuple[str, str]) -> DataverseError:
-        return DataverseError(404, NOT_FOUND, f"{table.logical} With Id = {key[1]} Does Not Exist")
+    def missing(self, table: Table, key: tuple[str, str], code: str = NOT_FOUND) -> DataverseError:
+        return DataverseError(404, code, f"{table.logical} With Id = {key[1]} Does Not Exist")
 
     def query(
         self, table: Table, where: str | None, orderby: str | None
@@ -102,6 +103,12 @@ class DataverseService:
         row["modifiedon"] = now_text()
         row["versionnumber"] = next(self._version)
         return row
+
+    def _currency(self, table: Table, row: Record) -> None:
+        if "_transactioncurrencyid_value" in table.by_name:
+            row["_transactioncurrencyid_value"] = (
+                row.get("_transactioncurrencyid_value") or self.base_currency
+            )
 
     def _refuse_schedule_entity(self, table: Table) -> None:
         if not table.direct_writes:
@@ -129,6 +136,7 @@ class DataverseService:
             row.update({table.id_field: row_id, "createdon": now_text(), "statecode": 0})
             row["id"] = row_id  # the MemTable's key; never shown
             row["statuscode"] = values.get("statuscode") or 1
+            self._currency(table, row)
             self.rows.put(table.set_name, self._stamp(row))
             return row
 
@@ -154,8 +162,8 @@ class DataverseService:
         with self._lock:
             row = self.find(table, key)
             if row is None:
-                if if_match == "*":
-                    raise self.missing(table, key)
+                if if_match == "*":  # the documented answer carries no code
+                    raise self.missing(table, key, code="")
                 return self.create(table, body, ieee754, key), True
             if if_none_match == "*":
                 raise DataverseError(412, "", "A record with matching key values already exists.")
@@ -183,5 +191,6 @@ class DataverseService:
             row["statecode"] = given.get("statecode") or 0
             row["statuscode"] = given.get("statuscode") or 1
             row["versionnumber"] = next(self._version)
+            self._currency(table, row)
             loaded.append(row)
         self.rows.put_many(set_name, loaded)
