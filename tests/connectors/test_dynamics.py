@@ -300,6 +300,31 @@ def test_a_short_retry_after_is_retried_by_the_transport(dataverse: DynamicsEmul
     assert len(records) >= 5  # every read got through, some only on a retry
 
 
+def test_an_expired_token_is_renewed_before_the_request(dataverse: DynamicsEmulator) -> None:
+    conn = DynamicsConnector(settings_for(dataverse))
+    conn.transport.oauth.token = {"access_token": "old", "token_type": "Bearer", "expires_at": 1}
+    reset_requests(dataverse)
+    assert drain(conn.snapshot("opportunities"))[0]
+    assert requests_seen(dataverse)[f"POST /{dataverse.tenant_id}/oauth2/v2.0/token"] == 1
+
+
+def test_an_overlap_rereads_its_window_without_repeating_it() -> None:
+    rows = [
+        {"name": f"Row {i}", "accountnumber": f"W{i}", "modifiedon": f"2026-03-02T10:00:{i:02}Z"}
+        for i in range(0, 50, 10)
+    ]
+    with DynamicsEmulator() as emu:
+        emu.seed({"accounts": rows})
+        conn = DynamicsConnector(settings_for(emu, overlap_seconds=25))
+        first, cursor, _ = drain(conn.changes("accounts", None))
+        assert len(first) == 5 and cursor is not None
+        assert drain(conn.changes("accounts", cursor))[0] == []  # rows 20..40 re-read, dropped
+        late = {"name": "Late", "accountnumber": "W-late", "modifiedon": "2026-03-02T10:00:25Z"}
+        emu.seed({"accounts": [late]})  # committed late, stamped inside the window
+        (again,) = drain(conn.changes("accounts", cursor))[0]
+        assert again.data["name"] == "Late"
+
+
 def test_wrong_secret_raises_auth_error_naming_entra_code(dataverse: DynamicsEmulator) -> None:
     conn = DynamicsConnector(settings_for(dataverse, client_secret="nope"))
     with pytest.raises(AuthError) as caught:

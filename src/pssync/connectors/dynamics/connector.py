@@ -58,8 +58,8 @@ class DataverseTransport(Transport):
         )
         super().__init__(self.oauth, attempts=settings.attempts, max_wait=settings.max_retry_wait)
 
-    def prepare(self) -> None:
-        if not self.oauth.token:
+    def prepare(self) -> None:  # a first or expiring token is fetched here, errors classified
+        if not self.oauth.token or self.oauth.token.is_expired(leeway=60):
             try:
                 self.oauth.fetch_token()
             except OAuthError as exc:

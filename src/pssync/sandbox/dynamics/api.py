@@ -273,7 +273,7 @@ class DataverseApi:
     def _after(order: list[tuple[str, bool]], row: Record, last: tuple[str, ...]) -> bool:
         key = odata.sort_key(order, row)
         bound = tuple(
-            odata._Desc(v) if desc else v for v, (_, desc) in zip(last, order, strict=True)
+            odata.Desc(v) if desc else v for v, (_, desc) in zip(last, order, strict=True)
         )
         return bool(key > bound)
 

@@ -196,11 +196,11 @@ def sort_key(order: list[tuple[str, bool]], row: Record) -> tuple[Any, ...]:
             isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value)
         ):
             text = f"{Decimal(value):032.6f}"
-        parts.append(_Desc(text) if desc else text)
+        parts.append(Desc(text) if desc else text)
     return tuple(parts)
 
 
-class _Desc(str):
+class Desc(str):
     """A string sorting in reverse."""
 
     __slots__ = ()
