@@ -22,7 +22,7 @@ from pssync.connectors.base import Connector, Outcome
 from pssync.connectors.dynamics import DynamicsConnector, DynamicsSettings
 from pssync.connectors.errors import AuthError, PermanentError, RetriableError
 from pssync.mapping import Translator, load_spec
-from pssync.model import Account, Opportunity, Project, WbsElement
+from pssync.model import Account, Assignment, Opportunity, Project, WbsElement
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.dynamics import DynamicsEmulator
 
@@ -94,11 +94,26 @@ def environment() -> View:
             for i in range(1, 4)
         ),
     ]
+    assignments = [
+        {
+            "msdyn_resourceassignmentid": guid(f"assignment-{i}"),
+            "msdyn_name": f"Workshop {i} booking",
+            "_msdyn_projectid_value": project["msdyn_projectid"],
+            "_msdyn_taskid_value": guid(f"task-{i}"),
+            "_msdyn_bookableresourceid_value": guid(f"resource-{i}"),
+            "msdyn_committype": [192350002, 192350001][i % 2],  # 1: hard, 2: soft
+            "msdyn_fromdate": "2026-07-06",
+            "msdyn_todate": "2026-07-10",
+            "msdyn_hours": "40",
+        }
+        for i in range(1, 3)
+    ]
     return {
         "accounts": accounts,
         "opportunities": [opportunity],
         "msdyn_projects": [project],
         "msdyn_projecttasks": tasks,
+        "msdyn_resourceassignments": assignments,
     }
 
 
@@ -128,6 +143,7 @@ class TestDynamicsConformance(ConnectorConformance):
     def seeded_records(self, view: View) -> dict[str, dict[str, dict[str, Any]]]:
         ids = {"accounts": "accountid", "opportunities": "opportunityid"}
         ids |= {"msdyn_projects": "msdyn_projectid", "msdyn_projecttasks": "msdyn_projecttaskid"}
+        ids |= {"msdyn_resourceassignments": "msdyn_resourceassignmentid"}
         return {obj: {r[ids[obj]]: r for r in rows} for obj, rows in view.items()}
 
     def connector_for(self, emulator: Emulator, **settings: Any) -> Connector:
@@ -353,6 +369,7 @@ def test_describe_names_the_alternate_key(conn: DynamicsConnector) -> None:
         ("opportunities", Opportunity),
         ("msdyn_projects", Project),
         ("msdyn_projecttasks", WbsElement),
+        ("msdyn_resourceassignments", Assignment),
     ],
 )
 def test_default_mapping_translates_what_the_connector_reads(
@@ -365,6 +382,17 @@ def test_default_mapping_translates_what_the_connector_reads(
     for record in records:
         payload = translator.to_canonical(obj, record.data)
         model.model_validate({"id": f"x-{record.id}", **payload})
+
+
+def test_assignments_read_hard_and_soft_bookings(conn: DynamicsConnector) -> None:
+    translator = Translator(load_spec(MAPPING))
+    rows = {r.id: r for r in drain(conn.snapshot("msdyn_resourceassignments"))[0]}
+    hard = translator.to_canonical("msdyn_resourceassignments", rows[guid("assignment-1")].data)
+    soft = translator.to_canonical("msdyn_resourceassignments", rows[guid("assignment-2")].data)
+    assert (hard["booking_type"], soft["booking_type"]) == ("hard", "soft")
+    assert Decimal(hard["hours"]) == 40 and hard["resource_id"] == guid("resource-1")
+    (refused,) = conn.upsert("msdyn_resourceassignments", "pssync_externalid", [{"x": 1}])
+    assert refused.outcome is Outcome.FAILED
 
 
 def test_mapping_round_trips_an_opportunity_amount(conn: DynamicsConnector) -> None:

@@ -99,6 +99,8 @@ def test_the_environment_lands_with_canonical_references(env: Env) -> None:
     task = env.payload("WbsElement", "msdyn_projecttasks", guid("task-1"))
     assert task["project_id"] == guid("project-1") and task["parent_id"] == guid("task-root")
     assert Decimal(task["planned_hours"]) == 40 and task["code"] == "1.1"
+    booking = env.payload("Assignment", "msdyn_resourceassignments", guid("assignment-2"))
+    assert booking["booking_type"] == "soft" and booking["project_id"] == guid("project-1")
     for obj, row_id in (("accounts", account), ("msdyn_projects", guid("project-1"))):
         env.canonical_id(obj, row_id)  # every reference resolves through the xref map
     assert wait_idle(30)

@@ -85,10 +85,8 @@ def literal(value: str) -> str:
 
 
 def record(spec: ObjectSpec, row: dict[str, Any]) -> SourceRecord:
-    stamp = row.get(spec.modified_field)
-    return SourceRecord(
-        spec.name, str(row[spec.id_field]), row, to_datetime(stamp) if stamp else None
-    )
+    stamp = row.get(spec.modified_field)  # a row read without it (``$select``) has none
+    return SourceRecord(spec.name, str(row[spec.id_field]), row, stamp and to_datetime(stamp))
 
 
 def field_info(a: dict[str, Any], key: str | None) -> base.FieldInfo:
@@ -115,7 +113,6 @@ class DynamicsConnector(base.Connector):
         self.transport = DataverseTransport(settings)
         self.overlap = dt.timedelta(seconds=settings.overlap_seconds)
 
-    # ---- reads --------------------------------------------------------------------------
     def pages(
         self, spec: ObjectSpec, params: dict[str, str] | None
     ) -> Iterator[tuple[list[SourceRecord], bool]]:
@@ -149,7 +146,6 @@ class DynamicsConnector(base.Connector):
         CATALOG[obj]
         return [], cursor
 
-    # ---- writes -------------------------------------------------------------------------
     def upsert(
         self, obj: str, external_id_field: str, records: list[dict[str, Any]]
     ) -> list[base.UpsertResult]:
@@ -195,7 +191,6 @@ class DynamicsConnector(base.Connector):
         entity = str(response.headers.get("OData-EntityId", ""))
         return entity.rsplit("(", 1)[-1].rstrip(")")
 
-    # ---- schema -------------------------------------------------------------------------
     def describe(self, obj: str) -> base.ObjectDescription:
         spec = CATALOG[obj]
         path = f"/EntityDefinitions(LogicalName='{spec.entity}')/Attributes"

@@ -1,5 +1,5 @@
-"""The Dataverse tables the connector serves, as a kit catalog. Project tasks are read-only:
-Project Operations writes scheduling entities through its schedule APIs (msdyn_PssCreateV1)."""
+"""The Dataverse tables the connector serves, as a kit catalog. Tasks and resource assignments
+are read-only: Project Operations writes scheduling entities through its schedule APIs."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ def _table(name: str, entity: str, key: str, *refs: Ref, writable: bool = True) 
 
 
 def _lookup(nav: str, target: str) -> Ref:
-    """A lookup column: read as ``_<nav>_value``, written by binding ``<nav>``."""
     return Ref(f"_{nav}_value", target, nav)
 
 
@@ -40,6 +39,14 @@ CATALOG = Catalog(
             KEY,
             _lookup("msdyn_project", "msdyn_projects"),
             _lookup("msdyn_parenttask", "msdyn_projecttasks"),
+            writable=False,
+        ),
+        _table(
+            "msdyn_resourceassignments",
+            "msdyn_resourceassignment",
+            KEY,
+            _lookup("msdyn_projectid", "msdyn_projects"),
+            _lookup("msdyn_taskid", "msdyn_projecttasks"),
             writable=False,
         ),
     ),

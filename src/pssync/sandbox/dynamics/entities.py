@@ -188,6 +188,28 @@ TABLES: dict[str, Table] = {
             alternate_key="pssync_externalid",
             direct_writes=False,
         ),
+        # Columns of msdyn_resourceassignment (Dynamics 365 entity reference); the commit type
+        # is 192350001 hard book, 192350002 soft book, 192350000 none, 192350003 proposed,
+        # 192350004 canceled.
+        Table(
+            "msdyn_resourceassignments",
+            "msdyn_resourceassignment",
+            "msdyn_resourceassignmentid",
+            (
+                *_system("msdyn_resourceassignmentid"),
+                Column("msdyn_name", "String", 100),
+                Column("pssync_externalid", "String", 100),
+                _lookup("msdyn_projectid", "msdyn_projects"),
+                _lookup("msdyn_taskid", "msdyn_projecttasks"),
+                Column("_msdyn_bookableresourceid_value", "Lookup", writable=False),
+                Column("msdyn_committype", "Picklist"),
+                Column("msdyn_fromdate", "DateOnly"),
+                Column("msdyn_todate", "DateOnly"),
+                Column("msdyn_hours", "Decimal"),
+            ),
+            alternate_key="pssync_externalid",
+            direct_writes=False,
+        ),
     )
 }
 BY_LOGICAL = {t.logical: t for t in TABLES.values()}
