@@ -22,7 +22,7 @@ from pssync.sandbox.dynamics.service import DataverseService
 
 
 class DynamicsEmulator(Emulator):
-    """Accounts, opportunities, projects and project tasks of one Dataverse environment."""
+    """Accounts, contacts, opportunities, projects, tasks and resource assignments."""
 
     name = "dynamics"
     quota_status = 429  # Dataverse's only limit is service protection: a 429, never a 403
