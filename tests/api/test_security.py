@@ -39,7 +39,7 @@ def test_keys_are_stored_as_salted_digests(env: ApiEnv) -> None:
     assert len(rows) == 3
     for row in rows:
         assert all(
-            row.digest not in key and key.split("_")[2] not in row.digest
+            row.digest not in key and key.split("_", 2)[2] not in row.digest
             for key in env.keys.values()
         )
     assert len({r.salt for r in rows}) == 3
@@ -213,3 +213,50 @@ def test_admin_manages_keys_over_the_api(env: ApiEnv, client: TestClient) -> Non
     assert client.get("/api/v1/exceptions", headers={"X-API-Key": key}).status_code == 401
     assert env.ctx.keys.verify(key) is None
     assert env.ctx.keys.create("another", Role.VIEWER)[1].startswith("pss_")
+
+
+def test_a_revoked_keys_token_is_refused_at_the_next_request(
+    env: ApiEnv, client: TestClient
+) -> None:
+    """Issue 14 defect 5: a JWT exchanged for a key kept working until its TTL after the key
+    was revoked over the API."""
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "operator-key",
+        "client_secret": env.keys["operator"],
+    }
+    token = client.post("/oauth/token", data=form).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/exceptions", headers=bearer).status_code == 200
+    revoked = client.delete("/api/v1/admin/keys/operator-key", headers=env.auth("admin"))
+    assert revoked.status_code == 200 and revoked.json()["revoked"] is True
+    for method, path in (
+        ("GET", "/api/v1/exceptions"),
+        ("POST", "/api/v1/forecast/runs"),
+        ("POST", "/api/v1/exceptions/any/assign"),
+    ):
+        answer = client.request(method, path, headers=bearer, json={"owner": "x"})
+        assert answer.status_code == 401, (path, answer.text)
+        assert "revoked" in answer.json()["detail"]
+    # The viewer's token, from a key still live, keeps working.
+    viewer = {**form, "client_id": "viewer-key", "client_secret": env.keys["viewer"]}
+    other = client.post("/oauth/token", data=viewer).json()["access_token"]
+    answer = client.get("/api/v1/exceptions", headers={"Authorization": f"Bearer {other}"})
+    assert answer.status_code == 200
+
+
+def test_tokens_are_read_by_pyjwt_with_the_algorithm_the_key_fixes(env: ApiEnv) -> None:
+    import jwt
+
+    tokens = env.ctx.tokens
+    token = tokens.issue("svc", "viewer", 60, key_id="abc")
+    claims = jwt.decode(token, JWT_SECRET, algorithms=["HS256"], audience="pssync-api")
+    assert claims["pssync_key_id"] == "abc" and claims["jti"]
+    assert tokens.verify(token)["sub"] == "svc"
+    missing_sub = jwt.encode({k: v for k, v in _claims().items() if k != "sub"}, JWT_SECRET)
+    for bad in (missing_sub, jwt.encode(_claims(), JWT_SECRET, algorithm="HS512"), "a.b"):
+        try:
+            tokens.verify(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {bad}")

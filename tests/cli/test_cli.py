@@ -36,11 +36,27 @@ def test_help_everywhere() -> None:
         assert "Usage" in result.output
 
 
-def test_init_writes_a_valid_file_and_refuses_to_overwrite(workdir: Path) -> None:
+def test_init_writes_a_valid_file_and_refuses_to_overwrite(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert runner.invoke(app, ["init"]).exit_code == 0
     assert (workdir / "pssync.yaml").read_text().startswith("# pssync.yaml")
+    # The starter leaves secrets to the environment: until they are set, sync could not run.
     check = runner.invoke(app, ["config", "check", "--json"])
-    assert check.exit_code == 0 and json.loads(check.output)["ok"] is True
+    assert check.exit_code == 1
+    keys = {p["key"] for p in json.loads(check.output)["problems"]}
+    assert keys == {"connectors.crm", "connectors.psa.options.token", "connectors.erp"}
+    for name in (
+        "CRM__CLIENT_SECRET",
+        "PSA__OPTIONS__TOKEN",
+        "ERP__CONSUMER_KEY",
+        "ERP__CONSUMER_SECRET",
+        "ERP__TOKEN_ID",
+        "ERP__TOKEN_SECRET",
+    ):
+        monkeypatch.setenv(f"PSSYNC__CONNECTORS__{name}", "from-the-environment")
+    check = runner.invoke(app, ["config", "check", "--json"])
+    assert check.exit_code == 0 and json.loads(check.output)["ok"] is True, check.output
     assert runner.invoke(app, ["init"]).exit_code == 1
 
 

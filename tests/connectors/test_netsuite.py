@@ -32,7 +32,19 @@ from pssync.connectors.errors import AuthError, PermanentError, RetriableError
 from pssync.connectors.netsuite import NetSuiteConnector, NetSuiteSettings
 from pssync.connectors.netsuite.cursor import StampCursor
 from pssync.mapping import Translator, load_spec
-from pssync.model import Account, CostActual, Invoice, Project, RevenueEvent, TimeEntry, WbsElement
+from pssync.model import (
+    Account,
+    BillingMilestone,
+    BillingSchedule,
+    ContractLine,
+    CostActual,
+    Invoice,
+    Payment,
+    Project,
+    RevenueEvent,
+    TimeEntry,
+    WbsElement,
+)
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.netsuite import NetSuiteEmulator
@@ -40,8 +52,12 @@ from pssync.sandbox.netsuite import NetSuiteEmulator
 pytestmark = pytest.mark.integration
 
 MAPPING = Path(__file__).parents[2] / "src/pssync/connectors/netsuite/mapping.yaml"
-READ_OBJECTS = ("customer", "job", "projecttask", "invoice", "journalentry", "timebill")
+READ_OBJECTS = (
+    *("customer", "job", "projecttask", "invoice", "journalentry", "timebill"),
+    *("salesorder", "billingschedule", "customerpayment"),
+)
 SUITEQL = "POST /services/rest/query/v1/suiteql"
+SOAP = "POST /services/NetSuitePort_2024_2"
 
 
 @functools.cache
@@ -127,7 +143,13 @@ class TestNetSuiteConformance(ConnectorConformance):
         return firm_view()
 
     def seeded_records(self, view: View) -> dict[str, dict[str, dict[str, Any]]]:
-        return {obj: {str(r["id"]): r for r in view[obj]} for obj in READ_OBJECTS}
+        out = {obj: {str(r["id"]): r for r in view[obj]} for obj in READ_OBJECTS}
+        tasks = out.pop("projecttask")
+        out["projecttask"] = {k: r for k, r in tasks.items() if not r.get("isMilestone")}
+        out["projecttask_milestone"] = {k: r for k, r in tasks.items() if r.get("isMilestone")}
+        schedules = out.pop("billingschedule")
+        out["billingschedule"] = {k: r for k, r in schedules.items() if r["scheduleType"] == "STD"}
+        return out
 
     def connector_for(self, emulator: Emulator, **settings: Any) -> Connector:
         return NetSuiteConnector(settings_for(emulator, **settings))
@@ -253,7 +275,8 @@ def test_second_upsert_of_unchanged_records_writes_nothing(
     first = conn.upsert("customer", "externalId", batch)
     assert [r.outcome for r in first] == [Outcome.CREATED] * 250
     seen = requests_seen(ns)
-    assert puts(seen) == 250  # no batch upsert in NetSuite's REST API: one PUT per record
+    # 200 (a batch of at least soap_batch_threshold) by one SOAP upsertList, 50 by REST PUTs
+    assert seen[SOAP] == 1 and puts(seen) == 50
     assert seen[SUITEQL] == 2  # one pre-read per batch of 200
     reset_requests(ns)
     batch[7]["companyName"] = "Economy seven, renamed"
@@ -400,7 +423,7 @@ def test_deletes_are_left_to_reconciliation(conn: NetSuiteConnector) -> None:
 
 def test_unknown_object_and_bad_cursor_are_permanent(conn: NetSuiteConnector) -> None:
     with pytest.raises(PermanentError):
-        conn.describe("salesorder")
+        conn.describe("purchaseorder")
     with pytest.raises(PermanentError):
         drain(conn.changes("customer", "not json"))
 
@@ -421,6 +444,10 @@ def test_describe_marks_the_external_id(conn: NetSuiteConnector) -> None:
         ("invoice", Invoice),
         ("journalentry_cost", CostActual),
         ("journalentry_revenue", RevenueEvent),
+        ("salesorder", ContractLine),
+        ("billingschedule", BillingSchedule),
+        ("projecttask_milestone", BillingMilestone),
+        ("customerpayment", Payment),
     ],
 )
 def test_default_mapping_translates_what_the_connector_reads(

@@ -13,7 +13,6 @@ import math
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -354,24 +353,6 @@ def test_injected_401_raises_auth_error_after_one_login(sf: SalesforceEmulator) 
             drain(conn.snapshot("User"))
     finally:
         httpx.put(admin, json={"error_rate": 0.0, "error_statuses": [429, 500, 503]}, verify=False)
-
-
-def test_deletes_come_from_get_deleted_and_resume(
-    sf: SalesforceEmulator, conn: SalesforceConnector
-) -> None:
-    _, start = conn.deletes("Account", None)
-    assert start is not None
-    (made,) = conn.upsert(
-        "Account", "External_Id__c", [{"External_Id__c": "DEL-1", "Name": "Gone"}]
-    )
-    conn.call(lambda client: client.Account.delete(made.id))
-    time.sleep(1.05)  # getDeleted's window ends on a whole second (and says so in its answer)
-    found, cursor = conn.deletes("Account", start)
-    assert [d.id for d in found] == [made.id]
-    assert found[0].deleted_at.tzinfo is not None
-    assert made.id not in [d.id for d in conn.deletes("Account", cursor)[0]]
-    live = {r.id for r in drain(conn.snapshot("Account"))[0]}
-    assert made.id not in live
 
 
 def test_describe_reports_fields(conn: SalesforceConnector) -> None:

@@ -4,6 +4,7 @@ requests are refused before anything is applied."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from pssync.config.settings import WebhooksConfig
 from pssync.engine.ids import new_canonical_id
 from pssync.engine.webhooks import WebhookSettings, webhooks_router
 from pssync.engine.worker import wait_idle
@@ -27,6 +29,7 @@ from .conftest import BP, EngineEnv, writes_made
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 OLD_SECRET = "whsec_c2VjcmV0LWJlZm9yZS10aGUtcm90YXRpb24="
 ORG = "00D5e000000AbCdEAF"
+SF_TOKEN = "sf-endpoint-Vq3kR8zXw2mN5pLt7yHc"
 SF_MAPPING = Path(__file__).parents[2] / "src/pssync/connectors/salesforce/mapping.yaml"
 
 
@@ -48,6 +51,7 @@ def ingress(engine_env: EngineEnv) -> Iterator[Ingress]:
     settings = WebhookSettings(
         secrets={"crm": (SECRET, OLD_SECRET)},
         salesforce_org_ids=(ORG[:15],),
+        salesforce_tokens=("sf-endpoint-old-token-before-rotation", SF_TOKEN),
         clock=lambda: time.time() + offset[0],
     )
     app = FastAPI()
@@ -215,9 +219,10 @@ def sf_account(record_id: str, name: str) -> dict[str, str | None]:
     }
 
 
-def soap_post(ingress: Ingress, body: bytes) -> httpx.Response:
+def soap_post(ingress: Ingress, body: bytes, token: str | None = SF_TOKEN) -> httpx.Response:
     headers = {"content-type": "text/xml; charset=utf-8", "SOAPAction": '""'}
-    return ingress.post("/webhooks/salesforce/outbound", body, headers)
+    path = "/webhooks/salesforce/outbound" + ("" if token is None else f"/{token}")
+    return ingress.post(path, body, headers)
 
 
 def test_an_outbound_message_is_acknowledged_and_lands_in_the_golden_store(
@@ -257,3 +262,145 @@ def test_an_outbound_message_from_another_org_or_malformed_is_a_fault(ingress: I
     assert soap_post(ingress, b"<Envelope/>").status_code == 400
     assert wait_idle(30)
     assert ingress.env.store.get("Account", account("salesforce", "Account", record_id)) is None
+
+
+def test_a_bad_timestamp_is_refused_at_ingress_and_later_webhooks_still_apply(
+    ingress: Ingress,
+) -> None:
+    """Issue 14 defect 2: a signed change stamped "yesterday" was acknowledged, then blocked
+    the drainer; now the sender is told (422) and nothing is queued."""
+    body = change("7100000005", "Yesterday Ltd", stamp="yesterday")
+    answer = ingress.post("/webhooks/crm", body, signed(body, "msg_yesterday"))
+    assert answer.status_code == 422 and "ISO 8601" in answer.text
+    numeric = change("7100000005", "Yesterday Ltd")
+    numeric = numeric.replace(b'"2026-04-01T09:00:00+00:00"', b"1775000000")
+    assert ingress.post("/webhooks/crm", numeric, signed(numeric, "msg_num")).status_code == 422
+    notadate = {**sf_account("0015e00000BadStAAA", "Notadate Inc"), "SystemModstamp": "notadate"}
+    fault = soap_post(ingress, outbound(ORG, [("04l5e000000Note9AAA", notadate)]))
+    assert fault.status_code == 422 and "SystemModstamp" in fault.text and "Ack" not in fault.text
+    good = change("7100000006", "After The Bad One")
+    assert ingress.post("/webhooks/crm", good, signed(good, "msg_after_bad")).status_code == 202
+    assert wait_idle(30)
+    assert ingress.env.store.get("Account", account("crm", BP, "7100000005")) is None
+    assert (
+        ingress.env.store.get("Account", account("salesforce", "Account", notadate["Id"])) is None
+    )
+    current = ingress.env.store.get("Account", account("crm", BP, "7100000006"))
+    assert current is not None and current.payload["name"] == "After The Bad One"
+
+
+def test_deleted_must_be_a_json_boolean(ingress: Ingress) -> None:
+    """Issue 14 defect 7: ``"deleted": "false"`` (a string) used to delete the record."""
+    body = change("7100000007", "Still Here BV")
+    assert ingress.post("/webhooks/crm", body, signed(body, "msg_still_here")).status_code == 202
+    assert wait_idle(30)
+    record_id = account("crm", BP, "7100000007")
+    for n, value in enumerate(['"false"', '"true"', "0", "1", "null", '"no"']):
+        payload = json.loads(change("7100000007", "Still Here BV", "2026-04-01T10:00:00+00:00"))
+        payload["data"]["deleted"] = json.loads(value)
+        text = json.dumps(payload).encode()
+        answer = ingress.post("/webhooks/crm", text, signed(text, f"msg_deleted_{n}"))
+        assert answer.status_code == 422 and "deleted must be true or false" in answer.text
+    assert wait_idle(30)
+    current = ingress.env.store.get("Account", record_id)
+    assert current is not None and not current.deleted
+    assert len(ingress.env.store.history("Account", record_id)) == 1
+
+
+def test_deeply_nested_json_is_refused_with_422(ingress: Ingress) -> None:
+    """Issue 14 defect 12: 100,000 nested arrays raised RecursionError, answered 500."""
+    for depth in (33, 100_000):
+        body = b"[" * depth + b"]" * depth
+        answer = ingress.post("/webhooks/crm", body, signed(body, f"msg_deep_{depth}"))
+        assert answer.status_code == 422 and "nested deeper" in answer.text
+    record = json.loads(change("7100000008", "Nested Ok"))
+    record["data"]["record"]["Extra"] = {"a": {"b": ["not too deep"]}}
+    text = json.dumps(record).encode()
+    assert ingress.post("/webhooks/crm", text, signed(text, "msg_nested_ok")).status_code == 202
+    # Brackets inside strings are text, not nesting.
+    record["data"]["record"]["Extra"] = "[" * 1000 + '\\"{'
+    text = json.dumps(record).encode()
+    assert ingress.post("/webhooks/crm", text, signed(text, "msg_brackets")).status_code in (
+        200,
+        202,
+    )
+
+
+def test_an_oversized_body_is_413(ingress: Ingress) -> None:
+    body = b" " * 2_000_001
+    assert ingress.post("/webhooks/crm", body, signed(body, "msg_huge")).status_code == 413
+
+
+def test_an_outbound_message_naming_the_org_without_a_credential_is_refused(
+    ingress: Ingress,
+) -> None:
+    """Issue 14 defect 6: a forged message naming the org, with no other credential, created
+    golden Account "Attacker Shell Co"."""
+    record_id = "0015e00000AttackAAA"
+    body = outbound(ORG, [("04l5e000000NoteXAAA", sf_account(record_id, "Attacker Shell Co"))])
+    for token in (None, "guessed-token-guessed-token", SF_TOKEN[:-1], SF_TOKEN + "x"):
+        answer = soap_post(ingress, body, token)
+        assert answer.status_code == 403 and "Ack" not in answer.text, token
+    assert "endpoint token" in soap_post(ingress, body, None).text
+    assert wait_idle(30)
+    assert ingress.env.store.get("Account", account("salesforce", "Account", record_id)) is None
+
+
+def _outbound_app(env: EngineEnv, **options: object) -> ServerThread:
+    settings = WebhookSettings(salesforce_org_ids=(ORG[:15],), **options)  # type: ignore[arg-type]
+    app = FastAPI()
+    app.include_router(webhooks_router(env.runtime, settings))
+    return ServerThread(app)
+
+
+def test_outbound_messages_need_a_configured_credential_and_an_allowed_address(
+    ingress: Ingress,
+) -> None:
+    body = outbound(ORG, [("04l5e000000NoteYAAA", sf_account("0015e00000AllowAAA", "Allowed"))])
+    headers = {"content-type": "text/xml; charset=utf-8"}
+    url = "/webhooks/salesforce/outbound"
+    with _outbound_app(ingress.env) as server:  # neither a token nor an allow-list: off
+        answer = httpx.post(server.base_url + url, content=body, headers=headers)
+        assert answer.status_code == 403 and "not enabled" in answer.text
+    other_net = (ipaddress.ip_network("13.108.0.0/14"),)
+    with _outbound_app(ingress.env, salesforce_networks=other_net) as server:
+        answer = httpx.post(server.base_url + url, content=body, headers=headers)
+        assert answer.status_code == 403 and "not allowed" in answer.text
+    local = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+    with _outbound_app(ingress.env, salesforce_networks=local) as server:
+        answer = httpx.post(server.base_url + url, content=body, headers=headers)
+        assert answer.status_code == 200 and "<Ack>true</Ack>" in answer.text
+    both = {"salesforce_networks": local, "salesforce_tokens": (SF_TOKEN,)}
+    with _outbound_app(ingress.env, **both) as server:  # both set: both are required
+        answer = httpx.post(server.base_url + url, content=body, headers=headers)
+        assert answer.status_code == 403
+        answer = httpx.post(f"{server.base_url}{url}/{SF_TOKEN}", content=body, headers=headers)
+        assert answer.status_code == 200
+    assert wait_idle(30)
+    golden = ingress.env.store.get(
+        "Account", account("salesforce", "Account", "0015e00000AllowAAA")
+    )
+    assert golden is not None
+
+
+def test_webhook_settings_from_pssync_yaml_and_the_environment() -> None:
+    config = WebhooksConfig.model_validate(
+        {
+            "tolerance_seconds": 120,
+            "secrets": {"CRM": [SECRET]},
+            "salesforce": {
+                "org_ids": [ORG],
+                "endpoint_secrets": [SF_TOKEN],
+                "allowed_ips": ["13.108.0.0/14"],
+            },
+        }
+    )
+    env = {"PSSYNC_WEBHOOK_SECRET_CRM": OLD_SECRET, "PSSYNC_SALESFORCE_ALLOWED_IPS": "10.1.0.0/16"}
+    settings = WebhookSettings.from_config(config, env)
+    assert settings.secrets == {"crm": (OLD_SECRET, SECRET)}
+    assert settings.tolerance == 120 and settings.salesforce_tokens == (SF_TOKEN,)
+    assert [str(n) for n in settings.salesforce_networks] == ["10.1.0.0/16", "13.108.0.0/14"]
+    with pytest.raises(ValueError, match="URL-safe"):
+        WebhooksConfig.model_validate({"salesforce": {"endpoint_secrets": ["short"]}})
+    with pytest.raises(ValueError):
+        WebhooksConfig.model_validate({"salesforce": {"allowed_ips": ["not-a-network"]}})

@@ -7,14 +7,17 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 
-from pssync.model import CanonicalRecord, Money, Opportunity
+from pssync.governance.exceptions import ExceptionStore, NewException
+from pssync.model import Account, CanonicalRecord, Money, Opportunity
 from pssync.samples import sample_lines
 from pssync.store import Change, GoldenStore, open_engine
 from pssync.store.audit import verify_chain
 from pssync.store.history import Fact, set_fields
 from pssync.store.jsonl import export_lines, parse_line
+from pssync.store.tables import audit_log
 
 
 def utc(*args: int) -> dt.datetime:
@@ -190,3 +193,23 @@ def test_write_facts_matches_write(store: GoldenStore, tmp_path: Path) -> None:
     assert store.table_counts() == other.table_counts()
     assert verify_chain(other.engine).ok
     other.engine.dispose()
+
+
+def test_a_long_workflow_correlation_id_is_stored_whole(store: GoldenStore) -> None:
+    """Issue 14 defect 10: audit_log.correlation_id was VARCHAR(64); a page workflow ID of the
+    shipped Kantata mapping is 67 characters and crashed workers on PostgreSQL."""
+    page_id = "page:kantata:workspace_allocations:" + "0123456789abcdef" * 2
+    assert len(page_id) == 67
+    record = Account(id="acc-long-correlation", name="Long Correlation Ltd")
+    moment = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    store.write([Change(record, moment, "kantata")], correlation_id=page_id)
+    repoint = "repoint:Account:" + "x" * 200
+    store.write(
+        [Change(Account(id="acc-long-2", name="Repointed"), moment, "crm")], correlation_id=repoint
+    )
+    with store.engine.connect() as conn:
+        stored = set(conn.execute(sa.select(audit_log.c.correlation_id)).scalars())
+    assert {page_id, repoint} <= stored
+    exceptions = ExceptionStore(store.engine)
+    raised = exceptions.raise_(NewException("drift", "long id", correlation_id=page_id))
+    assert exceptions.get(raised.id).correlation_id == page_id  # type: ignore[union-attr]

@@ -101,17 +101,22 @@ def _fact(record_id: str, name: str, valid_from: str, **extra: object) -> str:
 
 def test_batched_import_matches_one_write_per_line(store: GoldenStore, tmp_path: Path) -> None:
     """The batch path (new records, repeats of a key within one batch) stores what per-line
-    writes store: the same versions, xrefs and audit rows, and an intact chain."""
+    writes store: the same versions, xrefs and audit rows, and an intact chain. Within one
+    import a key (entity, ID, valid time) repeated with other content is rejected, not applied
+    over the first (issue 14 defect 13); across imports it replaces, as before."""
     lines = [
         _fact("acc-1", "Northwind", "2026-01-01T00:00:00+00:00", xrefs={"crm:Account": "A1"}),
         _fact("acc-2", "Globex", "2026-01-01T00:00:00+00:00"),
         _fact("acc-1", "Northwind Ltd", "2026-03-01T00:00:00+00:00", domain="nw.example"),
         _fact("acc-1", "Northwind (early)", "2025-06-01T00:00:00+00:00"),
-        _fact("acc-2", "Globex", "2026-01-01T00:00:00+00:00"),  # repeat: unchanged
-        _fact("acc-2", "Globex Corp", "2026-01-01T00:00:00+00:00"),  # same valid time: replaces
+        _fact("acc-2", "Globex", "2026-01-01T00:00:00+00:00"),  # repeat: reported, skipped
     ]
-    report = import_lines(store, lines)
-    assert (report.created, report.updated, report.unchanged) == (3, 2, 1)
+    conflicting = _fact("acc-2", "Globex Corp", "2026-01-01T00:00:00+00:00")  # same valid time
+    report = import_lines(store, [*lines, conflicting])
+    assert (report.created, report.updated, report.unchanged) == (3, 1, 0)
+    assert report.repeated == [(5, 2)]
+    assert [(r.line_number, "line 2 was kept" in r.reason) for r in report.rejected] == [(6, True)]
+    assert store.get("Account", "acc-2").payload["name"] == "Globex"  # type: ignore[union-attr]
 
     one_by_one = GoldenStore(open_engine(f"sqlite:///{tmp_path}/single.db"), clock=store.clock)
     for line in lines:
@@ -125,6 +130,10 @@ def test_batched_import_matches_one_write_per_line(store: GoldenStore, tmp_path:
     assert store.resolve_xref("crm", "Account", "A1") == ("Account", "acc-1")
     source = store.provenance("Account", "acc-1", "domain")
     assert source is not None and source["system"] == "import"
+    # A later import may replace what an earlier one said for the same valid time.
+    again = import_lines(store, [conflicting])
+    assert again.updated == 1 and not again.rejected
+    assert store.get("Account", "acc-2").payload["name"] == "Globex Corp"  # type: ignore[union-attr]
     one_by_one.engine.dispose()
 
 
@@ -279,3 +288,61 @@ def test_import_survives_a_dead_worker(
     assert report.as_dict() == import_lines(in_process, lines).as_dict()
     assert _stored(store) == _stored(in_process)
     in_process.engine.dispose()
+
+
+def test_bad_bytes_long_lines_and_repeats_are_reported_by_line_and_the_rest_imported(
+    store: GoldenStore, db_url: str, tmp_path: Path
+) -> None:
+    """Issue 14 defect 13: one invalid UTF-8 byte aborted the whole import with a traceback and
+    no line number; a repeated ID silently kept the last line; a 50 MB line was accepted."""
+    from typer.testing import CliRunner
+
+    from pssync.cli.main import app
+    from pssync.governance.exceptions import ExceptionStore
+
+    path = tmp_path / "hostile.jsonl"
+    huge = json.dumps(
+        {
+            "entity_type": "Account",
+            "valid_from": "2026-01-01T00:00:00+00:00",
+            "payload": {"id": "acc-huge", "name": "x" * (50 * 1024 * 1024)},
+        }
+    )
+    with path.open("wb") as out:
+        out.write(b"\xef\xbb\xbf" + _line("acc-bom", "Byte Order Mark AG").encode() + b"\n")  # 1
+        out.write(_line("acc-ok-1", "Good One").encode() + b"\n")  # 2
+        out.write(_line("acc-bad", "Caf").encode().replace(b"Caf", b"Caf\xe9") + b"\n")  # 3
+        out.write(huge.encode() + b"\n")  # 4
+        out.write(_line("acc-rep", "First Version").encode() + b"\n")  # 5
+        out.write(_line("acc-rep", "First Version").encode() + b"\n")  # 6: identical repeat
+        out.write(_line("acc-rep", "Second Version").encode() + b"\n")  # 7: conflicting repeat
+        out.write(("[" * 100_000).encode() + b"\n")  # 8: nested too deeply
+        out.write(_line("acc-ok-2", "Good Two").encode())  # 9, no final newline
+    result = CliRunner().invoke(app, ["import", str(path), "--db", db_url, "--json"])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    report = json.loads(result.output)
+    assert report["created"] == 4  # acc-bom, acc-ok-1, acc-rep, acc-ok-2
+    rejected = {r["line"]: r["reason"] for r in report["rejected"]}
+    assert set(rejected) == {3, 4, 7, 8}
+    assert "not UTF-8: byte 0xe9" in rejected[3]
+    assert "over the limit of 1,048,576" in rejected[4]
+    assert "repeats Account acc-rep" in rejected[7] and "line 5 was kept" in rejected[7]
+    assert "nested too deeply" in rejected[8]
+    assert report["repeated"] == [{"line": 6, "repeats_line": 5}]
+    current = store.get("Account", "acc-rep")
+    assert current is not None and current.payload["name"] == "First Version"
+    assert store.get("Account", "acc-huge") is None
+    raised = ExceptionStore(store.engine).find(category="invalid_record")
+    assert {e.details["line"] for e in raised} == {3, 4, 7, 8}
+    conflict = next(e for e in raised if e.details["line"] == 7)
+    assert json.loads(conflict.payload or "")["payload"]["name"] == "Second Version"
+
+
+def test_read_lines_limits_and_decodes() -> None:
+    import io
+
+    lines = list(jsonl.read_lines(io.BytesIO(b"ok\n" + b"y" * 3000 + b"\nnext\n\xff\n"), 1024))
+    assert lines[0] == "ok\n" and lines[2] == "next\n"
+    assert isinstance(lines[1], jsonl.LineProblem) and "3,001 bytes" in lines[1].reason
+    assert isinstance(lines[3], jsonl.LineProblem) and "0xff at column 1" in lines[3].reason
+    assert len(lines) == 4

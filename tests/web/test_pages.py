@@ -7,7 +7,9 @@ import re
 from api_env import HTML, SQL, ApiEnv, web_login
 from fastapi.testclient import TestClient
 
+from pssync.api.keys import Role
 from pssync.store.tables import audit_log
+from pssync.web import session
 
 
 def _csrf(html: str) -> str:
@@ -68,21 +70,57 @@ def test_csrf_and_role_guard_actions(env: ApiEnv, operator: TestClient, viewer: 
     page = viewer.get("/ui/exceptions").text
     assert "operator role needed" in page
     r = viewer.post(
-        f"/ui/exceptions/{exc_id}/assign", data={"csrf": _csrf_of(viewer), "owner": "x"}
+        f"/ui/exceptions/{exc_id}/assign", data={"csrf": _csrf_of(env, viewer), "owner": "x"}
     )
     assert r.status_code == 403
     assert env.ctx.exceptions.get(exc_id).state == "open"  # type: ignore[union-attr]
 
 
-def _csrf_of(client: TestClient) -> str:
-    from pssync.web import session
+def _csrf_of(env: ApiEnv, client: TestClient) -> str:
+    found = session.sessions_of(env.ctx).read(client.cookies.get(session.COOKIE))
+    assert found is not None
+    return found.csrf
 
-    value = client.cookies.get(session.COOKIE)
-    assert value
-    import base64
-    import json
 
-    return str(json.loads(base64.urlsafe_b64decode(value.split(".")[0]))["c"])
+def test_logout_ends_the_session_server_side(env: ApiEnv, operator: TestClient) -> None:
+    """Issue 14 defect 8: after logout the old cookie still loaded pages and assigned."""
+    exc_id = env.exception_ids["invalid_tax_code"]
+    page = operator.get("/ui/exceptions")
+    assert page.status_code == 200
+    csrf, kept = _csrf(page.text), operator.cookies.get(session.COOKIE)
+    out = operator.post("/logout", follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"] == "/login"
+    with TestClient(env.app) as thief:  # a copy of the cookie taken before the logout
+        thief.cookies.set(session.COOKIE, str(kept))
+        for path in ("/ui/exceptions", "/ui/forecast", "/docs", "/openapi.json"):
+            answer = thief.get(path, follow_redirects=False)
+            assert answer.status_code in (303, 401), path
+        r = thief.post(
+            f"/ui/exceptions/{exc_id}/assign",
+            data={"csrf": csrf, "owner": "mallory"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    found = env.ctx.exceptions.get(exc_id)
+    assert found is not None and found.owner != "mallory" and found.state == "open"
+    # A new login is a new session; the ended one stays ended.
+    web_login(operator, env.keys["operator"])
+    assert operator.get("/ui/exceptions").status_code == 200
+    assert session.sessions_of(env.ctx).read(str(kept)) is None
+
+
+def test_session_cookie_is_signed_and_expires(env: ApiEnv) -> None:
+    sessions = session.sessions_of(env.ctx)
+    value = sessions.start("k1", "someone", Role.VIEWER)
+    found = sessions.read(value)
+    assert found is not None and found.name == "someone"
+    tampered = value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
+    assert sessions.read(tampered) is None
+    assert sessions.read("x" * 5000) is None and sessions.read(None) is None
+    other_key = session.Sessions(env.ctx.store.engine, b"another key", 3600)
+    assert other_key.read(value) is None
+    expired = session.Sessions(env.ctx.store.engine, env.ctx.session_key, -1)
+    assert expired.read(value) is None
 
 
 def test_inbox_assign_resolve_and_audit(env: ApiEnv, operator: TestClient) -> None:

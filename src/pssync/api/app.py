@@ -81,7 +81,7 @@ def _describe(app: FastAPI) -> None:
         if bearer or api_key:
             identify(ctx, bearer, api_key)
             return
-        if sessions.decode(ctx.session_key, request.cookies.get(sessions.COOKIE)) is None:
+        if sessions.sessions_of(ctx).read(request.cookies.get(sessions.COOKIE)) is None:
             raise HTTPException(401, "credentials required", {"WWW-Authenticate": "Bearer"})
 
     @app.get("/openapi.json", include_in_schema=False)

@@ -2,6 +2,8 @@
 
 Credentials arrive as ``Authorization: Bearer <key or JWT>`` or ``X-API-Key: <key>``. Keys
 begin with ``pss_``; anything else after ``Bearer`` is treated as a client-credentials JWT.
+A JWT exchanged for an API key
+(``/oauth/token``) is refused as soon as that key is revoked, not when the token expires.
 Every route declares the least role it needs with `require(Role.X)`; roles are ordered
 viewer < operator < admin. The rate limit is charged after identification, per principal, so
 one client's burst cannot use up another's allowance.
@@ -20,7 +22,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pssync.api import metrics
 from pssync.api.context import AppContext
 from pssync.api.keys import PREFIX, Role
-from pssync.api.tokens import TokenError
+from pssync.api.tokens import KEY_CLAIM, TokenError
 
 bearer_scheme = HTTPBearer(auto_error=False, description="API key (pss_...) or OAuth 2.0 JWT.")
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key.")
@@ -75,6 +77,11 @@ def identify(ctx: AppContext, bearer: str | None, api_key: str | None) -> Princi
         claims = ctx.tokens.verify(bearer)
     except TokenError as exc:
         raise _unauthorized(f"invalid token: {exc}") from None
+    if KEY_CLAIM in claims:
+        # Exchanged for an API key: valid only while that key is (revocation is immediate).
+        key = ctx.keys.get(str(claims[KEY_CLAIM]))
+        if key is None or key.revoked_at is not None or key.name != claims["sub"]:
+            raise _unauthorized("invalid token: its API key was revoked")
     role = role_from_claims(claims)
     if role is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "token grants no pssync role")

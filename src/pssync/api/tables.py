@@ -24,3 +24,15 @@ api_key = Table(
     Column("revoked_at", UtcDateTime(), nullable=True),
     Index("ix_api_key_name", "name"),
 )
+
+# Dashboard sessions (`web/session.py`): the cookie names a row here, by the SHA-256 of its ID,
+# and is honoured only while the row is live, so logging out ends the session server-side.
+web_session = Table(
+    "web_session",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("key_id", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime(), nullable=True),
+)

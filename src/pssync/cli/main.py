@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from pssync.cli import demo, forecast_cmds, serve_cmds, store_cmds, sync_cmds
+from pssync.cli import config_check, demo, forecast_cmds, serve_cmds, store_cmds, sync_cmds
 from pssync.cli.exceptions_cmds import exceptions_app
 from pssync.cli.output import console, emit_json, fail
 from pssync.cli.sandbox_cmds import sandbox_app
-from pssync.config import ConfigError, load_settings
 from pssync.model.registry import export_json_schemas
 
 app = typer.Typer(
@@ -42,6 +41,7 @@ app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(schema_app, name="schema")
 app.add_typer(config_app, name="config")
+config_app.command("check")(config_check.check_command)
 
 STARTER = Path(__file__).parent.parent / "config" / "starter.yaml"
 
@@ -56,32 +56,6 @@ def init_command(
         raise fail(f"{path} already exists (use --force to overwrite)")
     path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
     console.print(f"wrote {path}; edit it, then `pssync config check`")
-
-
-@config_app.command("check")
-def config_check(
-    path: Annotated[Path, typer.Argument(help="Configuration file.")] = Path("pssync.yaml"),
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-) -> None:
-    """Validate a configuration file and the PSSYNC__ environment; name every bad key."""
-    try:
-        settings = load_settings(path)
-    except ConfigError as exc:
-        if as_json:
-            emit_json(
-                {"ok": False, "problems": [{"key": k, "problem": m} for k, m in exc.problems]}
-            )
-            raise typer.Exit(1) from None
-        raise fail(str(exc)) from None
-    summary = {
-        "ok": True,
-        "connectors": sorted(settings.connectors),
-        "flows": sorted(settings.flows),
-    }
-    if as_json:
-        emit_json(summary)
-    else:
-        console.print(f"[green]{path} is valid[/green]: connectors {summary['connectors']}")
 
 
 @schema_app.command("export")

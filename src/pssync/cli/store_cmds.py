@@ -12,8 +12,15 @@ from rich.table import Table
 
 from pssync.cli.output import console, emit_json, fail, open_exceptions, open_store, progress
 from pssync.governance.replay import raise_import_rejects
-from pssync.store.audit import verify_chain
-from pssync.store.jsonl import ImportReport, export_lines, import_file, write_export
+from pssync.store import audit_anchors
+from pssync.store.audit import AuditKeyError, VerifyResult, verify_chain
+from pssync.store.jsonl import (
+    MAX_LINE_BYTES,
+    ImportReport,
+    export_lines,
+    import_file,
+    write_export,
+)
 from pssync.store.summary import store_summary
 
 DbOption = Annotated[
@@ -26,8 +33,13 @@ audit_app = typer.Typer(help="Check the append-only audit log.", no_args_is_help
 
 
 def _count_lines(path: Path) -> int:
+    """About how many lines (for the progress bar), read in chunks: a line may be huge."""
+    count, last = 0, b"\n"
     with path.open("rb") as handle:
-        return sum(1 for line in handle if line.strip())
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
 
 
 def print_import_report(report: ImportReport, path: Path) -> None:
@@ -40,6 +52,10 @@ def print_import_report(report: ImportReport, path: Path) -> None:
         console.print(f"  line {r.line_number}: {r.reason}", highlight=False, markup=False)
     if len(report.rejected) > 20:
         console.print(f"  ... and {len(report.rejected) - 20} more")
+    for number, first in report.repeated[:20]:
+        console.print(f"  line {number}: repeats line {first} exactly (skipped)", highlight=False)
+    if len(report.repeated) > 20:
+        console.print(f"  ... and {len(report.repeated) - 20} more repeated lines")
 
 
 def import_command(
@@ -51,12 +67,26 @@ def import_command(
         str, typer.Option(help="System to credit when a line names none.")
     ] = "import",
     as_json: JsonOption = False,
+    max_line_bytes: Annotated[
+        int, typer.Option(min=1024, help="Longest line accepted, in bytes (longer: rejected).")
+    ] = MAX_LINE_BYTES,
 ) -> None:
-    """Load canonical records (one JSON object a line: entity_type, valid_from, payload)."""
+    """Load canonical records (one JSON object a line: entity_type, valid_from, payload).
+    Bad lines (not JSON, not UTF-8, too long, invalid, a conflicting repeat) are reported by
+    line number and raised as exceptions; the other lines are imported."""
     store = open_store(db)
-    with progress(not as_json) as bar:
-        task = bar.add_task(f"importing {file.name}", total=_count_lines(file))
-        report = import_file(store, file, system=system, on_progress=lambda n: bar.advance(task, n))
+    try:
+        with progress(not as_json) as bar:
+            task = bar.add_task(f"importing {file.name}", total=_count_lines(file))
+            report = import_file(
+                store,
+                file,
+                system=system,
+                on_progress=lambda n: bar.advance(task, n),
+                max_line_bytes=max_line_bytes,
+            )
+    except OSError as exc:
+        raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
     raised = raise_import_rejects(open_exceptions(store), file.name, report.rejected)
     if as_json:
         emit_json({**report.as_dict(), "exceptions": [e.id for e in raised]})
@@ -122,14 +152,54 @@ def status_command(db: DbOption = None, as_json: JsonOption = False) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
-    """Recompute the audit log's hash chain; fail and name the first row that was tampered with."""
-    result = verify_chain(open_store(db).engine)
+def audit_verify(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    anchors: Annotated[
+        Path | None,
+        typer.Option("--anchors", help="Anchors exported by `pssync audit anchor` to check too."),
+    ] = None,
+) -> None:
+    """Recompute the audit log's hash chain (keyed with PSSYNC_AUDIT_KEY when set) and check
+    exported anchors; fail and name the first row that was tampered with."""
+    try:
+        result = verify_chain(open_store(db).engine)
+        pinned = audit_anchors.parse(anchors.read_text("utf-8").splitlines()) if anchors else []
+    except (AuditKeyError, ValueError, OSError) as exc:
+        raise fail(str(exc)) from None
+    if result.ok and pinned:
+        broken = audit_anchors.check(open_store(db).engine, pinned)
+        if broken is not None:
+            result = VerifyResult(False, result.rows_checked, broken[0], broken[1], result.keyed)
     if as_json:
-        emit_json(result.__dict__)
+        emit_json({**result.__dict__, "anchors_checked": len(pinned)})
     elif result.ok:
-        console.print(f"[green]audit log intact[/green]: {result.rows_checked} rows verified")
+        how = "keyed with PSSYNC_AUDIT_KEY" if result.keyed else "unkeyed: set PSSYNC_AUDIT_KEY"
+        console.print(
+            f"[green]audit log intact[/green]: {result.rows_checked} rows verified ({how}),"
+            f" {len(pinned)} anchors matched"
+        )
     if not result.ok:
         if not as_json:
             raise fail(f"audit log broken: {result.problem}")
         raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    db: DbOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Append the anchor to this file (default: print it)."),
+    ] = None,
+) -> None:
+    """Export the audit log's newest row and hash, to keep outside the database (another host,
+    a write-once bucket): `pssync audit verify --anchors FILE` then detects a log cut short or
+    restored from an older copy."""
+    anchor = audit_anchors.take(open_store(db).engine)
+    if out is None:
+        typer.echo(anchor.line())
+        return
+    with out.open("a", encoding="utf-8") as handle:
+        handle.write(anchor.line() + "\n")
+    console.print(f"anchored audit row {anchor.seq} in {out}")

@@ -7,16 +7,26 @@ meant to arrive. Secrets are `SecretStr`, so they print as ``**********`` in log
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from pssync.governance.notify import NotifyConfig
@@ -24,6 +34,8 @@ from pssync.governance.routing import RoutingConfig
 from pssync.model import ENTITY_TYPES
 
 DEFAULT_CONFIG_FILE = Path("pssync.yaml")
+ENV_PREFIX = "PSSYNC__"
+MIN_ENDPOINT_SECRET = 24
 SYSTEM_ROLES = ("crm", "psa", "erp")
 FLOW_NAMES = (
     "opportunity_to_project",
@@ -34,11 +46,18 @@ FLOW_NAMES = (
 
 
 class ConfigError(ValueError):
-    """The configuration is invalid; each problem names its key path."""
+    """The configuration is invalid; each problem names its key path and where it was set
+    (`sources`, one per problem: the file, or the ``PSSYNC__`` variable that set the key)."""
 
-    def __init__(self, source: str, problems: list[tuple[str, str]]):
+    def __init__(
+        self, source: str, problems: list[tuple[str, str]], sources: list[str] | None = None
+    ):
         self.problems = problems
-        lines = "\n".join(f"  {key}: {msg}" for key, msg in problems)
+        self.sources = sources or [source] * len(problems)
+        lines = "\n".join(
+            f"  {key}: {msg}" + ("" if where == source else f" (set by {where})")
+            for (key, msg), where in zip(problems, self.sources, strict=True)
+        )
         super().__init__(f"invalid configuration in {source}:\n{lines}")
 
 
@@ -85,6 +104,39 @@ class ScheduleConfig(_Strict):
         if len(value.split()) != 5 or not re.fullmatch(r"[0-9*/,\- ]+", value):
             raise ValueError(f"{value!r} is not a 5-field cron expression")
         return value
+
+
+class SalesforceOutboundConfig(_Strict):
+    """Who may post Salesforce outbound messages. Salesforce cannot sign them, so the
+    OrganizationId alone proves nothing: at least one of `endpoint_secrets` (a random token in
+    the endpoint URL, ``/webhooks/salesforce/outbound/<token>``) or `allowed_ips` (CIDR
+    networks) must be set, or the endpoint refuses every message."""
+
+    system: str = "salesforce"
+    org_ids: list[str] = Field(default_factory=list)
+    endpoint_secrets: list[SecretStr] = Field(default_factory=list)
+    allowed_ips: list[IPvAnyNetwork] = Field(default_factory=list)
+
+    @field_validator("endpoint_secrets")
+    @classmethod
+    def _long_enough(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for secret in value:
+            text = secret.get_secret_value()
+            if len(text) < MIN_ENDPOINT_SECRET or not re.fullmatch(r"[A-Za-z0-9_\-]+", text):
+                raise ValueError(
+                    f"an endpoint secret needs at least {MIN_ENDPOINT_SECRET} URL-safe characters"
+                    " (A-Z a-z 0-9 _ -); generate one with: python -c 'import secrets;"
+                    " print(secrets.token_urlsafe(32))'"
+                )
+        return value
+
+
+class WebhooksConfig(_Strict):
+    """Webhook ingress: Standard Webhooks secrets per sending system, and Salesforce."""
+
+    tolerance_seconds: float = Field(default=300.0, gt=0, le=3600)
+    secrets: dict[str, list[SecretStr]] = Field(default_factory=dict)
+    salesforce: SalesforceOutboundConfig = Field(default_factory=SalesforceOutboundConfig)
 
 
 def default_system_of_record() -> dict[str, dict[str, str]]:
@@ -150,6 +202,7 @@ class Settings(BaseSettings):
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     exceptions: RoutingConfig = Field(default_factory=RoutingConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     # Processes a worker forks to apply pages in (0: in its own threads). A bulk sync is
     # CPU-bound in one interpreter; one per spare core lets it use them (docs/engine.md).
     page_processes: int = Field(default=0, ge=0, le=32)
@@ -193,27 +246,81 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
 
+def env_source(
+    loc: tuple[str | int, ...], data: Any = None, environ: dict[str, str] | None = None
+) -> str | None:
+    """The ``PSSYNC__`` variable that set the key at `loc` (or a mapping holding it), or the
+    variables that made its parent when the file has no such parent; None: the file."""
+    names = {k.upper(): k for k in (os.environ if environ is None else environ)}
+    parts = [str(part).upper() for part in loc]
+    for end in range(len(parts), 0, -1):
+        wanted = ENV_PREFIX + "__".join(parts[:end])
+        if wanted in names:
+            return names[wanted]
+    parent, node = parts[:-1], data
+    for part in loc[:-1]:
+        node = node.get(str(part)) if isinstance(node, dict) else None
+    if parent and node is None:
+        prefix = ENV_PREFIX + "__".join(parent) + "__"
+        if any(name.startswith(prefix) for name in names):
+            return prefix + "*"
+    return None
+
+
+def _read(source: Path) -> dict[str, Any]:
+    """The file's mapping of keys, or ConfigError naming the line that is not UTF-8 / YAML."""
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(str(source), [("(file)", "does not exist")]) from None
+    except OSError as exc:
+        raise ConfigError(str(source), [("(file)", f"cannot be read: {exc.strerror}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        byte = raw[exc.start]
+        raise ConfigError(
+            str(source), [(f"line {line}", f"not UTF-8 (byte 0x{byte:02x}); save it as UTF-8")]
+        ) from None
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "(file)"
+        raise ConfigError(str(source), [(where, f"not valid YAML: {exc}")]) from None
+    except RecursionError:
+        raise ConfigError(str(source), [("(file)", "nested too deeply")]) from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise ConfigError(str(source), [("(top level)", "must be a mapping of keys")])
+    return loaded or {}
+
+
 def load_settings(path: Path | None = None) -> Settings:
-    """Load `path` (else ``./pssync.yaml`` if present) plus the environment; raise ConfigError."""
+    """Load `path` (else ``./pssync.yaml`` if present) plus the environment; raise ConfigError
+    naming each bad key and whether the file or a ``PSSYNC__`` variable set it."""
     source = path or DEFAULT_CONFIG_FILE
     data: dict[str, Any] = {}
     if path is not None or source.exists():
-        try:
-            loaded = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(str(source), [("(file)", "does not exist")]) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"line {mark.line + 1}" if mark is not None else "(file)"
-            raise ConfigError(str(source), [(where, f"not valid YAML: {exc}")]) from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(str(source), [("(top level)", "must be a mapping of keys")])
-        data = loaded or {}
+        data = _read(source)
     try:
         return Settings(**data)
+    except SettingsError as exc:  # a variable holding a mapping that is not JSON
+        field = re.search(r'field "([^"]+)"', str(exc))
+        key = field.group(1) if field else "(environment)"
+        where = env_source((key,)) or "the environment"
+        problem = f"{where} is not valid JSON for this key"
+        raise ConfigError("the environment", [(key, problem)], [where]) from None
     except ValidationError as exc:
-        problems = [
-            (".".join(str(p) for p in err["loc"]) or "(top level)", err["msg"])
-            for err in exc.errors(include_input=False)
-        ]
-        raise ConfigError(str(source) if data else "environment", problems) from None
+        problems, sources = [], []
+        for err in exc.errors(include_input=False):
+            loc = tuple(err["loc"])
+            problems.append((".".join(str(p) for p in loc) or "(top level)", err["msg"]))
+            sources.append(env_source(loc, data) or str(source))
+        in_env = [s.startswith(ENV_PREFIX) for s in sources]
+        where = " and ".join(
+            name
+            for name, used in ((str(source), not all(in_env)), ("the environment", any(in_env)))
+            if used
+        )
+        raise ConfigError(where, problems, sources) from None

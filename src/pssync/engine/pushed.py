@@ -17,7 +17,12 @@ Guarantees, as with polling:
   events the inbox already decided (or the very workflow already run);
 * one record's changes apply in arrival order and an older version never overwrites a newer
   one: batches are applied one after another, in arrival order within a page, by one drainer at
-  a time (a lease row, for several workers on PostgreSQL), and the inbox drops stale versions.
+  a time (a lease row, for several workers on PostgreSQL), and the inbox drops stale versions;
+* a poison event never blocks the queue: an event the pipeline cannot take (checked up front by
+  `problem_of`, or a page failing with a data error and then the event failing on its own)
+  becomes an ``invalid_event`` exception holding the event as its payload, replayable once
+  fixed, and is taken off the queue while the rest of its batch is applied. Errors that are not
+  about the data (a database blip, a crash) leave the batch claimed, to be tried again.
 
 The tables (`engine/tables.py`, migration 0007) sit beside the golden store, like
 `engine_webhook_message`.
@@ -25,6 +30,7 @@ The tables (`engine/tables.py`, migration 0007) sit beside the golden store, lik
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
@@ -42,15 +48,48 @@ from sqlalchemy import (
     update,
 )
 
+from pssync.engine import runtime
 from pssync.engine.pipeline import event_of
 from pssync.engine.sql import insert_ignore
 from pssync.engine.tables import engine_pushed_event, engine_pushed_lease
+from pssync.governance.exceptions import ExceptionRecord, ExceptionStore, NewException
+from pssync.governance.replay import ReplayContext, register
 from pssync.store.history import utcnow
 
 log = logging.getLogger(__name__)
 
 _LEASE = "drainer"
 _wake = threading.Event()
+CATEGORY = "invalid_event"
+# Failures that say the event's content is wrong, so retrying the same event cannot help.
+# Anything else (a database or connection error, a crash) leaves the batch to be retried.
+DATA_ERRORS = (ValueError, TypeError, KeyError, ArithmeticError, RecursionError)
+
+
+def problem_of(record: Any, stamp_field: str = "modified_at") -> str | None:
+    """Why the page pipeline would refuse this serialised source record (None: it would not).
+
+    The same rules the pipeline applies, checked before anything is queued or applied: an ID,
+    a dict of fields, a change stamp that is an ISO 8601 timestamp, and `deleted` a boolean.
+    """
+    if not isinstance(record, dict):
+        return "the event is not an object"
+    record_id = record.get("id")
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int) or record_id == "":
+        return "id must be a non-empty string or an integer"
+    if not isinstance(record.get("data"), dict):
+        return "data must be an object"
+    stamp = record.get("modified_at")
+    if stamp not in (None, ""):
+        if not isinstance(stamp, str):
+            return f"{stamp_field} must be an ISO 8601 timestamp, not {type(stamp).__name__}"
+        try:
+            dt.datetime.fromisoformat(stamp)
+        except ValueError:
+            return f"{stamp_field} {stamp[:64]!r} is not an ISO 8601 timestamp"
+    if not isinstance(record.get("deleted", False), bool):
+        return "deleted must be true or false"
+    return None
 
 
 def push(engine: Engine, system: str, obj: str, record: dict[str, Any]) -> str:
@@ -74,6 +113,32 @@ def waiting(engine: Engine) -> int:
     """Pushed events not drained yet."""
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(engine_pushed_event)).scalar_one())
+
+
+def _row_problem(row: Any) -> str | None:
+    try:
+        return problem_of(json.loads(row.record))
+    except (ValueError, RecursionError):
+        return "the stored event is not JSON"
+
+
+def exceptions(engine: Engine) -> ExceptionStore:
+    """The running engine's exception store (its routing and notifications), else a plain one."""
+    return runtime.current().exceptions if runtime.configured() else ExceptionStore(engine)
+
+
+@register(CATEGORY)
+def replay_event(ctx: ReplayContext, exc: ExceptionRecord, text: str) -> tuple[bool, str]:
+    """Queue a set-aside event again (as fixed, when a corrected payload is given)."""
+    try:
+        record = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        return False, f"not JSON: {err}"
+    reason = problem_of(record)
+    if reason is not None or exc.system is None or exc.object is None:
+        return False, reason or "the exception names no system and object"
+    key = push(ctx.golden.engine, exc.system, exc.object, record)
+    return True, f"queued again as {key}; a worker applies it"
 
 
 def pages_of(rows: list[Any]) -> list[tuple[str, str, list[dict[str, Any]]]]:
@@ -116,12 +181,46 @@ class Drainer:
     def _apply(self, rows: list[Any]) -> None:
         from pssync.engine.capture import apply_page  # capture imports the workflows
 
-        for system, obj, records in pages_of(rows):
-            apply_page(system, obj, records)
+        good = []
+        for row in rows:
+            reason = _row_problem(row)
+            if reason is None:
+                good.append(row)
+            else:
+                self._reject(row.system, row.object, row.record, reason)
+        for system, obj, records in pages_of(good):
+            try:
+                apply_page(system, obj, records)
+            except DATA_ERRORS:
+                # Which event? Each on its own page: the good ones apply, the bad one is set aside.
+                for record in records:
+                    try:
+                        apply_page(system, obj, [record])
+                    except DATA_ERRORS as exc:
+                        text = json.dumps(record, default=str)
+                        self._reject(system, obj, text, f"{type(exc).__name__}: {exc}")
         with self.engine.begin() as conn:
             conn.execute(
                 delete(engine_pushed_event).where(engine_pushed_event.c.batch == rows[0].batch)
             )
+
+    def _reject(self, system: str, obj: str, text: str, reason: str) -> None:
+        """Raise the poison event as an exception carrying it; the queue moves on."""
+        log.warning("pushed %s %s event set aside: %s", system, obj, reason)
+        try:
+            source_id = str(json.loads(text).get("id"))
+        except (ValueError, AttributeError, RecursionError):
+            source_id = None
+        new = NewException(
+            category=CATEGORY,
+            message=f"{system} {obj} {source_id}: {reason}",
+            system=system,
+            object=obj,
+            source_id=source_id,
+            details={"reason": reason, "stage": "pushed"},
+            payload=text,
+        )
+        exceptions(self.engine).raise_(new, actor="engine")
 
     def _claimed(self) -> list[Any]:
         """The oldest batch labelled before (by this drainer, or one that stopped midway)."""

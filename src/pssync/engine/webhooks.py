@@ -4,7 +4,8 @@ Two wire formats arrive here. Generic senders follow Standard Webhooks
 (https://www.standardwebhooks.com): ``webhook-id``, ``webhook-timestamp`` (Unix seconds) and
 ``webhook-signature`` (space-separated ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``
 under a ``whsec_`` base64 secret). Salesforce sends outbound messages, SOAP without a
-signature, checked against the configured organisation (`webhooks_salesforce.py`).
+signature: they must come with a configured secret in the endpoint URL and/or from an allowed
+network, and name a configured organisation (`webhooks_salesforce.py`).
 
 Either way a change is handed to `workflows.submit_event`, whose workflow ID is the change's
 event key: a delivery repeated any number of times is one workflow and one effect. Replay
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import time
@@ -39,7 +41,9 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
+from pssync.config.settings import WebhooksConfig
 from pssync.engine.pipeline import source_record
+from pssync.engine.pushed import problem_of
 from pssync.engine.runtime import Runtime
 from pssync.engine.sql import insert_ignore
 from pssync.engine.tables import engine_webhook_message
@@ -49,6 +53,7 @@ from pssync.store.history import utcnow
 
 DEFAULT_TOLERANCE = 300.0
 MAX_BODY = 2_000_000
+MAX_DEPTH = 32  # a change record is flat or nearly so; deeper is hostile
 SECRET_ENV_PREFIX = "PSSYNC_WEBHOOK_SECRET_"
 
 
@@ -56,21 +61,30 @@ class SignatureError(ValueError):
     """The request is not authentic or not fresh (answered 401)."""
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 @dataclass(frozen=True)
 class WebhookSettings:
-    """Secrets per sending system (several during a rotation), freshness window, and the
-    Salesforce organisations whose outbound messages are accepted (15- or 18-char IDs)."""
+    """Secrets per sending system (several during a rotation), freshness window, and who may
+    post Salesforce outbound messages: the organisations (15- or 18-char IDs), plus at least one
+    real credential — endpoint tokens (the secret path segment of the endpoint URL) and/or the
+    networks allowed to connect (`webhooks_salesforce.authorised`)."""
 
     secrets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     tolerance: float = DEFAULT_TOLERANCE
     salesforce_system: str = "salesforce"
     salesforce_org_ids: tuple[str, ...] = ()
+    salesforce_tokens: tuple[str, ...] = ()
+    salesforce_networks: tuple[Network, ...] = ()
     clock: Callable[[], float] = time.time
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebhookSettings:
         """``PSSYNC_WEBHOOK_SECRET_<SYSTEM>`` (space-separated), ``PSSYNC_WEBHOOK_TOLERANCE``,
-        ``PSSYNC_SALESFORCE_SYSTEM``, ``PSSYNC_SALESFORCE_ORG_IDS`` (comma-separated)."""
+        ``PSSYNC_SALESFORCE_SYSTEM``, ``PSSYNC_SALESFORCE_ORG_IDS`` (comma-separated),
+        ``PSSYNC_SALESFORCE_ENDPOINT_SECRETS`` (space-separated),
+        ``PSSYNC_SALESFORCE_ALLOWED_IPS`` (comma-separated CIDR networks)."""
         env = os.environ if environ is None else environ
         secrets = {
             name.removeprefix(SECRET_ENV_PREFIX).lower(): tuple(value.split())
@@ -78,11 +92,35 @@ class WebhookSettings:
             if name.startswith(SECRET_ENV_PREFIX) and value.strip()
         }
         orgs = tuple(o.strip() for o in env.get("PSSYNC_SALESFORCE_ORG_IDS", "").split(",") if o)
+        nets = [n.strip() for n in env.get("PSSYNC_SALESFORCE_ALLOWED_IPS", "").split(",")]
         return cls(
             secrets=secrets,
             tolerance=float(env.get("PSSYNC_WEBHOOK_TOLERANCE", DEFAULT_TOLERANCE)),
             salesforce_system=env.get("PSSYNC_SALESFORCE_SYSTEM", "salesforce"),
             salesforce_org_ids=orgs,
+            salesforce_tokens=tuple(env.get("PSSYNC_SALESFORCE_ENDPOINT_SECRETS", "").split()),
+            salesforce_networks=tuple(ipaddress.ip_network(n, strict=False) for n in nets if n),
+        )
+
+    @classmethod
+    def from_config(
+        cls, config: WebhooksConfig, environ: Mapping[str, str] | None = None
+    ) -> WebhookSettings:
+        """The ``webhooks:`` block of pssync.yaml, plus the ``PSSYNC_WEBHOOK_*`` /
+        ``PSSYNC_SALESFORCE_*`` variables of `from_env` (secrets of both are accepted)."""
+        env = cls.from_env(environ)
+        secrets = {k: list(v) for k, v in env.secrets.items()}
+        for system, values in config.secrets.items():
+            secrets.setdefault(system.lower(), []).extend(v.get_secret_value() for v in values)
+        sf = config.salesforce
+        return cls(
+            secrets={k: tuple(v) for k, v in secrets.items()},
+            tolerance=config.tolerance_seconds,
+            salesforce_system=sf.system,
+            salesforce_org_ids=env.salesforce_org_ids + tuple(sf.org_ids),
+            salesforce_tokens=env.salesforce_tokens
+            + tuple(t.get_secret_value() for t in sf.endpoint_secrets),
+            salesforce_networks=env.salesforce_networks + tuple(sf.allowed_ips),
         )
 
 
@@ -149,6 +187,8 @@ def event_from(runtime: Runtime, system: str, payload: Any) -> tuple[str, dict[s
     The body is ``{"object", "record", "id"?, "modified_at"?, "deleted"?, "system"?}``, or the
     same inside Standard Webhooks' ``{"type", "timestamp", "data": {...}}`` envelope. Without
     ``id`` / ``modified_at`` the mapping's id and change-stamp fields of the record are used.
+    Whatever the pipeline would refuse (`pushed.problem_of`: a stamp that is not ISO 8601,
+    ``"deleted": "false"``) is a `ValueError` here, answered 422 before anything is queued.
     """
     data = payload.get("data", payload) if isinstance(payload, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("record"), dict):
@@ -162,12 +202,44 @@ def event_from(runtime: Runtime, system: str, payload: Any) -> tuple[str, dict[s
     if spec is None:
         raise ValueError(f"no mapping for {system} {obj!r}")
     record_id = data.get("id", record.get(spec.id_field))
-    if record_id in (None, ""):
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int) or record_id == "":
         raise ValueError(f"the record has no id ({spec.id_field})")
     stamp = data.get("modified_at") or (
         record.get(spec.modified_field) if spec.modified_field else None
     )
-    return obj, source_record(str(record_id), record, stamp, bool(data.get("deleted", False)))
+    deleted = data.get("deleted", False)
+    if not isinstance(deleted, bool):
+        raise ValueError(f"deleted must be true or false, not {deleted!r:.40}")
+    event = source_record(str(record_id), record, stamp, deleted)
+    problem = problem_of(event)
+    if problem is not None:
+        raise ValueError(problem)
+    return obj, event
+
+
+def json_body(body: bytes, max_depth: int = MAX_DEPTH) -> Any:
+    """The parsed body, refusing (ValueError) JSON nested deeper than `max_depth`: depth is
+    counted before parsing, so a hostile body never reaches the recursive parser or encoder."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > max_depth:
+                raise ValueError(f"JSON nested deeper than {max_depth} levels")
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return json.loads(body)
 
 
 class Ingress:
@@ -194,8 +266,8 @@ class Ingress:
                 raise HTTPException(409, "webhook-id was already used for another body")
             return JSONResponse({"status": "duplicate", "webhook_id": message_id})
         try:
-            obj, record = event_from(self.runtime, system, json.loads(body))
-        except ValueError as exc:  # json.JSONDecodeError is a ValueError
+            obj, record = event_from(self.runtime, system, json_body(body))
+        except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise HTTPException(422, str(exc)) from None
         workflow_id = submit_event(system, obj, record)
         self.messages.remember(system, message_id, digest, [workflow_id])
@@ -206,24 +278,29 @@ class Ingress:
 
 
 async def read_body(request: Request) -> bytes:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise HTTPException(413, "webhook body too large")
-    return body
+    """The body, read no further than `MAX_BODY` (413 beyond: never buffered whole)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise HTTPException(413, "webhook body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def webhooks_router(runtime: Runtime, settings: WebhookSettings | None = None) -> APIRouter:
     """The ingress endpoints, for the REST API to mount (or a bare app in tests):
     ``POST /webhooks/{system}`` (Standard Webhooks) and
-    ``POST /webhooks/salesforce/outbound`` (Salesforce outbound messages)."""
+    ``POST /webhooks/salesforce/outbound/{token}`` (Salesforce outbound messages; without the
+    token segment only when just an IP allow-list is configured)."""
     # Imported here: the Salesforce module builds on this one's `Ingress`.
     from pssync.engine.webhooks_salesforce import outbound_endpoint
 
     ingress = Ingress(runtime, settings or WebhookSettings.from_env())
     router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-    router.add_api_route(
-        "/salesforce/outbound", outbound_endpoint(ingress), methods=["POST"], include_in_schema=True
-    )
+    endpoint = outbound_endpoint(ingress)
+    router.add_api_route("/salesforce/outbound", endpoint, methods=["POST"])
+    router.add_api_route("/salesforce/outbound/{token}", endpoint, methods=["POST"])
 
     @router.post("/{system}", status_code=202)
     async def standard_webhook(system: str, request: Request) -> Response:

@@ -2,8 +2,13 @@
 
 A workflow rule or flow in the org posts up to 100 ``Notification`` elements per message, each
 with the notification ``Id`` and the ``sObject`` with the fields the admin selected. Salesforce
-cannot sign the request; what identifies the sender is the ``OrganizationId`` in the envelope
-(checked against configuration — pair it with TLS and an IP allow-list in production).
+cannot sign the request, and the ``OrganizationId`` in the envelope is no credential (anyone can
+write it). So a message is accepted only with a real one, checked before the body is parsed
+(`authorised`): the secret token the admin put in the endpoint URL
+(``https://host/webhooks/salesforce/outbound/<token>``, compared in constant time against every
+configured token, so tokens rotate by listing both), and/or a client address inside the allowed
+networks (Salesforce publishes its IP ranges). With neither configured the endpoint refuses
+everything. The organisation is then checked as well.
 
 Salesforce redelivers a message until it reads ``<Ack>true</Ack>`` and may deliver one twice
 even after an ack, and delivers only the latest field values. Each notification becomes one
@@ -16,6 +21,8 @@ Field values arrive as text (``xsi:nil`` as None); the mapping's ``as:`` convers
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
@@ -27,7 +34,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from pssync.engine.pipeline import source_record
-from pssync.engine.webhooks import Ingress, body_digest, read_body
+from pssync.engine.pushed import problem_of
+from pssync.engine.webhooks import Ingress, WebhookSettings, body_digest, read_body
 from pssync.engine.workflows import submit_event
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -123,9 +131,37 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def accept(ingress: Ingress, body: bytes) -> Response:
-    """Verify, enqueue every notification, acknowledge."""
+def authorised(settings: WebhookSettings, token: str | None, client: str | None) -> str | None:
+    """Why this request may not post outbound messages (None: it may)."""
+    tokens, networks = settings.salesforce_tokens, settings.salesforce_networks
+    if not tokens and not networks:
+        return (
+            "outbound messages are not enabled: configure webhooks.salesforce.endpoint_secrets"
+            " and/or webhooks.salesforce.allowed_ips"
+        )
+    if tokens:
+        offered = (token or "").encode()
+        matches = [hmac.compare_digest(offered, t.encode()) for t in tokens]  # no early exit
+        if not any(matches):
+            return "unknown endpoint token"
+    if networks:
+        try:
+            address = ipaddress.ip_address(client or "")
+        except ValueError:
+            return "client address unknown"
+        if not any(address.version == n.version and address in n for n in networks):
+            return f"client address {address} is not allowed"
+    return None
+
+
+def accept(
+    ingress: Ingress, body: bytes, token: str | None = None, client: str | None = None
+) -> Response:
+    """Authenticate, verify, enqueue every notification, acknowledge."""
     settings = ingress.settings
+    refused = authorised(settings, token, client)
+    if refused is not None:
+        return fault("Client", refused, 403)
     try:
         message = parse(body)
     except OutboundError as exc:
@@ -134,11 +170,16 @@ def accept(ingress: Ingress, body: bytes) -> Response:
         return fault("Client", "unknown OrganizationId", 403)
     system = settings.salesforce_system
     objects = ingress.runtime.translators.get(system)
+    records = []
     for note in message.notifications:
         if objects is None or note.object not in objects.spec.objects:
             return fault("Client", f"no mapping for {system} {note.object}", 422)
-    for note in message.notifications:
         record = source_record(note.record_id, note.fields, note.fields.get(STAMP) or None)
+        problem = problem_of(record, STAMP)
+        if problem is not None:  # refused whole: Salesforce retries, its monitor shows why
+            return fault("Client", f"notification {note.id}: {problem}", 422)
+        records.append(record)
+    for note, record in zip(message.notifications, records, strict=True):
         workflow_id = submit_event(system, note.object, record)
         digest = body_digest(json.dumps(note.fields, sort_keys=True).encode("utf-8"))
         ingress.messages.remember(system, note.id, digest, [workflow_id])
@@ -148,8 +189,13 @@ def accept(ingress: Ingress, body: bytes) -> Response:
 def outbound_endpoint(ingress: Ingress) -> Callable[[Request], Awaitable[Response]]:
     """The FastAPI endpoint Salesforce's outbound message action points at."""
 
-    async def salesforce_outbound(request: Request) -> Response:
+    async def salesforce_outbound(request: Request, token: str | None = None) -> Response:
         """A Salesforce outbound message (SOAP ``notifications``); answers ``Ack``."""
-        return await run_in_threadpool(accept, ingress, await read_body(request))
+        client = request.client.host if request.client else None
+        refused = authorised(ingress.settings, token, client)
+        if refused is not None:  # before the body is even read
+            return fault("Client", refused, 403)
+        body = await read_body(request)
+        return await run_in_threadpool(accept, ingress, body, token, client)
 
     return salesforce_outbound

@@ -5,6 +5,11 @@ can be posted, signed with Standard Webhooks, to the endpoints configured for it
 those at or above a severity become ServiceNow incidents through the Table API, assigned to the
 owner's group. The incident number is kept on the exception so the two can be found from each
 other, and a refreshed exception does not open a second incident.
+
+`assignment_group` is a reference field (ServiceNow docs, "Table API"): it holds the sys_id of a
+sys_user_group record, so the owner's group is looked up by name first (once per notifier) and
+its sys_id sent. An owner with no such group opens an unassigned incident that says so, rather
+than a broken reference the instance's assignment rules would never route.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ class Notifier:
     def __init__(self, config: NotifyConfig, client: httpx.Client | None = None) -> None:
         self.config = config
         self.client = client or httpx.Client(timeout=10.0)
+        self._groups: dict[str, str | None] = {}  # group name -> sys_id (None: no such group)
 
     def renew_client(self) -> None:
         """A client of its own for a forked process (the parent's pooled sockets stay the
@@ -104,26 +110,62 @@ class Notifier:
         except httpx.HTTPError:
             return 0  # the owner's endpoint is down: the exception itself is still recorded
 
+    def _table(self, snow: ServiceNowTarget, table: str) -> str:
+        return f"{snow.base_url.rstrip('/')}/api/now/table/{table}"
+
+    def _auth(self, snow: ServiceNowTarget) -> tuple[str, str]:
+        return snow.username, snow.password.get_secret_value()
+
+    def group_id(self, snow: ServiceNowTarget, name: str) -> str | None:
+        """The sys_id of the sys_user_group called `name` (None when there is none)."""
+        if name not in self._groups:
+            response = self.client.get(
+                self._table(snow, "sys_user_group"),
+                params={
+                    "sysparm_query": f"name={name}",
+                    "sysparm_fields": "sys_id,name",
+                    "sysparm_limit": "1",
+                },
+                auth=self._auth(snow),
+                headers={"accept": "application/json"},
+            )
+            response.raise_for_status()
+            found = response.json()["result"]
+            self._groups[name] = str(found[0]["sys_id"]) if found else None
+        return self._groups[name]
+
     def _incident(self, snow: ServiceNowTarget, exc: ExceptionRecord) -> dict[str, str]:
         record = exc.record_id or exc.source_id or exc.id
+        description = f"{exc.message}\n\npssync exception {exc.id}"
+        group = self.group_id(snow, exc.owner) if exc.owner else None
+        if exc.owner and group is None:
+            description += (
+                f"\nowner {exc.owner!r} has no ServiceNow group (sys_user_group) of that name:"
+                " the incident is unassigned"
+            )
         fields = {
             "short_description": f"pssync {exc.category}: {record}"[:160],
-            "description": f"{exc.message}\n\npssync exception {exc.id}",
+            "description": description,
             "urgency": _URGENCY.get(exc.severity, "3"),
             "impact": _URGENCY.get(exc.severity, "3"),
-            "assignment_group": exc.owner or "",
+            "assignment_group": group or "",
             "correlation_id": exc.id,
             "category": "pssync",
         }
         response = self.client.post(
-            f"{snow.base_url.rstrip('/')}/api/now/table/{snow.table}",
+            self._table(snow, snow.table),
             json=fields,
-            auth=(snow.username, snow.password.get_secret_value()),
+            auth=self._auth(snow),
             headers={"accept": "application/json"},
         )
         response.raise_for_status()
         result = response.json()["result"]
-        return {"sys_id": str(result["sys_id"]), "number": str(result.get("number", ""))}
+        return {"sys_id": _value(result["sys_id"]), "number": _value(result.get("number", ""))}
+
+
+def _value(field: Any) -> str:
+    """A Table API field's actual value, whether given plain or as a ``{value, ...}`` object."""
+    return str(field.get("value", "")) if isinstance(field, dict) else str(field)
 
 
 def exception_store(engine: Engine, routing: RoutingConfig, notify: NotifyConfig) -> ExceptionStore:

@@ -39,6 +39,8 @@ REFERENCE_FIELDS: dict[str, str | None] = {
     "project_id": "Project",
     "resource_id": "Resource",
     "wbs_element_id": "WbsElement",
+    "contract_line_id": "ContractLine",
+    "invoice_id": "Invoice",
     "parent_id": None,
 }
 

@@ -38,7 +38,7 @@ def register(category: str, system: str | None = None) -> Callable[[ReplayHandle
 
 # Modules that register handlers when imported; loaded on first need, not at every CLI start-up
 # (the engine pulls in DBOS, which costs a second of import time).
-HANDLER_MODULES = ("pssync.engine.dead_letter",)
+HANDLER_MODULES = ("pssync.engine.dead_letter", "pssync.engine.pushed")
 
 
 def _handler(category: str, system: str | None) -> ReplayHandler | None:
@@ -96,7 +96,7 @@ def raise_import_rejects(
             entity_type = str(obj.get("entity_type")) if isinstance(obj, dict) else None
             payload = obj.get("payload") if isinstance(obj, dict) else None
             record_id = str(payload.get("id")) if isinstance(payload, dict) else None
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):  # a hostile line stays a rejected one
             pass
         new = NewException(
             category="invalid_record",

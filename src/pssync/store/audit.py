@@ -1,15 +1,24 @@
-"""Append-only, hash-chained audit log.
+"""Append-only, hash-chained audit log, keyed with a secret kept outside the database.
 
 Each row's hash covers its content and the previous row's hash, and the newest (seq, hash) is
 kept in `audit_head`, so editing, deleting or truncating rows all break a check that
-`verify_chain` can point at.
+`verify_chain` can point at. A plain SHA-256 chain only catches accidents: whoever can write to
+the database can recompute it (delete the newest row, set the head to the previous hash, and
+the chain is whole again). So with ``PSSYNC_AUDIT_KEY`` set (in the environment, never in the
+database) every row hash is an HMAC-SHA256 under that key and the head is sealed with it too:
+rewriting rows or rolling the head back then needs the key. What a key cannot show is the whole
+database restored from an older copy; anchors exported out of the database
+(`audit_anchors.py`) cover that. docs/operations.md says what the audit does and does not
+protect against.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +29,45 @@ from pssync.store.bulk import insert_rows, on_conflict_clause
 from pssync.store.tables import audit_head, audit_log
 
 GENESIS = "0" * 64
+KEY_ENV = "PSSYNC_AUDIT_KEY"
+MIN_KEY_LENGTH = 32
+
+
+class AuditKeyError(ValueError):
+    """``PSSYNC_AUDIT_KEY`` is set but too short to be a key."""
+
+
+def audit_key(environ: dict[str, str] | None = None) -> bytes | None:
+    """The chain key from ``PSSYNC_AUDIT_KEY`` (None when unset: a plain SHA-256 chain)."""
+    value = (os.environ if environ is None else environ).get(KEY_ENV, "")
+    if not value:
+        return None
+    if len(value) < MIN_KEY_LENGTH:
+        raise AuditKeyError(f"{KEY_ENV} must be at least {MIN_KEY_LENGTH} characters")
+    return value.encode("utf-8")
+
+
+class Hasher:
+    """Row hashes: HMAC-SHA256 under the key, or plain SHA-256 without one."""
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+        self._base = hmac.new(key, digestmod=hashlib.sha256) if key else None
+
+    def __call__(self, material: bytes) -> str:
+        if self._base is None:
+            return hashlib.sha256(material).hexdigest()
+        mac = self._base.copy()  # the keyed inner state, computed once
+        mac.update(material)
+        return mac.hexdigest()
+
+    def head(self, seq: int, row_hash: str) -> str:
+        """What `audit_head` holds: the newest row's hash, sealed with the key when there is one
+        (so the head cannot be set back to an earlier row without the key)."""
+        if self.key is None:
+            return row_hash
+        return hmac.new(self.key, f"head\x1f{seq}\x1f{row_hash}".encode(), "sha256").hexdigest()
+
 
 # What a caller supplies per row, in this order; seq and the two hashes are added by `append_rows`.
 AuditItem = tuple[
@@ -69,7 +117,7 @@ class AuditEntry:
     correlation_id: str | None = None
 
 
-def _row_hash(prev_hash: str, seq: int, row: dict[str, Any]) -> str:
+def _row_hash(prev_hash: str, seq: int, row: dict[str, Any], hasher: Hasher) -> str:
     at: dt.datetime = row["at"]
     material = "\x1f".join(
         [
@@ -86,7 +134,7 @@ def _row_hash(prev_hash: str, seq: int, row: dict[str, Any]) -> str:
             row["reason"] or "",
         ]
     )
-    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+    return hasher(material.encode("utf-8"))
 
 
 def _lock_head(conn: Connection) -> tuple[int, str]:
@@ -109,7 +157,12 @@ def _lock_head(conn: Connection) -> tuple[int, str]:
         ignore = on_conflict_clause(conn.dialect, audit_head)
         insert_rows(conn, audit_head, ("id", "seq", "row_hash"), genesis, on_conflict=ignore)
         row = conn.execute(stmt).one()
-    return int(row.seq), str(row.row_hash)
+    seq = int(row.seq)
+    if seq == 0:
+        return 0, GENESIS
+    # The head may be sealed (keyed), so the chain continues from the newest row's own hash.
+    last = conn.execute(select(audit_log.c.row_hash).where(audit_log.c.seq == seq)).scalar()
+    return seq, GENESIS if last is None else str(last)
 
 
 def append(conn: Connection, entries: Sequence[AuditEntry]) -> None:
@@ -142,8 +195,8 @@ def append_rows(conn: Connection, items: Sequence[AuditItem]) -> None:
     if not items:
         return
     seq, prev = _lock_head(conn)
+    hasher = Hasher(audit_key())
     stamps: dict[dt.datetime, str] = {}
-    sha256 = hashlib.sha256
     rows = []
     for at, tx, correlation_id, actor, action, entity_type, record_id, changes, reason in items:
         seq += 1
@@ -165,7 +218,7 @@ def append_rows(conn: Connection, items: Sequence[AuditItem]) -> None:
                 reason or "",
             )
         )
-        row_hash = sha256(material.encode("utf-8")).hexdigest()
+        row_hash = hasher(material.encode("utf-8"))
         rows.append(
             (
                 seq,
@@ -184,7 +237,8 @@ def append_rows(conn: Connection, items: Sequence[AuditItem]) -> None:
         )
         prev = row_hash
     insert_rows(conn, audit_log, _COLUMNS, rows)
-    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, row_hash=prev))
+    head = hasher.head(seq, prev)
+    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, row_hash=head))
 
 
 @dataclass(frozen=True)
@@ -193,11 +247,21 @@ class VerifyResult:
     rows_checked: int
     problem: str | None = None
     bad_seq: int | None = None
+    keyed: bool = False  # checked against PSSYNC_AUDIT_KEY (else only accidents are caught)
 
 
-def verify_chain(engine: Engine) -> VerifyResult:
-    """Recompute the chain from the first row; report the first row that does not fit."""
-    expected_prev, expected_seq, checked = GENESIS, 1, 0
+def verify_chain(engine: Engine, key: bytes | str | None = "env") -> VerifyResult:
+    """Recompute the chain from the first row; report the first row that does not fit.
+
+    `key` defaults to ``PSSYNC_AUDIT_KEY``. With a key, rows must carry its HMAC — except rows
+    written before the key was set, which may keep plain hashes as long as no keyed row came
+    before them — and the head must be sealed with it. Without a key, a keyed row cannot be
+    checked and is reported as such.
+    """
+    secret = audit_key() if key == "env" else key
+    assert not isinstance(secret, str)
+    keyed, plain = Hasher(secret), Hasher(None)
+    expected_prev, expected_seq, checked, keyed_seen = GENESIS, 1, 0, False
     with engine.connect() as conn:
         head = conn.execute(select(audit_head.c.seq, audit_head.c.row_hash)).first()
         result = conn.execution_options(yield_per=5000).execute(
@@ -206,26 +270,42 @@ def verify_chain(engine: Engine) -> VerifyResult:
         for row in result.mappings():
             seq = int(row["seq"])
             if seq != expected_seq:
-                return VerifyResult(
-                    False,
-                    checked,
-                    f"audit rows {expected_seq}..{seq - 1} are missing",
-                    expected_seq,
-                )
+                return _bad(checked, f"audit rows {expected_seq}..{seq - 1} are missing", secret)
             if row["prev_hash"] != expected_prev:
-                return VerifyResult(False, checked, f"audit row {seq}: previous hash mismatch", seq)
-            actual = _row_hash(expected_prev, seq, dict(row))
-            if actual != row["row_hash"]:
-                return VerifyResult(
-                    False, checked, f"audit row {seq}: content does not match its hash", seq
-                )
-            expected_prev, expected_seq, checked = actual, seq + 1, checked + 1
+                return _bad(checked, f"audit row {seq}: previous hash mismatch", secret, seq)
+            stored = row["row_hash"]
+            if secret is not None and stored == _row_hash(expected_prev, seq, dict(row), keyed):
+                keyed_seen = True
+            elif stored != _row_hash(expected_prev, seq, dict(row), plain):
+                problem = f"audit row {seq}: content does not match its hash"
+                if secret is None:
+                    problem += f" (or it is keyed: set {KEY_ENV} to check it)"
+                return _bad(checked, problem, secret, seq)
+            elif keyed_seen:
+                return _bad(checked, f"audit row {seq}: unkeyed after keyed rows", secret, seq)
+            expected_prev, expected_seq, checked = stored, seq + 1, checked + 1
     head_seq, head_hash = (int(head.seq), str(head.row_hash)) if head else (0, GENESIS)
-    if head_seq != checked or head_hash != expected_prev:
-        return VerifyResult(
-            False,
+    sealed = keyed.head(checked, expected_prev)
+    if head_seq != checked or head_hash not in (sealed, expected_prev):
+        return _bad(
             checked,
-            f"audit log ends at row {checked} but its head says row {head_seq}: rows were removed",
+            f"audit log ends at row {checked} but its head says row {head_seq}"
+            f"{'' if head_seq != checked else ' with another hash'}: rows were removed",
+            secret,
             checked + 1,
         )
-    return VerifyResult(True, checked)
+    if secret is not None and checked and head_hash != sealed:
+        return _bad(
+            checked,
+            f"the audit head is not sealed with {KEY_ENV}: it was reset, or nothing was"
+            " written since the key was set",
+            secret,
+            checked + 1,
+        )
+    return VerifyResult(True, checked, keyed=secret is not None)
+
+
+def _bad(checked: int, problem: str, key: bytes | None, seq: int | None = None) -> VerifyResult:
+    return VerifyResult(
+        False, checked, problem, checked + 1 if seq is None else seq, key is not None
+    )

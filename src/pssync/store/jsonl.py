@@ -2,7 +2,11 @@
 
 One line is one fact: ``{"entity_type": ..., "valid_from": ..., "payload": {...}}`` with optional
 ``system`` and ``source_record``. A bad line is reported with its number and reason, written to
-a rejects file that can be fixed and imported again, and never stops the good lines.
+a rejects file that can be fixed and imported again, and never stops the good lines: that holds
+for bytes that are not UTF-8 and for lines over `MAX_LINE_BYTES` (read no further than the
+limit) too. A line repeating the entity, ID and valid time of an earlier line of the same import
+is reported: an identical one is skipped, one with other content is rejected (the first kept),
+since which of the two is right is for a person to say.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
 
 from pssync.model import CanonicalValidationError, parse_record
 from pssync.store.history import Change, Fact, GoldenStore, json_loads
@@ -29,6 +33,16 @@ BATCH_SIZE = 5000
 # below it, starting the worker costs more than it saves.
 PIPELINE_MIN_LINES = 20_000
 _AHEAD = 2  # batches the worker may prepare ahead of the writes
+MAX_LINE_BYTES = 1 << 20  # a canonical record is a few KiB; a longer line is refused unread
+_BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """A line refused before parsing (not UTF-8, too long), with what text could be kept."""
+
+    reason: str
+    text: str
 
 
 @dataclass
@@ -45,6 +59,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[RejectedLine] = field(default_factory=list)
+    repeated: list[tuple[int, int]] = field(default_factory=list)  # (line, line it repeats)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +68,7 @@ class ImportReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "rejected": [{"line": r.line_number, "reason": r.reason} for r in self.rejected],
+            "repeated": [{"line": n, "repeats_line": first} for n, first in self.repeated],
         }
 
 
@@ -71,6 +87,8 @@ def parse_line(text: str, default_system: str) -> Change:
         obj = json_loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ValueError("not valid JSON (nested too deeply)") from None
     if not isinstance(obj, dict):
         raise ValueError("a line must be a JSON object")
     missing = [k for k in ("entity_type", "valid_from", "payload") if k not in obj]
@@ -82,9 +100,33 @@ def parse_line(text: str, default_system: str) -> Change:
     return Change(record, valid_from, str(system), obj.get("source_record"))
 
 
+def read_lines(handle: BinaryIO, max_bytes: int = MAX_LINE_BYTES) -> Iterator[str | LineProblem]:
+    """The lines of a binary file as text, or as a `LineProblem` when one is not UTF-8 or is
+    longer than `max_bytes` (the rest of such a line is skipped, never held in memory)."""
+    first = True
+    while raw := handle.readline(max_bytes + 1):
+        if len(raw) > max_bytes and not raw.endswith(b"\n"):
+            size, more = len(raw), raw
+            while more and not more.endswith(b"\n"):
+                more = handle.readline(1 << 16)
+                size += len(more)
+            reason = f"line is {size:,} bytes, over the limit of {max_bytes:,}"
+            yield LineProblem(reason, raw[:512].decode("utf-8", "replace") + " [...]")
+            first = False
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reason = f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}"
+            yield LineProblem(reason, raw.decode("utf-8", "replace").strip())
+        else:
+            yield text.removeprefix(_BOM) if first else text
+        first = False
+
+
 def import_lines(
     store: GoldenStore,
-    lines: Iterable[str],
+    lines: Iterable[str | LineProblem],
     *,
     system: str = "import",
     on_progress: Callable[[int], None] | None = None,
@@ -112,35 +154,85 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# A prepared batch: its facts, its rejected lines, and how many non-blank lines it had.
-_Prepared = tuple[list[Fact], list[RejectedLine], int]
+# A prepared batch: its facts, their line numbers, its rejected lines, and how many non-blank
+# lines it had.
+_Prepared = tuple[list[Fact], list[int], list[RejectedLine], int]
+_Line = tuple[int, str | LineProblem]
 
 
-def _prepare(numbered: list[tuple[int, str]], system: str) -> _Prepared:
+def _blank(item: _Line) -> bool:
+    return isinstance(item[1], str) and not item[1].strip()
+
+
+def _prepare(numbered: list[_Line], system: str) -> _Prepared:
     """Parse, validate and serialise one batch of (line number, text): plain values only, so it
     can run in a worker process and cross back cheaply."""
     facts: list[Fact] = []
+    numbers: list[int] = []
     rejected: list[RejectedLine] = []
     count = 0
     for number, raw in numbered:
+        if isinstance(raw, LineProblem):
+            count += 1
+            rejected.append(RejectedLine(number, raw.reason, raw.text))
+            continue
         text = raw.strip()
         if not text:
             continue
         count += 1
         try:
             facts.append(Fact.of(parse_line(text, system)))
+            numbers.append(number)
         except (ValueError, CanonicalValidationError) as exc:
             rejected.append(RejectedLine(number, str(exc), text))
-    return facts, rejected, count
+    return facts, numbers, rejected, count
+
+
+class _Repeats:
+    """Facts already seen in this import, by (entity, ID, valid time), as small integers."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[int, int]] = {}  # key -> (line, content)
+
+    def sift(self, facts: list[Fact], numbers: list[int], report: ImportReport) -> list[Fact]:
+        """The facts to write: a repeat is reported; one with other content is rejected."""
+        kept = []
+        for fact, number in zip(facts, numbers, strict=True):
+            valid = fact.valid_from_text or fact.valid_from.isoformat()
+            key, content = hash((fact.entity_type, fact.record_id, valid)), hash(fact.digest)
+            first = self.seen.setdefault(key, (number, content))
+            if first[0] == number:
+                kept.append(fact)
+            elif first[1] == content:
+                report.repeated.append((number, first[0]))
+            else:
+                reason = (
+                    f"repeats {fact.entity_type} {fact.record_id} valid from {valid} of line"
+                    f" {first[0]} with other content (line {first[0]} was kept)"
+                )
+                report.rejected.append(RejectedLine(number, reason, _line_of(fact)))
+        return kept
+
+
+def _line_of(fact: Fact) -> str:
+    """A canonical line for a fact (what a rejected repeat is replayed from)."""
+    line = {
+        "entity_type": fact.entity_type,
+        "valid_from": fact.valid_from_text or fact.valid_from.isoformat(),
+        "payload": json.loads(fact.payload_json),
+        "system": fact.system,
+    }
+    return json.dumps(line, sort_keys=True, ensure_ascii=False)
 
 
 def _import_lines(
     store: GoldenStore,
-    lines: Iterable[str],
+    lines: Iterable[str | LineProblem],
     system: str,
     on_progress: Callable[[int], None] | None,
 ) -> ImportReport:
     report = ImportReport()
+    repeats = _Repeats()
     numbered = enumerate(lines, start=1)
     # Look ahead far enough to know whether the import is large enough for the worker.
     head = list(itertools.islice(numbered, PIPELINE_MIN_LINES + 1))
@@ -149,12 +241,15 @@ def _import_lines(
         prepared = _prepared_in_worker(batches, system)
     else:
         prepared = (_prepare(batch, system) for batch in batches)
-    for facts, rejected, count in prepared:
+    for prepared_facts, numbers, rejected, count in prepared:
         report.lines += count
         for r in rejected:  # in line order, reported as they come, as before
             report.rejected.append(r)
             if on_progress is not None:
                 on_progress(1)
+        facts = repeats.sift(prepared_facts, numbers, report)
+        if on_progress is not None and len(facts) < len(prepared_facts):
+            on_progress(len(prepared_facts) - len(facts))
         if facts:
             result = store.write_facts(facts, actor="import")
             report.created += result.created
@@ -165,13 +260,13 @@ def _import_lines(
     return report
 
 
-def _batches(numbered: Iterator[tuple[int, str]]) -> Iterator[list[tuple[int, str]]]:
+def _batches(numbered: Iterator[_Line]) -> Iterator[list[_Line]]:
     """Runs of lines holding BATCH_SIZE non-blank lines (the last may hold fewer)."""
-    batch: list[tuple[int, str]] = []
+    batch: list[_Line] = []
     filled = 0
     for item in numbered:
         batch.append(item)
-        if item[1].strip():
+        if not _blank(item):
             filled += 1
             if filled >= BATCH_SIZE:
                 yield batch
@@ -180,9 +275,7 @@ def _batches(numbered: Iterator[tuple[int, str]]) -> Iterator[list[tuple[int, st
         yield batch
 
 
-def _prepared_in_worker(
-    batches: Iterator[list[tuple[int, str]]], system: str
-) -> Iterator[_Prepared]:
+def _prepared_in_worker(batches: Iterator[list[_Line]], system: str) -> Iterator[_Prepared]:
     """`_prepare` each batch in one worker process, up to `_AHEAD` batches ahead of the writes.
 
     Parsing, validation, dumping and hashing are about half of an import's Python work and do
@@ -195,9 +288,9 @@ def _prepared_in_worker(
     # parent's database connections (it only parses) and exits without running finalisers.
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        pending: deque[tuple[list[tuple[int, str]], Future[_Prepared] | None]] = deque()
+        pending: deque[tuple[list[_Line], Future[_Prepared] | None]] = deque()
 
-        def submit(batch: list[tuple[int, str]]) -> None:
+        def submit(batch: list[_Line]) -> None:
             try:
                 pending.append((batch, pool.submit(_prepare, batch, system)))
             except BrokenProcessPool:
@@ -231,10 +324,13 @@ def import_file(
     system: str = "import",
     rejects_path: Path | None = None,
     on_progress: Callable[[int], None] | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
 ) -> ImportReport:
-    """Import a JSONL file; rejected lines go to `rejects_path` (else ``FILE.rejected.jsonl``)."""
-    with path.open(encoding="utf-8") as handle:
-        report = import_lines(store, handle, system=system, on_progress=on_progress)
+    """Import a JSONL file; rejected lines go to `rejects_path` (else ``FILE.rejected.jsonl``).
+    The file is read as bytes, so one line that is not UTF-8 is one rejected line."""
+    with path.open("rb") as handle:
+        lines = read_lines(handle, max_line_bytes)
+        report = import_lines(store, lines, system=system, on_progress=on_progress)
     if report.rejected:
         target = rejects_path or path.with_suffix(".rejected.jsonl")
         with target.open("w", encoding="utf-8") as out:

@@ -53,6 +53,9 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 
 metadata = MetaData()
+# Correlation IDs are workflow IDs (``page:<system>:<object>:<32 hex>``, ``repoint:<type>:<id>``):
+# longer than 64, and PostgreSQL enforces the length (migration 0008).
+CORRELATION_ID_LENGTH = 512
 
 # BigInteger autoincrement primary keys need a variant on SQLite, which only autoincrements INTEGER.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -100,7 +103,7 @@ audit_log = Table(
     Column("seq", _Id, primary_key=True, autoincrement=False),
     Column("at", UtcDateTime(), nullable=False),
     Column("transaction_id", String(64), nullable=False),
-    Column("correlation_id", String(64), nullable=True),
+    Column("correlation_id", String(CORRELATION_ID_LENGTH), nullable=True),
     Column("actor", String(128), nullable=False),
     Column("action", String(32), nullable=False),
     Column("entity_type", String(64), nullable=True),
@@ -144,7 +147,7 @@ exception_record = Table(
     Column("details", Text, nullable=False),
     Column("payload", Text, nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("correlation_id", String(64), nullable=True),
+    Column("correlation_id", String(CORRELATION_ID_LENGTH), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("due_at", UtcDateTime(), nullable=True),

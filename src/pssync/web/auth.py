@@ -1,4 +1,5 @@
-"""Dashboard login: an API key is exchanged for a signed session cookie; forms carry CSRF.
+"""Dashboard login: an API key is exchanged for a session (a signed cookie naming a row kept
+server-side, ended by logout); forms carry CSRF.
 
 Pages depend on `UserDep` (any role) or check `user.role` for actions. A missing or stale
 session redirects to /login with the page to return to; `next` only ever points inside the
@@ -40,7 +41,7 @@ def safe_next(value: str | None) -> str:
 def current_user(
     request: Request, ctx: Annotated[AppContext, Depends(get_ctx)]
 ) -> sessions.Session:
-    found = sessions.decode(ctx.session_key, request.cookies.get(sessions.COOKIE))
+    found = sessions.sessions_of(ctx).read(request.cookies.get(sessions.COOKIE))
     if found is not None:
         key = ctx.keys.get(found.key_id)
         if key is not None and key.revoked_at is None and key.role == found.role:
@@ -86,9 +87,7 @@ def login(
         context = {"next": safe_next(next), "error": "That key is not valid.", "user": None}
         status = 429 if wait is not None else 401
         return templates.TemplateResponse(request, "login.html", context, status_code=status)
-    value = sessions.encode(
-        ctx.session_key, info.key_id, info.name, info.role, ctx.api.session_ttl_seconds
-    )
+    value = sessions.sessions_of(ctx).start(info.key_id, info.name, info.role)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         sessions.COOKIE,
@@ -102,7 +101,9 @@ def login(
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, ctx: Annotated[AppContext, Depends(get_ctx)]) -> Response:
+    """End the session server-side (a copied cookie stops working too) and drop the cookie."""
+    sessions.sessions_of(ctx).end(request.cookies.get(sessions.COOKIE))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(sessions.COOKIE)
     return response

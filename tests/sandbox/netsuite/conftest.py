@@ -72,6 +72,7 @@ def firm_view() -> dict[str, list[dict[str, Any]]]:
         {
             "id": "4000",
             "subsidiary": {"id": "1"},
+            "tranDate": "2024-03-14",
             # A bare line list, as the synthetic firm writes it; seeding stores {"items": [...]}.
             "line": [
                 {"account": {"id": "500"}, "debit": 300.0, "entity": {"id": "2000"}},

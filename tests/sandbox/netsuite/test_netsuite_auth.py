@@ -27,7 +27,7 @@ CUSTOMERS = "/services/rest/record/v1/customer"
 def assert_invalid_login(response: httpx.Response) -> None:
     assert response.status_code == 401
     assert response.json() == {
-        "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.2",
+        "type": "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html#sec10.4.2",
         "title": "Unauthorized",
         "status": 401,
         "o:errorDetails": [

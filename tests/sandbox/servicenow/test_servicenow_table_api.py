@@ -157,3 +157,68 @@ def test_injected_fault_uses_servicenow_error_shape(
         httpx.put(admin, json={"error_rate": 0.0}).raise_for_status()
     assert response.status_code == 429
     assert response.json()["status"] == "failure" and "retry-after" in response.headers
+
+
+@pytest.fixture(scope="module")
+def group(servicenow: ServiceNowEmulator, api: httpx.Client) -> dict[str, Any]:
+    servicenow.seed({"sys_user_group": [{"name": "Network"}]})
+    params = {"sysparm_query": "name=Network"}
+    (found,) = api.get("/api/now/table/sys_user_group", params=params).json()["result"]
+    return dict(found)
+
+
+def test_reference_fields_come_back_as_link_and_value(
+    api: httpx.Client, group: dict[str, Any]
+) -> None:
+    created = api.post(
+        INCIDENTS, json={"short_description": "x", "assignment_group": group["sys_id"]}
+    )
+    reference = created.json()["result"]["assignment_group"]
+    assert reference == {
+        "link": f"{api.base_url}/api/now/table/sys_user_group/{group['sys_id']}",
+        "value": group["sys_id"],
+    }
+    assert created.json()["result"]["assigned_to"] == ""  # an empty reference is ""
+    sys_id = created.json()["result"]["sys_id"]
+    plain = api.get(f"{INCIDENTS}/{sys_id}", params={"sysparm_exclude_reference_link": "true"})
+    assert plain.json()["result"]["assignment_group"] == group["sys_id"]
+
+
+def test_display_values_true_and_all(api: httpx.Client, group: dict[str, Any]) -> None:
+    body = {"short_description": "y", "assignment_group": group["sys_id"], "state": "2"}
+    sys_id = api.post(INCIDENTS, json=body).json()["result"]["sys_id"]
+    shown = api.get(f"{INCIDENTS}/{sys_id}", params={"sysparm_display_value": "true"})
+    result = shown.json()["result"]
+    assert result["assignment_group"]["display_value"] == "Network"
+    assert result["state"] == "In Progress" and result["short_description"] == "y"
+    both = api.get(f"{INCIDENTS}/{sys_id}", params={"sysparm_display_value": "all"}).json()
+    assert both["result"]["state"] == {"display_value": "In Progress", "value": "2"}
+    assert both["result"]["assignment_group"]["value"] == group["sys_id"]
+    assert both["result"]["assignment_group"]["display_value"] == "Network"
+    names = api.get(
+        INCIDENTS,
+        params={
+            "sysparm_query": f"sys_id={sys_id}",
+            "sysparm_display_value": "true",
+            "sysparm_exclude_reference_link": "true",
+        },
+    ).json()["result"]
+    assert names[0]["assignment_group"] == "Network"
+
+
+def test_input_display_value_resolves_a_group_name(
+    api: httpx.Client, group: dict[str, Any]
+) -> None:
+    by_name = api.post(
+        INCIDENTS,
+        params={"sysparm_input_display_value": "true"},
+        json={"short_description": "z", "assignment_group": "Network"},
+    )
+    assert by_name.json()["result"]["assignment_group"]["value"] == group["sys_id"]
+    raw = api.post(INCIDENTS, json={"short_description": "z", "assignment_group": "Network"})
+    stored = raw.json()["result"]["assignment_group"]
+    assert stored["value"] == "Network"  # stored as given: a broken reference
+    shown = api.get(
+        f"{INCIDENTS}/{raw.json()['result']['sys_id']}", params={"sysparm_display_value": "all"}
+    )
+    assert shown.json()["result"]["assignment_group"]["display_value"] == ""

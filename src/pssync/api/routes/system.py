@@ -91,7 +91,7 @@ def token(
     if info is None or info.name != client_id:
         raise HTTPException(401, "invalid_client", headers={"WWW-Authenticate": "Basic"})
     ttl = ctx.api.token_ttl_seconds
-    access = ctx.tokens.issue(info.name, info.role.label, ttl)
+    access = ctx.tokens.issue(info.name, info.role.label, ttl, key_id=info.key_id)
     return TokenResponse(access_token=access, expires_in=ttl, scope=f"pssync:{info.role.label}")
 
 

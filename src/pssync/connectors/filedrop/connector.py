@@ -1,4 +1,5 @@
-"""FileDropConnector: customers, projects and invoices of a legacy ERP, exchanged as CSV files.
+"""FileDropConnector: customers, projects and invoices of a legacy ERP, exchanged as CSV files,
+plus the contracts, billing schedules, milestones and payments it exports (read-only).
 
 Writes are batches dropped into the ERP's inbound folder and answered line by line in ack and
 reject files; reads come from the ERP's export files. Every file operation that fails with an
@@ -175,6 +176,9 @@ class FileDropConnector(Connector):
     ) -> list[UpsertResult]:
         """Drop one batch with the records that need writing and wait for the ERP's answer."""
         kind = self.kind(obj)
+        if kind.export_only:
+            reason = f"{kind.name} are the ERP's own books: they are read from its exports only"
+            return [self.failed(str(r.get(EXTERNAL_ID) or ""), reason) for r in records]
         if external_id_field != EXTERNAL_ID:
             raise PermanentError(
                 f"the ERP matches records by {EXTERNAL_ID!r} only, not {external_id_field!r}",
@@ -262,6 +266,7 @@ class FileDropConnector(Connector):
                 c,
                 kind.type_of(c),
                 nullable=c not in kind.required,
+                updateable=not kind.export_only,
                 external_id=c == EXTERNAL_ID,
             )
             for c in kind.columns

@@ -1,7 +1,9 @@
 """The ERP's file formats as the connector knows them: the columns of each record kind.
 
 Batches must carry a header with at least the required columns; exports add the ERP's own id
-(``erp_id``) and, for invoices, the payment state the ERP maintains. This mirrors the ERP's
+(``erp_id``) and, for invoices, the payment state the ERP maintains. Contracts, billing
+schedules, milestones and payments are the ERP's own books: they appear in its exports only,
+and the connector refuses to write them. This mirrors the ERP's
 interface document, not the sandbox's implementation of it.
 """
 
@@ -20,6 +22,7 @@ class Kind:
     optional: tuple[str, ...]
     erp_columns: tuple[str, ...] = ()  # export-only columns the ERP maintains
     types: tuple[tuple[str, str], ...] = ()  # column -> type, "string" when absent
+    export_only: bool = False  # the ERP's own books: read from its exports, never written
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -73,6 +76,76 @@ KINDS: dict[str, Kind] = {
                 ("paid_date", "date"),
             ),
         ),
+        # The ERP's own books, in its exports only (the interface document's outbound files).
+        Kind(
+            "contracts",
+            required=(
+                "external_id",
+                "project_external_id",
+                "customer_external_id",
+                "description",
+                "billing_method",
+                "contract_value",
+                "currency",
+                "start_date",
+                "end_date",
+                "status",
+            ),
+            optional=("service_line",),
+            types=(("contract_value", "decimal"), ("start_date", "date"), ("end_date", "date")),
+            export_only=True,
+        ),
+        Kind(
+            "billing_schedules",
+            required=(
+                "external_id",
+                "contract_external_id",
+                "frequency",
+                "in_advance",
+                "instalments",
+                "first_bill_date",
+                "last_bill_date",
+                "instalment_amount",
+                "currency",
+            ),
+            optional=(),
+            types=(
+                ("instalments", "int"),
+                ("first_bill_date", "date"),
+                ("last_bill_date", "date"),
+                ("instalment_amount", "decimal"),
+            ),
+            export_only=True,
+        ),
+        Kind(
+            "milestones",
+            required=(
+                "external_id",
+                "contract_external_id",
+                "description",
+                "due_date",
+                "amount",
+                "currency",
+                "status",
+            ),
+            optional=("invoice_external_id",),
+            types=(("due_date", "date"), ("amount", "decimal")),
+            export_only=True,
+        ),
+        Kind(
+            "payments",
+            required=(
+                "external_id",
+                "invoice_external_id",
+                "customer_external_id",
+                "received_date",
+                "amount",
+                "currency",
+            ),
+            optional=(),
+            types=(("received_date", "date"), ("amount", "decimal")),
+            export_only=True,
+        ),
     )
 }
 
@@ -80,6 +153,10 @@ KINDS: dict[str, Kind] = {
 REFERENCES: dict[str, dict[str, str]] = {
     "projects": {"customer_external_id": "customers"},
     "invoices": {"customer_external_id": "customers", "project_external_id": "projects"},
+    "contracts": {"project_external_id": "projects", "customer_external_id": "customers"},
+    "billing_schedules": {"contract_external_id": "contracts"},
+    "milestones": {"contract_external_id": "contracts", "invoice_external_id": "invoices"},
+    "payments": {"invoice_external_id": "invoices", "customer_external_id": "customers"},
 }
 
 

@@ -1,7 +1,9 @@
-"""NetSuiteConnector: customers, projects, tasks, time, invoices and journals over SuiteTalk REST.
+"""NetSuiteConnector: customers, projects, tasks, time, contracts (sales orders, billing
+schedules, milestones), invoices, payments and journals over SuiteTalk REST.
 
 Reads are SuiteQL (``POST /services/rest/query/v1/suiteql`` with ``Prefer: transient``), 1,000
-rows a call, so a read costs one call per 1,000 records (journals: plus one per 1,000 lines).
+rows a call, so a read costs one call per 1,000 records (plus, per page, one call per related
+table, e.g. a journal's lines and accounting lines: see `related`).
 Snapshots page by a keyset on the internal ID; incremental reads by ``lastmodifieddate`` with the
 boundary-safe cursor of `cursor`. Writes are record API upserts by external ID (see `writes`).
 
@@ -14,7 +16,6 @@ a snapshot with the golden store and finds hard deletes.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pssync.connectors.base import (
@@ -34,10 +35,11 @@ from pssync.connectors.netsuite.objects import (
     OBJECTS,
     NsObject,
     id_sort_key,
-    plain_line,
     plain_row,
+    select_list,
     stamp_of,
 )
+from pssync.connectors.netsuite.related import SKIP, Related
 from pssync.connectors.netsuite.settings import NetSuiteSettings
 from pssync.connectors.netsuite.transport import Transport
 from pssync.connectors.netsuite.writes import Upsert
@@ -72,13 +74,18 @@ class NetSuiteConnector(Connector):
     def where_of(self, ns: NsObject) -> str | None:
         return ns.where.format(kind_field=self.config.journal_kind_field) if ns.where else None
 
+    def columns(self, ns: NsObject) -> str:
+        """The explicit select list of `ns` (dates through TO_CHAR; never ``*``)."""
+        extra = (self.config.journal_kind_field,) if ns.journal else ()
+        return select_list(ns, extra)
+
     def select(self, ns: NsObject, condition: str | None, order: str) -> str:
         parts = [c for c in (self.where_of(ns), condition) if c]
         where = f" WHERE {' AND '.join(parts)}" if parts else ""
-        return f"SELECT * FROM {ns.table}{where} ORDER BY {order}"
+        return f"SELECT {self.columns(ns)} FROM {ns.table}{where} ORDER BY {order}"
 
     def plain(self, ns: NsObject, row: dict[str, Any]) -> dict[str, Any]:
-        return plain_row(ns, row, self.config.currency_codes)
+        return plain_row(ns, row, self.config.currency_codes, self.config.tz)
 
     def page(self, query: str) -> tuple[list[dict[str, Any]], bool]:
         """(rows, last page?) of the first page of `query`: one call."""
@@ -87,34 +94,27 @@ class NetSuiteConnector(Connector):
 
     def records(self, ns: NsObject, rows: list[dict[str, Any]]) -> list[SourceRecord]:
         plain = [self.plain(ns, row) for row in rows]
-        if ns.journal and plain:
-            self.add_lines(plain)
-        return [SourceRecord(ns.name, str(d["id"]), d, stamp_of(d)) for d in plain]
+        self.add_related(ns, plain)
+        return [
+            SourceRecord(ns.name, str(d["id"]), d, stamp_of(d)) for d in plain if not d.get(SKIP)
+        ]
 
-    def add_lines(self, journals: list[dict[str, Any]]) -> None:
-        """Attach each journal's lines, its amount (the debits) and its project."""
-        ids = ", ".join(id_sort_key(str(j["id"])) for j in journals)
-        query = (
-            f"SELECT * FROM transactionline WHERE transaction IN ({ids}) "
-            "ORDER BY transaction, linesequencenumber"
-        )
-        lines: dict[str, list[dict[str, Any]]] = {}
-        offset = 0
+    def query_all(self, query: str) -> list[dict[str, Any]]:
+        """Every row of `query`, 1,000 a call, following ``offset`` until ``hasMore`` is false."""
+        rows: list[dict[str, Any]] = []
         while True:
-            body = self.transport.suiteql(query, limit=self.config.page_size, offset=offset)
+            body = self.transport.suiteql(query, limit=self.config.page_size, offset=len(rows))
             items = list(body.get("items") or [])
-            for row in items:
-                lines.setdefault(str(row.get("transaction")), []).append(plain_line(row))
-            offset += len(items)
+            rows += items
             if not body.get("hasMore") or not items:
-                break
-        for journal in journals:
-            own = lines.get(str(journal["id"]), [])
-            journal["line"] = own
-            debit = sum((_decimal(line.get("debit")) for line in own), Decimal(0))
-            journal["amount"] = format(debit, "f")
-            tagged = [line["entity"] for line in own if line.get("entity")]
-            journal["project"] = journal.get("custbody_project") or (tagged[0] if tagged else None)
+                return rows
+
+    def add_related(self, ns: NsObject, records: list[dict[str, Any]]) -> None:
+        """Complete a page of `ns` records from the other tables they span (see `related`)."""
+        if ns.related and records:
+            config = self.config
+            related = Related(self.query_all, config.accounting_book, config.currency_codes)
+            related.add(ns.related, records)
 
     # ---- reads -------------------------------------------------------------------------
 
@@ -126,10 +126,10 @@ class NetSuiteConnector(Connector):
             condition = None if last is None else f"id > {id_sort_key(last)}"
             rows, done = self.page(self.select(ns, condition, "id"))
             records = self.records(ns, rows)
-            if records:
-                last = records[-1].id
-            yield Page(records, None, done or not records)
-            if done or not records:
+            if rows:
+                last = str(rows[-1]["id"])
+            yield Page(records, None, done or not rows)
+            if done or not rows:
                 return
 
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
@@ -137,7 +137,7 @@ class NetSuiteConnector(Connector):
         first; pages follow a (second, id) keyset, the cursor is described in `cursor`."""
         ns = self.ns_object(obj)
         position = StampCursor.decode(cursor)
-        condition = position.where()
+        condition = position.where(self.config.tz)
         while True:
             asked = condition
             rows, done = self.page(self.select(ns, condition, ORDER))
@@ -147,13 +147,13 @@ class NetSuiteConnector(Connector):
                 at, record_id = stamp_of(data), str(data["id"])
                 if at is None:
                     continue
-                condition = after_key(at, record_id)
+                condition = after_key(at, record_id, self.config.tz)
                 mark = fingerprint(data)
                 if position.admits(at, record_id, mark):
                     position.advance(at, record_id, mark)
                     fresh.append(SourceRecord(ns.name, record_id, data, at))
-            if ns.journal and fresh:
-                self.add_lines([r.data for r in fresh])
+            self.add_related(ns, [r.data for r in fresh])
+            fresh = [r for r in fresh if not r.data.get(SKIP)]
             done = done or not rows or condition == asked  # no stamped row: no way forward
             yield Page(fresh, position.encode() or cursor, done)
             if done:
@@ -191,10 +191,3 @@ class NetSuiteConnector(Connector):
 
     def close(self) -> None:
         self.transport.close()
-
-
-def _decimal(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value if value not in (None, "") else 0))
-    except InvalidOperation:
-        return Decimal(0)

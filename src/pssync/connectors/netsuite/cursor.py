@@ -24,19 +24,20 @@ STAMP_COLUMN = "lastmodifieddate"
 ORDER = f"TO_CHAR({STAMP_COLUMN}, '{SECOND}'), id"
 
 
-def second_text(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+def second_text(moment: dt.datetime, tz: dt.tzinfo = dt.UTC) -> str:
+    """The second as NetSuite reads and shows it: in the user's time zone (`tz`)."""
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def to_date(moment: dt.datetime) -> str:
-    return f"TO_DATE('{second_text(moment)}', '{SECOND}')"
+def to_date(moment: dt.datetime, tz: dt.tzinfo = dt.UTC) -> str:
+    return f"TO_DATE('{second_text(moment, tz)}', '{SECOND}')"
 
 
-def after_key(moment: dt.datetime, record_id: str) -> str:
+def after_key(moment: dt.datetime, record_id: str, tz: dt.tzinfo = dt.UTC) -> str:
     """Rows after (second, id) in `ORDER`: the keyset condition of the next page."""
     return (
-        f"({STAMP_COLUMN} >= {to_date(moment + dt.timedelta(seconds=1))} OR "
-        f"(TO_CHAR({STAMP_COLUMN}, '{SECOND}') = '{second_text(moment)}' "
+        f"({STAMP_COLUMN} >= {to_date(moment + dt.timedelta(seconds=1), tz)} OR "
+        f"(TO_CHAR({STAMP_COLUMN}, '{SECOND}') = '{second_text(moment, tz)}' "
         f"AND id > {id_sort_key(record_id)}))"
     )
 
@@ -47,6 +48,6 @@ class StampCursor(SecondStampCursor):
     system = SYSTEM
     label = "NetSuite change"
 
-    def where(self) -> str | None:
+    def where(self, tz: dt.tzinfo = dt.UTC) -> str | None:
         """The SuiteQL condition a resumed read starts from (None: from the beginning)."""
-        return None if self.at is None else f"{STAMP_COLUMN} >= {to_date(self.at)}"
+        return None if self.at is None else f"{STAMP_COLUMN} >= {to_date(self.at, tz)}"

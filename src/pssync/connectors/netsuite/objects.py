@@ -1,12 +1,17 @@
 """The NetSuite objects the connector reads and writes, and how their SuiteQL rows look.
 
 Reads go through SuiteQL, whose rows are not REST records: column names are lower case,
-references are bare internal IDs, checkboxes are 'T'/'F', datetimes are ``YYYY-MM-DD HH:MM:SS``
-(UTC here) and null columns are left out. Each object lists its REST field names and kinds, so a
-row is handed to the engine under the names a write uses (``companyName``, not ``companyname``),
-with references as internal IDs, booleans as booleans, numbers as decimal strings and datetimes
-as ISO 8601. A column the catalogue does not know (custom ``cust*`` fields) keeps SuiteQL's name.
+references are bare internal IDs, checkboxes are 'T'/'F' and null columns are left out. Dates
+and datetimes come back as text in the account's display format (``3/14/2024``,
+``3/14/2024 2:05 pm``: a user preference, not a wire format), so the connector never selects
+``*``: `select_list` names each catalogue column and wraps every date in ``TO_CHAR(col,
+'YYYY-MM-DD')`` and every datetime in ``TO_CHAR(col, 'YYYY-MM-DD"T"HH24:MI:SS')`` (in the
+account's time zone, UTC for the integration role), as Oracle's TO_CHAR format models allow.
+Each object lists its REST field names and kinds, so a row is handed to the engine under the
+names a write uses (``companyName``, not ``companyname``), with references as internal IDs,
+booleans as booleans, numbers as decimal strings and datetimes as ISO 8601.
 
+Contract objects (sales orders, billing schedules, milestones, payments) are in `contracts`.
 Journal entries are read twice over: `journalentry` (every journal) and the two views the
 mapping turns into canonical records, `journalentry_cost` (cost postings -> CostActual) and
 `journalentry_revenue` (revenue recognition -> RevenueEvent), told apart by a body field
@@ -17,65 +22,27 @@ the debits) and the `project` (the body's ``custbody_project``, else the first l
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import re
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 
-Kind = Literal["text", "ref", "bool", "number", "date", "datetime"]
-STAMP = "lastModifiedDate"
+from pssync.connectors.errors import PermanentError
+from pssync.connectors.netsuite.catalog import (
+    ENTITY,
+    LINE_FIELDS,
+    STAMP,
+    TRANSACTION,
+    Kind,
+    NsObject,
+)
+from pssync.connectors.netsuite.contracts import contract_objects
 
-_ENTITY: dict[str, Kind] = {
-    "id": "text",
-    "externalId": "text",
-    "entityId": "text",
-    "companyName": "text",
-    "subsidiary": "ref",
-    "currency": "ref",
-    "dateCreated": "datetime",
-    STAMP: "datetime",
-}
-_TRANSACTION: dict[str, Kind] = {
-    "id": "text",
-    "externalId": "text",
-    "tranId": "text",
-    "tranDate": "date",
-    "subsidiary": "ref",
-    "currency": "ref",
-    "memo": "text",
-    "createdDate": "datetime",
-    STAMP: "datetime",
-}
-LINE_FIELDS: dict[str, Kind] = {
-    "account": "ref",
-    "debit": "number",
-    "credit": "number",
-    "entity": "ref",
-    "memo": "text",
-    "department": "ref",
-    "class": "ref",
-}
-
-
-@dataclass(frozen=True)
-class NsObject:
-    """One object of the connector: where its rows come from and how its fields look."""
-
-    name: str
-    record_type: str  # REST record type (writes, describe)
-    table: str  # SuiteQL table
-    fields: dict[str, Kind]
-    where: str | None = None  # condition selecting this object's rows in `table`
-    writable: bool = True
-    journal: bool = False  # read lines, amount and project with the body
-    computed: frozenset[str] = field(default_factory=frozenset)
-
-    def kind(self, name: str) -> Kind | None:
-        return self.fields.get(name)
+__all__ = ["LINE_FIELDS", "OBJECTS", "STAMP", "Kind", "NsObject"]
 
 
 def _objects() -> dict[str, NsObject]:
     journal_fields: dict[str, Kind] = {
-        **_TRANSACTION,
+        **TRANSACTION,
         "custbody_project": "ref",
         "amount": "number",
         "project": "ref",
@@ -88,7 +55,7 @@ def _objects() -> dict[str, NsObject]:
             "customer",
             "customer",
             {
-                **_ENTITY,
+                **ENTITY,
                 "isPerson": "bool",
                 "isInactive": "bool",
                 "parent": "ref",
@@ -103,7 +70,7 @@ def _objects() -> dict[str, NsObject]:
             "job",
             "job",
             {
-                **_ENTITY,
+                **ENTITY,
                 "parent": "ref",
                 "startDate": "date",
                 "projectedEndDate": "date",
@@ -130,9 +97,11 @@ def _objects() -> dict[str, NsObject]:
                 "estimatedWork": "number",
                 "actualWork": "number",
                 "status": "ref",
+                "isMilestone": "bool",
                 "createdDate": "datetime",
                 STAMP: "datetime",
             },
+            related="task",  # billing milestones are projecttask_milestone's
         ),
         NsObject(
             "timebill",
@@ -158,7 +127,7 @@ def _objects() -> dict[str, NsObject]:
             "invoice",
             "transaction",
             {
-                **_TRANSACTION,
+                **TRANSACTION,
                 "entity": "ref",
                 "job": "ref",
                 "dueDate": "date",
@@ -176,10 +145,10 @@ def _objects() -> dict[str, NsObject]:
             "transaction",
             journal_fields,
             journal,
-            True,
-            True,
-            computed,
+            related="journal",
+            computed=computed,
         ),
+        *contract_objects(),
     ]
     for kind in ("cost", "revenue"):
         items.append(
@@ -189,9 +158,9 @@ def _objects() -> dict[str, NsObject]:
                 "transaction",
                 journal_fields,
                 f"{journal} AND {{kind_field}} = '{kind}'",
-                False,
-                True,
-                computed,
+                writable=False,
+                related="journal",
+                computed=computed,
             )
         )
     return {o.name: o for o in items}
@@ -213,8 +182,32 @@ def number_text(value: Any) -> str | None:
     return format(number.normalize(), "f") if number == number.to_integral_value() else str(number)
 
 
-def from_row(value: Any, kind: Kind | None) -> Any:
-    """A SuiteQL value as the engine receives it."""
+DATE_MODEL = "YYYY-MM-DD"
+DATETIME_MODEL = 'YYYY-MM-DD"T"HH24:MI:SS'
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
+def column(name: str, kind: Kind | None) -> str:
+    """One select-list entry: the column, dates formatted by TO_CHAR under their own name."""
+    col = name.lower()
+    if kind == "date":
+        return f"TO_CHAR({col}, '{DATE_MODEL}') AS {col}"
+    if kind == "datetime":
+        return f"TO_CHAR({col}, '{DATETIME_MODEL}') AS {col}"
+    return col
+
+
+def select_list(obj: NsObject, extra: tuple[str, ...] = ()) -> str:
+    """The explicit columns of `obj` (never ``*``: see the module docstring)."""
+    names = [n for n in obj.fields if n not in obj.computed]
+    names += [e for e in extra if e not in names]
+    return ", ".join(column(n, obj.kind(n)) for n in names)
+
+
+def from_row(value: Any, kind: Kind | None, tz: dt.tzinfo = dt.UTC) -> Any:
+    """A SuiteQL value as the engine receives it; a date that is not in the TO_CHAR shape
+    asked for raises ValueError (the caller names the record and field)."""
     if value is None:
         return None
     if kind == "bool":
@@ -223,23 +216,43 @@ def from_row(value: Any, kind: Kind | None) -> Any:
         return number_text(value) or value
     if kind == "ref":
         return str(value)
-    if kind == "datetime" and isinstance(value, str) and len(value) == 19 and value[10] == " ":
-        return value.replace(" ", "T") + "+00:00"
+    if kind == "date":
+        if not isinstance(value, str) or not _DATE_TEXT.fullmatch(value):
+            raise ValueError(f"expected a date formatted {DATE_MODEL}, got {value!r}")
+        return value
+    if kind == "datetime":
+        if not isinstance(value, str) or not _DATETIME_TEXT.fullmatch(value):
+            raise ValueError(f"expected a datetime formatted {DATETIME_MODEL}, got {value!r}")
+        if tz is dt.UTC:
+            return value + "+00:00"
+        local = dt.datetime.fromisoformat(value).replace(tzinfo=tz)
+        return local.astimezone(dt.UTC).isoformat()
     return value
 
 
 def plain_row(
-    obj: NsObject, row: dict[str, Any], currencies: dict[str, str] | None = None
+    obj: NsObject,
+    row: dict[str, Any],
+    currencies: dict[str, str] | None = None,
+    tz: dt.tzinfo = dt.UTC,
 ) -> dict[str, Any]:
     """A SuiteQL row under REST names; catalogue fields a row omits (nulls) are None. Rows
     with a currency gain `currencyCode` (ISO) from `currencies`, since SuiteQL gives the ID."""
     by_column = {name.lower(): name for name in obj.fields}
     out: dict[str, Any] = {name: None for name in obj.fields if name not in obj.computed}
-    for column, value in row.items():
-        if column in ("links", "type", "recordtype"):
+    for col, value in row.items():
+        if col in ("links", "type", "recordtype"):
             continue
-        name = by_column.get(column, column)
-        out[name] = from_row(value, obj.kind(name))
+        name = by_column.get(col, col)
+        try:
+            out[name] = from_row(value, obj.kind(name), tz)
+        except ValueError as exc:
+            raise PermanentError(
+                f"{obj.name} {row.get('id')}: {name}: {exc}",
+                system="netsuite",
+                record_id=str(row.get("id")),
+                field=name,
+            ) from None
     if "currency" in obj.fields and currencies is not None:
         out["currencyCode"] = currencies.get(str(out.get("currency")))
     return out
@@ -250,7 +263,7 @@ def plain_line(row: dict[str, Any]) -> dict[str, Any]:
     return {
         by_column.get(c, c): from_row(v, LINE_FIELDS.get(by_column.get(c, c)))
         for c, v in row.items()
-        if c not in ("links", "transaction", "id", "mainline")
+        if c not in ("links", "transaction", "id", "mainline") and v is not None
     }
 
 

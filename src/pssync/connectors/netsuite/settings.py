@@ -10,9 +10,11 @@ they never show in logs or reprs; put them in the environment, e.g.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from pssync.connectors.base import ConnectorSettings
 
@@ -57,6 +59,15 @@ class NetSuiteSettings(ConnectorSettings):
         description="requests in flight at once; keep at or below the account's concurrency "
         "limit (5 for a standard account, +10 per SuiteCloud Plus licence)",
     )
+    soap_batch_threshold: int | None = Field(
+        default=100,
+        ge=1,
+        description="write a batch of at least this many records with one SOAP upsertList per "
+        "soap_batch_size (TBA only); None: always one REST PUT per record",
+    )
+    soap_batch_size: int = Field(
+        default=200, ge=1, le=1000, description="records per SOAP upsertList call"
+    )
     detect_unchanged: bool = Field(
         default=True, description="read records before an upsert and skip the unchanged ones"
     )
@@ -66,10 +77,21 @@ class NetSuiteSettings(ConnectorSettings):
         description="journal body field telling cost postings ('cost') from revenue "
         "recognition ('revenue')",
     )
+    accounting_book: int = Field(
+        default=1,
+        ge=1,
+        description="internal ID of the primary accounting book, whose TransactionAccountingLine "
+        "rows carry the journal amounts (1 unless Multi-Book Accounting renumbered it)",
+    )
     currency_codes: dict[str, str] = Field(
         default_factory=lambda: {"1": "USD", "2": "GBP", "3": "CAD", "4": "EUR", "5": "AUD"},
         description="currency internal ID -> ISO code (Lists > Accounting > Currencies); "
         "SuiteQL returns the ID, records gain `currencyCode` from this table",
+    )
+    time_zone: str = Field(
+        default="UTC",
+        description="the integration user's Time Zone preference (IANA name): SuiteQL shows "
+        "datetimes, and reads TO_DATE text, in it",
     )
     timeout: float = Field(default=60.0, gt=0, description="seconds per HTTP request")
 
@@ -81,6 +103,21 @@ class NetSuiteSettings(ConnectorSettings):
         if missing:
             raise ValueError(f"auth {self.auth!r} needs {', '.join(missing)}")
         return self
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name, e.g. America/New_York)"
+            ) from None
+        return value
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return dt.UTC if self.time_zone == "UTC" else ZoneInfo(self.time_zone)
 
     @property
     def flow(self) -> AuthFlow:

@@ -1,7 +1,10 @@
-"""Upserts by external ID: ``PUT /record/v1/{type}/eid:{externalId}``, one call per record.
+"""Upserts by external ID: ``PUT /record/v1/{type}/eid:{externalId}``, one call per record, or
+SOAP ``upsertList`` for large batches (`soap`).
 
 NetSuite's REST record API has no batch upsert (batches exist only in SOAP and as async jobs), so
-a batch of N changed records costs N calls. Two things keep that affordable and safe:
+over REST a batch of N changed records costs N calls; a batch of at least
+`soap_batch_threshold` records goes through SOAP's upsertList instead, `soap_batch_size` records a
+call. Two things keep the REST path affordable and safe:
 
 - Unchanged detection. One SuiteQL call per batch (``externalid IN (...)``) reads what NetSuite
   holds; records whose every field already has the value sent are reported UNCHANGED and not
@@ -28,6 +31,7 @@ from urllib.parse import quote as url_quote
 
 from pssync.connectors.base import Outcome, UpsertResult
 from pssync.connectors.errors import ConnectorError, PermanentError
+from pssync.connectors.netsuite import soap
 from pssync.connectors.netsuite.auth import SYSTEM
 from pssync.connectors.netsuite.objects import Kind, NsObject, quote
 from pssync.connectors.netsuite.transport import RECORD_ROOT
@@ -72,6 +76,11 @@ def same(kind: Kind | None, sent: Any, stored: Any) -> bool:
 def _instant(value: Any) -> dt.datetime:
     moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).replace(microsecond=0)
+
+
+def location_id(location: str | None) -> str:
+    """The internal ID at the end of a 204's ``Location`` (``.../record/v1/customer/107``)."""
+    return (location or "").rstrip("/").rsplit("/", 1)[-1]
 
 
 def _failed(key: str, message: str, field: str | None = None) -> UpsertResult:
@@ -124,7 +133,7 @@ class Upsert:
         condition = f"externalid IN ({', '.join(quote(k) for k in unique)})"
         if self.obj.where:
             condition = f"{self.connector.where_of(self.obj)} AND {condition}"
-        query = f"SELECT * FROM {self.obj.table} WHERE {condition}"
+        query = f"SELECT {self.connector.columns(self.obj)} FROM {self.obj.table} WHERE {condition}"
         body = self.transport.suiteql(query, limit=max(len(unique), 1))
         found: dict[str, dict[str, Any]] = {}
         for row in body.get("items") or []:
@@ -145,7 +154,11 @@ class Upsert:
         return True
 
     def write(self, pending: list[Keyed], existing: set[str]) -> dict[int, UpsertResult]:
-        """PUT the pending records, at most `max_concurrency` at a time."""
+        """Write the pending records: by SOAP upsertList when the batch is large enough (see
+        `soap`), else PUT them, at most `max_concurrency` at a time."""
+        bodies = [{k: v for k, v in r.items() if k != self.ext} for _, _, r in pending]
+        if soap.eligible(self.transport, self.obj, bodies):
+            return self.write_soap(pending, bodies, existing)
         groups: dict[str, list[Keyed]] = {}
         for item in pending:
             groups.setdefault(item[1], []).append(item)
@@ -163,6 +176,38 @@ class Upsert:
             raise errors[0]
         return results
 
+    def write_soap(
+        self, pending: list[Keyed], bodies: list[dict[str, Any]], existing: set[str]
+    ) -> dict[int, UpsertResult]:
+        """One upsertList per `soap_batch_size` records; a record whose external ID repeats in
+        a batch goes in the next one, so each call holds one version of a record."""
+        results: dict[int, UpsertResult] = {}
+        queue = list(zip(pending, bodies, strict=True))
+        size = self.settings.soap_batch_size
+        while queue:
+            batch: list[tuple[Keyed, dict[str, Any]]] = []
+            later: list[tuple[Keyed, dict[str, Any]]] = []
+            keys: set[str] = set()
+            for item in queue:
+                key = item[0][1]
+                if len(batch) < size and key not in keys:
+                    batch.append(item)
+                    keys.add(key)
+                else:
+                    later.append(item)
+            written = soap.upsert_list(
+                self.transport, self.obj, [(k[1], body) for k, body in batch]
+            )
+            for ((index, key, _), _), answer in zip(batch, written, strict=True):
+                if answer.error is not None:
+                    results[index] = UpsertResult(key, Outcome.FAILED, error=answer.error)
+                    continue
+                outcome = Outcome.UPDATED if key in existing else Outcome.CREATED
+                existing.add(key)
+                results[index] = UpsertResult(key, outcome, id=answer.record_id)
+            queue = later
+        return results
+
     def send_group(
         self, group: list[Keyed], existing: set[str]
     ) -> list[tuple[int, UpsertResult] | ConnectorError]:
@@ -178,7 +223,7 @@ class Upsert:
                 continue
             except ConnectorError as exc:
                 return [*out, exc]
-            record_id = response.headers.get("location", "").rstrip("/").rsplit("/", 1)[-1]
+            record_id = location_id(response.headers.get("location"))
             outcome = Outcome.CREATED if created else Outcome.UPDATED
             out.append((index, UpsertResult(key, outcome, id=record_id or None)))
             created = False

@@ -32,9 +32,13 @@ from pssync.connectors.base import (
     SourceRecord,
     UpsertResult,
 )
-from pssync.connectors.errors import AuthError, PermanentError
+from pssync.connectors.errors import AuthError
+from pssync.connectors.salesforce import history
 from pssync.connectors.salesforce.auth import Authenticator
+from pssync.connectors.salesforce.bulk import BulkReader
 from pssync.connectors.salesforce.cursor import ModstampCursor
+from pssync.connectors.salesforce.deletes import DeleteGap, DeleteReader
+from pssync.connectors.salesforce.history import DatedChange
 from pssync.connectors.salesforce.profiles import fields_of, load_profile
 from pssync.connectors.salesforce.settings import SalesforceSettings
 from pssync.connectors.salesforce.soql import flatten, ident, select
@@ -46,7 +50,6 @@ from pssync.mapping.convert import to_datetime
 T = TypeVar("T")
 STAMP = "SystemModstamp"
 MIN_BATCH = 200  # the smallest query batch Salesforce honours
-DELETED_WINDOW = dt.timedelta(days=29)  # getDeleted looks back 30 days at most
 COMPOUND_TYPES = frozenset({"address", "location"})  # not selectable beside their parts
 
 
@@ -71,6 +74,15 @@ class SalesforceConnector(Connector):
         self.spec: MappingSpec = load_profile(settings.profile, settings.mapping)
         self._client: Salesforce | None = None
         self._describes: dict[str, dict[str, Any]] = {}
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        self.delete_reader = DeleteReader(self.call, lambda: self.clock())
+        self.bulk = BulkReader(
+            self,
+            tuple(dict.fromkeys([*self.objects, *self.spec.objects])),
+            threshold=settings.bulk_threshold,
+            page_records=settings.bulk_page_records,
+            poll_seconds=settings.bulk_poll_seconds,
+        )
 
     # ---- plumbing ----------------------------------------------------------------------
 
@@ -93,11 +105,17 @@ class SalesforceConnector(Connector):
                 with translated(self.meter):
                     return action(self.client())
             except AuthError as exc:
-                if exc.status != 401 or renewed or not self.auth.can_renew:
+                if exc.status != 401 or renewed or not self.renew():
                     raise
-                self.auth.login()
-                self._client = None
                 renewed = True
+
+    def renew(self) -> bool:
+        """Log in again (False when the settings hold no credentials to do so)."""
+        if not self.auth.can_renew:
+            return False
+        self.auth.login()
+        self._client = None
+        return True
 
     def query_pages(self, soql: str) -> Iterator[tuple[list[dict[str, Any]], bool]]:
         """(flattened rows, last page?) of a query, one API call per page."""
@@ -161,46 +179,80 @@ class SalesforceConnector(Connector):
     # ---- the contract ------------------------------------------------------------------
 
     def snapshot(self, obj: str) -> Iterator[Page]:
+        """Every live record; a large object (``bulk_threshold``) through Bulk API 2.0."""
+        if self.bulk.wanted(obj):
+            for rows, done in self._bulk_pages(obj, select(obj, self.fields_for(obj))):
+                yield Page([self.source(obj, r) for r in rows], cursor=None, done=done)
+            return
         soql = select(obj, self.fields_for(obj), order_by=["Id"])
         for rows, done in self.query_pages(soql):
             yield Page([self.source(obj, r) for r in rows], cursor=None, done=done)
 
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
-        position = ModstampCursor.decode(cursor)
+        """Records changed since `cursor`, read from its high-water mark less the overlap
+        (``read_overlap_seconds``) so that a transaction committing late is still read; the
+        cursor drops what it handed out already (see `cursor`). The first read of a large
+        object (no cursor, ``bulk_threshold``) goes through Bulk API 2.0; its pages carry no
+        cursor until the last, so an interrupted initial load starts over."""
+        overlap = dt.timedelta(seconds=self.config.read_overlap_seconds)
+        position = ModstampCursor.decode(cursor, overlap)
         stamp_field = self.stamp_field(obj)
-        soql = select(
-            obj,
-            self.fields_for(obj),
-            where=position.where(stamp_field),
-            order_by=[stamp_field, "Id"],
-        )
+        fields = self.fields_for(obj)
+        if cursor is None and self.bulk.wanted(obj):
+            for rows, done in self._bulk_pages(obj, select(obj, fields)):
+                records = [self.source(obj, r) for r in rows]
+                for record in records:
+                    if record.modified_at is not None:
+                        position.take(record.modified_at, record.id)
+                yield Page(records, cursor=position.encode() if done else None, done=done)
+            return
+        soql = select(obj, fields, where=position.where(stamp_field), order_by=[stamp_field, "Id"])
         for rows, done in self.query_pages(soql):
             fresh: list[SourceRecord] = []
             for row in rows:
                 record = self.source(obj, row)
                 if record.modified_at is None or not position.admits(record.modified_at, record.id):
                     continue
-                position = position.advance(record.modified_at, record.id)
+                position.take(record.modified_at, record.id)
                 fresh.append(record)
             yield Page(fresh, cursor=position.encode() or cursor, done=done)
 
+    def _bulk_pages(self, obj: str, soql: str) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+        """(rows, last page?) of a Bulk API 2.0 query, cut into pages of `page_size` records
+        as a REST read would hand them to the engine (a results call holds up to
+        `bulk_page_records`); an empty result is one empty page."""
+        size = max(MIN_BATCH, self.config.page_size)
+        previous: list[dict[str, Any]] | None = None
+        for rows in self.bulk.rows(obj, soql):
+            for start in range(0, len(rows), size):
+                if previous is not None:
+                    yield previous, False
+                previous = rows[start : start + size]
+        yield previous or [], True
+
     def deletes(self, obj: str, cursor: str | None) -> tuple[list[Deletion], str | None]:
-        """Deletions reported by getDeleted since `cursor` (an ISO timestamp). The window is
-        inclusive at both ends, so a deletion on the boundary may come twice; deleting twice
-        is harmless, missing one is not. Salesforce keeps 30 days of deletions: an older
-        cursor restarts 29 days back and the scheduled reconciliation finds the rest."""
-        now = dt.datetime.now(dt.UTC)
-        since = _deleted_since(cursor)
-        start = now - DELETED_WINDOW if since is None else max(since, now - DELETED_WINDOW)
-        if now <= start:
-            return [], cursor
-        answer = self.call(lambda sf: getattr(sf, ident(obj)).deleted(start, now))
-        found = [
-            Deletion(obj, str(d["id"]), to_datetime(d["deletedDate"]))
-            for d in answer.get("deletedRecords", [])
-        ]
-        covered = answer.get("latestDateCovered")
-        return found, to_datetime(covered).isoformat() if covered else now.isoformat()
+        """Deletions reported by getDeleted since `cursor` (the last latestDateCovered),
+        inside the 15 days Salesforce serves (see `deletes`). A window may repeat a deletion
+        at its edge; deleting twice is harmless, missing one is not. What is too old to read
+        is in `delete_gaps` (and logged) for the reconciliation to find."""
+        return self.delete_reader.read(obj, cursor)
+
+    @property
+    def delete_gaps(self) -> list[DeleteGap]:
+        """Windows whose deletions getDeleted could not report (reconcile those objects)."""
+        return self.delete_reader.gaps
+
+    def opportunity_history(
+        self, since: dt.datetime | None = None, *, source: str = "field_history"
+    ) -> list[DatedChange]:
+        """Each deal's stage, amount and close-date changes (and creations) since `since`,
+        dated as Salesforce recorded them: from OpportunityFieldHistory, or with
+        ``source="stage_history"`` from OpportunityHistory's snapshots (see `history`)."""
+        if source == "stage_history":
+            return history.read_snapshots(self.query_records, since)
+        if source != "field_history":
+            raise ValueError(f"source must be field_history or stage_history, not {source!r}")
+        return history.read(self.query_records, since)
 
     def upsert(
         self, obj: str, external_id_field: str, records: list[dict[str, Any]]
@@ -211,6 +263,8 @@ class SalesforceConnector(Connector):
             external_id_field,
             reserve=self.config.api_reserve,
             detect=self.config.detect_unchanged,
+            lock_retries=self.config.lock_retries,
+            lock_wait=self.config.lock_retry_wait,
         )
         size = self.config.write_batch_size
         results: list[UpsertResult] = []
@@ -234,17 +288,6 @@ class SalesforceConnector(Connector):
 
     def close(self) -> None:
         self.session.close()
-
-
-def _deleted_since(cursor: str | None) -> dt.datetime | None:
-    if cursor is None:
-        return None
-    try:
-        return to_datetime(cursor)
-    except ValueError:
-        raise PermanentError(
-            f"not a Salesforce delete cursor: {cursor[:80]!r}", system="salesforce"
-        ) from None
 
 
 def _next_page(locator: str) -> Callable[[Any], Any]:

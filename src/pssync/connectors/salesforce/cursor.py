@@ -1,14 +1,19 @@
-"""The incremental-read cursor: a SystemModstamp and the IDs already read at exactly that stamp.
+"""The incremental-read cursor: a SystemModstamp high-water mark, read back with an overlap.
 
-Why not just the last stamp: many records share one stamp (a bulk load, a cascade, one
-transaction), and a page can end in the middle of them. ``> stamp`` on resume would miss the rest
-of the group; ``>= stamp`` would repeat the part already read. So the next query asks for
-``>= stamp`` and this cursor drops the records it already handed out. Since the SOQL literal is
-cut to the second, records between that second and the stamp come back too and are dropped
-likewise.
+Why an overlap: SystemModstamp is set when a transaction saves a record, but the record is only
+visible once the transaction commits, so a long transaction can commit a record stamped *before*
+a read that already moved past that stamp (the replication guidance of the SOAP API Developer
+Guide, getUpdated()/getDeleted() "latestDateCovered", says the same about changes that started
+but did not complete). Each read therefore asks for ``SystemModstamp >= high - overlap`` and the
+cursor remembers which (record, stamp) pairs of that overlap it already handed out, so a late
+commit comes through once and nothing else comes twice. Past the memory's bound (a bulk load
+sharing one stamp) an old pair may come again; the engine's inbox drops it by its event key.
+
+Records sharing one stamp (a bulk load, a cascade, one transaction) may straddle a page: the
+same remembered pairs keep the resume exact.
 
 The cursor is a short JSON string the engine stores and passes back, even to a new connector
-instance after a restart.
+instance after a restart. Version 1 cursors (the stamp and the IDs read at it) still decode.
 """
 
 from __future__ import annotations
@@ -23,23 +28,32 @@ from pssync.connectors.salesforce.soql import datetime_literal, ident
 from pssync.connectors.salesforce.transport import SYSTEM
 from pssync.mapping.convert import to_datetime
 
-VERSION = 1
+VERSION = 2
+MAX_SEEN = 5000  # remembered pairs at most; the newest are kept
 
 
-@dataclass(frozen=True)
+@dataclass
 class ModstampCursor:
+    """Mutable while a read hands records out (`take`); `encode` after each page."""
+
     stamp: dt.datetime | None = None
-    ids: frozenset[str] = field(default_factory=frozenset)
+    seen: dict[str, dt.datetime] = field(default_factory=dict)  # record id -> its stamp
+    overlap: dt.timedelta = dt.timedelta(0)
 
     @classmethod
-    def decode(cls, text: str | None) -> ModstampCursor:
+    def decode(cls, text: str | None, overlap: dt.timedelta = dt.timedelta(0)) -> ModstampCursor:
         if text is None:
-            return cls()
+            return cls(overlap=overlap)
         try:
             data: dict[str, Any] = json.loads(text)
-            if data.get("v") != VERSION:
+            stamp = to_datetime(data["stamp"])
+            if data.get("v") == 1:
+                seen = {str(i): stamp for i in data.get("ids", ())}
+            elif data.get("v") == VERSION:
+                seen = {str(k): to_datetime(v) for k, v in dict(data.get("seen", {})).items()}
+            else:
                 raise ValueError(f"cursor version {data.get('v')!r}")
-            return cls(to_datetime(data["stamp"]), frozenset(data.get("ids", ())))
+            return cls(stamp, seen, overlap)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise PermanentError(
                 f"not a Salesforce change cursor ({exc}): {text[:80]!r}", system=SYSTEM
@@ -48,25 +62,43 @@ class ModstampCursor:
     def encode(self) -> str | None:
         if self.stamp is None:
             return None
-        payload = {"v": VERSION, "stamp": self.stamp.isoformat(), "ids": sorted(self.ids)}
-        return json.dumps(payload, separators=(",", ":"))
+        self._prune()
+        seen = {k: v.isoformat() for k, v in self.seen.items()}
+        payload = {"v": VERSION, "stamp": self.stamp.isoformat(), "seen": seen}
+        return json.dumps(payload, separators=(",", ":"), sort_keys=True)
+
+    @property
+    def low(self) -> dt.datetime | None:
+        """The oldest stamp the next read asks for (the high-water mark minus the overlap)."""
+        return None if self.stamp is None else self.stamp - self.overlap
 
     def where(self, stamp_field: str) -> str | None:
         """The SOQL condition of the next read (None: read everything)."""
-        if self.stamp is None:
-            return None
-        return f"{ident(stamp_field)} >= {datetime_literal(self.stamp)}"
+        low = self.low
+        return None if low is None else f"{ident(stamp_field)} >= {datetime_literal(low)}"
 
     def admits(self, stamp: dt.datetime, record_id: str) -> bool:
-        """Whether a record read back is new to this cursor."""
-        if self.stamp is None or stamp > self.stamp:
+        """Whether a record read back is new to this cursor: past the mark, or inside the
+        overlap and not handed out at this stamp yet (a late commit)."""
+        low = self.low
+        if self.stamp is None or low is None or stamp > self.stamp:
             return True
-        return stamp == self.stamp and record_id not in self.ids
+        return stamp >= low and self.seen.get(record_id) != stamp
 
-    def advance(self, stamp: dt.datetime, record_id: str) -> ModstampCursor:
-        """The cursor after handing out a record (records come in stamp order)."""
+    def take(self, stamp: dt.datetime, record_id: str) -> None:
+        """Remember a record handed out."""
         if self.stamp is None or stamp > self.stamp:
-            return ModstampCursor(stamp, frozenset({record_id}))
-        if stamp == self.stamp:
-            return ModstampCursor(stamp, self.ids | {record_id})
-        return self
+            self.stamp = stamp
+        self.seen[record_id] = stamp
+        if len(self.seen) > 4 * MAX_SEEN:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Forget pairs older than the overlap; keep the newest MAX_SEEN."""
+        low = self.low
+        if low is None:
+            return
+        kept = {k: v for k, v in self.seen.items() if v >= low}
+        if len(kept) > MAX_SEEN:
+            kept = dict(sorted(kept.items(), key=lambda kv: kv[1])[-MAX_SEEN:])
+        self.seen = kept

@@ -75,6 +75,34 @@ class SalesforceSettings(ConnectorSettings):
         default=True,
         description="read records before an upsert and skip the ones that would not change",
     )
+    read_overlap_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="incremental reads start this far before the last SystemModstamp read, so "
+        "that records of transactions committing late are not missed",
+    )
+    lock_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="times a record refused with UNABLE_TO_LOCK_ROW is sent again",
+    )
+    lock_retry_wait: float = Field(
+        default=1.0, ge=0, description="seconds before the first lock retry (doubling)"
+    )
+    bulk_threshold: int | None = Field(
+        default=10_000,
+        ge=1,
+        description="initial loads of objects holding at least this many records read through "
+        "Bulk API 2.0 query jobs; null keeps every read on the REST API",
+    )
+    bulk_page_records: int = Field(
+        default=50_000, ge=1, description="records per Bulk API 2.0 results call (maxRecords)"
+    )
+    bulk_poll_seconds: float = Field(
+        default=1.0, ge=0, description="seconds between polls of a Bulk API 2.0 job"
+    )
     timeout: float = Field(default=60.0, gt=0, description="seconds per HTTP request")
     ca_file: str | None = Field(
         default=None, description="CA bundle to trust instead of the system's (sandboxes)"

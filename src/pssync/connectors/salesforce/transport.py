@@ -118,6 +118,10 @@ def classify(
             status=status,
             **kw,
         )
+    if code == "UNABLE_TO_LOCK_ROW":  # another transaction holds the row: it frees up
+        return RetriableError(
+            f"the record is locked by another transaction: {message}", status=status, **kw
+        )
     if status == 300:
         return PermanentError(
             f"the external ID matches several records: {message}", status=status, **kw

@@ -14,6 +14,7 @@ written record reports CREATED or UPDATED.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol, TypeVar
@@ -25,6 +26,7 @@ from pssync.connectors.salesforce.transport import SYSTEM, ApiMeter
 from pssync.mapping.convert import to_datetime
 
 T = TypeVar("T")
+LOCKED = "UNABLE_TO_LOCK_ROW"
 IN_LIST_CHARS = 8000  # keeps a pre-read's URL well under Salesforce's 16,384-character limit
 
 
@@ -131,10 +133,20 @@ class Upsert:
     """One upsert call of the connector: chunks, pre-read, write, per-record results."""
 
     def __init__(
-        self, gateway: Gateway, obj: str, ext_field: str, *, reserve: int, detect: bool
+        self,
+        gateway: Gateway,
+        obj: str,
+        ext_field: str,
+        *,
+        reserve: int,
+        detect: bool,
+        lock_retries: int = 0,
+        lock_wait: float = 0.0,
     ) -> None:
         self.gateway, self.obj, self.ext = gateway, ident(obj), ident(ext_field)
         self.reserve, self.detect = reserve, detect
+        self.lock_retries, self.lock_wait = lock_retries, lock_wait
+        self.sleep: Callable[[float], None] = time.sleep
 
     def chunk(self, records: list[dict[str, Any]]) -> list[UpsertResult]:
         results: dict[int, UpsertResult] = {}
@@ -157,9 +169,14 @@ class Upsert:
                 results[i] = UpsertResult(key, Outcome.UNCHANGED, id=old.get("Id"))
             else:
                 pending.append((i, key, record))
-        if pending:
+        for attempt in range(self.lock_retries + 1):
+            if not pending:
+                break
+            if attempt:
+                self.sleep(self.lock_wait * 2 ** (attempt - 1))
             sent = self.write([record for _, _, record in pending], [k for _, k, _ in pending])
             results.update({i: result for (i, _, _), result in zip(pending, sent, strict=True)})
+            pending = [p for p, r in zip(pending, sent, strict=True) if _locked(r)]
         return [results[i] for i in range(len(records))]
 
     def stored(self, records: list[dict[str, Any]], keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -202,6 +219,13 @@ class Upsert:
         if not isinstance(answers, list) or len(answers) != len(records):
             return [failed(k, f"unexpected answer from Salesforce: {answers!r:.200}") for k in keys]
         return [result_of(k, a) for k, a in zip(keys, answers, strict=True)]
+
+
+def _locked(result: UpsertResult) -> bool:
+    """A record refused because another transaction held it (or its parent) locked: the
+    SOAP API Developer Guide's StatusCode UNABLE_TO_LOCK_ROW; sent again after a wait."""
+    error = result.error
+    return error is not None and error.vendor_code == LOCKED
 
 
 def _key_groups(keys: list[str]) -> Iterator[list[str]]:

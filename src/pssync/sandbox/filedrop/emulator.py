@@ -23,7 +23,7 @@ from starlette.routing import Route
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.common.faults import ASGIApp, FaultConfig
 from pssync.sandbox.filedrop.firm_view import is_native, to_ledger
-from pssync.sandbox.filedrop.layouts import LAYOUTS
+from pssync.sandbox.filedrop.layouts import ALL_LAYOUTS
 from pssync.sandbox.filedrop.ledger import Ledger
 from pssync.sandbox.filedrop.processor import BatchResult, Folders, run_once
 
@@ -62,10 +62,10 @@ class FileDropEmulator(Emulator):
         """Load ``firm.views["filedrop"]``: kind -> rows of CSV-named columns (+ ``erp_id``)."""
         if is_native(view):
             view = to_ledger(view)
-        unknown = set(view) - set(LAYOUTS)
+        unknown = set(view) - set(ALL_LAYOUTS)
         if unknown:
             raise ValueError(f"filedrop has no record kind(s) {sorted(unknown)}")
-        for kind in LAYOUTS:  # customers before the projects and invoices that name them
+        for kind in ALL_LAYOUTS:  # customers before the projects and invoices that name them
             for row in view.get(kind, []):
                 values = {k: _text(v) for k, v in row.items() if k != "erp_id"}
                 self.ledger.upsert(kind, values, erp_id=row.get("erp_id"))
@@ -115,7 +115,7 @@ class FileDropEmulator(Emulator):
     async def _status(self, request: Request) -> JSONResponse:
         folders = self.credentials()
         pending = len(list(self.folders.inbound.glob("*.csv")))
-        records = {kind: self.ledger.count(kind) for kind in LAYOUTS}
+        records = {kind: self.ledger.count(kind) for kind in ALL_LAYOUTS}
         return JSONResponse(
             {
                 "system": "filedrop",

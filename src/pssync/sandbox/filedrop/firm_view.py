@@ -1,5 +1,8 @@
 """Read the synthetic firm's view of the legacy ERP (its native export layout) into the ledger's.
 
+Besides customers, projects and invoices (what pssync also sends), the firm's view holds what
+the ERP keeps itself (contracts, billing schedules, milestones, payments), numbered by the ERP.
+
 The firm writes what such an ERP exports: its own numbers (`customer_no`, `project_no`,
 `invoice_no`), the CRM reference pssync once sent (`crm_ref`) and `dd/mm/yyyy` dates. The ledger
 keys records by the external ID a sender uses and keeps the ERP number as `erp_id`, with ISO
@@ -77,4 +80,81 @@ def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
         }
         for row in view.get("invoices", [])
     ]
-    return {"customers": customers, "projects": projects, "invoices": invoices}
+    invoice_ext = {
+        str(row["invoice_no"]): str(row["invoice_no"]) for row in view.get("invoices", [])
+    }
+    own = _own_records(view, customer_ext, project_ext, invoice_ext)
+    return {"customers": customers, "projects": projects, "invoices": invoices, **own}
+
+
+def _own_records(
+    view: dict[str, list[Row]],
+    customer_ext: dict[str, str],
+    project_ext: dict[str, str],
+    invoice_ext: dict[str, str],
+) -> dict[str, list[Row]]:
+    """The export-only kinds: the ERP's own numbers serve as their external IDs."""
+
+    def own(row: Row, number: str) -> Row:
+        return {"erp_id": row[number], "external_id": row[number]}
+
+    contracts = [
+        {
+            **own(row, "contract_no"),
+            "project_external_id": project_ext.get(str(row.get("project_no")), ""),
+            "customer_external_id": customer_ext.get(str(row.get("customer_no")), ""),
+            "description": row.get("description", ""),
+            "billing_method": row.get("billing_method", ""),
+            "service_line": row.get("service_line", ""),
+            "contract_value": row.get("contract_value", ""),
+            "currency": row.get("currency", ""),
+            "start_date": _iso(row.get("start_date")),
+            "end_date": _iso(row.get("end_date")),
+            "status": row.get("status", ""),
+        }
+        for row in view.get("contracts", [])
+    ]
+    schedules = [
+        {
+            **own(row, "schedule_no"),
+            "contract_external_id": row.get("contract_no", ""),
+            "frequency": row.get("frequency", ""),
+            "in_advance": row.get("in_advance", ""),
+            "instalments": row.get("instalments", ""),
+            "first_bill_date": _iso(row.get("first_bill_date")),
+            "last_bill_date": _iso(row.get("last_bill_date")),
+            "instalment_amount": row.get("instalment_amount", ""),
+            "currency": row.get("currency", ""),
+        }
+        for row in view.get("billing_schedules", [])
+    ]
+    milestones = [
+        {
+            **own(row, "milestone_no"),
+            "contract_external_id": row.get("contract_no", ""),
+            "description": row.get("description", ""),
+            "due_date": _iso(row.get("due_date")),
+            "amount": row.get("amount", ""),
+            "currency": row.get("currency", ""),
+            "status": row.get("status", ""),
+            "invoice_external_id": invoice_ext.get(str(row.get("invoice_no") or ""), ""),
+        }
+        for row in view.get("milestones", [])
+    ]
+    payments = [
+        {
+            **own(row, "payment_no"),
+            "invoice_external_id": invoice_ext.get(str(row.get("invoice_no")), ""),
+            "customer_external_id": customer_ext.get(str(row.get("customer_no")), ""),
+            "received_date": _iso(row.get("received_date")),
+            "amount": row.get("amount", ""),
+            "currency": row.get("currency", ""),
+        }
+        for row in view.get("payments", [])
+    ]
+    return {
+        "contracts": contracts,
+        "billing_schedules": schedules,
+        "milestones": milestones,
+        "payments": payments,
+    }

@@ -146,6 +146,86 @@ LAYOUTS: dict[str, Layout] = {
     )
 }
 
+# What the ERP keeps itself and only exports (its interface document lists them as
+# outbound-only files; a batch of one of these kinds is not a known batch kind): the contract
+# behind each project, the instalment plan that bills it, its milestones, and the payments
+# collected. References name the other records by the external IDs they were sent under (for
+# the ERP's own records, their ERP number).
+EXPORT_LAYOUTS: dict[str, Layout] = {
+    layout.kind: layout
+    for layout in (
+        Layout(
+            kind="contracts",
+            prefix="CT",
+            required=(
+                "external_id",
+                "project_external_id",
+                "customer_external_id",
+                "description",
+                "billing_method",
+                "contract_value",
+                "currency",
+                "start_date",
+                "end_date",
+                "status",
+            ),
+            optional=("service_line",),
+            checks={},
+            references={"project_external_id": "projects", "customer_external_id": "customers"},
+        ),
+        Layout(
+            kind="billing_schedules",
+            prefix="BS",
+            required=(
+                "external_id",
+                "contract_external_id",
+                "frequency",
+                "in_advance",
+                "instalments",
+                "first_bill_date",
+                "last_bill_date",
+                "instalment_amount",
+                "currency",
+            ),
+            optional=(),
+            checks={},
+            references={"contract_external_id": "contracts"},
+        ),
+        Layout(
+            kind="milestones",
+            prefix="MS",
+            required=(
+                "external_id",
+                "contract_external_id",
+                "description",
+                "due_date",
+                "amount",
+                "currency",
+                "status",
+            ),
+            optional=("invoice_external_id",),
+            checks={},
+            references={"contract_external_id": "contracts", "invoice_external_id": "invoices"},
+        ),
+        Layout(
+            kind="payments",
+            prefix="RC",
+            required=(
+                "external_id",
+                "invoice_external_id",
+                "customer_external_id",
+                "received_date",
+                "amount",
+                "currency",
+            ),
+            optional=(),
+            checks={},
+            references={"invoice_external_id": "invoices", "customer_external_id": "customers"},
+        ),
+    )
+}
+ALL_LAYOUTS: dict[str, Layout] = {**LAYOUTS, **EXPORT_LAYOUTS}
+
 # Pairs (earlier, later) of date columns that must be in order.
 DATE_ORDER = {"projects": ("start_date", "end_date"), "invoices": ("invoice_date", "due_date")}
 

@@ -1,4 +1,5 @@
-"""The legacy ERP's own books: customers, projects and invoices keyed by ERP id and external id.
+"""The legacy ERP's own books: customers, projects and invoices keyed by ERP id and external id,
+and the records it only exports (contracts, billing schedules, milestones, payments).
 
 Imports are idempotent by external id (the id pssync sends): a line naming a known external id
 updates that record and is acknowledged with the ERP id it already has, so re-dropping a batch
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pssync.sandbox.common.objects import ObjectStore
-from pssync.sandbox.filedrop.layouts import LAYOUTS
+from pssync.sandbox.filedrop.layouts import ALL_LAYOUTS
 
 # Columns the ERP adds to what pssync sends.
 ERP_COLUMNS = {"invoices": ("status", "paid_amount", "paid_date")}
@@ -46,8 +47,8 @@ class Ledger:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
         self._lock = threading.RLock()
-        self._index: dict[str, dict[str, str]] = {kind: {} for kind in LAYOUTS}
-        for kind in LAYOUTS:
+        self._index: dict[str, dict[str, str]] = {kind: {} for kind in ALL_LAYOUTS}
+        for kind in ALL_LAYOUTS:
             for record in store.all(kind):
                 self._index[kind][record["external_id"]] = record["erp_id"]
 
@@ -77,7 +78,7 @@ class Ledger:
         return self.store.count(kind)
 
     def _next_id(self, kind: str) -> str:
-        prefix = LAYOUTS[kind].prefix
+        prefix = ALL_LAYOUTS[kind].prefix
         used = [
             int(i[len(prefix) :])
             for i in self._index[kind].values()
@@ -88,7 +89,7 @@ class Ledger:
     def export(self, outbound: Path, day: dt.date) -> list[Path]:
         """Write ``outbound/<kind>_YYYYMMDD.csv`` for every kind; returns the paths."""
         paths = []
-        for kind, layout in LAYOUTS.items():
+        for kind, layout in ALL_LAYOUTS.items():
             columns = ("erp_id", *layout.columns, *ERP_COLUMNS.get(kind, ()))
             rows = sorted(self.all(kind), key=lambda r: str(r["erp_id"]))
             path = outbound / f"{kind}_{day:%Y%m%d}.csv"

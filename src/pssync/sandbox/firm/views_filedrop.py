@@ -1,5 +1,7 @@
 """What the legacy APAC ERP exchanges by file drop: CSV-ready rows of customers, projects and
-invoices. Every value is a string, dates are day/month/year, as the legacy export writes them.
+invoices, and the books it keeps itself and only exports: contracts (one per project), their
+billing schedules (instalment plans) and milestones, and the payments it collected. Every value
+is a string, dates are day/month/year, as the legacy export writes them.
 """
 
 from __future__ import annotations
@@ -10,9 +12,15 @@ from typing import Any
 from pssync.sandbox.firm import erp_common
 from pssync.sandbox.firm.state import Firm
 from pssync.sandbox.firm.units import at, cents_str
-from pssync.sandbox.firm.world import InvoiceRec
+from pssync.sandbox.firm.world import ContractLineRec, InvoiceRec, PaymentRec
 
 SYSTEM = "filedrop"
+BILLING_METHOD = {
+    "time_and_materials": "TM",
+    "fixed_fee": "FIXED",
+    "milestone": "MILESTONE",
+    "retainer": "RETAINER",
+}
 
 
 def dmy(day: dt.date) -> str:
@@ -38,6 +46,94 @@ def invoice_row(firm: Firm, inv: InvoiceRec, paid: int, moment: dt.datetime) -> 
         "status": status,
         "paid_amount": cents_str(paid),
         "updated_at": stamp(moment),
+    }
+
+
+def contract_rows(
+    firm: Firm, c: ContractLineRec, created: dt.datetime
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, canonical id, row) of one contract: the contract, its instalment plan (fixed fee
+    and retainer) and its milestones."""
+    p = firm.projects[c.project]
+    contract_no = firm.xrefs.issue(c.id, "filedrop:contracts", f"CT{c.idx + 1:06d}")
+    out: list[tuple[str, str, dict[str, Any]]] = [
+        (
+            "contracts",
+            c.id,
+            {
+                "contract_no": contract_no,
+                "project_no": firm.xrefs.get(p.id, "filedrop:projects") or "",
+                "customer_no": firm.xrefs.get(firm.accounts[p.account].id, "filedrop:customers")
+                or "",
+                "description": f"{p.name} ({c.method.replace('_', ' ')})",
+                "billing_method": BILLING_METHOD[c.method],
+                "service_line": p.service_line,
+                "contract_value": cents_str(c.amount_cents),
+                "currency": p.currency,
+                "start_date": dmy(c.start),
+                "end_date": dmy(c.end),
+                "status": "ACTIVE",
+                "updated_at": stamp(created),
+            },
+        )
+    ]
+    if c.schedule:
+        key = f"bs-{c.id[3:]}"
+        out.append(
+            (
+                "billing_schedules",
+                key,
+                {
+                    "schedule_no": firm.xrefs.issue(
+                        key, "filedrop:billing_schedules", f"BS{c.idx + 1:06d}"
+                    ),
+                    "contract_no": contract_no,
+                    "frequency": "MONTHLY",
+                    "in_advance": "Y" if c.method == "retainer" else "N",
+                    "instalments": str(len(c.schedule)),
+                    "first_bill_date": dmy(c.schedule[0][0]),
+                    "last_bill_date": dmy(c.schedule[-1][0]),
+                    "instalment_amount": cents_str(c.schedule[0][1]),
+                    "currency": p.currency,
+                    "updated_at": stamp(created),
+                },
+            )
+        )
+    for k, m in enumerate(m for m in firm.books.milestones if m.contract == c.idx):
+        billed = m.invoice is not None
+        invoice_no = firm.books.invoices[m.invoice].number if m.invoice is not None else ""
+        out.append(
+            (
+                "milestones",
+                m.id,
+                {
+                    "milestone_no": firm.xrefs.issue(
+                        m.id, "filedrop:milestones", f"MS{c.idx + 1:05d}{k + 1}"
+                    ),
+                    "contract_no": contract_no,
+                    "description": m.name,
+                    "due_date": dmy(m.due),
+                    "amount": cents_str(m.amount_cents),
+                    "currency": p.currency,
+                    "status": "BILLED" if billed else "PLANNED",
+                    "invoice_no": invoice_no,
+                    "updated_at": stamp(created),
+                },
+            )
+        )
+    return out
+
+
+def payment_row(firm: Firm, pay: PaymentRec) -> dict[str, Any]:
+    inv = firm.books.invoices[pay.invoice]
+    return {
+        "payment_no": firm.xrefs.issue(pay.id, "filedrop:payments", f"RC{pay.id[4:]}"),
+        "invoice_no": firm.xrefs.get(inv.id, "filedrop:invoices") or inv.number,
+        "customer_no": firm.xrefs.get(firm.accounts[inv.account].id, "filedrop:customers") or "",
+        "received_date": dmy(pay.received),
+        "amount": cents_str(pay.amount_cents),
+        "currency": inv.currency,
+        "updated_at": stamp(at(pay.received, 12)),
     }
 
 
@@ -78,7 +174,17 @@ def build(firm: Firm) -> None:
                 "updated_at": stamp(created),
             },
         )
+    held = {p.idx: created for p, created in erp_common.projects(firm, SYSTEM)}
+    for c in firm.books.contracts:
+        if c.project in held:
+            for kind, key, row in contract_rows(firm, c, held[c.project]):
+                firm.add_view(SYSTEM, kind, key, row)
     paid = erp_common.paid_state(firm)
+    ours = set()
     for inv in erp_common.invoices(firm, SYSTEM):
         cents, moment = paid.get(inv.idx, (0, at(inv.issue, 9)))
         firm.add_view(SYSTEM, "invoices", inv.id, invoice_row(firm, inv, cents, moment))
+        ours.add(inv.idx)
+    for pay in firm.books.payments:
+        if pay.invoice in ours:
+            firm.add_view(SYSTEM, "payments", pay.id, payment_row(firm, pay))

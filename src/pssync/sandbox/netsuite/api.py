@@ -3,7 +3,8 @@
 Routes follow Oracle's SuiteTalk REST documentation: `/services/rest/record/v1/{type}` (GET list
 with `limit`/`offset` paging and HATEOAS `links`, POST create answering 204 + `Location`),
 `/services/rest/record/v1/{type}/{id | eid:externalId}` (GET, PATCH, DELETE, PUT = upsert by
-external ID) and `POST /services/rest/query/v1/suiteql` (`Prefer: transient`).
+external ID) and `POST /services/rest/query/v1/suiteql` (`Prefer: transient`), plus SOAP's
+`upsertList` at `/services/NetSuitePort_2024_2` (see `soap`).
 
 Every request passes the governance gate first (NetSuite limits *concurrent* requests per
 account and answers 429 beyond it), then authentication, then the handler; any NetSuiteError
@@ -29,6 +30,7 @@ from pssync.sandbox.netsuite.oauth1 import SignedRequest, TbaRejectedError
 from pssync.sandbox.netsuite.oauth2 import TOKEN_PATH, OAuth2Error
 from pssync.sandbox.netsuite.query import project
 from pssync.sandbox.netsuite.service import EID_PREFIX
+from pssync.sandbox.netsuite.soap import SOAP_PATH, SoapService
 from pssync.sandbox.netsuite.suiteql import SuiteQLError
 
 if TYPE_CHECKING:
@@ -103,6 +105,7 @@ class NetSuiteApi:
     def __init__(self, emulator: NetSuiteEmulator) -> None:
         self.emulator = emulator
         self.in_flight = 0
+        self.soap = SoapService(emulator)
 
     def app(self) -> Starlette:
         guard = self._guard
@@ -114,13 +117,14 @@ class NetSuiteApi:
             Route(f"{RECORD_ROOT}/{{type}}/{{key}}", guard(self.upsert), methods=["PUT"]),
             Route(f"{RECORD_ROOT}/{{type}}/{{key}}", guard(self.delete), methods=["DELETE"]),
             Route(SUITEQL_PATH, guard(self.suiteql), methods=["POST"]),
+            Route(SOAP_PATH, self._guard(self.soap.handle, rest_auth=False), methods=["POST"]),
             Route(TOKEN_PATH, self.token, methods=["POST"]),
         ]
         return Starlette(routes=routes)
 
     # -- gate ------------------------------------------------------------------------------
 
-    def _guard(self, handler: Handler) -> Handler:
+    def _guard(self, handler: Handler, *, rest_auth: bool = True) -> Handler:
         async def guarded(request: Request) -> Response:
             emulator = self.emulator
             if self.in_flight >= emulator.concurrency_limit:
@@ -131,7 +135,8 @@ class NetSuiteApi:
             try:
                 if emulator.processing_ms:
                     await asyncio.sleep(emulator.processing_ms / 1000)
-                await self._authenticate(request)
+                if rest_auth:  # SOAP authenticates in its envelope (tokenPassport)
+                    await self._authenticate(request)
                 return await handler(request)
             except NetSuiteError as exc:
                 return exc.response()
@@ -262,9 +267,13 @@ class NetSuiteApi:
         if not isinstance(query_text, str) or not query_text.strip():
             raise NetSuiteError(400, "The request body must contain the query in 'q'.", path="q")
         try:
-            query, rows = self.emulator.engine.execute(query_text)
+            query, rows = self.emulator.engine.execute(query_text, self.emulator.time_zone)
         except SuiteQLError as exc:
             raise NetSuiteError(400, str(exc), code="INVALID_PARAMETER", path="q") from None
-        items = [project(query, row) for row in rows[offset : offset + limit]]
+        emulator = self.emulator
+        items = [
+            project(query, row, emulator.date_format, emulator.time_format, emulator.time_zone)
+            for row in rows[offset : offset + limit]
+        ]
         body = paged(self._base(request), SUITEQL_PATH, items, len(rows), limit, offset)
         return _json(body, COLLECTION)

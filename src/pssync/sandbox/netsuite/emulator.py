@@ -6,11 +6,14 @@ synthetic firm's NetSuite view, `credentials` hands a client everything it needs
 requests, and `error_body` makes injected faults look like NetSuite's own errors.
 
 `concurrency_limit` and `processing_ms` are plain attributes, so a test can tighten governance
-or slow the server down while it runs.
+or slow the server down while it runs; so are `date_format` and `time_format`, the account's
+display preferences that SuiteQL answers in (NetSuite's defaults, ``M/D/YYYY`` and ``h:mm a``),
+and `time_zone`, the user's time zone that datetimes are shown (and TO_DATE read) in.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Any, cast
@@ -44,6 +47,9 @@ class NetSuiteEmulator(Emulator):
     ) -> None:
         self.account = account
         self.concurrency_limit = concurrency_limit
+        self.date_format = "M/D/YYYY"
+        self.time_format = "h:mm a"
+        self.time_zone: dt.tzinfo = dt.UTC  # the user's Time Zone preference
         self.processing_ms = processing_ms
         self.tba = TbaCredentials(
             account=account,

@@ -16,18 +16,20 @@ from starlette.responses import Response
 
 ERROR_CONTENT_TYPE = "application/vnd.oracle.resource+json; type=error"
 
-_RFC9110 = "https://www.rfc-editor.org/rfc/rfc9110.html#section-"
+# The `type` links NetSuite sends (and its "Error Handling in REST Web Services" examples show):
+# the status's section of RFC 2616 on w3.org.
+_RFC2616 = "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html#sec10."
 _TYPES = {
-    400: (_RFC9110 + "15.5.1", "Bad Request"),
-    401: (_RFC9110 + "15.5.2", "Unauthorized"),
-    403: (_RFC9110 + "15.5.4", "Forbidden"),
-    404: (_RFC9110 + "15.5.5", "Not Found"),
-    405: (_RFC9110 + "15.5.6", "Method Not Allowed"),
-    415: (_RFC9110 + "15.5.16", "Unsupported Media Type"),
-    429: ("https://www.rfc-editor.org/rfc/rfc6585.html#section-4", "Too Many Requests"),
-    500: (_RFC9110 + "15.6.1", "Internal Server Error"),
-    503: (_RFC9110 + "15.6.4", "Service Unavailable"),
-    504: (_RFC9110 + "15.6.5", "Gateway Timeout"),
+    400: (_RFC2616 + "4.1", "Bad Request"),
+    401: (_RFC2616 + "4.2", "Unauthorized"),
+    403: (_RFC2616 + "4.4", "Forbidden"),
+    404: (_RFC2616 + "4.5", "Not Found"),
+    405: (_RFC2616 + "4.6", "Method Not Allowed"),
+    415: (_RFC2616 + "4.16", "Unsupported Media Type"),
+    429: ("https://tools.ietf.org/html/rfc6585#section-4", "Too Many Requests"),
+    500: (_RFC2616 + "5.1", "Internal Server Error"),
+    503: (_RFC2616 + "5.4", "Service Unavailable"),
+    504: (_RFC2616 + "5.5", "Gateway Timeout"),
 }
 _DEFAULT_CODES = {
     400: "USER_ERROR",
@@ -90,7 +92,7 @@ class NetSuiteError(Exception):
 
 
 def error_body(status: int, details: list[dict[str, Any]]) -> dict[str, Any]:
-    kind, title = _TYPES.get(status, (_RFC9110 + "15", "Error"))
+    kind, title = _TYPES.get(status, (_RFC2616 + "4", "Error"))
     return {"type": kind, "title": title, "status": status, "o:errorDetails": details}
 
 

@@ -157,6 +157,32 @@ class TbaVerifier:
                 raise TbaRejectedError("body hash mismatch")
         self._check_fresh(oauth["oauth_token"], oauth["oauth_nonce"], oauth["oauth_timestamp"])
 
+    def verify_passport(self, passport: dict[str, str]) -> None:
+        """SOAP TBA (`tokenPassport`): HMAC-SHA256 over ``account&consumerKey&token&nonce&
+        timestamp`` keyed ``consumerSecret&tokenSecret``; same freshness rules as REST."""
+        try:
+            creds = self.credentials
+            if _norm_account(passport.get("account", "")) != _norm_account(creds.account):
+                raise TbaRejectedError("wrong realm")
+            if passport.get("consumerKey") != creds.consumer_key:
+                raise TbaRejectedError("unknown consumer key")
+            if passport.get("token") != creds.token_id:
+                raise TbaRejectedError("unknown token")
+            if passport.get("algorithm") != SIGNATURE_METHOD:
+                raise TbaRejectedError("unsupported signature method")
+            parts = [passport.get(k, "") for k in ("account", "consumerKey", "token")]
+            parts += [passport.get("nonce", ""), passport.get("timestamp", "")]
+            key = f"{creds.consumer_secret}&{creds.token_secret}".encode()
+            digest = hmac.new(key, "&".join(parts).encode(), hashlib.sha256).digest()
+            expected = base64.b64encode(digest).decode()
+            if not hmac.compare_digest(expected, passport.get("signature", "")):
+                raise TbaRejectedError("bad signature")
+            self._check_fresh(creds.token_id, passport["nonce"], passport["timestamp"])
+        except TbaRejectedError as exc:
+            with self._lock:
+                self.rejections[exc.reason] += 1
+            raise
+
     def _check_fresh(self, token: str, nonce: str, timestamp: str) -> None:
         if not timestamp.isdigit():
             raise TbaRejectedError("malformed timestamp")

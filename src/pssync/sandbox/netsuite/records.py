@@ -1,11 +1,16 @@
 """The NetSuite record types the emulator serves and the body validation each one gets.
 
-Record types (REST names): `customer`, `job` (project), `projecttask`, `invoice`,
-`customerpayment` (collections), plus the two sources of project actuals: `timebill` (time,
-i.e. labour cost and T&M revenue basis) and `journalentry` (cost postings and revenue
-recognition, each line tagged with the project as `entity`). Journal entries are what
-NetSuite's revenue recognition and expense allocation actually post, so a connector that reads
-GL-level actuals reads them, not a custom record.
+Record types (REST names): `customer`, `job` (project), `projecttask` (a task, or a project
+milestone with `isMilestone`), `salesorder` (the contract: one priced service line per order,
+with the `billingSchedule` that bills it), `billingschedule` (Lists > Accounting > Billing
+Schedules: a Standard schedule's frequency and in-arrears flag with the bills it generates as
+its `recurrence` list, or a Fixed Bid Milestone schedule's `milestone` list of project
+milestones and amounts, as in the SOAP schema's BillingScheduleRecurrence and
+BillingScheduleMilestone), `invoice`, `customerpayment` (collections, applied to invoices), plus
+the two sources of project actuals: `timebill` (time, i.e. labour cost and T&M revenue basis)
+and `journalentry` (cost postings and revenue recognition, each line tagged with the project as
+`entity`). Journal entries are what NetSuite's revenue recognition and expense allocation
+actually post, so a connector that reads GL-level actuals reads them, not a custom record.
 Lookup types (`subsidiary`, `employee`, `account`, ...) and any `customrecord_*` are served
 without validation so the synthetic firm can seed what it needs.
 
@@ -46,6 +51,8 @@ class RecordType:
     created_field: str = "createdDate"
     transaction_code: str | None = None  # SuiteQL transaction.type, e.g. CustInvc
     labels: dict[str, str] = field(default_factory=dict)
+    # What an individual (isPerson) needs instead of `required`: a name, not a company name.
+    person_required: tuple[str, ...] | None = None
 
 
 _ENTITY = "dateCreated"
@@ -57,7 +64,13 @@ RECORD_TYPES: dict[str, RecordType] = {
             required=("companyName", "subsidiary"),
             references={"subsidiary": ("subsidiary",), "parent": ("customer",)},
             created_field=_ENTITY,
-            labels={"companyName": "Company Name", "subsidiary": "Primary Subsidiary"},
+            labels={
+                "companyName": "Company Name",
+                "subsidiary": "Primary Subsidiary",
+                "firstName": "First Name",
+                "lastName": "Last Name",
+            },
+            person_required=("firstName", "lastName", "subsidiary"),
         ),
         RecordType(
             "job",
@@ -83,6 +96,40 @@ RECORD_TYPES: dict[str, RecordType] = {
             },
             transaction_code="CustInvc",
             labels={"entity": "Customer", "item": "Items"},
+        ),
+        RecordType(
+            "salesorder",
+            required=("entity", "item"),
+            numbers=("subtotal", "total"),
+            references={
+                "entity": ("customer",),
+                "job": ("job",),
+                "billingSchedule": ("billingschedule",),
+                "subsidiary": ("subsidiary",),
+            },
+            sublists={
+                "item": Sublist(required=("amount",), numbers=("quantity", "rate", "amount"))
+            },
+            transaction_code="SalesOrd",
+            labels={"entity": "Customer", "item": "Items"},
+        ),
+        RecordType(
+            "billingschedule",
+            required=("name", "scheduleType"),
+            numbers=("recurrenceCount",),
+            references={"project": ("job",)},
+            sublists={
+                "recurrence": Sublist(
+                    required=("recurrenceDate", "amount"), numbers=("amount",), min_lines=0
+                ),
+                "milestone": Sublist(
+                    required=("milestoneDate", "milestoneAmount"),
+                    numbers=("milestoneAmount",),
+                    references={"projectTask": ("projecttask",)},
+                    min_lines=0,
+                ),
+            },
+            labels={"name": "Name", "scheduleType": "Type"},
         ),
         RecordType(
             "timebill",
@@ -177,10 +224,14 @@ def check_reference(value: object, path: str) -> None:
         raise _invalid(path, value, 'expected a reference like {"id": "123"}')
 
 
-def validate(spec: RecordType, body: Record, *, creating: bool) -> None:
-    """Raise NetSuiteError (400, naming the field) for a body this record type refuses."""
+def validate(spec: RecordType, body: Record, *, creating: bool, one_world: bool = True) -> None:
+    """Raise NetSuiteError (400, naming the field) for a body this record type refuses.
+    Subsidiaries exist only in OneWorld accounts; elsewhere none is asked for."""
     if creating:
-        for name in spec.required:
+        person = spec.person_required is not None and body.get("isPerson") is True
+        for name in spec.person_required if person and spec.person_required else spec.required:
+            if name == "subsidiary" and not one_world:
+                continue
             if is_blank(body.get(name)):
                 raise _missing(spec, name, name)
     for name in spec.numbers:

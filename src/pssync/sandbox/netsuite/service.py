@@ -89,7 +89,7 @@ class RecordService:
     def create(self, spec: RecordType, body: Record, *, external_id: str | None = None) -> str:
         if "id" in body:
             raise NetSuiteError(400, "The field id is read-only.", path="id")
-        validate(spec, body, creating=True)
+        validate(spec, body, creating=True, one_world=self.table.count("subsidiary") > 0)
         with self._lock:
             eid = external_id or body.get("externalId")
             if eid and eid in self._eid_index(spec.name):

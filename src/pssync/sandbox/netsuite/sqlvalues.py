@@ -2,8 +2,8 @@
 
 SuiteQL runs on Oracle, so the emulator follows Oracle's spirit: NULL compares as unknown (every
 comparison with it is false), a datetime on either side parses the other side as a datetime,
-a number on either side compares numerically, and everything else compares as text. Date
-formats use Oracle's masks (YYYY-MM-DD HH24:MI:SS), translated to strftime's.
+a number on either side compares numerically, and everything else compares as text. A date
+column (no time) compares as midnight UTC, the account time zone of the emulator.
 """
 
 from __future__ import annotations
@@ -14,29 +14,12 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-# Longest first, so HH24 is translated before HH.
-_FORMATS = (
-    ("YYYY", "%Y"),
-    ("HH24", "%H"),
-    ("MM", "%m"),
-    ("DD", "%d"),
-    ("MI", "%M"),
-    ("SS", "%S"),
-    ("HH", "%I"),
-)
-
-
-def oracle_format(fmt: str) -> str:
-    """Translate an Oracle datetime format (YYYY-MM-DD HH24:MI:SS) to strftime's."""
-    out = fmt.upper()
-    for oracle, python in _FORMATS:
-        out = out.replace(oracle, python)
-    return out
-
 
 def to_datetime(value: Any) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     if not isinstance(value, str):
         return None
     try:
@@ -63,7 +46,7 @@ def compare(left: Any, right: Any) -> int | None:
     """-1/0/1, or None when either side is NULL (so every comparison is false)."""
     if left is None or right is None:
         return None
-    if isinstance(left, dt.datetime) or isinstance(right, dt.datetime):
+    if isinstance(left, dt.date) or isinstance(right, dt.date):
         a, b = to_datetime(left), to_datetime(right)
         if a is not None and b is not None:
             return (a > b) - (a < b)

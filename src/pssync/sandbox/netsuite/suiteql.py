@@ -1,10 +1,12 @@
 """A parser for the subset of SuiteQL that integrations send, compiled to Python closures.
 
-Supported: `SELECT * | expr [AS alias], ... FROM table [alias] [WHERE cond] [ORDER BY col
-[ASC|DESC], ...]`, where a condition combines comparisons (`= <> != < <= > >=`), `[NOT] IN
-(...)`, `[NOT] LIKE '...'`, `[NOT] BETWEEN a AND b`, `IS [NOT] NULL`, `AND`, `OR`, `NOT` and
-parentheses; operands are columns (optionally `alias.column`), string and number literals,
-`TO_DATE('...', 'YYYY-MM-DD HH24:MI:SS')`, `TO_CHAR(col, fmt)`, `UPPER`, `LOWER`, `SYSDATE`.
+Supported: `SELECT * | expr [AS alias], ... FROM table [alias] [[INNER | LEFT [OUTER]] JOIN
+table alias ON a.col = b.col [AND ...]]... [WHERE cond] [ORDER BY col [ASC|DESC], ...]`, where
+a condition combines comparisons (`= <> != < <= > >=`), `[NOT] IN (...)`, `[NOT] LIKE '...'`,
+`[NOT] BETWEEN a AND b`, `IS [NOT] NULL`, `AND`, `OR`, `NOT` and parentheses; operands are
+columns (optionally `alias.column`), string and number literals,
+`TO_DATE('...', fmt)` and `TO_CHAR(col, fmt)` with Oracle's format models (`datefmt`), `UPPER`,
+`LOWER`, `SYSDATE`.
 Anything else is a syntax error (400), never evaluated: there is no `eval` here.
 
 Value semantics (NULLs, dates, numbers, LIKE) live in `sqlvalues`.
@@ -19,7 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pssync.sandbox.netsuite.sqlvalues import compare, like, oracle_format, to_datetime
+from pssync.sandbox.netsuite.datefmt import FormatError, to_char, to_date
+from pssync.sandbox.netsuite.sqlvalues import compare, like, to_datetime
 
 Row = dict[str, Any]
 Operand = Callable[[Row], Any]
@@ -32,7 +35,7 @@ _TOKEN = re.compile(
 )
 _KEYWORDS = frozenset(
     {"select", "from", "where", "order", "by", "and", "or", "not", "in", "like", "between"}
-    | {"is", "null", "asc", "desc", "as"}
+    | {"is", "null", "asc", "desc", "as", "join", "inner", "left", "outer", "on"}
 )
 _COMPARE: dict[str, Callable[[int], bool]] = {
     "=": lambda c: c == 0,
@@ -50,15 +53,30 @@ class SuiteQLError(ValueError):
 
 
 @dataclass(frozen=True)
+class Join:
+    """`[INNER | LEFT [OUTER]] JOIN table alias ON a.x = b.y [AND ...]`: equality on columns
+    only, the joined table's side and the earlier tables' side as qualified keys."""
+
+    table: str
+    alias: str
+    outer: bool
+    keys: list[tuple[str, str]]  # (this table's "alias.column", an earlier "alias.column")
+
+
+@dataclass(frozen=True)
 class Query:
     table: str
     columns: list[tuple[Operand, str]] | None  # None means SELECT *
     where: Predicate | None
     order: list[tuple[Operand, bool]]  # (value, descending)
+    alias: str = ""
+    joins: tuple[Join, ...] = ()
+    early: Predicate | None = None  # the WHERE terms a join applies to the first table first
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, tz: dt.tzinfo = dt.UTC) -> None:
+        self.tz = tz
         self.tokens: list[tuple[str, str]] = []
         pos, text = 0, text.strip().rstrip(";")
         while pos < len(text):
@@ -72,6 +90,7 @@ class _Parser:
                 pos += 1
         self.pos = 0
         self.prefixes: set[str] = set()
+        self.term_columns: set[str] = set()  # aliases the WHERE term being parsed reads
 
     def peek(self, offset: int = 0) -> tuple[str, str]:
         index = self.pos + offset
@@ -115,10 +134,15 @@ class _Parser:
         raw_columns = [] if star else self.select_list()
         self.expect("from")
         table = self.name()
-        aliases = {table}
-        if self.peek()[0] == "ident" and self.peek()[1].lower() not in _KEYWORDS:
-            aliases.add(self.name())
-        where = self.condition() if self.keyword("where") else None
+        alias = self.alias(table)
+        aliases = {table, alias}
+        joins: list[Join] = []
+        while (outer := self.join_keyword()) is not None:
+            joined = self.name()
+            joined_alias = self.alias(joined)
+            joins.append(self.join(joined, joined_alias, outer, aliases))
+            aliases |= {joined, joined_alias}
+        where, early = self.where_clause({table, alias}) if self.keyword("where") else (None, None)
         order: list[tuple[Operand, bool]] = []
         if self.keyword("order", "by"):
             while True:
@@ -134,7 +158,65 @@ class _Parser:
         if self.prefixes - aliases:
             unknown = sorted(self.prefixes - aliases)[0]
             raise SuiteQLError(f"Invalid search query: unknown table alias {unknown!r}")
-        return Query(table, None if star else raw_columns, where, order)
+        columns = None if star else raw_columns
+        return Query(table, columns, where, order, alias, tuple(joins), early if joins else None)
+
+    def where_clause(self, base: set[str]) -> tuple[Predicate, Predicate | None]:
+        """The WHERE predicate, and the part of it that only reads the first table (top-level
+        AND terms naming its alias alone), which a join applies before joining."""
+        start = self.pos
+        where = self.condition()
+        end, self.pos = self.pos, start
+        early: list[Predicate] = []
+        while True:
+            self.term_columns = set()
+            term = self.negation()
+            if self.term_columns and self.term_columns <= base:
+                early.append(term)
+            if not self.keyword("and"):
+                break
+        if self.pos != end:  # an OR at the top: nothing can be applied early
+            early = []
+        self.pos = end
+        return where, (lambda row: all(t(row) for t in early)) if early else None
+
+    def alias(self, table: str) -> str:
+        if self.peek()[0] == "ident" and self.peek()[1].lower() not in _KEYWORDS:
+            return self.name()
+        return table
+
+    def join_keyword(self) -> bool | None:
+        """True for a LEFT [OUTER] JOIN, False for [INNER] JOIN, None when no join follows."""
+        if self.keyword("join") or self.keyword("inner", "join"):
+            return False
+        if self.keyword("left", "join") or self.keyword("left", "outer", "join"):
+            return True
+        return None
+
+    def join(self, table: str, alias: str, outer: bool, earlier: set[str]) -> Join:
+        self.expect("on")
+        keys: list[tuple[str, str]] = []
+        while True:
+            left, right = self.qualified(), None
+            self.need("=")
+            right = self.qualified()
+            sides = {left.split(".")[0]: left, right.split(".")[0]: right}
+            if alias not in sides or not set(sides) - {alias} <= earlier or len(sides) != 2:
+                raise SuiteQLError(
+                    "Invalid search query: a join condition compares a column of the joined "
+                    "table with a column of an earlier one"
+                )
+            other = next(v for k, v in sides.items() if k != alias)
+            keys.append((sides[alias], other))
+            if not self.keyword("and"):
+                return Join(table, alias, outer, keys)
+
+    def qualified(self) -> str:
+        kind, value = self.peek()
+        if kind != "ident" or "." not in value:
+            raise SuiteQLError(f"Invalid search query: expected alias.column near {value!r}")
+        self.pos += 1
+        return value.lower()
 
     def select_list(self) -> list[tuple[Operand, str]]:
         columns = []
@@ -242,6 +324,10 @@ class _Parser:
         prefix, _, column = word.rpartition(".")
         if prefix:
             self.prefixes.add(prefix)  # checked once FROM has named the aliases
+            self.term_columns.add(prefix)
+            # joined rows carry "alias.column" keys; a single table's rows only "column"
+            return lambda row: row[word] if word in row else row.get(column)
+        self.term_columns.add("")  # unqualified: any table's
         return lambda row: row.get(column)
 
     def function(self, name: str) -> Operand:
@@ -250,24 +336,39 @@ class _Parser:
             args.append(self.operand())
         self.need(")")
         if name == "to_date" and len(args) == 2:
-            text, fmt = str(args[0]({})), oracle_format(str(args[1]({})))
+            text, fmt = str(args[0]({})), str(args[1]({}))
             try:
-                moment = dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
-            except ValueError:
-                raise SuiteQLError(f"Invalid search query: bad date {text!r}") from None
+                moment = to_date(text, fmt, self.tz)
+            except FormatError as exc:
+                raise SuiteQLError(f"Invalid search query: TO_DATE: {exc}") from None
             return lambda row: moment
         if name == "to_char" and len(args) == 2:
-            inner, fmt = args[0], oracle_format(str(args[1]({})))
-            return lambda row: d.strftime(fmt) if (d := to_datetime(inner(row))) else inner(row)
+            inner, fmt = args[0], str(args[1]({}))
+            try:
+                to_char(dt.datetime(2000, 1, 1, tzinfo=dt.UTC), fmt)  # ORA-01821 up front
+            except FormatError as exc:
+                raise SuiteQLError(f"Invalid search query: TO_CHAR: {exc}") from None
+            return lambda row: _to_char(inner(row), fmt, self.tz)
         if name in ("upper", "lower") and len(args) == 1:
             inner, method = args[0], str.upper if name == "upper" else str.lower
             return lambda row: None if (v := inner(row)) is None else method(str(v))
         raise SuiteQLError(f"Invalid search query: unsupported function {name.upper()}")
 
 
-def parse(text: str) -> Query:
-    """Parse one SuiteQL SELECT; raise SuiteQLError on anything outside the subset."""
-    return _Parser(text).query()
+def parse(text: str, tz: dt.tzinfo = dt.UTC) -> Query:
+    """Parse one SuiteQL SELECT; raise SuiteQLError on anything outside the subset. `tz` is the
+    account time zone TO_CHAR shows datetimes in and TO_DATE reads text in."""
+    return _Parser(text, tz).query()
+
+
+def _to_char(value: Any, fmt: str, tz: dt.tzinfo) -> Any:
+    """A datetime in the account's time zone, a date as the calendar date it is."""
+    if isinstance(value, dt.datetime):
+        return to_char(value.astimezone(tz), fmt)
+    if isinstance(value, dt.date):
+        return to_char(dt.datetime(value.year, value.month, value.day, tzinfo=tz), fmt)
+    moment = to_datetime(value)
+    return to_char(moment.astimezone(tz), fmt) if moment else value
 
 
 class _Const:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pssync.sandbox.salesforce.emulator import SalesforceEmulator
 
 CONTENT_TYPE = "application/json;charset=UTF-8"
+CSV_TYPE = "text/csv"
 _VERSION = re.compile(r"^(\d{2})\.0$")
 MIN_VERSION, MAX_VERSION = 20, 66
 ADMIN = "/_emulator"
@@ -46,6 +47,8 @@ def release_label(version: int) -> str:
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     if body is None:
         return Response(status_code=status, headers=headers)
+    if isinstance(body, str) and (headers or {}).get("Content-Type") == CSV_TYPE:
+        return Response(body, status_code=status, headers=headers)  # Bulk API 2.0 CSV
     return Response(json.dumps(body), status_code=status, headers=headers, media_type=CONTENT_TYPE)
 
 
@@ -75,8 +78,11 @@ def build_app(emulator: SalesforceEmulator) -> ASGIApp:
         limit = {"Sforce-Limit-Info": usage.header}
         raw = await request.body()
         try:
-            body = json.loads(raw) if raw.strip() else None
-        except ValueError as exc:
+            if request.headers.get("content-type", "").startswith(CSV_TYPE):
+                body: Any = raw.decode("utf-8")  # Bulk API 2.0 job data
+            else:
+                body = json.loads(raw) if raw.strip() else None
+        except (ValueError, UnicodeDecodeError) as exc:
             error = SalesforceError(400, "JSON_PARSER_ERROR", f"Unexpected character: {exc}")
             return _json(400, error.envelope(), limit)
         ctx = Ctx(
@@ -111,6 +117,13 @@ def build_app(emulator: SalesforceEmulator) -> ASGIApp:
             usage.set(daily_limit=values.get("daily_limit"), used=values.get("used"))
         return JSONResponse({"daily_limit": usage.daily_limit, "used": usage.used})
 
+    async def locks(request: Request) -> Response:
+        row_locks = emulator.records.locks
+        if request.method == "PUT":
+            values = await request.json()
+            row_locks.arm(int(values.get("count", 0)), values.get("object"))
+        return JSONResponse(row_locks.state())
+
     methods = ["GET", "POST", "PATCH", "DELETE", "PUT"]
     routes = [
         Route("/services/data", versions, methods=["GET"]),
@@ -119,6 +132,7 @@ def build_app(emulator: SalesforceEmulator) -> ASGIApp:
         Route("/services/oauth2/token", token, methods=["POST"]),
         Route(f"{ADMIN}/sessions/expire", expire, methods=["POST"]),
         Route(f"{ADMIN}/limits", limits, methods=["GET", "PUT"]),
+        Route(f"{ADMIN}/locks", locks, methods=["GET", "PUT"]),
     ]
     app = Starlette(routes=routes)
     app.router.redirect_slashes = False

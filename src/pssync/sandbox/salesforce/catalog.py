@@ -55,6 +55,10 @@ def _system(owner: bool = True, modified: bool = True) -> list[FieldDef]:
     return fields
 
 
+# Opportunity fields whose changes OpportunityFieldHistory records in this org (field history
+# tracking on StageName, Amount and CloseDate), plus "created" for a new record.
+TRACKED_FIELDS = ("created", "StageName", "Amount", "CloseDate")
+HISTORY_DATA_TYPES = ("Text", "Currency", "Date", "DynamicEnum")
 EXTERNAL_ID = FieldDef("External_Id__c", "string", length=255, external_id=True, unique=True)
 SYNC_STATUS = _pick("Sync_Status__c", "Pending", "Synced", "Error", "Excluded")
 SERVICE_CATEGORY = _s("Service_Category__c")
@@ -248,7 +252,45 @@ def _objects() -> list[ObjectDef]:
         ],
         deletable=False,
     )
-    return [account, contact, opportunity, line_item, history, product, pricebook, entry, user]
+    # Object Reference, "OpportunityFieldHistory": one row per change of a tracked field (and a
+    # "created" row), OldValue/NewValue of type anyType; no SystemModstamp or LastModifiedDate.
+    field_history = ObjectDef(
+        "OpportunityFieldHistory",
+        "Opportunity Field History",
+        "Opportunity Field History",
+        [
+            _ro("Id", "id", length=18, nillable=False),
+            _ro("IsDeleted", "boolean", nillable=False),
+            _ro("CreatedDate", "datetime", nillable=False),
+            _ro("CreatedById", "reference", reference_to="User", relationship_name="CreatedBy"),
+            _ro(
+                "OpportunityId",
+                "reference",
+                length=18,
+                reference_to="Opportunity",
+                relationship_name="Opportunity",
+            ),
+            _ro("Field", "picklist", length=255, picklist=TRACKED_FIELDS),
+            _ro("DataType", "picklist", length=255, picklist=HISTORY_DATA_TYPES),
+            _ro("OldValue", "anyType"),
+            _ro("NewValue", "anyType"),
+        ],
+        createable=False,
+        updateable=False,
+        deletable=False,
+    )
+    return [
+        account,
+        contact,
+        opportunity,
+        line_item,
+        history,
+        field_history,
+        product,
+        pricebook,
+        entry,
+        user,
+    ]
 
 
 class Catalog:
@@ -309,5 +351,6 @@ CASCADES: frozenset[tuple[str, str]] = frozenset(
         ("Account", "Opportunity"),
         ("Opportunity", "OpportunityLineItem"),
         ("Opportunity", "OpportunityHistory"),
+        ("Opportunity", "OpportunityFieldHistory"),
     }
 )

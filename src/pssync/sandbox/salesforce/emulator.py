@@ -15,7 +15,7 @@ from typing import Any
 
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.common.faults import ASGIApp, FaultConfig
-from pssync.sandbox.salesforce import opportunity
+from pssync.sandbox.salesforce import field_history, opportunity
 from pssync.sandbox.salesforce.api import SalesforceApi
 from pssync.sandbox.salesforce.app import build_app
 from pssync.sandbox.salesforce.auth import AuthConfig, Sessions
@@ -134,8 +134,9 @@ class SalesforceEmulator(Emulator):
     def seed(self, view: dict[str, list[dict[str, Any]]]) -> None:
         """Load records in wire field names; missing Ids and system fields are filled in,
         fields the schema lacks are added to it (typed from their values), and Opportunity
-        stage-derived fields are computed where absent. History is not synthesised: the
-        view's own OpportunityHistory rows are loaded as given."""
+        stage-derived fields are computed where absent. The view's own OpportunityHistory rows
+        are loaded as given, and OpportunityFieldHistory is derived from them
+        (`field_history`)."""
         now = format_datetime(self.clock())
         with self.base.lock:
             for name, rows in view.items():
@@ -150,6 +151,13 @@ class SalesforceEmulator(Emulator):
                     for record in deleted:
                         txn.put(obj.name, record)
                     txn.commit()
+                if obj.name == field_history.HISTORY:
+                    live = [r for r in records if not r.get("IsDeleted")]
+                    rows = field_history.derive(self.base, live, self._field_history_id)
+                    self.base.load(field_history.FIELD_HISTORY, rows)
+
+    def _field_history_id(self) -> str:
+        return self.ids.new(self.catalog.objects[field_history.FIELD_HISTORY].key_prefix)
 
     def _seed_record(self, name: str, row: Record, now: str) -> Record:
         obj = self.catalog.objects[name]

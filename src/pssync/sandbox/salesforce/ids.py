@@ -16,6 +16,7 @@ KEY_PREFIXES: dict[str, str] = {
     "Contact": "003",
     "Opportunity": "006",
     "OpportunityHistory": "008",
+    "OpportunityFieldHistory": "017",
     "OpportunityLineItem": "00k",
     "Product2": "01t",
     "Pricebook2": "01s",

@@ -133,3 +133,26 @@ def history_row(new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, An
         "PrevAmount": None if old is None else old.get("Amount"),
         "PrevCloseDate": None if old is None else old.get("CloseDate"),
     }
+
+
+FIELD_TYPES = {"StageName": "DynamicEnum", "Amount": "Currency", "CloseDate": "Date"}
+
+
+def field_history_rows(new: dict[str, Any], old: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """OpportunityFieldHistory rows (without Id and system fields) for a save of `new`: one
+    "created" row for a new opportunity, else one per tracked field whose value changed
+    (Object Reference, "OpportunityFieldHistory"; the values as the API would write them)."""
+    if old is None:
+        return [{"OpportunityId": new["Id"], "Field": "created", "DataType": "Text",
+                 "OldValue": None, "NewValue": None}]  # fmt: skip
+    return [
+        {
+            "OpportunityId": new["Id"],
+            "Field": name,
+            "DataType": kind,
+            "OldValue": old.get(name),
+            "NewValue": new.get(name),
+        }
+        for name, kind in FIELD_TYPES.items()
+        if new.get(name) != old.get(name)
+    ]

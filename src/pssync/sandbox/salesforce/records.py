@@ -17,6 +17,7 @@ from pssync.sandbox.salesforce.catalog import CASCADES, Catalog
 from pssync.sandbox.salesforce.data import Record, Txn
 from pssync.sandbox.salesforce.errors import SalesforceError, not_found
 from pssync.sandbox.salesforce.ids import IdFactory, is_valid_id, to18
+from pssync.sandbox.salesforce.locks import RowLocks
 from pssync.sandbox.salesforce.schema import ObjectDef
 from pssync.sandbox.salesforce.timefmt import format_datetime
 
@@ -30,6 +31,7 @@ class Records:
         self.clock = clock
         self.user_id = ""  # the integration user every write is attributed to
         self.stages = opportunity.StageTable()
+        self.locks = RowLocks()  # injected UNABLE_TO_LOCK_ROW (see `locks`)
 
     def objdef(self, name: str) -> ObjectDef:
         obj = self.catalog.get(name)
@@ -165,6 +167,7 @@ class Records:
     def _save(
         self, txn: Txn, obj: ObjectDef, record: Record, old: Record | None, changes: Record
     ) -> None:
+        self.locks.check(obj.name, str(record["Id"]))
         if obj.name in ("Contact", "User"):
             record["Name"] = " ".join(
                 str(p) for p in (record.get("FirstName"), record.get("LastName")) if p
@@ -178,12 +181,15 @@ class Records:
         txn.put(obj.name, record)
         if obj.name == "Opportunity" and opportunity.history_needed(record, old):
             self._write_history(txn, opportunity.history_row(record, old))
+        if obj.name == "Opportunity":
+            for row in opportunity.field_history_rows(record, old):
+                self._write_history(txn, row, "OpportunityFieldHistory")
         if obj.name == "OpportunityLineItem" and record.get("OpportunityId"):
             self._roll_up(txn, record["OpportunityId"])
 
-    def _write_history(self, txn: Txn, row: Record) -> None:
+    def _write_history(self, txn: Txn, row: Record, name: str = "OpportunityHistory") -> None:
         now = self.stamp()
-        history = self.objdef("OpportunityHistory")
+        history = self.objdef(name)
         row.update(
             Id=self._new_id(txn, history),
             IsDeleted=False,
@@ -228,6 +234,8 @@ class Records:
         txn.put("Opportunity", record)
         if opportunity.history_needed(record, parent):
             self._write_history(txn, opportunity.history_row(record, parent))
+        for row in opportunity.field_history_rows(record, parent):
+            self._write_history(txn, row, "OpportunityFieldHistory")
 
 
 class MultipleMatchesError(SalesforceError):

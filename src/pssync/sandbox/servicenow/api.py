@@ -4,7 +4,9 @@ GET lists honour `sysparm_query`, `sysparm_limit` (default 10000), `sysparm_offs
 `sysparm_fields`, answer `{"result": [...]}` and, as the platform does, report the total in
 `X-Total-Count` with first/prev/next/last page URLs in `Link`. POST answers 201, PATCH and PUT
 200, DELETE 204. Errors use the platform's `{"error": {"message", "detail"}, "status":
-"failure"}` shape.
+"failure"}` shape. Reference fields come back as ``{link, value}`` objects and every read and
+write honours `sysparm_display_value` (false/true/all), `sysparm_exclude_reference_link` and,
+on writes, `sysparm_input_display_value` (see `render`; ServiceNow docs, "Table API").
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pssync.sandbox.servicenow.query import parse, sort_key
+from pssync.sandbox.servicenow.render import DISPLAY_FIELD, Renderer
 from pssync.sandbox.servicenow.tables import TABLES, Record
 
 if TYPE_CHECKING:
@@ -53,11 +56,12 @@ def _int_param(request: Request, name: str, default: int) -> int:
     return int(raw) if raw.isdigit() else default
 
 
-def public(record: Record, fields: list[str] | None = None) -> Record:
-    """The record as the Table API shows it: no storage key, optionally only `fields`."""
-    if fields:
-        return {f: record.get(f, "") for f in fields}
-    return {k: v for k, v in record.items() if k != "id"}
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").lower() == "true"
+
+
+def _field_list(request: Request) -> list[str] | None:
+    return [f for f in request.query_params.get("sysparm_fields", "").split(",") if f] or None
 
 
 class ServiceNowApi:
@@ -134,8 +138,10 @@ class ServiceNowApi:
         rows = self._matching(table, params.get("sysparm_query", ""))
         limit = max(1, _int_param(request, "sysparm_limit", DEFAULT_LIMIT))
         offset = _int_param(request, "sysparm_offset", 0)
-        fields = [f for f in params.get("sysparm_fields", "").split(",") if f] or None
-        page = [public(r, fields) for r in rows[offset : offset + limit]]
+        render = self._renderer(request)
+        page = [
+            render.record(table, r, _field_list(request)) for r in rows[offset : offset + limit]
+        ]
         headers = {"X-Total-Count": str(len(rows)), "Link": self._links(request, len(rows))}
         return _json(page, headers=headers)
 
@@ -176,22 +182,47 @@ class ServiceNowApi:
             raise ServiceNowError(400, "Exception while reading request", "Expected an object")
         return body
 
+    def _renderer(self, request: Request) -> Renderer:
+        return Renderer(
+            self.emulator.table.get,
+            str(request.base_url),
+            request.query_params.get("sysparm_display_value", "false"),
+            _flag(request, "sysparm_exclude_reference_link"),
+        )
+
+    def _find_display(self, table: str, shown: str) -> str | None:
+        """The sys_id of the `table` record whose display field reads `shown`."""
+        field = DISPLAY_FIELD.get(table, "name")
+        for record in self.emulator.table.values(table):
+            if record.get(field) == shown:
+                return str(record["sys_id"])
+        return None
+
+    async def _input(self, request: Request, table: str) -> Record:
+        body = await self._body(request)
+        if _flag(request, "sysparm_input_display_value"):
+            body = self._renderer(request).resolve(table, body, self._find_display)
+        return body
+
     async def get(self, request: Request) -> Response:
-        fields = [f for f in request.query_params.get("sysparm_fields", "").split(",") if f]
-        return _json(public(self._record(request), fields or None))
+        table = request.path_params["table"]
+        record = self._record(request)
+        return _json(self._renderer(request).record(table, record, _field_list(request)))
 
     async def create(self, request: Request) -> Response:
         table = request.path_params["table"]
-        record = self.emulator.service.create(table, await self._body(request))
+        record = self.emulator.service.create(table, await self._input(request, table))
         location = f"{request.url.replace(query='')}/{record['sys_id']}"
-        return _json(public(record), 201, {"Location": location})
+        shown = self._renderer(request).record(table, record, _field_list(request))
+        return _json(shown, 201, {"Location": location})
 
     async def update(self, request: Request) -> Response:
         """PATCH and PUT alike: the Table API keeps fields the body leaves out."""
         current = self._record(request)
-        body = await self._body(request)
         table = request.path_params["table"]
-        return _json(public(self.emulator.service.update(table, current, body)))
+        body = await self._input(request, table)
+        record = self.emulator.service.update(table, current, body)
+        return _json(self._renderer(request).record(table, record, _field_list(request)))
 
     async def delete(self, request: Request) -> Response:
         self._record(request)

@@ -24,17 +24,57 @@ SYSTEM_FIELDS = (
     "sys_updated_by",
     "sys_mod_count",
 )
+# Fields of every task record; a new record has them all, those not given empty (ServiceNow docs,
+# Table API POST: "fields that are not specified ... are set to the associated data type's null
+# value").
+TASK_FIELDS = (
+    "short_description",
+    "description",
+    "category",
+    "subcategory",
+    "correlation_id",
+    "correlation_display",
+    "comments",
+    "work_notes",
+    "close_code",
+    "close_notes",
+    "contact_type",
+    "parent",
+    "caller_id",
+    "assigned_to",
+    "assignment_group",
+    "opened_by",
+    "problem_id",
+    "cmdb_ci",
+    "location",
+    "company",
+)
+_TASK = dict.fromkeys(TASK_FIELDS, "")
 # table -> (number prefix or None, defaults for a new record)
 TABLES: dict[str, tuple[str | None, Record]] = {
     "incident": (
         "INC",
-        {"state": "1", "impact": "3", "urgency": "3", "priority": "5", "active": "true"},
+        {**_TASK, "state": "1", "impact": "3", "urgency": "3", "priority": "5", "active": "true"},
     ),
-    "problem": ("PRB", {"state": "101", "active": "true"}),
-    "change_request": ("CHG", {"state": "-5", "type": "normal", "active": "true"}),
+    "problem": ("PRB", {**_TASK, "state": "101", "active": "true"}),
+    "change_request": ("CHG", {**_TASK, "state": "-5", "type": "normal", "active": "true"}),
     "sys_user": (None, {"active": "true"}),
+    "sys_user_group": (None, {"active": "true"}),
 }
 FIRST_NUMBER = 10001
+# The incident priority lookup of a base instance: (impact, urgency) -> priority.
+PRIORITY = {
+    ("1", "1"): "1", ("1", "2"): "2", ("1", "3"): "3",
+    ("2", "1"): "2", ("2", "2"): "3", ("2", "3"): "4",
+    ("3", "1"): "3", ("3", "2"): "4", ("3", "3"): "5",
+}  # fmt: skip
+
+
+def derive_priority(name: str, record: Record, body: Record) -> None:
+    """An incident's priority follows its impact and urgency unless the caller set it."""
+    if name == "incident" and "priority" not in body:
+        key = (str(record.get("impact", "3")), str(record.get("urgency", "3")))
+        record["priority"] = PRIORITY.get(key, record.get("priority", "5"))
 
 
 def sn_time(moment: dt.datetime) -> str:
@@ -74,6 +114,7 @@ class TableService:
         now = utcnow()
         with self._lock:
             record = {**defaults, **{k: as_text(v) for k, v in body.items()}}
+            derive_priority(name, record, body)
             for field in SYSTEM_FIELDS:
                 record.pop(field, None)
             if prefix and not record.get("number"):
@@ -94,6 +135,7 @@ class TableService:
         changes = {k: as_text(v) for k, v in body.items() if k not in SYSTEM_FIELDS}
         with self._lock:
             record = {**current, **changes}
+            derive_priority(name, record, body)
             record.update(
                 sys_updated_on=sn_time(now),
                 sys_updated_by=self.user,

@@ -1,0 +1,175 @@
+"""The file-drop ERP's own books through the product path: its export files -> connector ->
+engine -> golden store, compared with the generator's truth record by record.
+
+The emulator is seeded with the small firm's file-drop view (the APAC entity), whose exports
+carry contracts, instalment plans, milestones and payments besides customers, projects and
+invoices. Each record the ERP holds must reach the golden store with the truth's amounts
+(Decimal with currency), dates and references.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pssync.config.settings import default_system_of_record
+from pssync.connectors.filedrop import FileDropConnector, FileDropSettings
+from pssync.engine import dbos_app
+from pssync.engine.capture import Poller
+from pssync.engine.runtime import Runtime, set_runtime
+from pssync.engine.worker import start, wait_idle
+from pssync.governance import hooks
+from pssync.governance.exceptions import ExceptionStore
+from pssync.governance.ownership import OwnershipPolicy
+from pssync.mapping import Translator, load_spec
+from pssync.sandbox.filedrop import FileDropEmulator
+from pssync.sandbox.firm import generate_firm
+from pssync.store import GoldenStore, open_engine
+
+pytestmark = pytest.mark.integration
+
+MAPPING = Path(__file__).parents[2] / "src/pssync/connectors/filedrop/mapping.yaml"
+OBJECTS = (
+    *("customers", "projects", "invoices", "contracts"),
+    *("billing_schedules", "milestones", "payments"),
+)
+
+
+@dataclass
+class Synced:
+    store: GoldenStore
+    firm: Any
+    truth: dict[tuple[str, str], dict[str, Any]]
+    counts: dict[str, dict[str, int]]
+
+    def golden(self, obj: str, canonical_id: str) -> tuple[str, dict[str, Any]]:
+        erp_id = self.firm.xrefs.get(canonical_id, f"filedrop:{obj}")
+        assert erp_id is not None, (obj, canonical_id)
+        found = self.store.resolve_xref("filedrop", obj, erp_id)
+        assert found is not None, f"filedrop {obj} {erp_id} is not in the golden store"
+        version = self.store.get(*found)
+        assert version is not None
+        return found[1], version.payload
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
+    base: Path = tmp_path_factory.mktemp("fd-path")
+    firm = generate_firm("small")
+    truth: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in firm.truth_lines():
+        fact = json.loads(line)
+        truth[(fact["entity_type"], fact["payload"]["id"])] = fact["payload"]  # latest wins
+    url = f"sqlite:///{base}/pssync.db"
+    store = GoldenStore(open_engine(url))
+    with FileDropEmulator(state_dir=base / "fd", poll_interval=0.05) as emu:
+        emu.seed(copy.deepcopy(firm.views["filedrop"]))
+        creds = emu.credentials()
+        folders = ("inbound_dir", "ack_dir", "reject_dir", "outbound_dir")
+        settings = FileDropSettings.model_validate({k: creds[k] for k in folders})
+        runtime = Runtime(
+            store=store,
+            exceptions=ExceptionStore(store.engine),
+            connectors={"filedrop": lambda: FileDropConnector(settings)},
+            translators={"filedrop": Translator(load_spec(MAPPING))},
+            roles={"filedrop": "erp"},
+            policy=OwnershipPolicy(default_system_of_record()),
+        )
+        hooks.install()
+        start(runtime, url, polling_interval=0.05)
+        try:
+            counts = {obj: Poller(runtime, "filedrop", obj).run().counts for obj in OBJECTS}
+            assert wait_idle(60)
+            yield Synced(store, firm, truth, counts)
+        finally:
+            dbos_app.shutdown()
+            set_runtime(None)
+            hooks.uninstall()
+
+
+def money(value: dict[str, str]) -> tuple[Decimal, str]:
+    return Decimal(value["amount"]), value["currency"]
+
+
+def held(synced: Synced, obj: str, ids: list[str]) -> list[str]:
+    return [i for i in ids if synced.firm.xrefs.get(i, f"filedrop:{obj}")]
+
+
+def test_every_record_is_applied_without_rejection(synced: Synced) -> None:
+    for obj, counts in synced.counts.items():
+        assert set(counts) <= {"applied", "unchanged"}, (obj, counts)
+
+
+def test_contract_lines_match_the_truth(synced: Synced) -> None:
+    ids = held(synced, "contracts", [c.id for c in synced.firm.books.contracts])
+    assert ids
+    for cid in ids:
+        truth = synced.truth[("ContractLine", cid)]
+        _, got = synced.golden("contracts", cid)
+        assert money(got["amount"]) == money(truth["amount"])
+        for name in ("name", "revenue_method", "billing_rule", "start_date", "end_date"):
+            assert got[name] == truth[name], name
+        for name in ("service_line_id", "legal_entity_id", "status"):
+            assert got[name] == truth[name], name
+        assert got["project_id"] == synced.golden("projects", truth["project_id"])[0]
+        assert got["account_id"] == synced.golden("customers", truth["account_id"])[0]
+    assert synced.store.counts()["ContractLine"] == len(ids)
+
+
+def test_billing_schedules_match_the_truth(synced: Synced) -> None:
+    keys = [f"bs-{c.id[3:]}" for c in synced.firm.books.contracts if c.schedule]
+    ids = held(synced, "billing_schedules", keys)
+    assert ids
+    for key in ids:
+        truth = synced.truth[("BillingSchedule", key)]
+        _, got = synced.golden("billing_schedules", key)
+        assert money(got["amount_per_period"]) == money(truth["amount_per_period"])
+        for name in ("frequency", "start_date", "end_date"):
+            assert got[name] == truth[name], name
+        contract = synced.golden("contracts", truth["contract_line_id"])[0]
+        assert got["contract_line_id"] == contract
+    assert synced.store.counts()["BillingSchedule"] == len(ids)
+
+
+def test_billing_milestones_match_the_truth(synced: Synced) -> None:
+    ids = held(synced, "milestones", [m.id for m in synced.firm.books.milestones])
+    assert ids
+    for mid in ids:
+        truth = synced.truth[("BillingMilestone", mid)]
+        _, got = synced.golden("milestones", mid)
+        assert money(got["amount"]) == money(truth["amount"])
+        for name in ("name", "due_date", "status"):
+            assert got[name] == truth[name], name
+        assert got["contract_line_id"] == synced.golden("contracts", truth["contract_line_id"])[0]
+        if "invoice_id" in truth:
+            assert got["invoice_id"] == synced.golden("invoices", truth["invoice_id"])[0]
+    assert synced.store.counts()["BillingMilestone"] == len(ids)
+
+
+def test_payments_match_the_truth(synced: Synced) -> None:
+    ids = held(synced, "payments", [p.id for p in synced.firm.books.payments])
+    assert ids
+    for pid in ids:
+        truth = synced.truth[("Payment", pid)]
+        _, got = synced.golden("payments", pid)
+        assert money(got["amount"]) == money(truth["amount"])
+        assert got["received_date"] == truth["received_date"]
+        assert got["invoice_id"] == synced.golden("invoices", truth["invoice_id"])[0]
+        assert got["account_id"] == synced.golden("customers", truth["account_id"])[0]
+    assert synced.store.counts()["Payment"] == len(ids)
+
+
+def test_the_erps_own_books_cannot_be_written(tmp_path: Path) -> None:
+    with FileDropEmulator(state_dir=tmp_path) as emu:
+        creds = emu.credentials()
+        folders = ("inbound_dir", "ack_dir", "reject_dir", "outbound_dir")
+        conn = FileDropConnector(FileDropSettings.model_validate({k: creds[k] for k in folders}))
+        (result,) = conn.upsert("payments", "external_id", [{"external_id": "RC1"}])
+        assert result.error is not None and "exports only" in str(result.error)
