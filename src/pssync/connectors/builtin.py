@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pssync.connectors.registry import register_builtin
 
+register_builtin("dynamics", "pssync.connectors.dynamics.connector:DynamicsConnector")
 register_builtin("filedrop", "pssync.connectors.filedrop.connector:FileDropConnector")
 register_builtin("kantata", "pssync.connectors.kantata.connector:KantataConnector")
 register_builtin("netsuite", "pssync.connectors.netsuite.connector:NetSuiteConnector")

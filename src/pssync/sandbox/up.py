@@ -26,6 +26,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "sap_s4": ("pssync.sandbox.sap_s4", "SapS4Emulator"),
     "filedrop": ("pssync.sandbox.filedrop", "FileDropEmulator"),
     "servicenow": ("pssync.sandbox.servicenow", "ServiceNowEmulator"),
+    "dynamics": ("pssync.sandbox.dynamics", "DynamicsEmulator"),
 }
 FIRM_MODULE = "pssync.sandbox.firm"
 SIZES = ("small", "medium", "large")
