@@ -104,7 +104,7 @@ def test_a_surviving_worker_finishes_a_killed_workers_bulk_sync(
     ):
         rows = [bp_row(f"Shared {i:03d}") for i in range(COUNT)]
         crm.seed({BP: rows})
-        faults(erp, latency_ms=40)  # slow enough that the kill lands mid-run, even on a busy machine
+        faults(erp, latency_ms=40)  # slow enough that the kill lands mid-run on a busy machine
         creds = {
             name: {"base_url": e.base_url, **e.credentials()}
             for name, e in (("crm", crm), ("erp", erp))
