@@ -106,3 +106,13 @@ def test_each_legal_entity_books_in_its_own_erp(firm: Firm) -> None:
     assert currencies == {"EUR"}
     assert {r["currency"] for r in firm.views["filedrop"]["invoices"]} == {"AUD"}
     assert {r["currency"]["refName"] for r in firm.views["netsuite"]["invoice"]} == {"USD"}
+
+
+def test_servicenow_has_a_group_for_every_owner_the_demo_routes_to(firm: Firm) -> None:
+    """Incidents for exceptions are assigned to the owner's group by sys_id: each owner the
+    demo's routing names must exist as a `sys_user_group` of the firm's instance."""
+    from pssync.demo.config import OWNERS
+
+    groups = {row["name"]: row["sys_id"] for row in firm.views["servicenow"]["sys_user_group"]}
+    assert set(OWNERS.values()) | {"integration-team"} <= set(groups)  # + the default owner
+    assert all(len(sys_id) == 32 and int(sys_id, 16) >= 0 for sys_id in groups.values())

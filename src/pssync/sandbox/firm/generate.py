@@ -16,6 +16,7 @@ from pssync.sandbox.firm import (
     views_netsuite,
     views_salesforce,
     views_sap,
+    views_servicenow,
 )
 from pssync.sandbox.firm.accounting import run_books
 from pssync.sandbox.firm.accounts import build_accounts, build_contacts
@@ -141,7 +142,8 @@ def generate_firm(size: str = "small", seed: int = 7, today: dt.date = DEFAULT_T
         history_rows=len(table),
     )
     issue_ids(firm)
-    for view in (views_salesforce, views_kantata, views_netsuite, views_sap, views_filedrop):
+    views = (views_salesforce, views_kantata, views_netsuite, views_sap, views_filedrop)
+    for view in (*views, views_servicenow):
         view.build(firm)
     misalign.plant(firm, seed)
     firm.facts = base_facts(firm)
