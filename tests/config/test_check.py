@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from pssync.cli.main import app
 from pssync.config import ConfigError, load_settings
 from pssync.connectors.registry import UnknownConnectorError
-from pssync.engine.setup import runtime_from_settings
+from pssync.runtime import build_runtime
 
 SAP_MAPPING = Path(__file__).parents[2] / "src/pssync/connectors/sap_s4/mapping.yaml"
 runner = CliRunner()
@@ -57,7 +57,7 @@ def test_a_good_config_passes(tmp_path: Path) -> None:
 def test_an_unknown_connector_type_is_what_sync_would_refuse(tmp_path: Path) -> None:
     path = _config(tmp_path, {"erp": _erp(type="sap_r3")})
     with pytest.raises(UnknownConnectorError):  # what `pssync sync` hits
-        runtime_from_settings(load_settings(path), base=tmp_path)
+        build_runtime(load_settings(path), base=tmp_path)
     code, report = _check(path)
     problem = _by_key(report)["connectors.erp.type"]
     assert code == 1 and "no connector 'sap_r3'" in problem["problem"]

@@ -25,10 +25,10 @@ from pssync.engine import dbos_app
 from pssync.engine.capture import Poller
 from pssync.engine.runtime import Runtime, set_runtime
 from pssync.engine.worker import start, wait_idle
-from pssync.governance import hooks
 from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.mapping import Translator, load_spec
+from pssync.runtime.builder import govern
 from pssync.sandbox.filedrop import FileDropEmulator
 from pssync.sandbox.firm import generate_firm
 from pssync.store import GoldenStore, open_engine
@@ -82,7 +82,7 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
             roles={"filedrop": "erp"},
             policy=OwnershipPolicy(default_system_of_record()),
         )
-        hooks.install()
+        govern(runtime)
         start(runtime, url, polling_interval=0.05)
         try:
             counts = {obj: Poller(runtime, "filedrop", obj).run().counts for obj in OBJECTS}
@@ -91,7 +91,6 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
         finally:
             dbos_app.shutdown()
             set_runtime(None)
-            hooks.uninstall()
 
 
 def money(value: dict[str, str]) -> tuple[Decimal, str]:

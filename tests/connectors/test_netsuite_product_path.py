@@ -2,7 +2,7 @@
 store, compared with the generator's truth record by record.
 
 The NetSuite emulator is seeded with the small firm's NetSuite view; the engine (DBOS, the
-governance hooks, the default mapping) captures every object once. Then each contract line,
+governance stages, the default mapping) captures every object once. Then each contract line,
 billing schedule, billing milestone and payment that NetSuite holds must be in the golden store
 with the truth's amounts (Decimal with currency), dates and references (resolved to the golden
 records of the NetSuite project, customer, sales order and invoice).
@@ -27,10 +27,10 @@ from pssync.engine import dbos_app
 from pssync.engine.capture import Poller
 from pssync.engine.runtime import Runtime, set_runtime
 from pssync.engine.worker import start, wait_idle
-from pssync.governance import hooks
 from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.mapping import Translator, load_spec
+from pssync.runtime.builder import govern
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.netsuite import NetSuiteEmulator
 from pssync.store import GoldenStore, open_engine
@@ -85,7 +85,7 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
             roles={"netsuite": "erp"},
             policy=OwnershipPolicy(default_system_of_record()),
         )
-        hooks.install()
+        govern(runtime)
         start(runtime, url, polling_interval=0.05)
         try:
             counts = {obj: Poller(runtime, "netsuite", obj).run().counts for obj in OBJECTS}
@@ -94,7 +94,6 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
         finally:
             dbos_app.shutdown()
             set_runtime(None)
-            hooks.uninstall()
 
 
 def money(value: dict[str, str]) -> tuple[Decimal, str]:
