@@ -1,0 +1,99 @@
+"""A won deal the ERP already has a project for: find that project and link it to the deal.
+
+Firms hand deals to the ERP long before pssync is connected, so most won deals already have an
+ERP project, and the ERP's project record does not name the CRM deal (a NetSuite job, an SAP
+enterprise project, a file-drop project only know their customer). Handing such a deal off
+again would create a second ERP project. Before creating anything, the handoff looks for the
+deal's project among the coded projects of the deal's customer: same legal entity, not linked
+to another deal, and named as the deal (ERPs cut names: NetSuite and SAP keep 40 characters,
+so the ERP's name must be the start of the deal's and long enough to mean something). Exactly
+one such project is linked; none or several leave the decision to the handoff or to a person.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbos import DBOS
+
+from pssync.engine.runtime import current
+from pssync.flows.common import payload, write
+from pssync.flows.opportunity_to_project import draft_project_id
+from pssync.governance.exceptions import NewException
+
+MIN_PREFIX = 20  # characters of a cut name that still identify a project
+
+
+def name_matches(deal_name: str, project_name: str) -> bool:
+    deal, project = deal_name.strip().casefold(), project_name.strip().casefold()
+    if not project:
+        return False
+    return deal == project or (len(project) >= MIN_PREFIX and deal.startswith(project))
+
+
+def candidates(opportunity: dict[str, Any], projects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The coded projects of the deal's customer that can only be this deal's."""
+    entity = opportunity.get("legal_entity_id")
+    return [
+        p
+        for p in projects
+        if p.get("project_code")
+        and p.get("account_id") == opportunity.get("account_id")
+        and p.get("opportunity_id") is None
+        and (entity is None or p.get("legal_entity_id") in (None, entity))
+        and name_matches(str(opportunity.get("name") or ""), str(p.get("name") or ""))
+    ]
+
+
+@DBOS.step()
+def link_step(opportunity_id: str, correlation_id: str) -> dict[str, Any] | None:
+    """Link the deal to the ERP project the firm already has for it; that project, or None.
+
+    The link is dated when the project became valid, not today: the project existed then, and
+    the conversion KPIs read the first version naming the deal."""
+    runtime = current()
+    opp = payload(runtime, "Opportunity", opportunity_id)
+    if opp is None:
+        return None
+    versions = {v.record_id: v for v in runtime.store.iter_records("Project")}
+    own = draft_project_id(opportunity_id)
+    for version in versions.values():
+        p = version.payload
+        if p.get("opportunity_id") == opportunity_id and p.get("project_code"):
+            # Linked before: stay linked. pssync's own draft goes through the handoff again
+            # (a rerun is idempotent there, and replays a failed step).
+            return None if p["id"] == own else p
+    found = candidates(opp, [v.payload for v in versions.values()])
+    if len(found) != 1:
+        return None
+    project = {**found[0], "opportunity_id": opportunity_id}
+    version = versions[project["id"]]
+    write(runtime, "Project", project, valid_from=version.valid_from, correlation_id=correlation_id)
+    return project
+
+
+@DBOS.step()
+def too_old_step(opportunity_id: str) -> bool:
+    """Raise why a deal won before the look-back window cannot be handed off; True if so."""
+    from pssync.flows.triggers import current as triggers
+
+    runtime = current()
+    opp = payload(runtime, "Opportunity", opportunity_id) or {}
+    if triggers().may_create(opp):
+        return False
+    runtime.exceptions.raise_(
+        NewException(
+            category="won_without_erp_project",
+            message=(
+                f"{opp.get('name')}: won on {opp.get('close_date')}, before the handoff "
+                "look-back, and no ERP project of its customer matches it; create the project in "
+                "the ERP and link it to the deal, or widen closed_won_handoff.lookback_days"
+            ),
+            entity_type="Opportunity",
+            record_id=opportunity_id,
+            details={"field": "project_code", "stage": "handoff", "opportunity_id": opportunity_id},
+            payload=opportunity_id,
+        ),
+        actor="flows",
+    )
+    return True
