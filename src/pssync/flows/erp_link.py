@@ -72,6 +72,19 @@ def link_step(opportunity_id: str, correlation_id: str) -> dict[str, Any] | None
     return project
 
 
+def _why_unlinked(runtime: Any, opp: dict[str, Any]) -> str:
+    if payload(runtime, "Account", str(opp.get("account_id"))) is None:
+        return (
+            f"its account {opp.get('account_id')} is not in the golden store (held back at "
+            "its source: see that account's exception), so no ERP project can be matched"
+        )
+    found = candidates(opp, [v.payload for v in runtime.store.iter_records("Project")])
+    if found:
+        codes = ", ".join(sorted(str(p.get("project_code")) for p in found))
+        return f"{len(found)} ERP projects of its customer carry its name ({codes})"
+    return "no ERP project of its customer carries its name"
+
+
 @DBOS.step()
 def too_old_step(opportunity_id: str) -> bool:
     """Raise why a deal won before the look-back window cannot be handed off; True if so."""
@@ -84,11 +97,9 @@ def too_old_step(opportunity_id: str) -> bool:
     runtime.exceptions.raise_(
         NewException(
             category="won_without_erp_project",
-            message=(
-                f"{opp.get('name')}: won on {opp.get('close_date')}, before the handoff "
-                "look-back, and no ERP project of its customer matches it; create the project in "
-                "the ERP and link it to the deal, or widen closed_won_handoff.lookback_days"
-            ),
+            message=f"{opp.get('name')}: won on {opp.get('close_date')}, before the handoff "
+            f"look-back, and {_why_unlinked(runtime, opp)}; create or link the project in the "
+            "ERP, or widen closed_won_handoff.lookback_days",
             entity_type="Opportunity",
             record_id=opportunity_id,
             details={"field": "project_code", "stage": "handoff", "opportunity_id": opportunity_id},
