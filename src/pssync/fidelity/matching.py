@@ -2,9 +2,10 @@
 
 A truth record carries the vendor IDs that name it (its `xrefs`); the golden store keeps the
 same map. A truth record matches the golden record of its type that shares the most vendor IDs
-with it. Records no vendor numbers on its own (contract lines, billing schedules, resource
-requests) match by a natural key over their already-matched references (a contract line is
-its project's line of that revenue method). Reference data keeps its IDs, so equal IDs match.
+with it (on a tie, the one holding its system of record's ID). Records no vendor numbers on
+its own (contract lines, billing schedules, resource requests) match by a natural key over
+their already-matched references (a contract line is its project's line of that revenue
+method). Reference data keeps its IDs, so equal IDs match.
 Matching is one to one: a golden record taken by one truth record is not given to another,
 so two golden records for one truth record show as a match and an extra ("split").
 """
@@ -148,7 +149,14 @@ def _by_vendor_id(
                 break
     if not shared:
         return False
-    best = min(shared, key=lambda gid: (-shared[gid], gid != record.record_id, gid))
+    # Ties go to the record of the truth's system of record (a project is the PSA's workspace
+    # before it is the ERP's job), so a split shows as an extra ERP record, not as every
+    # time entry pointing at the "wrong" half.
+    primary = by_source.get(record.primary) if record.primary else None
+    best = min(
+        shared,
+        key=lambda gid: (-shared[gid], (record.entity_type, gid) != primary, gid),
+    )
     _take(out, record, best, "xref", taken)
     return True
 

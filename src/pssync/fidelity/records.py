@@ -51,7 +51,8 @@ class Difference:
         if self.kind == "field":
             what = f"{self.field}: truth {self.truth!r} vs golden {self.golden!r}"
         else:
-            what = self.kind + (f" ({self.note})" if self.note else "")
+            what = self.kind
+        what += f" ({self.note})" if self.note else ""
         return f"{self.entity_type} {ids}: {what}"
 
 
@@ -118,7 +119,17 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
                 key[0], name, t, truth, held_back
             )
             result.differences.append(
-                Difference("field", key[0], key[1], golden_id, name, t, g, why)
+                Difference(
+                    "field",
+                    key[0],
+                    key[1],
+                    golden_id,
+                    name,
+                    t,
+                    g,
+                    why,
+                    _split_note(m, key[0], name, g),
+                )
             )
     for key in m.extra:
         split = m.split_of.get(key)
@@ -132,6 +143,14 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
         stats[d.entity_type].unexplained += not d.explained
     result.by_type = {t: stats[t] for t in ordered_types(stats)}
     return result
+
+
+def _split_note(m: Matching, entity_type: str, name: str, golden_value: Any) -> str | None:
+    """A reference to the second golden record of a split: the split is the defect."""
+    if name not in REFERENCE_FIELDS or not isinstance(golden_value, str):
+        return None
+    target = m.split_of.get((REFERENCE_FIELDS[name] or entity_type, golden_value))
+    return None if target is None else f"points at the second golden record for {target[1]}"
 
 
 def _through_reference(

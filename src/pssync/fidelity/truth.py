@@ -27,6 +27,8 @@ class TruthRecord:
     payload: dict[str, Any]
     valid_from: dt.datetime
     sources: set[SourceKey] = field(default_factory=set)
+    #: The vendor record its last fact came from (the system of record for it), if any.
+    primary: SourceKey | None = None
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,12 @@ def read_truth(lines: Iterable[str]) -> dict[tuple[str, str], TruthRecord]:
             sources.add(found)
         known = out.get(key)
         if known is None:
-            out[key] = TruthRecord(entity_type, record_id, payload, valid_from, sources)
+            out[key] = TruthRecord(entity_type, record_id, payload, valid_from, sources, found)
             continue
         known.sources |= sources
         if valid_from >= known.valid_from:
             known.payload, known.valid_from = payload, valid_from
+            known.primary = found or known.primary
     return out
 
 
