@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pssync.flows.erp_link import candidates, name_matches
+from pssync.flows.erp_link import candidates, name_matches, pick
 from pssync.flows.triggers import from_config
 
 DEAL = {
@@ -54,3 +54,13 @@ def test_every_won_deal_is_handed_off_but_only_recent_ones_may_create_erp_record
     assert t.may_create({**DEAL, "close_date": "2026-11-20"}, today)
     assert from_config({"closed_won_handoff": {}}).may_create(DEAL, today)
     assert not t.wants_handoff({**DEAL, "is_won": False}, today)
+
+
+def test_the_same_name_bought_twice_is_told_apart_by_dates() -> None:
+    first = project(id="prj-1", planned_start="2025-07-14")
+    second = project(id="prj-2", planned_start="2026-03-16")
+    deal = {**DEAL, "requested_start": "2025-06-01"}
+    assert pick({**deal, "delivery_start": "2025-07-14"}, [first, second]) == first
+    assert pick(deal, [first, second]) == first  # 43 days vs 288 from the ask
+    assert pick({**deal, "requested_start": "2025-11-01"}, [first, second]) is None  # too close
+    assert pick(deal, [first]) == first and pick(deal, []) is None

@@ -6,12 +6,14 @@ enterprise project, a file-drop project only know their customer). Handing such 
 again would create a second ERP project. Before creating anything, the handoff looks for the
 deal's project among the coded projects of the deal's customer: same legal entity, not linked
 to another deal, and named as the deal (ERPs cut names: NetSuite and SAP keep 40 characters,
-so the ERP's name must be the start of the deal's and long enough to mean something). Exactly
-one such project is linked; none or several leave the decision to the handoff or to a person.
+so the ERP's name must be the start of the deal's and long enough to mean something). When a
+customer bought the same thing twice under one name, the dates tell the projects apart (`pick`);
+when they do not, or nothing matches, the decision is left to the handoff or to a person.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from dbos import DBOS
@@ -22,6 +24,7 @@ from pssync.flows.opportunity_to_project import draft_project_id
 from pssync.governance.exceptions import NewException
 
 MIN_PREFIX = 20  # characters of a cut name that still identify a project
+CLEAR_MARGIN_DAYS = 60  # how much nearer the requested start one candidate must start
 
 
 def name_matches(deal_name: str, project_name: str) -> bool:
@@ -45,6 +48,29 @@ def candidates(opportunity: dict[str, Any], projects: list[dict[str, Any]]) -> l
     ]
 
 
+def pick(opportunity: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one candidate that is this deal's: the only one, or — when a customer bought the
+    same service twice under one name — the one that starts when the deal's delivery starts
+    (the PSA's date the CRM holds), else the one starting nearest the requested start by a
+    clear margin. None when the dates do not tell them apart."""
+    if len(found) <= 1:
+        return found[0] if found else None
+    delivery = opportunity.get("delivery_start")
+    same = [p for p in found if delivery and p.get("planned_start") == delivery]
+    if len(same) == 1:
+        return same[0]
+    asked = opportunity.get("requested_start") or opportunity.get("close_date")
+    dated = [p for p in found if p.get("planned_start")]
+    if not asked or len(dated) < len(found):
+        return None
+    wanted = dt.date.fromisoformat(str(asked)[:10])
+    gaps = sorted(
+        (abs((dt.date.fromisoformat(str(p["planned_start"])[:10]) - wanted).days), i)
+        for i, p in enumerate(dated)
+    )
+    return dated[gaps[0][1]] if gaps[1][0] - gaps[0][0] > CLEAR_MARGIN_DAYS else None
+
+
 @DBOS.step()
 def link_step(opportunity_id: str, correlation_id: str) -> dict[str, Any] | None:
     """Link the deal to the ERP project the firm already has for it; that project, or None.
@@ -63,10 +89,10 @@ def link_step(opportunity_id: str, correlation_id: str) -> dict[str, Any] | None
             # Linked before: stay linked. pssync's own draft goes through the handoff again
             # (a rerun is idempotent there, and replays a failed step).
             return None if p["id"] == own else p
-    found = candidates(opp, [v.payload for v in versions.values()])
-    if len(found) != 1:
+    chosen = pick(opp, candidates(opp, [v.payload for v in versions.values()]))
+    if chosen is None:
         return None
-    project = {**found[0], "opportunity_id": opportunity_id}
+    project = {**chosen, "opportunity_id": opportunity_id}
     version = versions[project["id"]]
     write(runtime, "Project", project, valid_from=version.valid_from, correlation_id=correlation_id)
     return project
@@ -81,7 +107,10 @@ def _why_unlinked(runtime: Any, opp: dict[str, Any]) -> str:
     found = candidates(opp, [v.payload for v in runtime.store.iter_records("Project")])
     if found:
         codes = ", ".join(sorted(str(p.get("project_code")) for p in found))
-        return f"{len(found)} ERP projects of its customer carry its name ({codes})"
+        return (
+            f"{len(found)} ERP projects of its customer carry its name ({codes}) and their "
+            "dates do not tell which is its"
+        )
     return "no ERP project of its customer carries its name"
 
 
