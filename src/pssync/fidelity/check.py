@@ -116,15 +116,27 @@ def _absorbed(
     planted: Sequence[Planted],
     truth: dict[tuple[str, str], TruthRecord],
     records: RecordsResult,
+    golden: GoldenView,
 ) -> list[Planted]:
-    """Planted problems whose record reached golden with the truth's value of that field."""
+    """Planted problems that never reached golden: the record arrived with the truth's value
+    of the field the problem is about, or — a won deal the firm never handed to the ERP —
+    pssync handed it off (golden has a coded project for the deal)."""
     owner = {s: key for key, r in truth.items() for s in r.sources}
     wrong = {(d.entity_type, d.truth_id, d.field) for d in records.differences}
+    coded = {
+        str(p.get("opportunity_id"))
+        for (et, _), p in golden.records.items()
+        if et == "Project" and p.get("project_code") and p.get("opportunity_id")
+    }
     out = []
     for p in planted:
         name = KIND_FIELD.get(p.kind)
         key = owner.get(p.source)
-        if name and key and key in records.matching.ids and (*key, name) not in wrong:
+        if key is None or key not in records.matching.ids:
+            continue
+        same = bool(name) and (*key, name) not in wrong
+        handed_off = p.kind == "won_without_erp_project" and records.matching.ids[key] in coded
+        if same or handed_off:
             out.append(p)
     return out
 
@@ -161,7 +173,7 @@ def check_fidelity(
             golden.exceptions,
             golden.sources,
             _pairs(planted),
-            _absorbed(planted, truth, records),
+            _absorbed(planted, truth, records, golden),
         )
     if outcomes:
         synced, truth_mirror = AnalyticsStore(), AnalyticsStore()
