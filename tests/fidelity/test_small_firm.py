@@ -87,3 +87,30 @@ def test_what_holds_today(synced) -> None:  # type: ignore[no-untyped-def]
     for name, row in report["kpis"].items():
         assert row["truth"] is not None, name  # the truth side of every KPI is defined
     assert report["forecast"]["total"]["truth"] != "0.00"
+
+
+def test_won_deals_are_handed_off_or_say_why_not(synced) -> None:  # type: ignore[no-untyped-def]
+    """Flows on the product path: a won deal ends with a coded ERP project (linked to the one
+    the firm had, or handed off) or with an open exception on it saying why not."""
+    from pssync.governance.exceptions import ExceptionStore
+    from pssync.store import GoldenStore, open_engine
+
+    cwd, summary, report = synced
+    flows = summary["flows"]
+    assert flows["won_deals"] > 0
+    assert flows["won_deals_with_erp_project"] >= 0.9 * flows["won_deals"]
+    store = GoldenStore(open_engine(f"sqlite:///{cwd / 'pssync.db'}"))
+    coded = {
+        v.payload.get("opportunity_id")
+        for v in store.iter_records("Project")
+        if v.payload.get("project_code")
+    }
+    won = {v.record_id for v in store.iter_records("Opportunity") if v.payload.get("is_won")}
+    explained = {
+        e.record_id
+        for e in ExceptionStore(store.engine).find(states=["open", "assigned"])
+        if e.details.get("stage") == "handoff"
+    }
+    assert won - coded <= explained, won - coded - explained
+    assert report["kpis"]["conversion_time"]["synced"] is not None
+    assert report["kpis"]["start_variance"]["synced"] is not None
