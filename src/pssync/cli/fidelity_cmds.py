@@ -19,6 +19,7 @@ from pssync.cli.output import console, emit_json, fail, open_store
 from pssync.fidelity import FidelityReport, TruthError, check_fidelity, read_planted
 from pssync.fidelity.firm import PLANTED_FILE, firm_truth
 from pssync.fidelity.records import Difference
+from pssync.model import CanonicalValidationError
 
 DateOption = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])]
 
@@ -125,7 +126,12 @@ def fidelity_command(
     except TruthError as exc:
         raise fail(str(exc)) from None
     date = as_of.date() if as_of else dt.datetime.now(dt.UTC).date()
-    report = check_fidelity(open_store(db), lines, planted=answers, as_of=date, outcomes=outcomes)
+    try:
+        report = check_fidelity(
+            open_store(db), lines, planted=answers, as_of=date, outcomes=outcomes
+        )
+    except (TruthError, CanonicalValidationError) as exc:  # a truth the model rejects
+        raise fail(f"the truth does not validate: {exc}") from None
     if as_json:
         emit_json(report.as_dict())
     else:
