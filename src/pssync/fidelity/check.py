@@ -136,9 +136,24 @@ def _absorbed(
             continue
         same = bool(name) and (*key, name) not in wrong
         handed_off = p.kind == "won_without_erp_project" and records.matching.ids[key] in coded
-        if same or handed_off:
+        if same or handed_off or _date_fed_back(p, truth[key], records, wrong):
             out.append(p)
     return out
+
+
+def _date_fed_back(
+    p: Planted,
+    project: TruthRecord,
+    records: RecordsResult,
+    wrong: set[tuple[str, str | None, str | None]],
+) -> bool:
+    """A CRM delivery date the PSA moved (planted on the PSA project): absorbed when the deal
+    reached golden with the PSA's date (resource feedback carried it back)."""
+    deal = project.payload.get("opportunity_id")
+    if p.kind != "psa_crm_date_mismatch" or not isinstance(deal, str):
+        return False
+    key = ("Opportunity", deal)
+    return key in records.matching.ids and (*key, "delivery_start") not in wrong
 
 
 def _pairs(planted: Sequence[Planted]) -> dict[tuple[str, str], tuple[str, str]]:
