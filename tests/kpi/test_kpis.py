@@ -110,7 +110,7 @@ def test_handoff_kpis(tmp_path: Path) -> None:
     early = project_code_sla(analytics, dt.date(2026, 3, 6), sla_days=5)
     assert (early["due"], early["met"]) == (1, 1)
     starts = start_variance(analytics, as_of)
-    assert starts["projects"] == [{"project_id": "p1", "days": 14}]  # vs the baseline 16 Mar
+    assert starts["projects"] == [{"project_id": "p1", "days": 14, "measured": True}]  # vs 16 Mar
 
 
 def test_milestone_adherence(tmp_path: Path) -> None:

@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from pssync.cli import config_check, demo, forecast_cmds, serve_cmds, store_cmds, sync_cmds
+from pssync.cli import (
+    config_check,
+    demo,
+    fidelity_cmds,
+    forecast_cmds,
+    serve_cmds,
+    store_cmds,
+    sync_cmds,
+)
 from pssync.cli.exceptions_cmds import exceptions_app
 from pssync.cli.output import console, emit_json, fail
 from pssync.cli.sandbox_cmds import sandbox_app
@@ -34,6 +42,7 @@ app.command("worker")(sync_cmds.worker_command)
 app.command("reconcile")(sync_cmds.reconcile_command)
 app.command("plan")(sync_cmds.plan_command)
 app.command("trace")(sync_cmds.trace_command)
+app.command("fidelity")(fidelity_cmds.fidelity_command)
 app.command("serve")(serve_cmds.serve_command)
 app.add_typer(serve_cmds.apikeys_app, name="apikeys")
 app.add_typer(store_cmds.audit_app, name="audit")

@@ -33,7 +33,8 @@ ROLES = {
 # win, the PSA's dates back to the CRM and the ERP's actuals to the CRM account.
 FLOWS: dict[str, dict[str, Any]] = {
     "opportunity_to_project": {"stages": ["Proposal", "Negotiation"], "min_probability": 50},
-    "closed_won_handoff": {"sla_days": 5, "lookback_days": 30},
+    # Deals won in the last four months are handed off when the ERP has no project for them.
+    "closed_won_handoff": {"sla_days": 5, "lookback_days": 120},
     "resource_feedback": {},
     "financial_actuals": {},
 }

@@ -72,6 +72,39 @@ Plotly.newPlot('quarters', [
 """
 
 
+def fidelity_section(summary: dict[str, Any]) -> str:
+    """The golden store against the firm's truth: the headline, then forecast, KPIs,
+    exceptions vs the planted misalignments and the flows' handoffs, as plain tables."""
+    fid = summary.get("fidelity")
+    if not fid:
+        return ""
+    forecast = [
+        [name, row["synced"], row["truth"], row["relative"], row["within_1pct"]]
+        for name, row in (fid["forecast"] or {}).items()
+        if isinstance(row, dict)
+    ]
+    kpis = [
+        [name, row["synced"], row["truth"], row["unit"], row["within_tolerance"]]
+        for name, row in (fid["kpis"] or {}).items()
+    ]
+    defects = [[kind, n] for kind, n in fid["unexplained_by_kind"].items()]
+    planted = fid["planted"]
+    flows = summary["flows"]
+    return f"""<h2>Golden store vs the firm</h2>
+<p><strong>{html.escape(fid["headline"])}</strong>. Exceptions against the planted
+misalignments: recall {planted["recall"]} ({planted["detected"]} of {planted["planted"]}),
+precision {planted["precision"]}. Won deals with a coded ERP project:
+{flows["won_deals_with_erp_project"]} of {flows["won_deals"]}; projects handed off by the flow:
+{flows["handed_off_projects"]}. Entity types of the firm missing from the golden store:
+{html.escape(", ".join(fid["records"]["entity_types_missing"]) or "none")}.</p>
+{table(["forecast component", "synced", "truth", "relative difference", "within 1%"], forecast)}
+{table(["KPI", "synced", "truth", "unit", "within tolerance"], kpis)}
+<p class="muted">Largest groups of unexplained differences (defects);
+<code>pssync fidelity --against {html.escape(fid["truth_file"])}</code> names each.</p>
+{table(["entity, kind, field", "count"], defects)}
+"""
+
+
 def render(summary: dict[str, Any], result: DemoResult) -> str:
     from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
 
@@ -100,6 +133,7 @@ version {html.escape(fc["version_id"])}.</p>
 <h2>Open exceptions by category and owner</h2>
 {table(["category", "owner", "count"], exceptions)}
 <h2>KPIs</h2>{table(["KPI", "value"], kpis)}
+{fidelity_section(summary)}
 <script type="application/json" id="pssync-data">{data}</script>
 <script>{SCRIPT}</script>
 </body></html>

@@ -3,12 +3,16 @@
 The dict is the contract of `pssync demo --json` (tests read it): `systems` (records the
 engine read per system, by outcome, plus cross-references held), `exceptions` (open ones by
 category and owner), `forecast` (total and P10/P50/P90 by quarter), `kpis`, `live` (clock
-steps), `store` (records per entity type) and `timings` (seconds since start, per step).
+steps), `store` (records per entity type), `fidelity` (the golden store against the firm's own
+truth: records identical, differences and the exceptions that explain them, exceptions vs the
+planted misalignments, forecast and KPIs on both; see docs/fidelity.md) and `timings` (seconds
+since start, per step).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -37,13 +41,62 @@ def flow_summary(flows: dict[str, Any], store: GoldenStore) -> dict[str, Any]:
     from pssync.flows.opportunity_to_project import draft_project_id
 
     drafted = handed_off = 0
+    coded: set[str] = set()
     for version in store.iter_records("Project"):
         project = version.payload
         opp = project.get("opportunity_id")
+        if opp and project.get("project_code"):
+            coded.add(opp)
         if opp and project["id"] == draft_project_id(opp):
             drafted += 1
             handed_off += bool(project.get("project_code"))
-    return {**flows, "draft_projects": drafted, "handed_off_projects": handed_off}
+    won = {v.record_id for v in store.iter_records("Opportunity") if v.payload.get("is_won")}
+    return {
+        **flows,
+        "draft_projects": drafted,
+        "handed_off_projects": handed_off,
+        "won_deals": len(won),
+        "won_deals_with_erp_project": len(won & coded),
+    }
+
+
+def fidelity_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
+    """The fidelity check of this run against the firm the sandbox served.
+
+    The firm is rebuilt from the run's size, seed, start day and clock steps (deterministic),
+    and its truth and answer key are left next to the state as `pssync-truth.jsonl` and
+    `pssync-planted.jsonl`, so `pssync fidelity --against pssync-truth.jsonl` repeats this."""
+    from pssync.fidelity import check_fidelity
+    from pssync.fidelity.firm import firm_truth, write_truth
+
+    options = result.options
+    truth = firm_truth(
+        options.size, options.seed, result.start_day, options.clock_steps, options.days_per_step
+    )
+    truth_path, _ = write_truth(truth, options.workdir)
+    report = check_fidelity(store, truth.lines, planted=truth.planted, as_of=result.as_of)
+    full = report.as_dict(limit=5)
+    planted = full["planted"] or {}
+    records = full["records"]
+    return {
+        "headline": full["headline"],
+        "truth_file": str(truth_path),
+        "records": {
+            k: records[k]
+            for k in ("truth", "golden", "identical", "identical_share", "differences")
+        }
+        | {
+            "explained": records["explained"],
+            "unexplained": records["unexplained"],
+            "entity_types_missing": records["entity_types_missing"],
+        },
+        "explained_by_category": full["explained_by_category"],
+        "unexplained_by_kind": dict(list(full["unexplained_by_kind"].items())[:10]),
+        "planted": {k: planted.get(k) for k in ("planted", "detected", "recall", "precision")},
+        "forecast": full["forecast"],
+        "kpis": full["kpis"],
+        "acceptance": full["acceptance"],
+    }
 
 
 def build_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
@@ -60,6 +113,9 @@ def build_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
     for step in result.live:
         step["day"] = str(step["day"])
     outlook = result.outlook
+    started = time.monotonic()
+    fidelity = fidelity_summary(result, store)
+    result.timings["fidelity_check"] = time.monotonic() - started
     summary: dict[str, Any] = _plain(
         {
             "as_of": result.as_of,
@@ -78,6 +134,7 @@ def build_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
             },
             "kpis": outlook.kpis,
             "store": {"records": held["records"], "total_records": held["total_records"]},
+            "fidelity": fidelity,
             "timings": {k: round(v, 1) for k, v in result.timings.items()},
         }
     )
@@ -141,7 +198,16 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
     started = ", ".join(f"{k} {v}" for k, v in sorted(flows["started"].items())) or "none"
     console.print(
         f"flows: workflows started: {started}; draft projects {flows['draft_projects']}, "
-        f"handed off to the ERP {flows['handed_off_projects']}"
+        f"handed off to the ERP {flows['handed_off_projects']}; won deals with a coded ERP "
+        f"project {flows['won_deals_with_erp_project']} of {flows['won_deals']}"
+    )
+    fidelity = summary["fidelity"]
+    planted = fidelity["planted"]
+    console.print(
+        f"[bold]{fidelity['headline']}[/bold]; exceptions vs planted misalignments: "
+        f"recall {planted['recall']}, precision {planted['precision']} "
+        f"(`pssync fidelity --against {fidelity['truth_file']}` for every difference)",
+        highlight=False,
     )
     steps = ", ".join(f"{s['day']}: {s['captured']} captured" for s in summary["live"])
     console.print(f"live changes: {steps or 'none'}")

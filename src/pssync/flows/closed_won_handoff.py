@@ -17,6 +17,10 @@ Once a deal is won, order-to-cash must not wait for rekeying. In order, each a d
 5. the PSA project is activated and carries the ERP project;
 6. ERP IDs and the sync status are written back onto the CRM deal and account.
 
+Before step 1, a deal the ERP already has a project for is linked to it instead (`erp_link`),
+and a deal won before the look-back window with no such project raises
+``won_without_erp_project`` instead of creating ERP records years late.
+
 Ordering is why this is a DBOS workflow and not a route: the ERP project references the customer
 by its ERP ID, the milestones the project. A failed write is dead-lettered (replayable) and the
 CRM shows ``Sync_Status__c = Error`` until a rerun succeeds.
@@ -43,6 +47,7 @@ from pssync.flows.common import (
     system_for,
     write,
 )
+from pssync.flows.erp_link import link_step, too_old_step
 from pssync.flows.erp_targets import ROUTE, UnsupportedErpError, target_for
 from pssync.flows.handoff_records import contract_line, milestones, project_code
 from pssync.flows.opportunity_to_project import (
@@ -220,6 +225,15 @@ def writeback_step(opportunity_id: str, values: dict[str, Any], correlation_id: 
 def closed_won_handoff(opportunity_id: str) -> dict[str, Any]:
     """Hand a won deal to the ERP of its legal entity; see the module docstring."""
     correlation_id = DBOS.workflow_id or ""
+    existing = link_step(opportunity_id, correlation_id)
+    if existing is not None:  # the firm handed it off before pssync: linked, nothing created
+        return {
+            "status": "linked",
+            "project_id": existing["id"],
+            "project_code": existing.get("project_code"),
+        }
+    if too_old_step(opportunity_id):
+        return {"status": "blocked", "reason": "won before the look-back, no ERP project"}
     checked = check_step(opportunity_id)
     failed = {"opportunity": {"Sync_Status__c": ERROR}}
     if not checked["ok"]:

@@ -60,11 +60,15 @@ class Triggers:
         return bool(opportunity.get("is_closed")) and not opportunity.get("is_won")
 
     def wants_handoff(self, opportunity: Mapping[str, Any], today: dt.date | None = None) -> bool:
-        """A deal won within the look-back window is handed to the ERP. Deals won before that
-        predate the integration: an ERP record missing for them is for reconciliation to find,
-        not for a handoff to create years later."""
-        if not (self.enabled(HANDOFF) and opportunity.get("is_won")):
-            return False
+        """Every won deal goes through the handoff: one the ERP already has a project for is
+        linked to it, a recent one is handed off, and an old one with no ERP project raises
+        an exception saying so (`may_create`), so no won deal is silently left out."""
+        return self.enabled(HANDOFF) and bool(opportunity.get("is_won"))
+
+    def may_create(self, opportunity: Mapping[str, Any], today: dt.date | None = None) -> bool:
+        """A deal won within the look-back window may get new ERP records. Deals won before
+        that predate the integration: an ERP record missing for them is an exception for
+        finance to settle, not something for a handoff to create years later."""
         config = self.flows.get(HANDOFF)
         lookback = config.lookback_days if config is not None else None
         closed = opportunity.get("close_date")

@@ -103,16 +103,35 @@ def project_code_sla(
     return {"sla_days": sla_days, "due": due, "met": met, "share": (met / due) if due else None}
 
 
+_FIRST_TIME_SQL = """
+SELECT project_id, min(work_date) FROM time_entry
+WHERE project_id IS NOT NULL AND work_date <= $as_of GROUP BY project_id
+"""
+
+
+def first_time_logged(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, dt.date]:
+    """Per project, the first day time was logged on it (as known at the end of T)."""
+    analytics.materialize(as_of)
+    rows = analytics.con.execute(_FIRST_TIME_SQL, {"as_of": as_of}).fetchall()
+    return {str(r[0]): r[1] for r in rows}
+
+
 def start_variance(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, Any]:
-    """Actual start minus the first planned start (the baseline), in days, per started project."""
+    """Actual start minus the first planned start (the baseline), in days, per started project.
+
+    The actual start is the project's own `actual_start`; a PSA that does not record one
+    (Kantata's workspaces carry planned dates only) started the project the first day anyone
+    logged time on it, which is what the time entries say."""
     rows: list[dict[str, Any]] = []
     days: list[int] = []
+    logged = first_time_logged(analytics, as_of)
     for pid, versions in sorted(_first_dates(analytics, "Project", as_of).items()):
         planned = next((p["planned_start"] for _, p in versions if p.get("planned_start")), None)
-        actual = versions[-1][1].get("actual_start")
+        actual_text = versions[-1][1].get("actual_start")
+        actual = dt.date.fromisoformat(actual_text) if actual_text else logged.get(pid)
         if planned and actual:
-            delta = (dt.date.fromisoformat(actual) - dt.date.fromisoformat(planned)).days
-            rows.append({"project_id": pid, "days": delta})
+            delta = (actual - dt.date.fromisoformat(planned)).days
+            rows.append({"project_id": pid, "days": delta, "measured": bool(actual_text)})
             days.append(delta)
     return {
         "projects": rows,

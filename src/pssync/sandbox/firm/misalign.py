@@ -8,8 +8,11 @@ Every kind is planted at least once even in the smallest firm.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 import random
+from collections.abc import Iterator
 from typing import Any
 
 from pssync.sandbox.firm.ids import stable_uuid
@@ -218,3 +221,10 @@ def _scan(firm: Firm) -> None:
                     f"{row['Delivery_Start__c']} (requested {row['Requested_Start__c']})",
                 )
     firm.misalignments.sort(key=lambda m: (m.kind, m.system, m.object, m.record_id))
+
+
+def answer_key_lines(firm: Firm) -> Iterator[str]:
+    """The planted misalignments as JSONL, one a line (kind, system, object, record_id,
+    detail): what `pssync fidelity --planted` reads to score exceptions against."""
+    for m in firm.misalignments:
+        yield json.dumps(dataclasses.asdict(m), sort_keys=True, ensure_ascii=False)

@@ -1,0 +1,203 @@
+"""`check_fidelity`: the golden store against a canonical truth, end to end.
+
+Record by record (`records`), exceptions against the planted answer key (`planted`), and the
+forecast and KPIs on both (`outcomes`). It reads the golden store, its exceptions and an
+analytics mirror of its own (in memory, so a check never adds versions to the user's file);
+never the live systems.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pssync.fidelity.golden import GoldenView, read_golden
+from pssync.fidelity.outcomes import compare_forecast, compare_kpis
+from pssync.fidelity.planted import PlantedScore, score
+from pssync.fidelity.records import RecordsResult, compare_records
+from pssync.fidelity.truth import Planted, TruthRecord, read_truth
+from pssync.forecast.analytics import AnalyticsStore
+from pssync.forecast.bulkload import load_truth
+from pssync.governance.exceptions import ExceptionStore
+from pssync.store import GoldenStore
+
+#: Planted kind -> the field of its record that shows whether it reached golden.
+KIND_FIELD = {
+    "free_text_service_category": "service_line_id",
+    "invalid_tax_code": "tax_code_id",
+    "missing_legal_entity": "legal_entity_id",
+}
+_DUPLICATE_OF = re.compile(r"^duplicate of (\S+)")
+TARGET_SHARE = 0.95
+
+
+@dataclass
+class FidelityReport:
+    as_of: dt.date
+    records: RecordsResult
+    planted: PlantedScore | None
+    forecast: dict[str, Any] | None = None
+    kpis: dict[str, Any] | None = None
+    missing_types: list[str] = field(default_factory=list)
+
+    def acceptance(self) -> dict[str, bool | None]:
+        p = self.planted
+        return {
+            "every_entity_type_present": not self.missing_types,
+            "no_unexplained_differences": not self.records.unexplained,
+            "forecast_within_1pct": None
+            if self.forecast is None
+            else all(v["within_1pct"] for v in self.forecast.values() if isinstance(v, dict)),
+            "kpis_within_tolerance": None
+            if self.kpis is None
+            else all(v["within_tolerance"] for v in self.kpis.values()),
+            "precision_recall_at_least_95pct": None
+            if p is None
+            else (p.precision or 0) >= TARGET_SHARE and (p.recall or 0) >= TARGET_SHARE,
+        }
+
+    def identical_share(self) -> float:
+        totals = self.records.totals()
+        return totals.identical / totals.truth if totals.truth else 1.0
+
+    def headline(self) -> str:
+        diffs = self.records.differences
+        unexplained = len(self.records.unexplained)
+        text = (
+            f"golden store vs firm: {self.identical_share():.1%} of records identical; "
+            f"{len(diffs)} differences, "
+            + (
+                "all explained by open exceptions"
+                if not unexplained
+                else f"{len(diffs) - unexplained} explained by open exceptions, "
+                f"{unexplained} unexplained"
+            )
+        )
+        if self.forecast is not None:
+            rel = self.forecast["total"]["relative"]
+            text += "; forecast " + ("vs a zero truth" if rel is None else f"{rel:.1%} from truth")
+        return text
+
+    def as_dict(self, limit: int = 50) -> dict[str, Any]:
+        totals = self.records.totals()
+        unexplained = self.records.unexplained
+        explained = Counter(
+            d.explanation.category for d in self.records.differences if d.explanation
+        )
+        kinds = Counter(
+            f"{d.entity_type} {d.kind}" + (f" {d.field}" if d.field else "") for d in unexplained
+        )
+        return {
+            "as_of": str(self.as_of),
+            "headline": self.headline(),
+            "acceptance": self.acceptance(),
+            "records": {
+                **totals.as_dict(),
+                "identical_share": round(self.identical_share(), 4),
+                "differences": len(self.records.differences),
+                "explained": len(self.records.differences) - len(unexplained),
+                "entity_types_missing": self.missing_types,
+                "by_type": {t: s.as_dict() for t, s in self.records.by_type.items()},
+            },
+            "explained_by_category": dict(explained.most_common()),
+            "unexplained_by_kind": dict(kinds.most_common()),
+            "unexplained_examples": [d.as_dict() for d in unexplained[:limit]],
+            "planted": None if self.planted is None else self.planted.as_dict(),
+            "forecast": self.forecast,
+            "kpis": self.kpis,
+        }
+
+
+def _absorbed(
+    planted: Sequence[Planted],
+    truth: dict[tuple[str, str], TruthRecord],
+    records: RecordsResult,
+    golden: GoldenView,
+) -> list[Planted]:
+    """Planted problems that never reached golden: the record arrived with the truth's value
+    of the field the problem is about, or — a won deal the firm never handed to the ERP —
+    pssync handed it off (golden has a coded project for the deal)."""
+    owner = {s: key for key, r in truth.items() for s in r.sources}
+    wrong = {(d.entity_type, d.truth_id, d.field) for d in records.differences}
+    coded = {
+        str(p.get("opportunity_id"))
+        for (et, _), p in golden.records.items()
+        if et == "Project" and p.get("project_code") and p.get("opportunity_id")
+    }
+    out = []
+    for p in planted:
+        name = KIND_FIELD.get(p.kind)
+        key = owner.get(p.source)
+        if key is None or key not in records.matching.ids:
+            continue
+        same = bool(name) and (*key, name) not in wrong
+        handed_off = p.kind == "won_without_erp_project" and records.matching.ids[key] in coded
+        if same or handed_off or _date_fed_back(p, truth[key], records, wrong):
+            out.append(p)
+    return out
+
+
+def _date_fed_back(
+    p: Planted,
+    project: TruthRecord,
+    records: RecordsResult,
+    wrong: set[tuple[str, str | None, str | None]],
+) -> bool:
+    """A CRM delivery date the PSA moved (planted on the PSA project): absorbed when the deal
+    reached golden with the PSA's date (resource feedback carried it back)."""
+    deal = project.payload.get("opportunity_id")
+    if p.kind != "psa_crm_date_mismatch" or not isinstance(deal, str):
+        return False
+    key = ("Opportunity", deal)
+    return key in records.matching.ids and (*key, "delivery_start") not in wrong
+
+
+def _pairs(planted: Sequence[Planted]) -> dict[tuple[str, str], tuple[str, str]]:
+    out = {}
+    for p in planted:
+        found = _DUPLICATE_OF.match(p.detail)
+        if p.kind == "duplicate_customer" and found:
+            out[(p.system, found.group(1))] = (p.system, p.record_id)
+    return out
+
+
+def check_fidelity(
+    store: GoldenStore,
+    truth_lines: Sequence[str],
+    *,
+    planted: Sequence[Planted] | None = None,
+    as_of: dt.date | None = None,
+    currency: str = "USD",
+    exceptions: ExceptionStore | None = None,
+    outcomes: bool = True,
+) -> FidelityReport:
+    """Compare `store` with the truth; `outcomes=False` skips the forecast and KPIs."""
+    truth = read_truth(truth_lines)
+    golden: GoldenView = read_golden(store, exceptions)
+    records = compare_records(truth, golden)
+    date = as_of or dt.datetime.now(dt.UTC).date()
+    report = FidelityReport(date, records, None)
+    report.missing_types = sorted(t for t, s in records.by_type.items() if s.truth and not s.golden)
+    if planted is not None:
+        report.planted = score(
+            planted,
+            golden.exceptions,
+            golden.sources,
+            _pairs(planted),
+            _absorbed(planted, truth, records, golden),
+        )
+    if outcomes:
+        synced, truth_mirror = AnalyticsStore(), AnalyticsStore()
+        try:
+            synced.sync(store)
+            load_truth(truth_mirror, truth_lines)
+            report.forecast = compare_forecast(synced, truth_mirror, date, currency)
+            report.kpis = compare_kpis(synced, truth_mirror, date, currency)
+        finally:
+            synced.close()
+            truth_mirror.close()
+    return report

@@ -1,0 +1,106 @@
+"""What the data is for: the forecast and the six KPIs on the synced store vs on the truth.
+
+Both sides run the same code on an analytics mirror: the synced one mirrors the golden store,
+the truth one is the canonical truth loaded at valid time (`load_truth`). The forecast is
+compared per component and in total as of one date; the KPIs as the headline number of each
+(days for the time KPIs, shares for the rest), with the tolerance the acceptance uses: one day,
+or two points.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from pssync.forecast.analytics import AnalyticsStore
+from pssync.forecast.components import Component
+from pssync.forecast.engine import run_forecast
+from pssync.forecast.money import ZERO
+from pssync.forecast.versions import save_version
+from pssync.kpi import (
+    conversion_time,
+    forecast_variance,
+    milestone_adherence,
+    project_code_sla,
+    start_variance,
+    utilization_accuracy,
+)
+
+FORECAST_TOLERANCE = Decimal("0.01")  # 1% of the truth's figure
+#: How far back the accuracy KPIs' forecast is made (a quarter), realised at the as-of date.
+ACCURACY_LOOKBACK = dt.timedelta(days=91)
+
+
+def forecast_components(
+    analytics: AnalyticsStore, as_of: dt.date, currency: str, horizon: int
+) -> dict[str, Decimal]:
+    result = run_forecast(analytics, as_of, horizon=horizon, currency=currency)
+    out = {c.value: result.total(c) for c in Component}
+    out["total"] = result.total()
+    return out
+
+
+def compare_forecast(
+    synced: AnalyticsStore,
+    truth: AnalyticsStore,
+    as_of: dt.date,
+    currency: str = "USD",
+    horizon: int = 12,
+) -> dict[str, Any]:
+    got = forecast_components(synced, as_of, currency, horizon)
+    want = forecast_components(truth, as_of, currency, horizon)
+    rows = {}
+    for name in want:
+        diff = got[name] - want[name]
+        share = abs(diff) / abs(want[name]) if want[name] else (None if diff else ZERO)
+        rows[name] = {
+            "synced": str(got[name]),
+            "truth": str(want[name]),
+            "difference": str(diff),
+            "relative": None if share is None else float(round(share, 4)),
+            "within_1pct": share is not None and share <= FORECAST_TOLERANCE,
+        }
+    return {"as_of": str(as_of), "currency": currency, "horizon_months": horizon, **rows}
+
+
+def _variance_pct(analytics: AnalyticsStore, as_of: dt.date, currency: str) -> float | None:
+    """Realised vs forecast over the quarter since a forecast made `ACCURACY_LOOKBACK` ago."""
+    then = as_of - ACCURACY_LOOKBACK
+    version = save_version(analytics, run_forecast(analytics, then, horizon=6, currency=currency))
+    rows = forecast_variance(analytics, version, as_of)
+    forecast = sum((r["forecast"] for r in rows), ZERO)
+    actual = sum((r["actual"] for r in rows), ZERO)
+    return float(round((actual - forecast) / forecast, 4)) if forecast else None
+
+
+#: KPI -> (how to compute its headline number, unit). Units: "days" (tolerance 1) or "share"
+#: (tolerance 0.02, two points).
+KPIS: dict[str, tuple[Callable[[AnalyticsStore, dt.date, str], Any], str]] = {
+    "conversion_time": (lambda a, d, c: conversion_time(a, d)["median_days"], "days"),
+    "project_code_sla": (lambda a, d, c: project_code_sla(a, d)["share"], "share"),
+    "start_variance": (lambda a, d, c: start_variance(a, d)["mean_days"], "days"),
+    "milestone_adherence": (lambda a, d, c: milestone_adherence(a, d)["share"], "share"),
+    "forecast_variance": (_variance_pct, "share"),
+    "utilization_accuracy": (
+        lambda a, d, c: utilization_accuracy(a, d - ACCURACY_LOOKBACK, d)["accuracy"],
+        "share",
+    ),
+}
+TOLERANCE = {"days": 1.0, "share": 0.02}
+
+
+def compare_kpis(
+    synced: AnalyticsStore, truth: AnalyticsStore, as_of: dt.date, currency: str = "USD"
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, (compute, unit) in KPIS.items():
+        got, want = compute(synced, as_of, currency), compute(truth, as_of, currency)
+        close = (
+            got is not None
+            and want is not None
+            and abs(float(got) - float(want)) <= TOLERANCE[unit]
+        )
+        out[name] = {"synced": got, "truth": want, "unit": unit, "within_tolerance": close}
+    return out

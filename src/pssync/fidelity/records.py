@@ -1,0 +1,170 @@
+"""Record by record: per entity type, matched / missing / extra / fields that differ, each
+difference with the open exception that explains it, or none (a defect)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pssync.fidelity.compare import REFERENCE_FIELDS, canonical, diff_fields, translate
+from pssync.fidelity.explain import Explainer, Explanation
+from pssync.fidelity.golden import GoldenView
+from pssync.fidelity.matching import Matching, match, ordered_types
+from pssync.fidelity.truth import TruthRecord
+
+RecordKey = tuple[str, str]
+
+
+@dataclass
+class Difference:
+    kind: str  # missing | extra | field
+    entity_type: str
+    truth_id: str | None
+    golden_id: str | None
+    field: str | None = None
+    truth: Any = None
+    golden: Any = None
+    explanation: Explanation | None = None
+    note: str | None = None
+
+    @property
+    def explained(self) -> bool:
+        return self.explanation is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "entity_type": self.entity_type,
+            "truth_id": self.truth_id,
+            "golden_id": self.golden_id,
+        }
+        if self.kind == "field":
+            out |= {"field": self.field, "truth": self.truth, "golden": self.golden}
+        if self.note:
+            out["note"] = self.note
+        out["explained_by"] = self.explanation.as_dict() if self.explanation else None
+        return out
+
+    def describe(self) -> str:
+        ids = f"truth {self.truth_id} / golden {self.golden_id}"
+        if self.kind == "field":
+            what = f"{self.field}: truth {self.truth!r} vs golden {self.golden!r}"
+        else:
+            what = self.kind
+        what += f" ({self.note})" if self.note else ""
+        return f"{self.entity_type} {ids}: {what}"
+
+
+@dataclass
+class TypeStats:
+    truth: int = 0
+    golden: int = 0
+    matched: int = 0
+    identical: int = 0
+    missing: int = 0
+    extra: int = 0
+    field_differences: int = 0
+    unexplained: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class RecordsResult:
+    by_type: dict[str, TypeStats] = field(default_factory=dict)
+    differences: list[Difference] = field(default_factory=list)
+    matching: Matching = field(default_factory=Matching)
+
+    @property
+    def unexplained(self) -> list[Difference]:
+        return [d for d in self.differences if not d.explained]
+
+    def totals(self) -> TypeStats:
+        out = TypeStats()
+        for stats in self.by_type.values():
+            for name, value in stats.__dict__.items():
+                setattr(out, name, getattr(out, name) + value)
+        return out
+
+
+def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) -> RecordsResult:
+    result = RecordsResult(matching=match(truth, golden.records, golden.by_source))
+    m = result.matching
+    explainer = Explainer(golden.exceptions)
+    stats: dict[str, TypeStats] = {}
+    for entity_type, _ in truth:
+        stats.setdefault(entity_type, TypeStats()).truth += 1
+    for entity_type, _ in golden.records:
+        stats.setdefault(entity_type, TypeStats()).golden += 1
+    held_back: dict[RecordKey, Explanation | None] = {}
+    for key in m.missing:
+        record = truth[key]
+        why = explainer.missing(key[0], record.sources)
+        held_back[key] = why
+        stats[key[0]].missing += 1
+        result.differences.append(Difference("missing", key[0], key[1], None, explanation=why))
+    for key, golden_id in sorted(m.ids.items()):
+        record = truth[key]
+        stats[key[0]].matched += 1
+        want = translate(key[0], canonical(key[0], record.payload), m.ids)
+        got = canonical(key[0], golden.records[(key[0], golden_id)])
+        sources = record.sources | golden.sources.get((key[0], golden_id), set())
+        changed = diff_fields(want, got)
+        stats[key[0]].identical += not changed
+        stats[key[0]].field_differences += len(changed)
+        for name, (t, g) in changed.items():
+            why = explainer.field(key[0], golden_id, sources, name) or _through_reference(
+                key[0], name, t, truth, held_back
+            )
+            result.differences.append(
+                Difference(
+                    "field",
+                    key[0],
+                    key[1],
+                    golden_id,
+                    name,
+                    t,
+                    g,
+                    why,
+                    _split_note(m, key[0], name, g),
+                )
+            )
+    for key in m.extra:
+        split = m.split_of.get(key)
+        why = explainer.extra(key[0], key[1], golden.sources.get(key, set()))
+        stats[key[0]].extra += 1
+        note = f"a second golden record for truth {split[1]}" if split else None
+        result.differences.append(
+            Difference("extra", key[0], None, key[1], explanation=why, note=note)
+        )
+    for d in result.differences:
+        stats[d.entity_type].unexplained += not d.explained
+    result.by_type = {t: stats[t] for t in ordered_types(stats)}
+    return result
+
+
+def _split_note(m: Matching, entity_type: str, name: str, golden_value: Any) -> str | None:
+    """A reference to the second golden record of a split: the split is the defect."""
+    if name not in REFERENCE_FIELDS or not isinstance(golden_value, str):
+        return None
+    target = m.split_of.get((REFERENCE_FIELDS[name] or entity_type, golden_value))
+    return None if target is None else f"points at the second golden record for {target[1]}"
+
+
+def _through_reference(
+    entity_type: str,
+    name: str,
+    truth_value: Any,
+    truth: Mapping[RecordKey, TruthRecord],
+    held_back: Mapping[RecordKey, Explanation | None],
+) -> Explanation | None:
+    """A reference to a truth record golden does not hold for an explained reason."""
+    if name not in REFERENCE_FIELDS or not isinstance(truth_value, str):
+        return None
+    target = (REFERENCE_FIELDS[name] or entity_type, truth_value)
+    why = held_back.get(target)
+    if why is None or target not in truth:
+        return None
+    return Explanation(why.exception_id, why.category, via=f"{target[0]} {target[1]}")

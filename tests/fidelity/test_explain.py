@@ -1,0 +1,95 @@
+"""Differences explained by open exceptions of the right category, and the rest named."""
+
+from __future__ import annotations
+
+from fidelity_helpers import account, contact, exception, golden, truth
+
+from pssync.fidelity.records import compare_records
+
+SF_ACC = ("salesforce", "Account", "001A")
+SF_CON = ("salesforce", "Contact", "003A")
+
+
+def _truth() -> dict:  # type: ignore[type-arg]
+    return {
+        ("Account", "acc-1"): truth(
+            "Account", account("acc-1", "A", tax_code_id="tax-us-ex"), SF_ACC
+        ),
+        ("Contact", "con-1"): truth("Contact", contact("con-1", "acc-1", "B"), SF_CON),
+    }
+
+
+def test_a_record_held_back_at_ingest_explains_its_absence_and_references_to_it() -> None:
+    view = golden({("Contact", "contact-1"): (contact("contact-1", "001A", "B"), {SF_CON})})
+    view.exceptions = [
+        exception(
+            "invalid_tax_code",
+            system="salesforce",
+            object="Account",
+            source_id="001A",
+            entity_type="Account",
+            record_id="account-1",
+            details={"field": "tax_code_id", "stage": "ingest"},
+        )
+    ]
+    result = compare_records(_truth(), view)
+    by_kind = {(d.kind, d.entity_type): d for d in result.differences}
+    assert by_kind[("missing", "Account")].explanation.category == "invalid_tax_code"  # type: ignore[union-attr]
+    via = by_kind[("field", "Contact")].explanation
+    assert via is not None and via.via == "Account acc-1"
+    assert result.unexplained == []
+
+
+def test_an_exception_on_another_field_or_record_explains_nothing() -> None:
+    view = golden(
+        {
+            ("Account", "account-1"): (account("account-1", "A", tax_code_id=None), {SF_ACC}),
+            ("Contact", "contact-1"): (contact("contact-1", "account-1", "B"), {SF_CON}),
+        }
+    )
+    view.exceptions = [
+        exception(
+            "stale_stage", entity_type="Account", record_id="account-1", details={"field": "stage"}
+        ),
+        exception(
+            "invalid_tax_code",
+            id="other",
+            entity_type="Account",
+            record_id="account-9",
+            details={"field": "tax_code_id"},
+        ),
+    ]
+    result = compare_records(_truth(), view)
+    [defect] = result.unexplained
+    assert (defect.kind, defect.field, defect.truth, defect.golden) == (
+        "field",
+        "tax_code_id",
+        "tax-us-ex",
+        None,
+    )
+    assert "tax_code_id: truth 'tax-us-ex' vs golden None" in defect.describe()
+
+
+def test_an_extra_record_flagged_as_duplicate_is_explained() -> None:
+    twin = ("salesforce", "Account", "001B")
+    view = golden(
+        {
+            ("Account", "account-1"): (
+                account("account-1", "A", tax_code_id="tax-us-ex"),
+                {SF_ACC},
+            ),
+            ("Account", "account-2"): (account("account-2", "A Inc."), {twin}),
+            ("Contact", "contact-1"): (contact("contact-1", "account-1", "B"), {SF_CON}),
+        }
+    )
+    view.exceptions = [
+        exception(
+            "duplicate_customer",
+            entity_type="Account",
+            record_id="account-2",
+            details={"candidates": [{"record_id": "account-1"}], "field": "name"},
+        )
+    ]
+    result = compare_records(_truth(), view)
+    [extra] = result.differences
+    assert extra.kind == "extra" and extra.explained
