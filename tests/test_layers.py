@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "runtime": 6,  # the composition root that wires engine, governance and flows together
     "forecast": 6,
     "kpi": 6,
+    "fidelity": 6,  # golden store vs a canonical truth: reads the store, forecast and KPIs
     "api": 7,
     "web": 8,  # on top of the api: the api runs without the dashboard
     "cli": 9,
@@ -54,6 +55,17 @@ KNOWN_UPWARD: dict[tuple[str, str], str] = {
 KNOWN_CIRCLES: dict[frozenset[str], str] = {
     frozenset({"pssync.connectors.builtin", "pssync.connectors.registry"}): "connector kit",
     frozenset({"pssync.connectors.sap_s4.connector", "pssync.connectors.sap_s4.writes"}): "kit",
+    frozenset(
+        {
+            "pssync.connectors.sap_s4.connector",
+            "pssync.connectors.sap_s4.handoff",
+            "pssync.connectors.sap_s4.postings",
+            "pssync.connectors.sap_s4.writes",
+        }
+    ): "kit: the connector's helpers name its type for mypy (TYPE_CHECKING only)",
+    frozenset({"pssync.forecast.backtest", "pssync.forecast.scorecard"}): (
+        "the scorecard reads the backtest's run types and scores; to be split with issue 17"
+    ),
     # The reader and the writers name the connector's type for mypy (TYPE_CHECKING only); the
     # connector kit's templates take what they need instead (issue 17, item 4).
     frozenset(

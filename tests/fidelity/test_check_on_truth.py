@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
+from pssync.demo.firm_truth import firm_truth
 from pssync.fidelity import check_fidelity
-from pssync.fidelity.firm import firm_truth
 from pssync.store import GoldenStore
 from pssync.store.jsonl import import_lines
 

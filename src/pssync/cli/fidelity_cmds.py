@@ -16,8 +16,8 @@ import typer
 from rich.table import Table
 
 from pssync.cli.output import console, emit_json, fail, open_store
+from pssync.demo.firm_truth import PLANTED_FILE, firm_truth
 from pssync.fidelity import FidelityReport, TruthError, check_fidelity, read_planted
-from pssync.fidelity.firm import PLANTED_FILE, firm_truth
 from pssync.fidelity.records import Difference
 from pssync.model import CanonicalValidationError
 

@@ -66,8 +66,8 @@ def fidelity_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
     The firm is rebuilt from the run's size, seed, start day and clock steps (deterministic),
     and its truth and answer key are left next to the state as `pssync-truth.jsonl` and
     `pssync-planted.jsonl`, so `pssync fidelity --against pssync-truth.jsonl` repeats this."""
+    from pssync.demo.firm_truth import firm_truth, write_truth
     from pssync.fidelity import check_fidelity
-    from pssync.fidelity.firm import firm_truth, write_truth
 
     options = result.options
     truth = firm_truth(
