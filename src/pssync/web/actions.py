@@ -107,6 +107,7 @@ def run_forecast(
     probability_multiplier: Annotated[str, Form(max_length=10)] = "1",
     shift_days: Annotated[int, Form(ge=-3650, le=3650)] = 0,
     known_now: Annotated[bool, Form()] = False,
+    lookback: Annotated[int, Form(ge=0, le=36)] = 3,
 ) -> Response:
     check_form(user, csrf)
     try:
@@ -114,7 +115,9 @@ def run_forecast(
     except InvalidOperation:
         raise HTTPException(422, "probability multiplier must be a number") from None
     what_if = Scenario(scenario, multiplier, shift_days, {})
-    info = ctx.forecast.run(RunRequest(as_of=as_of, scenario=what_if, known_now=known_now))
+    info = ctx.forecast.run(
+        RunRequest(as_of=as_of, scenario=what_if, lookback=lookback, known_now=known_now)
+    )
     who = Principal(user.name, user.role, "session")
     audit_call(
         ctx.store,
