@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from api_env import ApiEnv
+from api_env import ApiEnv, build_env
 from fastapi.testclient import TestClient
 
 from pssync.api import integration
@@ -193,3 +194,25 @@ def test_dead_letter_categories_match_the_engine() -> None:
     from pssync.engine.dead_letter import CATEGORIES
 
     assert tuple(CATEGORIES) == integration.DEAD_LETTER_CATEGORIES
+
+
+def test_names_pivot_and_health_on_each_backend(db_url: str, tmp_path: Path) -> None:
+    """The name lookup (a JSON path per dialect) and the engine-table reads on SQLite and
+    PostgreSQL."""
+    env = build_env(tmp_path, database_url=db_url)
+    try:
+        with TestClient(env.app) as client:
+            version = _run(client, env)
+            pivot = client.get(
+                f"/api/v1/forecast/versions/{version}/pivot", headers=env.auth("viewer")
+            ).json()
+            assert "ERP Implementation" in {r["service_line_name"] for r in pivot["rows"]}
+            _fill_engine_tables(env, dt.datetime.now(dt.UTC))
+            body = client.get(
+                "/api/v1/connectors/health/objects", headers=env.auth("viewer")
+            ).json()
+            rows = {(o["system"], o["object"]): o for s in body["systems"] for o in s["objects"]}
+            assert rows[("salesforce", "Opportunity")]["error_rate"] == 0.1
+            assert rows[("netsuite", "invoice")]["last_success_at"] is not None
+    finally:
+        env.ctx.close()
