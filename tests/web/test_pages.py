@@ -162,3 +162,12 @@ def test_pages_render(env: ApiEnv, viewer: TestClient) -> None:
     assert viewer.get("/static/vendor/plotly.min.js").status_code == 200
     assert viewer.get("/ui/trace/Region/reg-na").status_code == 404
     web_login(viewer, env.keys["viewer"])
+
+
+def test_inbox_and_trace_show_names_with_ids_on_hover(env: ApiEnv, viewer: TestClient) -> None:
+    inbox = viewer.get("/ui/exceptions").text
+    assert '<span class="record" title="acc-1">Northwind Traders</span>' in inbox
+    trace = viewer.get("/ui/trace/Opportunity/opp-1").text
+    assert '<span title="sl-erp">ERP Implementation</span>' in trace
+    assert '<span title="le-us">Acme Consulting Inc.</span>' in trace
+    assert "Northwind Traders" in trace  # the account link is named

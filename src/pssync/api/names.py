@@ -30,6 +30,7 @@ KINDS = {
     "project": "Project",
     "opportunity": "Opportunity",
 }
+_KIND_OF = {entity_type: kind for kind, entity_type in KINDS.items()}
 rv = record_version.c
 
 
@@ -76,6 +77,18 @@ class Names:
         if not record_id:
             return missing
         return self.of_kind(kind).get(record_id) or record_id
+
+    def of_record(self, entity_type: str | None, record_id: str | None) -> str | None:
+        """The name of a record given by its entity type (None for a type without names)."""
+        kind = _KIND_OF.get(entity_type or "")
+        return self.name(kind, record_id) if kind else None
+
+    def field(self, field_name: str, value: Any) -> str | None:
+        """The name behind a `<kind>_id` field's value, e.g. ``service_line_id``."""
+        kind = field_name.removesuffix("_id")
+        if field_name == kind or kind not in KINDS or not isinstance(value, str):
+            return None
+        return self.name(kind, value)
 
     def add_names(
         self, row: dict[str, Any], kinds: tuple[str, ...] | None = None

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pssync.api.context import AppContext
 from pssync.api.deps import audit_call
 from pssync.api.forecast_service import RunRequest
+from pssync.api.names import NamesDep
 from pssync.api.security import Principal, get_ctx
 from pssync.forecast.engine import Scenario
 from pssync.governance.exceptions import State, TransitionError
@@ -34,6 +35,7 @@ VERBS = ("assign", "resolve", "ignore", "reopen", "replay")
 def inbox(
     request: Request,
     ctx: CtxDep,
+    names: NamesDep,
     user: UserDep,
     state: Annotated[
         str, Query(pattern="^(active|open|assigned|resolved|ignored|all)$")
@@ -45,7 +47,7 @@ def inbox(
         "all": None,
     }.get(state, [state])
     found = ctx.exceptions.find(states=states, limit=500)
-    context = {"user": user, "items": found, "state": state, "flash": flash}
+    context = {"user": user, "items": found, "state": state, "flash": flash, "names": names}
     return templates.TemplateResponse(request, "exceptions.html", context)
 
 

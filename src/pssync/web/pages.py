@@ -203,7 +203,12 @@ def health_page(
 
 @router.get("/trace/{entity_type}/{record_id}", response_class=HTMLResponse)
 def trace_page(
-    request: Request, ctx: CtxDep, user: UserDep, entity_type: str, record_id: str
+    request: Request,
+    ctx: CtxDep,
+    names: NamesDep,
+    user: UserDep,
+    entity_type: str,
+    record_id: str,
 ) -> Response:
     if entity_type not in ENTITY_TYPES or entity_type not in tracing.TRACEABLE:
         raise HTTPException(404, f"{entity_type} is not on a deal's path")
@@ -211,4 +216,4 @@ def trace_page(
         result = tracing.trace(ctx.store, entity_type, record_id, tracing.AsOf())
     except KeyError as exc:
         raise HTTPException(404, str(exc.args[0])) from None
-    return render(request, "trace.html", user, trace=result)
+    return render(request, "trace.html", user, trace=result, names=names)
