@@ -203,9 +203,12 @@ def test_forecast_pivot_names_totals_band_and_change(served: Served, page: Any) 
     _shot(page, "forecast")
 
     # Every cell still opens the records behind it.
-    page.locator("table.pivot tbody td a.drill").first.click()
+    page.locator("table.pivot tbody td:not([data-value='0.00']) > a.drill").first.click()
     page.wait_for_url("**/cell?**")
     assert "Behind the number" in page.inner_text("h1")
+    assert page.locator("a.trace").count() > 0
+    cell_total = Decimal(page.locator(".cell-total").get_attribute("data-value") or "")
+    assert cell_total != 0
     assert page.console_errors == []
 
 
