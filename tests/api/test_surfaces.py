@@ -90,6 +90,8 @@ def test_kpi_cards_say_what_they_need_instead_of_none(env: ApiEnv, client: TestC
             assert card["needs"] is None
     assert format_value(0.8333, "percent") == "83%"
     assert format_value(12.0, "days") == "12 days" and format_value(1.0, "days") == "1 day"
+    due = int(cards["project_code_sla"]["population"].split()[0])
+    assert cards["project_code_sla"]["population"] == f"{due} deal{'' if due == 1 else 's'} due"
 
 
 def _fill_engine_tables(env: ApiEnv, now: dt.datetime) -> None:

@@ -23,7 +23,7 @@ class CardSpec:
     definition: str
     needs: str  # what must exist before the KPI has a value
     count_field: str  # the population the value is over
-    count_label: str
+    count_label: tuple[str, str]  # singular, plural
 
 
 SPECS = (
@@ -35,7 +35,7 @@ SPECS = (
         "Median days from a deal's closed-won date to the first project for it.",
         "a closed-won deal with a project",
         "converted",
-        "deals converted",
+        ("deal converted", "deals converted"),
     ),
     CardSpec(
         "project_code_sla",
@@ -46,7 +46,7 @@ SPECS = (
         "the win.",
         "a deal won more than {sla_days} days before the as-of date",
         "due",
-        "deals due",
+        ("deal due", "deals due"),
     ),
     CardSpec(
         "start_variance",
@@ -56,7 +56,7 @@ SPECS = (
         "Mean days between a project's actual start and its first planned start (positive: late).",
         "a started project with a planned start",
         "started",
-        "projects started",
+        ("project started", "projects started"),
     ),
     CardSpec(
         "milestone_adherence",
@@ -66,7 +66,7 @@ SPECS = (
         "Share of billing milestones due by the as-of date that were invoiced by their due date.",
         "a billing milestone due by the as-of date",
         "due",
-        "milestones due",
+        ("milestone due", "milestones due"),
     ),
 )
 HEADLINES = {s.key: s.headline for s in SPECS}
@@ -103,7 +103,7 @@ def card(
         "display": format_value(number, spec.unit),
         "needs": None if number is not None else f"not enough data yet: needs {spec.needs}",
         "definition": spec.definition.format(**words),
-        "population": None if count is None else f"{count} {spec.count_label}",
+        "population": None if count is None else f"{count} {spec.count_label[count != 1]}",
         "trend": [
             {"as_of": d, "value": v, "display": format_value(v, spec.unit)} for d, v in points
         ],
