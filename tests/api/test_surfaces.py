@@ -218,3 +218,15 @@ def test_names_pivot_and_health_on_each_backend(db_url: str, tmp_path: Path) -> 
             assert rows[("netsuite", "invoice")]["last_success_at"] is not None
     finally:
         env.ctx.close()
+
+
+def test_exceptions_carry_the_name_of_their_record(env: ApiEnv, client: TestClient) -> None:
+    listed = client.get("/api/v1/exceptions", headers=env.auth("viewer")).json()
+    tax = next(e for e in listed if e["id"] == env.exception_ids["invalid_tax_code"])
+    assert tax["record_id"] == "acc-1" and tax["record_name"] == "Northwind Traders"
+    one = client.get(f"/api/v1/exceptions/{tax['id']}", headers=env.auth("viewer")).json()
+    assert one["record_name"] == "Northwind Traders"
+    dup = client.get(
+        f"/api/v1/exceptions/{env.exception_ids['invalid_record']}", headers=env.auth("viewer")
+    ).json()
+    assert dup["record_name"] is None  # a rejected import line has no record yet
