@@ -5,7 +5,8 @@ syncs them through the engine into a golden store and stops them; the app then s
 store, two forecast versions are saved a month apart, and the browser reads what a user
 reads: the forecast pivot (names, totals equal to the API's, actuals, band, change against
 the previous version), the KPI cards and integration health per system and object. The
-screenshots are the ones in docs/images/.
+screenshots go to test-artifacts/screenshots/; with PSSYNC_UPDATE_DOC_IMAGES=1 they also
+replace docs/images/dashboard-*.png.
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ from pssync.config import load_settings
 from pssync.forecast.engine import Scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
-IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+# The documentation's screenshots are refreshed only when asked (PSSYNC_UPDATE_DOC_IMAGES=1),
+# so a test run leaves the repository's files alone.
+IMAGES = ROOT / "docs" / "images"
 CLI = [sys.executable, "-c", "from pssync.cli.main import app; app()"]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
@@ -142,8 +147,11 @@ def page(served: Served) -> Iterator[Any]:
 
 
 def _shot(page: Any, name: str) -> None:
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(IMAGES / f"dashboard-{name}.png"), full_page=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / f"dashboard-{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("PSSYNC_UPDATE_DOC_IMAGES") == "1":
+        (IMAGES / shot.name).write_bytes(shot.read_bytes())
 
 
 def _values(page: Any, selector: str) -> list[Decimal]:
