@@ -125,6 +125,12 @@ def cell_page(
     )
 
 
+def _label(info: VersionInfo) -> str:
+    """A version as people tell versions apart: scenario, as-of date and when it was saved."""
+    saved = info.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    return f"{info.scenario} as of {info.as_of} (saved {saved} UTC)"
+
+
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(
     request: Request,
@@ -139,7 +145,7 @@ def compare_page(
     if not chosen:
         chosen = [v.version_id for v in available[-2:]]
     rows = ctx.forecast.compare(chosen, ["service_line"]) if chosen else []
-    labels = {v: f"{known[v].scenario} ({known[v].as_of}, {v[:6]})" for v in chosen}
+    labels = {v: _label(known[v]) for v in chosen}
     table = [
         {
             "month": r["month"],
