@@ -171,3 +171,10 @@ def test_inbox_and_trace_show_names_with_ids_on_hover(env: ApiEnv, viewer: TestC
     assert '<span title="sl-erp">ERP Implementation</span>' in trace
     assert '<span title="le-us">Acme Consulting Inc.</span>' in trace
     assert "Northwind Traders" in trace  # the account link is named
+
+
+def test_health_window_is_chosen_on_the_page(env: ApiEnv, viewer: TestClient) -> None:
+    day = viewer.get("/ui/health?window_minutes=1440").text
+    assert "over the last 24 h" in " ".join(day.split())
+    assert 'href="/ui/health?window_minutes=1440" class="current"' in day
+    assert viewer.get("/ui/health?window_minutes=0").status_code == 422
