@@ -108,9 +108,9 @@ def test_login_forecast_chart_and_drill_to_trace(served: tuple[ApiEnv, str], pag
     )
     page.wait_for_url("**/cell?**")
     assert "Behind the number: July 2026" in page.inner_text("h1")
-    assert page.locator("a.trace", has_text="Opportunity:opp-1").count() == 1
+    assert page.locator("a.trace[data-source='Opportunity:opp-1']").count() == 1
     _shot(page, "forecast-cell")
-    page.click("a.trace >> text=Opportunity:opp-1")
+    page.click("a.trace[data-source='Opportunity:opp-1']")
     page.wait_for_url("**/ui/trace/Opportunity/opp-1")
     assert page.inner_text("h1") == "Trace: Opportunity opp-1"
     assert page.locator("section.node").count() >= 1
@@ -119,7 +119,7 @@ def test_login_forecast_chart_and_drill_to_trace(served: tuple[ApiEnv, str], pag
     # The same path through the filtered table, to a deal with a project and invoices.
     page.goto(f"{base}/ui/forecast?service_line=sl-data")
     page.wait_for_selector("#forecast-chart .main-svg")
-    page.locator("a.drill").first.click()
+    page.locator("td:not([data-value='0.00']) > a.drill").first.click()
     page.wait_for_url("**/cell?**")
     page.locator("a.trace").first.click()
     page.wait_for_url("**/ui/trace/**")
@@ -158,6 +158,9 @@ def test_other_pages_render(served: tuple[ApiEnv, str], page: Any) -> None:
         page.wait_for_load_state("networkidle")
         _shot(page, name)
     page.goto(f"{base}/ui/kpis")
-    page.wait_for_selector(".spark .main-svg")
-    assert page.locator(".tile").count() == 4
+    page.wait_for_load_state("networkidle")
+    sparks = page.locator(".spark").count()
+    assert page.locator(".spark .main-svg").count() == sparks  # each trend drawn
+    assert page.locator(".trend-note").count() + sparks == 4
+    assert page.locator("section.card").count() == 4
     assert page.console_errors == []

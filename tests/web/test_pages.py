@@ -52,15 +52,19 @@ def test_forecast_page_runs_and_drills_down(env: ApiEnv, operator: TestClient) -
     assert r.status_code == 303
     page = operator.get(r.headers["location"]).text
     assert 'id="forecast-chart"' in page and '"type": "bar"' in page and "P10-P90" in page
-    drill = re.search(r'href="(/ui/forecast/[0-9a-f]+/cell\?[^"]*weighted_pipeline)"', page)
-    assert drill
-    cell = operator.get(drill.group(1).replace("&amp;", "&")).text
-    trace_link = re.search(r'href="(/ui/trace/Opportunity/[^"]+)"', cell)
-    assert trace_link
+    assert '<table class="pivot">' in page and "ERP Implementation" in page
+    july = re.findall(r'href="(/ui/forecast/[0-9a-f]+/cell\?month=2026-07-01[^"]*)"', page)
+    assert len(july) >= 3  # one per service line in the pivot
+    cells = [
+        operator.get(link.replace("&amp;", "&") + "&component=weighted_pipeline").text
+        for link in july
+    ]
+    links = [re.search(r'href="(/ui/trace/Opportunity/[^"]+)"', cell) for cell in cells]
+    trace_link = next(link for link in links if link)
     trace = operator.get(trace_link.group(1)).text
     assert "Trace: Opportunity" in trace and "salesforce" in trace
     filtered = operator.get(r.headers["location"] + "&service_line=sl-erp").text
-    assert "for sl-erp" in filtered
+    assert "for ERP Implementation" in filtered
 
 
 def test_csrf_and_role_guard_actions(env: ApiEnv, operator: TestClient, viewer: TestClient) -> None:
@@ -158,3 +162,19 @@ def test_pages_render(env: ApiEnv, viewer: TestClient) -> None:
     assert viewer.get("/static/vendor/plotly.min.js").status_code == 200
     assert viewer.get("/ui/trace/Region/reg-na").status_code == 404
     web_login(viewer, env.keys["viewer"])
+
+
+def test_inbox_and_trace_show_names_with_ids_on_hover(env: ApiEnv, viewer: TestClient) -> None:
+    inbox = viewer.get("/ui/exceptions").text
+    assert '<span class="record" title="acc-1">Northwind Traders</span>' in inbox
+    trace = viewer.get("/ui/trace/Opportunity/opp-1").text
+    assert '<span title="sl-erp">ERP Implementation</span>' in trace
+    assert '<span title="le-us">Acme Consulting Inc.</span>' in trace
+    assert "Northwind Traders" in trace  # the account link is named
+
+
+def test_health_window_is_chosen_on_the_page(env: ApiEnv, viewer: TestClient) -> None:
+    day = viewer.get("/ui/health?window_minutes=1440").text
+    assert "over the last 24 h" in " ".join(day.split())
+    assert 'href="/ui/health?window_minutes=1440" class="current"' in day
+    assert viewer.get("/ui/health?window_minutes=0").status_code == 422

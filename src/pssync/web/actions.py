@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pssync.api.context import AppContext
 from pssync.api.deps import audit_call
 from pssync.api.forecast_service import RunRequest
+from pssync.api.names import NamesDep
 from pssync.api.security import Principal, get_ctx
 from pssync.forecast.engine import Scenario
 from pssync.governance.exceptions import State, TransitionError
@@ -34,6 +35,7 @@ VERBS = ("assign", "resolve", "ignore", "reopen", "replay")
 def inbox(
     request: Request,
     ctx: CtxDep,
+    names: NamesDep,
     user: UserDep,
     state: Annotated[
         str, Query(pattern="^(active|open|assigned|resolved|ignored|all)$")
@@ -45,7 +47,7 @@ def inbox(
         "all": None,
     }.get(state, [state])
     found = ctx.exceptions.find(states=states, limit=500)
-    context = {"user": user, "items": found, "state": state, "flash": flash}
+    context = {"user": user, "items": found, "state": state, "flash": flash, "names": names}
     return templates.TemplateResponse(request, "exceptions.html", context)
 
 
@@ -107,6 +109,7 @@ def run_forecast(
     probability_multiplier: Annotated[str, Form(max_length=10)] = "1",
     shift_days: Annotated[int, Form(ge=-3650, le=3650)] = 0,
     known_now: Annotated[bool, Form()] = False,
+    lookback: Annotated[int, Form(ge=0, le=36)] = 3,
 ) -> Response:
     check_form(user, csrf)
     try:
@@ -114,7 +117,9 @@ def run_forecast(
     except InvalidOperation:
         raise HTTPException(422, "probability multiplier must be a number") from None
     what_if = Scenario(scenario, multiplier, shift_days, {})
-    info = ctx.forecast.run(RunRequest(as_of=as_of, scenario=what_if, known_now=known_now))
+    info = ctx.forecast.run(
+        RunRequest(as_of=as_of, scenario=what_if, lookback=lookback, known_now=known_now)
+    )
     who = Principal(user.name, user.role, "session")
     audit_call(
         ctx.store,

@@ -100,21 +100,26 @@ def compare_figure(rows: list[dict[str, Any]], labels: dict[str, str]) -> dict[s
     return {"data": traces, "layout": layout}
 
 
-def sparkline(dates: list[Any], values: list[float | None]) -> dict[str, Any]:
+def sparkline(points: list[Any], unit: str) -> dict[str, Any]:
+    """The KPI at each past as-of date that had a value (percent as 0-100)."""
+    scale, suffix = (100.0, "%") if unit == "percent" else (1.0, " d")
     return {
         "data": [
             {
                 "type": "scatter",
                 "mode": "lines+markers",
-                "x": [d.isoformat() for d in dates],
-                "y": values,
+                "x": [p.as_of.isoformat() for p in points],
+                "y": [round(p.value * scale, 1) for p in points],
+                "text": [p.display for p in points],
+                "hovertemplate": "%{x}: %{text}<extra></extra>",
                 "line": {"color": "#2f5d8a"},
             }
         ],
         "layout": {
-            "margin": {"l": 30, "r": 10, "t": 5, "b": 20},
+            "margin": {"l": 40, "r": 10, "t": 5, "b": 25},
             "height": 90,
             "showlegend": False,
-            "xaxis": {"visible": False},
+            "xaxis": {"tickformat": "%b %y", "nticks": 4},
+            "yaxis": {"ticksuffix": suffix, "nticks": 3},
         },
     }

@@ -1,6 +1,7 @@
-"""Dashboard pages that read: forecast with band and filters, drill-down, scenarios, KPIs,
-integration health and the record trace. Each renders server-side from the same services the
-API uses, so the page and `/api/v1` can never disagree."""
+"""Dashboard pages that read: the forecast pivot with its band, drill-down, scenarios, KPI
+cards, integration health and the record trace. Each renders server-side from the same read
+models the API serves (`api.pivot`, `api.kpi_cards`, `api.integration`), with names for IDs
+(`api.names`), so the page and `/api/v1` can never disagree."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from fastapi.responses import HTMLResponse, Response
 from pssync.api import health
 from pssync.api import trace as tracing
 from pssync.api.context import AppContext
-from pssync.api.forecast_service import FIRM
-from pssync.api.routes.kpis import HEADLINES, kpi_values
+from pssync.api.names import KINDS, Names, NamesDep
+from pssync.api.pivot import build_pivot, previous_version
+from pssync.api.routes import kpis as kpi_routes
+from pssync.api.routes.connectors import integration_health
 from pssync.api.security import get_ctx
-from pssync.forecast.periods import add_months, month_end, month_start
 from pssync.forecast.versions import VersionInfo
 from pssync.model import ENTITY_TYPES
 from pssync.web import charts
@@ -45,6 +47,7 @@ def _pick(versions: list[VersionInfo], wanted: str | None) -> VersionInfo | None
 def forecast_page(
     request: Request,
     ctx: CtxDep,
+    names: NamesDep,
     user: UserDep,
     version: Annotated[str | None, Query(max_length=32)] = None,
     service_line: Dim = None,
@@ -56,17 +59,18 @@ def forecast_page(
     filters = {k: v for k, v in {"service_line": service_line, "region": region}.items() if v}
     if chosen is not None:
         vid = chosen.version_id
-        all_cells = ctx.forecast.cells(vid, ["service_line", "region"], {})
+        everything = ctx.forecast.cells(vid, ["service_line", "region"], {})
         cells = ctx.forecast.cells(vid, ["service_line", "region"], filters)
-        scope = FIRM if not filters else service_line if set(filters) == {"service_line"} else None
-        bands = ctx.forecast.bands(vid, scope) if scope is not None else []
+        before = previous_version(versions, chosen)
+        pivot = build_pivot(ctx.forecast, names, chosen, filters, before)
+        bands = [{"month": m, **vars(b)} for m, b in sorted(pivot.bands.items())]
         context.update(
-            cells=cells,
-            bands=bands,
+            pivot=pivot,
             figure=charts.forecast_figure(cells, bands),
-            service_lines=sorted({c["service_line"] for c in all_cells if c["service_line"]}),
-            regions=sorted({c["region"] for c in all_cells if c["region"]}),
-            total=sum((c["revenue"] for c in cells), 0),
+            service_lines=_options(names, "service_line", {c["service_line"] for c in everything}),
+            regions=_options(names, "region", {c["region"] for c in everything}),
+            band_label=names.label("service_line", service_line) if service_line else None,
+            region_label=names.label("region", region) if region else None,
         )
     return render(
         request,
@@ -78,10 +82,17 @@ def forecast_page(
     )
 
 
+def _options(names: Names, kind: str, ids: set[str | None]) -> list[tuple[str, str]]:
+    """(ID, name) pairs for a filter's choices, by name."""
+    found = [(i, names.label(kind, i)) for i in ids if i]
+    return sorted(found, key=lambda pair: pair[1].lower())
+
+
 @router.get("/forecast/{version_id}/cell", response_class=HTMLResponse)
 def cell_page(
     request: Request,
     ctx: CtxDep,
+    names: NamesDep,
     user: UserDep,
     version_id: str,
     month: dt.date,
@@ -98,23 +109,33 @@ def cell_page(
     for row in rows:
         entity_type, _, record_id = row["source"].partition(":")
         row["entity_type"], row["record_id"] = entity_type, record_id or None
+        kind = entity_type.lower()
+        row["record_name"] = names.name(kind, record_id) if kind in KINDS else None
     return render(
         request,
         "cell.html",
         user,
         version=info,
         month=month.replace(day=1),
-        filters=filters,
+        filters={k: (v, names.label(k, v)) for k, v in filters.items()},
+        names=names,
         component=component,
         rows=rows,
         total=sum((r["revenue"] for r in rows), 0),
     )
 
 
+def _label(info: VersionInfo) -> str:
+    """A version as people tell versions apart: scenario, as-of date and when it was saved."""
+    saved = info.created_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+    return f"{info.scenario} as of {info.as_of} (saved {saved} UTC)"
+
+
 @router.get("/compare", response_class=HTMLResponse)
 def compare_page(
     request: Request,
     ctx: CtxDep,
+    names: NamesDep,
     user: UserDep,
     versions: Annotated[list[str] | None, Query(max_length=8)] = None,
 ) -> Response:
@@ -124,11 +145,12 @@ def compare_page(
     if not chosen:
         chosen = [v.version_id for v in available[-2:]]
     rows = ctx.forecast.compare(chosen, ["service_line"]) if chosen else []
-    labels = {v: f"{known[v].scenario} ({known[v].as_of}, {v[:6]})" for v in chosen}
+    labels = {v: _label(known[v]) for v in chosen}
     table = [
         {
             "month": r["month"],
             "service_line": r["service_line"],
+            "service_line_name": names.label("service_line", r["service_line"]),
             "values": {v: r[v] for v in chosen},
         }
         for r in rows
@@ -147,39 +169,52 @@ def compare_page(
 
 
 @router.get("/kpis", response_class=HTMLResponse)
-def kpis_page(request: Request, ctx: CtxDep, user: UserDep, months: int = 6) -> Response:
+def kpis_page(
+    request: Request,
+    ctx: CtxDep,
+    user: UserDep,
+    months: Annotated[int, Query(ge=2, le=12)] = 6,
+    sla_days: Annotated[int, Query(ge=0, le=365)] = 5,
+) -> Response:
     today = dt.datetime.now(dt.UTC).date()
-    months = max(1, min(months, 24))
-    dates = [month_end(add_months(month_start(today), -i)) for i in range(months - 1, 0, -1)]
-    dates.append(today)
     with ctx.forecast.mirror() as analytics:
-        history = [kpi_values(analytics, d, 5) for d in dates]
-    tiles = []
-    for name, key in HEADLINES.items():
-        series = [h[name].get(key) for h in history]
-        tiles.append(
-            {
-                "name": name.replace("_", " "),
-                "key": key.replace("_", " "),
-                "value": series[-1],
-                "details": history[-1][name],
-                "figure": charts.sparkline(
-                    dates, [None if v is None else float(v) for v in series]
-                ),
-            }
-        )
-    return render(request, "kpis.html", user, tiles=tiles, as_of=today)
+        found = kpi_routes.cards(analytics, today, months, sla_days)
+    cards = [
+        {**card.model_dump(), "figure": charts.sparkline(card.trend, card.unit)}
+        for card in found.cards
+    ]
+    return render(request, "kpis.html", user, cards=cards, as_of=today, months=months)
 
 
 @router.get("/health", response_class=HTMLResponse)
-def health_page(request: Request, ctx: CtxDep, user: UserDep) -> Response:
-    rows = health.collect(ctx.store, ctx.health_providers)
-    return render(request, "health.html", user, rows=rows)
+def health_page(
+    request: Request,
+    ctx: CtxDep,
+    user: UserDep,
+    window_minutes: Annotated[int, Query(ge=1, le=10080)] = 60,
+) -> Response:
+    report = integration_health(ctx, window_minutes)
+    systems = {row["system"]: row for row in health.collect(ctx.store, ctx.health_providers)}
+    captured = {s.system: s for s in report.systems}
+    return render(
+        request,
+        "health.html",
+        user,
+        report=report,
+        systems=systems,
+        captured=captured,
+        names=sorted(set(systems) | set(captured)),
+    )
 
 
 @router.get("/trace/{entity_type}/{record_id}", response_class=HTMLResponse)
 def trace_page(
-    request: Request, ctx: CtxDep, user: UserDep, entity_type: str, record_id: str
+    request: Request,
+    ctx: CtxDep,
+    names: NamesDep,
+    user: UserDep,
+    entity_type: str,
+    record_id: str,
 ) -> Response:
     if entity_type not in ENTITY_TYPES or entity_type not in tracing.TRACEABLE:
         raise HTTPException(404, f"{entity_type} is not on a deal's path")
@@ -187,4 +222,4 @@ def trace_page(
         result = tracing.trace(ctx.store, entity_type, record_id, tracing.AsOf())
     except KeyError as exc:
         raise HTTPException(404, str(exc.args[0])) from None
-    return render(request, "trace.html", user, trace=result)
+    return render(request, "trace.html", user, trace=result, names=names)

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from pssync.api.deps import CtxDep, OperatorDep, ViewerDep, audit_call
+from pssync.api.names import Names, NamesDep
 from pssync.api.schemas.exceptions import (
     AssignBody,
     BulkAssign,
@@ -33,8 +34,14 @@ IdPath = Annotated[str, Path(min_length=1, max_length=64)]
 Action = Callable[[ExceptionRecord], ExceptionRecord]
 
 
-def public(exc: ExceptionRecord) -> ExceptionPublic:
-    return ExceptionPublic.model_validate(exc.__dict__)
+def public(exc: ExceptionRecord, names: Names | None = None) -> ExceptionPublic:
+    """The exception as served; with `names`, the names of its record, region, service line."""
+    found = ExceptionPublic.model_validate(exc.__dict__)
+    if names is not None:
+        found.record_name = names.of_record(exc.entity_type, exc.record_id)
+        found.region_name = names.name("region", exc.region_id)
+        found.service_line_name = names.name("service_line", exc.service_line_id)
+    return found
 
 
 def _apply(ctx: CtxDep, exc_id: str, action: Action) -> ExceptionRecord:
@@ -56,6 +63,7 @@ def _replayer(ctx: CtxDep, who: Principal, payload: str | None) -> Action:
 @router.get("", summary="Exceptions, oldest first")
 def list_exceptions(
     ctx: CtxDep,
+    names: NamesDep,
     _: ViewerDep,
     state: Annotated[list[State] | None, Query(description="Default: open and assigned.")] = None,
     category: Annotated[str | None, Query(max_length=64)] = None,
@@ -67,15 +75,15 @@ def list_exceptions(
     found = ctx.exceptions.find(
         states=states, category=category, owner=owner, system=system, limit=limit
     )
-    return [public(e) for e in found]
+    return [public(e, names) for e in found]
 
 
 @router.get("/{exc_id}", summary="One exception")
-def get_exception(exc_id: IdPath, ctx: CtxDep, _: ViewerDep) -> ExceptionPublic:
+def get_exception(exc_id: IdPath, ctx: CtxDep, names: NamesDep, _: ViewerDep) -> ExceptionPublic:
     found = ctx.exceptions.get(exc_id)
     if found is None:
         raise HTTPException(404, f"no exception {exc_id}")
-    return public(found)
+    return public(found, names)
 
 
 def _bulk(

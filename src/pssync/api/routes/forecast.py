@@ -16,6 +16,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from pssync.api.deps import ForecastDep, OperatorDep, StoreDep, ViewerDep, audit_call
 from pssync.api.forecast_service import ALL_DIMS, FIRM, RunRequest
+from pssync.api.names import NamesDep
+from pssync.api.pivot import build_pivot, pivot_public, previous_version
 from pssync.api.schemas.forecast import (
     BandPublic,
     CellPublic,
@@ -27,6 +29,7 @@ from pssync.api.schemas.forecast import (
     SourcePublic,
     VersionPublic,
 )
+from pssync.api.schemas.surfaces import PivotPublic
 from pssync.api.schemas.types import IsoDate
 from pssync.forecast.components import Component
 from pssync.forecast.engine import Scenario
@@ -38,6 +41,7 @@ ByQuery = Annotated[
     str, Query(description="Comma-separated: service_line, region, legal_entity.", max_length=64)
 ]
 DimQuery = Annotated[str | None, Query(max_length=200)]
+DIM_KINDS = ("service_line", "region", "legal_entity")
 
 
 def _by(text: str) -> list[str]:
@@ -114,6 +118,7 @@ def version(version_id: VersionPath, forecast: ForecastDep, _: ViewerDep) -> Ver
 def cells(
     version_id: VersionPath,
     forecast: ForecastDep,
+    names: NamesDep,
     _: ViewerDep,
     by: ByQuery = "service_line,region,legal_entity",
     service_line: DimQuery = None,
@@ -129,7 +134,7 @@ def cells(
         version=version_public(info),
         by=dims,
         filters=filters,
-        cells=[CellPublic.model_validate(r) for r in rows],
+        cells=[CellPublic.model_validate(names.add_names(r, DIM_KINDS)) for r in rows],
         band_scope=("firm" if scope == FIRM else scope) if bands else "none",
         bands=[BandPublic.model_validate(b) for b in bands],
     )
@@ -138,6 +143,7 @@ def cells(
 @router.get("/compare", summary="Versions (scenarios) side by side")
 def compare(
     forecast: ForecastDep,
+    names: NamesDep,
     _: ViewerDep,
     versions: Annotated[list[str], Query(min_length=1, max_length=8)],
     by: ByQuery = "service_line",
@@ -150,7 +156,10 @@ def compare(
         by=dims,
         rows=[
             CompareRow.model_validate(
-                {**{k: r[k] for k in ("month", *dims)}, "values": {v: r[v] for v in ids}}
+                names.add_names(
+                    {**{k: r[k] for k in ("month", *dims)}, "values": {v: r[v] for v in ids}},
+                    DIM_KINDS,
+                )
             )
             for r in rows
         ],
@@ -166,6 +175,7 @@ def _split(source: str) -> tuple[str | None, str | None]:
 def drilldown(
     version_id: VersionPath,
     forecast: ForecastDep,
+    names: NamesDep,
     _: ViewerDep,
     month: Annotated[IsoDate, Query(description="Any day of the month.")],
     service_line: DimQuery = None,
@@ -185,7 +195,10 @@ def drilldown(
             link = f"/api/v1/trace/{quote(entity_type, safe='')}/{quote(record_id, safe='')}"
         sources.append(
             SourcePublic.model_validate(
-                {**r, "entity_type": entity_type, "record_id": record_id, "trace_url": link}
+                names.add_names(
+                    {**r, "entity_type": entity_type, "record_id": record_id, "trace_url": link},
+                    DIM_KINDS,
+                )
             )
         )
     return DrilldownPublic(
@@ -196,3 +209,31 @@ def drilldown(
         total=sum((s.revenue for s in sources), Decimal("0.00")),
         sources=sources,
     )
+
+
+@router.get(
+    "/versions/{version_id}/pivot",
+    summary="Month x service line: actuals, forecast, totals, previous version and delta",
+)
+def pivot(
+    version_id: VersionPath,
+    forecast: ForecastDep,
+    names: NamesDep,
+    _: ViewerDep,
+    region: DimQuery = None,
+    legal_entity: DimQuery = None,
+    previous: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            pattern=r"^[0-9a-f]+$",
+            description="Version to compare with (default: the one saved before, same scenario).",
+        ),
+    ] = None,
+) -> PivotPublic:
+    info = _version(forecast, version_id)
+    before = (
+        _version(forecast, previous) if previous else previous_version(forecast.versions(), info)
+    )
+    filters = _filters(None, region, legal_entity)
+    return pivot_public(build_pivot(forecast, names, info, filters, before), filters)

@@ -33,6 +33,9 @@ class ExceptionPublic(BaseModel):
     due_at: dt.datetime | None
     resolved_at: dt.datetime | None
     resolution: str | None
+    record_name: str | None = Field(default=None, description="The record's name, if it has one.")
+    region_name: str | None = None
+    service_line_name: str | None = None
 
 
 class AssignBody(BaseModel):

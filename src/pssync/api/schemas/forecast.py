@@ -47,6 +47,9 @@ class CellPublic(BaseModel):
     service_line: str | None = None
     region: str | None = None
     legal_entity: str | None = None
+    service_line_name: str | None = None
+    region_name: str | None = None
+    legal_entity_name: str | None = None
     component: str
     revenue: Decimal
     cost: Decimal
@@ -75,6 +78,9 @@ class CompareRow(BaseModel):
     service_line: str | None = None
     region: str | None = None
     legal_entity: str | None = None
+    service_line_name: str | None = None
+    region_name: str | None = None
+    legal_entity_name: str | None = None
     values: dict[str, Decimal]
 
 
@@ -92,6 +98,9 @@ class SourcePublic(BaseModel):
     service_line: str | None
     region: str | None
     legal_entity: str | None
+    service_line_name: str | None = None
+    region_name: str | None = None
+    legal_entity_name: str | None = None
     revenue: Decimal
     cost: Decimal
     trace_url: str | None
