@@ -85,7 +85,10 @@ def bp_row(name: str, legal: str | None = None) -> dict[str, Any]:
 
 
 def edit(emulator: SapS4Emulator, rows: list[dict[str, Any]]) -> None:
-    """A user's edit in a system: upsert business partners by their number."""
+    """A user's edit in a system: upsert business partners by their number. A user who picks
+    the number creates in a grouping with external numbering (BP03 in the sandbox's
+    customizing); SAP refuses a chosen number in an internally numbered grouping."""
+    rows = [{"BusinessPartnerGrouping": "BP03", **row} for row in rows]
     connector = connector_factory(emulator)()
     try:
         results = connector.upsert(BP, "BusinessPartner", rows)
