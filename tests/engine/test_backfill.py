@@ -178,3 +178,16 @@ def test_states_precede_their_record_oldest_first_and_never_after_it() -> None:
         ("a", "Closed Won"),
         ("b", "Prospecting"),
     ]
+
+
+def test_records_already_held_and_deleted_ones_keep_their_history() -> None:
+    current = [_rec("a", 10, "Closed Won"), _rec("b", 10, "Closed Won")]
+    current.append(SourceRecord("Opportunity", "c", {}, None, deleted=True))
+    states = [_rec("a", 3, "Proposal"), _rec("b", 3, "Proposal"), _rec("c", 1, "Proposal")]
+    out = with_history(_History(states), "Opportunity", current, held={"a"})
+    assert [(r.id, r.data.get("StageName")) for r in out] == [
+        ("a", "Closed Won"),
+        ("b", "Proposal"),
+        ("b", "Closed Won"),
+        ("c", None),
+    ]

@@ -12,21 +12,39 @@ record closes the chain. Nothing here knows a vendor; the connector builds the s
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 from pssync.connectors.base import Connector, SourceRecord
+from pssync.engine.runtime import Runtime
+from pssync.store.lookup import resolve_xrefs
 
 
-def with_history(connector: Connector, obj: str, records: list[SourceRecord]) -> list[SourceRecord]:
+def first_sync_page(
+    runtime: Runtime, system: str, connector: Connector, obj: str, records: list[SourceRecord]
+) -> list[SourceRecord]:
+    """A first sync's page with the history of the records the golden store does not hold
+    (nothing to do for a connector that keeps no history: it inherits `history`)."""
+    if type(connector).history is Connector.history or not records:
+        return records
+    ids = [r.id for r in records]
+    held = resolve_xrefs(runtime.store.engine, system, obj, ids)
+    return with_history(connector, obj, records, held=set(held))
+
+
+def with_history(
+    connector: Connector, obj: str, records: list[SourceRecord], held: Collection[str] = ()
+) -> list[SourceRecord]:
     """`records`, each preceded by its earlier states from the source, oldest first.
 
     States stamped at or after the current record's own stamp are dropped (the current record
-    already holds what they say), and so are states of records not in the page."""
-    if not records:
+    already holds what they say), and so are states of records not in the page or `held`."""
+    wanted = [r for r in records if r.id not in held and not r.deleted]
+    if not wanted:
         return records
-    states = connector.history(obj, records)
+    states = connector.history(obj, wanted)
     if not states:
         return records
-    current = {r.id: r for r in records}
+    current = {r.id: r for r in wanted}
     before: dict[str, list[tuple[dt.datetime, SourceRecord]]] = {}
     for state in states:
         record, stamp = current.get(state.id), state.modified_at

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, select
 
 from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.errors import QuotaExhaustedError, RetriableError
-from pssync.engine.backfill import with_history
+from pssync.engine.backfill import first_sync_page
 from pssync.engine.deliver import backoff
 from pssync.engine.nesting import NESTED
 from pssync.engine.page_runs import PageRun, apply_page, start_page
@@ -66,7 +66,7 @@ def read_ahead(
         connector = runtime.connector(system)
         for page in connector.changes(obj, cursor):
             if cursor is None:  # a first (or full) sync: backfill history in valid time
-                page.records = with_history(connector, obj, page.records)
+                page.records = first_sync_page(runtime, system, connector, obj, page.records)
             yield page
 
     pages = reader.submit(read).result()
