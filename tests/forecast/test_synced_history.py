@@ -15,8 +15,10 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +53,11 @@ class Env:
     store: GoldenStore
     truth: AnalyticsStore
 
-    def sync(self) -> None:
+    def cli(self, *args: str) -> str:
+        """Run `pssync ARGS` in a process of its own, as a user would, in the directory of
+        the installation's `pssync.yaml` (which the forecast commands read from there)."""
         done = subprocess.run(
-            [PSSYNC, "sync", "--system", "salesforce", "--json", "--config", str(self.config)],
+            [PSSYNC, *args],
             capture_output=True,
             text=True,
             timeout=600,
@@ -61,6 +65,10 @@ class Env:
             cwd=self.config.parent,
         )
         assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def sync(self) -> None:
+        self.cli("sync", "--system", "salesforce", "--json", "--config", str(self.config))
 
     def mirror(self) -> AnalyticsStore:
         analytics = AnalyticsStore()
@@ -129,6 +137,20 @@ def test_deal_components_as_of_past_dates_equal_the_truth(env: Env) -> None:
         for component in DEAL_COMPONENTS:
             assert ours.total(component) == truth.total(component), (as_of, component)
         assert ours.by_month() == truth.by_month(), as_of
+
+
+def test_pssync_forecast_as_of_a_past_date_needs_no_flag(env: Env) -> None:
+    as_of = PAST[1]
+    out = json.loads(
+        env.cli("forecast", "--as-of", str(as_of), "--no-save", "--no-learn", "--json")
+    )
+    ours: dict[str, Decimal] = defaultdict(Decimal)
+    for cell in out["cells"]:
+        ours[cell["component"]] += Decimal(str(cell["revenue"]))
+    truth = run_forecast(env.truth, as_of, horizon=12, lookback=0)
+    assert ours[Component.WEIGHTED_PIPELINE.value] > 0
+    for component in DEAL_COMPONENTS:
+        assert ours[component.value] == truth.total(component), component
 
 
 def test_a_backtest_on_the_synced_store_sees_what_the_truth_sees(env: Env) -> None:
