@@ -6,7 +6,9 @@ of an object is empty (a first or full sync) and the connector keeps a history o
 (`Connector.history`), each page's records are preceded by their earlier states, each stamped
 when the source recorded it. The pipeline then applies them like any change in source order:
 every state becomes a version valid from the source's stamp, recorded now, and the current
-record closes the chain. Nothing here knows a vendor; the connector builds the states.
+record closes the chain. Nothing here knows a vendor; the connector builds the states. A
+record the golden store already holds (an initial load before the first sync) keeps the
+history it has there.
 """
 
 from __future__ import annotations
