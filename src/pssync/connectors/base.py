@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -139,6 +139,13 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def describe(self, obj: str) -> ObjectDescription:
         """The object's fields and types as the system reports them."""
+
+    def history(self, obj: str, records: Sequence[SourceRecord]) -> list[SourceRecord]:
+        """The states `records` had before their current ones, from the system's own history,
+        each a whole record as it was then, stamped (`modified_at`) when the system recorded
+        that state; oldest first per record. Empty when the system keeps no history of `obj`
+        (the default). A first sync asks for it to backfill each record's valid time."""
+        return []
 
     def close(self) -> None:  # noqa: B027 - optional hook, most connectors hold nothing to close
         """Release sessions and connections."""

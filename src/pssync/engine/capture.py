@@ -23,6 +23,7 @@ from sqlalchemy import Engine, select
 
 from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.errors import QuotaExhaustedError, RetriableError
+from pssync.engine.backfill import first_sync_page
 from pssync.engine.deliver import backoff
 from pssync.engine.nesting import NESTED
 from pssync.engine.page_runs import PageRun, apply_page, start_page
@@ -53,13 +54,22 @@ def _reader(system: str) -> ThreadPoolExecutor:
 def read_ahead(
     runtime: Runtime, system: str, obj: str, cursor: str | None, depth: int = 1
 ) -> Iterator[Page]:
-    """The connector's pages for `obj` from `cursor`, each fetched while the caller applies
+    """The connector's pages for `obj` from `cursor` (each record preceded by its history on a
+    first sync, see `backfill`), each fetched while the caller applies
     the ones before (`depth` pages ahead, no more: a crash re-reads at most those too).
 
     The reader is one thread, so the pages are still read one after the other, in order; a
     read that fails raises here, at the page it would have returned."""
     reader = _reader(system)
-    pages = reader.submit(lambda: iter(runtime.connector(system).changes(obj, cursor))).result()
+
+    def read() -> Iterator[Page]:
+        connector = runtime.connector(system)
+        for page in connector.changes(obj, cursor):
+            if cursor is None:  # a first (or full) sync: backfill history in valid time
+                page.records = first_sync_page(runtime, system, connector, obj, page.records)
+            yield page
+
+    pages = reader.submit(read).result()
     ahead: deque[Future[Page | None]] = deque(
         reader.submit(next, pages, None) for _ in range(max(1, depth))
     )

@@ -42,8 +42,9 @@ CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 _KEY = "entity_type || ':' || record_id || ':' || content_hash"
 _KEYS_SQL = (
     "CREATE OR REPLACE TABLE version_keys AS SELECT valid_from, valid_to, recorded_from, "
-    f"recorded_to, deleted, md5_number_upper({_KEY}) AS hu, md5_number_lower({_KEY}) AS hl "
-    "FROM record_versions"
+    f"recorded_to, deleted, first_recorded, md5_number_upper({_KEY}) AS hu, "
+    f"md5_number_lower({_KEY}) AS hl FROM record_versions "
+    "JOIN record_first USING (entity_type, record_id)"
 )
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Transactions can commit in a different order than their clocks read (several workers, one
@@ -73,13 +74,49 @@ def _json_text(payload: Any) -> str:
     return payload if isinstance(payload, str) else json.dumps(payload)
 
 
+def known_filter(alias: str = "", known_at: str = "$known_at") -> str:
+    """SQL for "known at `known_at`" on a versions relation that has `first_recorded`.
+
+    Valid time comes from the source (a change's own stamp, a history row's date), so a version
+    valid by T was known to the source by T. What pssync had recorded by T is what it knew;
+    a record pssync had not yet recorded at all by T (first synced later, its history
+    backfilled from the source) reads as pssync's latest recording of it, which is what the
+    source said then. The two cases never overlap (see docs/forecast.md, "Valid time")."""
+    p = f"{alias}." if alias else ""
+    return (
+        f"(({p}recorded_from <= {known_at} "
+        f"AND ({p}recorded_to IS NULL OR {p}recorded_to > {known_at})) "
+        f"OR ({p}recorded_to IS NULL AND {p}first_recorded > {known_at}))"
+    )
+
+
 def as_of_filter(alias: str = "") -> str:
-    """SQL for "valid at $valid_at and known at $known_at, not deleted" on a versions relation."""
+    """SQL for "valid at $valid_at and known at $known_at, not deleted" on a versions relation
+    with `first_recorded` (the typed tables, `version_keys`, `known_versions`)."""
     p = f"{alias}." if alias else ""
     return (
         f"{p}valid_from <= $valid_at AND ({p}valid_to IS NULL OR {p}valid_to > $valid_at) "
-        f"AND {p}recorded_from <= $known_at "
-        f"AND ({p}recorded_to IS NULL OR {p}recorded_to > $known_at) AND NOT {p}deleted"
+        f"AND {known_filter(alias)} AND NOT {p}deleted"
+    )
+
+
+# Each record's first recording in pssync (what `known_filter` tells records apart by).
+_FIRST_SQL = (
+    "CREATE OR REPLACE TABLE record_first AS SELECT entity_type, record_id, "
+    "min(recorded_from) AS first_recorded FROM record_versions GROUP BY ALL"
+)
+# The raw versions with their record's first recording, for reads without a typed table.
+_KNOWN_VERSIONS = (
+    "(SELECT v.*, f.first_recorded FROM record_versions v "
+    "JOIN record_first f USING (entity_type, record_id))"
+)
+
+
+def _typed_sql(entity_type: str) -> str:
+    """`select_sql` with each version's `first_recorded`."""
+    return (
+        f"SELECT t.*, f.first_recorded FROM ({select_sql(entity_type)}) t JOIN record_first f "
+        f"ON f.entity_type = '{entity_type}' AND f.record_id = t.id"
     )
 
 
@@ -203,14 +240,15 @@ class AnalyticsStore:
         time filter. Fact types keep no payload: the forecast reads them only through SQL.
         """
         shape = hashlib.sha256(
-            "".join([_KEYS_SQL, *map(select_sql, ENTITY_COLUMNS)]).encode()
+            "".join([_FIRST_SQL, _KEYS_SQL, *map(_typed_sql, ENTITY_COLUMNS)]).encode()
         ).hexdigest()
         mark = f"{self.high_water_mark.isoformat()} {shape[:16]}"
         if self._meta("typed_versions") == mark:
             return
+        self.con.execute(_FIRST_SQL)
         for entity_type in ENTITY_COLUMNS:
             self.con.execute(
-                f"CREATE OR REPLACE TABLE {typed_name(entity_type)} AS {select_sql(entity_type)}"
+                f"CREATE OR REPLACE TABLE {typed_name(entity_type)} AS {_typed_sql(entity_type)}"
             )
         self.con.execute(_KEYS_SQL)
         self._set_meta("typed_versions", mark)
@@ -277,7 +315,8 @@ class AnalyticsStore:
         else:
             valid_at, known_at = self._materialized_instants()
             rows = self.con.execute(
-                f"SELECT payload FROM record_versions WHERE entity_type = $et AND {as_of_filter()}"
+                f"SELECT payload FROM {_KNOWN_VERSIONS} WHERE entity_type = $et AND "
+                f"{as_of_filter()}"
                 f"{extra} ORDER BY record_id",
                 {**(params or {}), "et": entity_type, "valid_at": valid_at, "known_at": known_at},
             ).fetchall()
@@ -295,12 +334,13 @@ class AnalyticsStore:
         self, entity_type: str, known_at: dt.datetime, valid_until: dt.datetime | None = None
     ) -> list[tuple[Any, ...]]:
         """(record_id, valid_from, valid_to, payload) of every valid-time version known at T
-        whose valid time began by T (or `valid_until`): the history a forecast may learn from."""
+        (`known_filter`) whose valid time began by T (or `valid_until`): the history a forecast
+        may learn from."""
+        self.ensure_typed()
         rows = self.con.execute(
-            "SELECT record_id, valid_from, valid_to, payload FROM record_versions "
-            "WHERE entity_type = $et AND valid_from <= $v AND recorded_from <= $t "
-            "AND (recorded_to IS NULL OR recorded_to > $t) AND NOT deleted "
-            "ORDER BY record_id, valid_from",
+            f"SELECT record_id, valid_from, valid_to, payload FROM {_KNOWN_VERSIONS} "
+            f"WHERE entity_type = $et AND valid_from <= $v AND {known_filter('', '$t')} "
+            "AND NOT deleted ORDER BY record_id, valid_from",
             {"et": entity_type, "t": known_at, "v": valid_until or known_at},
         ).fetchall()
         return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows]

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pssync.forecast.analytics import AnalyticsStore
+from pssync.forecast.analytics import AnalyticsStore, known_filter
 from pssync.forecast.money import FxTable
 from pssync.forecast.periods import as_of_instant
 from pssync.forecast.realisation import realisation_ratio
@@ -68,8 +68,7 @@ WITH deal AS (
            greatest(valid_from, CAST(close_date AS TIMESTAMPTZ) + INTERVAL {stale} DAY)
            < least(coalesce(valid_to, $valid_until), $valid_until)), false) AS stale
     FROM {table}
-    WHERE valid_from <= $valid_until AND recorded_from <= $known_at
-      AND (recorded_to IS NULL OR recorded_to > $known_at) AND NOT deleted
+    WHERE valid_from <= $valid_until AND {known} AND NOT deleted
     GROUP BY id),
 numbered AS (
     SELECT *, dense_rank() OVER (ORDER BY names, probs) AS path,
@@ -98,7 +97,9 @@ def deal_histories(
     valid_until = as_of_instant(as_of)
     analytics.ensure_typed()
     rows = analytics.con.execute(
-        _HISTORY_SQL.format(table=typed_name("Opportunity"), stale=STALE_DAYS),
+        _HISTORY_SQL.format(
+            table=typed_name("Opportunity"), stale=STALE_DAYS, known=known_filter()
+        ),
         {"valid_until": valid_until, "known_at": known_at or valid_until},
     ).fetchall()
     out = []

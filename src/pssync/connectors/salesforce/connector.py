@@ -17,7 +17,7 @@ hold credentials; a second 401, or a given session_id, raises AuthError.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from simple_salesforce.api import Salesforce
@@ -33,7 +33,7 @@ from pssync.connectors.base import (
     UpsertResult,
 )
 from pssync.connectors.errors import AuthError
-from pssync.connectors.salesforce import history
+from pssync.connectors.salesforce import history, states
 from pssync.connectors.salesforce.auth import Authenticator
 from pssync.connectors.salesforce.bulk import BulkReader
 from pssync.connectors.salesforce.cursor import ModstampCursor
@@ -253,6 +253,13 @@ class SalesforceConnector(Connector):
         if source != "field_history":
             raise ValueError(f"source must be field_history or stage_history, not {source!r}")
         return history.read(self.query_records, since)
+
+    def history(self, obj: str, records: Sequence[SourceRecord]) -> list[SourceRecord]:
+        """Earlier states of opportunities from OpportunityHistory (see `states`); Salesforce
+        keeps no such history of the other objects read here."""
+        if obj != "Opportunity" or not records:
+            return []
+        return states.earlier_states(self.query_records, records)
 
     def upsert(
         self, obj: str, external_id_field: str, records: list[dict[str, Any]]
