@@ -1,0 +1,156 @@
+"""Chaos: the small firm synced under the issue's fault mix with kill -9 at 5 seeded moments.
+
+Each test sets the firm up as a user does (`pssync sandbox up --faults ...`, the demo's
+pssync.yaml with every connector and the flows on, the reference data through `pssync import`),
+runs the engine in its own processes, kills it with SIGKILL at 5 moments drawn from the seed and
+starts it again each time, then takes it to rest with `pssync sync` rounds (faults still on).
+The oracle reads every system back through its API and compares it with a clean run of the
+same firm (module fixture): no duplicate, nothing lost, the same field values.
+
+Re-run one variant with ``pytest tests/chaos -k sqlite-threads``; each test's work directory
+(`pssync.log` with every process's output, `pssync.yaml`, the SQLite files) stays under
+pytest's tmp path for a post-mortem. `bench/bench_chaos.py` runs the same on the medium firm.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .firm import postgres_database
+from .oracle import EndState, Verdict, compare
+from .runs import Outcome, Scenario, run
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(1500)]
+POSTGRES_URL = os.environ.get("PSSYNC_TEST_POSTGRES_URL")
+
+
+# Defects the suite found (issue 14); each variant stays here, failing visibly, until fixed.
+FLOW_BATCH_DEAD_LETTERED = (
+    "flows.common.deliver_now gives a draft project's Kantata story batch 5 attempts; each "
+    "attempt is several calls (external-reference index, only= read, one POST a story), so at "
+    "20% errors the batch is dead-lettered as a whole (delivery_failed, RetriableError 503) even "
+    "when an earlier attempt created some stories. Those stories exist in Kantata with pssync's "
+    "external reference but get no xref, so the next poll captures them as new golden "
+    "WbsElements (golden WbsElement 174, clean 173); the others are never created (2 stories "
+    "lost). Seen on seed 7 with and without page processes, kills at 26.76, 27.35, 6.95, 13.7, "
+    "22.18 s; reproduce with `pytest tests/chaos -k sqlite` and read the diff"
+)
+TWO_WORKERS_DUPLICATE_GOLDEN = (
+    "two `pssync worker` processes on PostgreSQL poll Kantata time_entries at the same time "
+    "from the same cursor and both apply the same source records: the inbox drops some "
+    "repeats ('duplicate': 566) but for others both workers append a version concurrently, so "
+    "one golden record ends with two current versions (recorded_to NULL) of identical content "
+    "hash and valid_from, recorded 0.3 s apart by two transactions. GoldenStore.counts() then "
+    "says TimeEntry 8840 (first run) or 11348 (second run; 2695 records with two current "
+    "versions) for the clean run's 8653; the xrefs and every target system match the clean run. "
+    "Seed 7, kills of worker a at 26.76 s, then b at 27.35, 6.95, 13.7, 22.18 s after each "
+    "restart; reproduce with `pytest tests/chaos -k postgres` and count current versions per "
+    "record_id in record_version"
+)
+
+
+VARIANTS = {
+    "sqlite-threads": Scenario(),
+    "sqlite-page-processes": Scenario(page_processes=2),
+    "postgres-two-workers": Scenario(database="postgres"),
+}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> EndState:
+    """The small firm synced without faults or kills: what every chaos run must end as."""
+    outcome = run(Scenario(), tmp_path_factory.mktemp("clean"), chaos=False)
+    assert all(r["exit"] == 0 for r in outcome.rounds), outcome.rounds
+    assert outcome.end.summary()["target_records"] > 0
+    return outcome.end
+
+
+@pytest.fixture(scope="module")
+def chaos(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, clean: EndState
+) -> Iterator[tuple[Outcome, Verdict]]:
+    """One chaos run of the variant, judged against the clean run (shared by its tests)."""
+    name: str = request.param
+    workdir = tmp_path_factory.mktemp(name)
+    if name.startswith("postgres"):
+        if not POSTGRES_URL:
+            pytest.skip("PSSYNC_TEST_POSTGRES_URL is not set")
+        with postgres_database(POSTGRES_URL) as database:
+            outcome = run(dataclasses.replace(VARIANTS[name], database=database), workdir, True)
+    else:
+        outcome = run(VARIANTS[name], workdir, chaos=True)
+    yield outcome, compare(clean, outcome.end)
+
+
+def variants(**defects: str) -> list[Any]:
+    """Every variant, those named with the defect that makes them fail (strict xfail)."""
+    return [
+        pytest.param(
+            name,
+            id=name,
+            marks=[pytest.mark.postgres] * name.startswith("postgres")
+            + ([pytest.mark.xfail(strict=True, reason=defects[name])] if name in defects else []),
+        )
+        for name in VARIANTS
+    ]
+
+
+def context(outcome: Outcome, verdict: Verdict) -> str:
+    return (
+        f"kills {outcome.kills}; settling rounds {outcome.rounds}; "
+        f"log {outcome.workdir / 'pssync.log'}\n{verdict.report()}"
+    )
+
+
+@pytest.mark.parametrize("chaos", variants(), indirect=True)
+def test_every_kill_lands_mid_run_and_the_engine_then_settles(
+    chaos: tuple[Outcome, Verdict],
+) -> None:
+    outcome, verdict = chaos
+    assert len(outcome.kills) == 5 and all(k["landed"] for k in outcome.kills), outcome.kills
+    assert outcome.rounds[-1] == {"exit": 0, "applied": 0}, context(outcome, verdict)
+
+
+@pytest.mark.parametrize("chaos", variants(), indirect=True)
+def test_no_record_twice_in_any_target_system(chaos: tuple[Outcome, Verdict]) -> None:
+    outcome, verdict = chaos
+    twice = [d for d in verdict.differences if d.kind == "duplicate" and d.system != "pssync"]
+    assert not twice, context(outcome, verdict)
+
+
+@pytest.mark.parametrize(
+    "chaos",
+    variants(
+        **{
+            "sqlite-threads": FLOW_BATCH_DEAD_LETTERED,
+            "sqlite-page-processes": FLOW_BATCH_DEAD_LETTERED,
+        }
+    ),
+    indirect=True,
+)
+def test_every_target_system_ends_as_in_the_clean_run(chaos: tuple[Outcome, Verdict]) -> None:
+    """Nothing lost, nothing extra, the same field values, in every system pssync writes."""
+    outcome, verdict = chaos
+    assert not [d for d in verdict.differences if d.system != "pssync"], context(outcome, verdict)
+
+
+@pytest.mark.parametrize(
+    "chaos",
+    variants(
+        **{
+            "sqlite-threads": FLOW_BATCH_DEAD_LETTERED,
+            "sqlite-page-processes": FLOW_BATCH_DEAD_LETTERED,
+            "postgres-two-workers": TWO_WORKERS_DUPLICATE_GOLDEN,
+        }
+    ),
+    indirect=True,
+)
+def test_the_golden_store_ends_as_in_the_clean_run(chaos: tuple[Outcome, Verdict]) -> None:
+    """The same records per entity type and cross-references per system: none twice, none lost."""
+    outcome, verdict = chaos
+    assert not [d for d in verdict.differences if d.system == "pssync"], context(outcome, verdict)
