@@ -134,8 +134,8 @@ def main() -> int:
             for variant in args.variants.split(","):
                 rows.append(one(args.size, seed, variant, clean, base))
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
-    if not args.no_write:
-        write_section(table(rows, args.size, dt.datetime.now(dt.UTC)))
+                if not args.no_write:  # after each run, so a long session keeps what it measured
+                    write_section(table(rows, args.size, dt.datetime.now(dt.UTC)))
     total = {k: sum(r[k] for r in rows) for k in ("duplicate", "lost", "extra", "field")}
     print(json.dumps({"size": args.size, "runs": len(rows), **total}))
     return 0 if total["duplicate"] == total["lost"] == 0 else 1

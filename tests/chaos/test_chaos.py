@@ -33,12 +33,13 @@ POSTGRES_URL = os.environ.get("PSSYNC_TEST_POSTGRES_URL")
 FLOW_BATCH_DEAD_LETTERED = (
     "flows.common.deliver_now gives a draft project's Kantata story batch 5 attempts; each "
     "attempt is several calls (external-reference index, only= read, one POST a story), so at "
-    "20% errors the batch is dead-lettered as a whole (delivery_failed, RetriableError 503) even "
-    "when an earlier attempt created some stories. Those stories exist in Kantata with pssync's "
-    "external reference but get no xref, so the next poll captures them as new golden "
-    "WbsElements (golden WbsElement 174, clean 173); the others are never created (2 stories "
-    "lost). Seen on seed 7 with and without page processes, kills at 26.76, 27.35, 6.95, 13.7, "
-    "22.18 s; reproduce with `pytest tests/chaos -k sqlite` and read the diff"
+    "20% errors the batch is often dead-lettered whole (delivery_failed, RetriableError 503) "
+    "even when an earlier attempt created some of its stories. Those exist in Kantata with "
+    "pssync's external reference but get no xref, so the next poll captures them as new golden "
+    "WbsElements (golden WbsElement 174, clean 173); the others are never created (1-2 "
+    "'... effort' stories lost). Seed 7, kills at 26.76, 27.35, 6.95, 13.7, 22.18 s after each "
+    "start; seen in 4 of 7 runs across the three variants (it depends on which calls the faults "
+    "hit, so the mark is not strict); reproduce with `pytest tests/chaos` and read the diff"
 )
 TWO_WORKERS_DUPLICATE_GOLDEN = (
     "two `pssync worker` processes on PostgreSQL poll Kantata time_entries at the same time "
@@ -46,8 +47,8 @@ TWO_WORKERS_DUPLICATE_GOLDEN = (
     "repeats ('duplicate': 566) but for others both workers append a version concurrently, so "
     "one golden record ends with two current versions (recorded_to NULL) of identical content "
     "hash and valid_from, recorded 0.3 s apart by two transactions. GoldenStore.counts() then "
-    "says TimeEntry 8840 (first run) or 11348 (second run; 2695 records with two current "
-    "versions) for the clean run's 8653; the xrefs and every target system match the clean run. "
+    "says TimeEntry 8840, 11348 (2695 records with two current versions) or 9033 in three "
+    "runs, for the clean run's 8653; the xrefs and every target system match the clean run. "
     "Seed 7, kills of worker a at 26.76 s, then b at 27.35, 6.95, 13.7, 22.18 s after each "
     "restart; reproduce with `pytest tests/chaos -k postgres` and count current versions per "
     "record_id in record_version"
@@ -87,17 +88,24 @@ def chaos(
     yield outcome, compare(clean, outcome.end)
 
 
-def variants(**defects: str) -> list[Any]:
-    """Every variant, those named with the defect that makes them fail (strict xfail)."""
+def variants(**defects: tuple[str, bool]) -> list[Any]:
+    """Every variant; those named are marked xfail with their defect, strict when the defect
+    shows on every run (a defect that shows only when the faults hit the right calls is not)."""
     return [
         pytest.param(
             name,
             id=name,
             marks=[pytest.mark.postgres] * name.startswith("postgres")
-            + ([pytest.mark.xfail(strict=True, reason=defects[name])] if name in defects else []),
+            + [
+                pytest.mark.xfail(strict=defects[name][1], reason=defects[name][0])
+                for _ in range(name in defects)
+            ],
         )
         for name in VARIANTS
     ]
+
+
+FLOWS_DEFECT = (FLOW_BATCH_DEAD_LETTERED, False)
 
 
 def context(outcome: Outcome, verdict: Verdict) -> str:
@@ -127,8 +135,9 @@ def test_no_record_twice_in_any_target_system(chaos: tuple[Outcome, Verdict]) ->
     "chaos",
     variants(
         **{
-            "sqlite-threads": FLOW_BATCH_DEAD_LETTERED,
-            "sqlite-page-processes": FLOW_BATCH_DEAD_LETTERED,
+            "sqlite-threads": FLOWS_DEFECT,
+            "sqlite-page-processes": FLOWS_DEFECT,
+            "postgres-two-workers": FLOWS_DEFECT,
         }
     ),
     indirect=True,
@@ -143,9 +152,9 @@ def test_every_target_system_ends_as_in_the_clean_run(chaos: tuple[Outcome, Verd
     "chaos",
     variants(
         **{
-            "sqlite-threads": FLOW_BATCH_DEAD_LETTERED,
-            "sqlite-page-processes": FLOW_BATCH_DEAD_LETTERED,
-            "postgres-two-workers": TWO_WORKERS_DUPLICATE_GOLDEN,
+            "sqlite-threads": FLOWS_DEFECT,
+            "sqlite-page-processes": FLOWS_DEFECT,
+            "postgres-two-workers": (TWO_WORKERS_DUPLICATE_GOLDEN, True),
         }
     ),
     indirect=True,
