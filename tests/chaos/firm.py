@@ -10,6 +10,7 @@ loaded with `pssync import`, the lines the demo loads.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -91,12 +92,20 @@ def sandbox(state_dir: Path, size: str, seed: int, faults: str | None) -> Iterat
 def write_config(systems: Systems, workdir: Path, database_url: str, page_processes: int) -> Path:
     """The demo's pssync.yaml for these systems, on `database_url`, with `page_processes`."""
     from pssync.demo.config import sandbox_config
+    from pssync.sandbox.firm.generate import DEFAULT_TODAY
 
     class Described:
         def describe(self) -> dict[str, dict[str, Any]]:
             return systems.described
 
     config = sandbox_config(Described(), workdir)  # type: ignore[arg-type]
+    # The firm's "today" is its generator's (`pssync sandbox up` has no date option) while the
+    # handoff's look-back counts from the real today: widen it by the gap, so the deals won in
+    # the firm's last 30 days are handed to the ERPs, as the demo (which moves the firm's
+    # today instead) does.
+    handoff = config["flows"]["closed_won_handoff"]
+    gap = (dt.datetime.now(dt.UTC).date() - DEFAULT_TODAY).days
+    handoff["lookback_days"] = int(handoff["lookback_days"]) + max(gap, 0)
     config["database_url"] = database_url
     config["page_processes"] = page_processes
     path = workdir / "pssync.yaml"

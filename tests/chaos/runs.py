@@ -34,7 +34,7 @@ from .firm import (
 from .oracle import EndState, read_end_state
 
 MAX_ROUNDS = 8
-ROUND_TIMEOUT = 900.0
+ROUND_TIMEOUT = {"small": 900.0, "medium": 3600.0, "large": 10800.0}
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,11 @@ class Scenario:
     kill_window: tuple[float, float] = (4.0, 30.0)  # seconds after each (re)start
 
     def moments(self) -> list[float]:
-        """When each kill lands, in seconds after the process (re)started: seeded."""
+        """When each kill is due, in seconds after the process (re)started: seeded. Three times
+        as many as kills: a `pssync sync` that ends before its moment (little left to do after
+        a few kills) is not a kill, and the next moment is drawn."""
         rng = random.Random(f"chaos:{self.seed}:{self.size}")
-        return [round(rng.uniform(*self.kill_window), 2) for _ in range(self.kills)]
+        return [round(rng.uniform(*self.kill_window), 2) for _ in range(3 * self.kills)]
 
     def victims(self) -> list[int]:
         """Which of the two PostgreSQL workers each kill hits: seeded."""
@@ -104,7 +106,7 @@ def _spawn(args: list[str], log: Path, cwd: Path, **env: str) -> subprocess.Pope
         )
 
 
-def settle(config: Path, log: Path) -> list[dict[str, Any]]:
+def settle(config: Path, log: Path, timeout: float) -> list[dict[str, Any]]:
     """`pssync sync --json` until a round applies nothing new; each round's exit and counts."""
     rounds: list[dict[str, Any]] = []
     for _ in range(MAX_ROUNDS):
@@ -114,7 +116,7 @@ def settle(config: Path, log: Path) -> list[dict[str, Any]]:
             capture_output=True,
             text=True,
             cwd=config.parent,
-            timeout=ROUND_TIMEOUT,
+            timeout=timeout,
             check=False,
         )
         with log.open("a") as out:
@@ -133,13 +135,18 @@ def settle(config: Path, log: Path) -> list[dict[str, Any]]:
 
 
 def _kill_syncs(scenario: Scenario, config: Path, log: Path) -> list[dict[str, Any]]:
-    kills = []
+    kills: list[dict[str, Any]] = []
     for moment in scenario.moments():
+        if sum(k["landed"] for k in kills) == scenario.kills:
+            break
         process = _spawn(["sync", "--config", str(config)], log, config.parent)
-        if _wait(process, moment):
-            kills.append({"at": moment, "landed": False, "exit": process.returncode})
-            continue
-        _kill(process)
+        try:
+            if _wait(process, moment):
+                kills.append({"at": moment, "landed": False, "exit": process.returncode})
+                continue
+        finally:
+            if process.poll() is None:  # the kill below, or an interrupted test run
+                _kill(process)
         kills.append({"at": moment, "landed": True})
     return kills
 
@@ -161,7 +168,7 @@ def _kill_workers(scenario: Scenario, config: Path, log: Path) -> list[dict[str,
     workers = [_spawn(args, log, config.parent, PSSYNC_EXECUTOR_ID=n) for n in names]
     kills = []
     try:
-        for moment, victim in zip(scenario.moments(), scenario.victims(), strict=True):
+        for moment, victim in zip(scenario.moments(), scenario.victims(), strict=False):
             time.sleep(moment)
             alive = workers[victim].poll() is None
             if alive:
@@ -169,7 +176,7 @@ def _kill_workers(scenario: Scenario, config: Path, log: Path) -> list[dict[str,
             kills.append({"at": moment, "worker": names[victim], "landed": alive})
             workers[victim] = _spawn(args, log, config.parent, PSSYNC_EXECUTOR_ID=names[victim])
         # Let the survivors drain what the killed ones left: no active workflow twice in a row.
-        deadline, quiet = time.monotonic() + ROUND_TIMEOUT, 0
+        deadline, quiet = time.monotonic() + ROUND_TIMEOUT[scenario.size], 0
         while time.monotonic() < deadline and quiet < 2:
             time.sleep(5)
             quiet = quiet + 1 if _active_workflows(scenario.database) == 0 else 0
@@ -205,7 +212,7 @@ def run(scenario: Scenario, workdir: Path, chaos: bool) -> Outcome:
             kills = _kill_syncs(scenario, config, log)
         elif chaos:
             kills = _kill_workers(scenario, config, log)
-        rounds = settle(config, log)
+        rounds = settle(config, log, ROUND_TIMEOUT[scenario.size])
         systems.faults(NO_FAULTS)
         end = read_end_state(config)
     return Outcome(end, kills, rounds, round(time.monotonic() - started, 1), workdir)

@@ -31,15 +31,21 @@ POSTGRES_URL = os.environ.get("PSSYNC_TEST_POSTGRES_URL")
 
 # Defects the suite found (issue 14); each variant stays here, failing visibly, until fixed.
 FLOW_BATCH_DEAD_LETTERED = (
+    "the business flows under faults and kills do not end as in the clean run. (1) "
     "flows.common.deliver_now gives a draft project's Kantata story batch 5 attempts; each "
     "attempt is several calls (external-reference index, only= read, one POST a story), so at "
     "20% errors the batch is often dead-lettered whole (delivery_failed, RetriableError 503) "
     "even when an earlier attempt created some of its stories. Those exist in Kantata with "
     "pssync's external reference but get no xref, so the next poll captures them as new golden "
     "WbsElements (golden WbsElement 174, clean 173); the others are never created (1-2 "
-    "'... effort' stories lost). Seed 7, kills at 26.76, 27.35, 6.95, 13.7, 22.18 s after each "
-    "start; seen in 4 of 7 runs across the three variants (it depends on which calls the faults "
-    "hit, so the mark is not strict); reproduce with `pytest tests/chaos` and read the diff"
+    "'... effort' stories lost). (2) With the handoff on, a chaos run can hand off a won deal the "
+    "clean run did not (seed 7: prj-opportunity-6d1132bcbef5f93745fd created in Kantata and the "
+    "file drop; seed 11: two extra Kantata workspaces) and raise missing_attribute ('account ... "
+    "is unknown') where the clean run did not: the flows' decisions depend on the order the "
+    "records arrive in. (3) A Salesforce Account write-back can be dead-lettered after the "
+    "retry budget (delivery_failed, UNKNOWN_EXCEPTION 500). Seed 7, kills at 26.76, 27.35, "
+    "6.95, 13.7, 22.18 s after each start; each shows in some runs only (which calls the faults "
+    "hit), so the mark is not strict; reproduce with `pytest tests/chaos` and read the diff"
 )
 TWO_WORKERS_DUPLICATE_GOLDEN = (
     "two `pssync worker` processes on PostgreSQL poll Kantata time_entries at the same time "
@@ -116,11 +122,11 @@ def context(outcome: Outcome, verdict: Verdict) -> str:
 
 
 @pytest.mark.parametrize("chaos", variants(), indirect=True)
-def test_every_kill_lands_mid_run_and_the_engine_then_settles(
+def test_five_kills_land_mid_run_and_the_engine_then_settles(
     chaos: tuple[Outcome, Verdict],
 ) -> None:
     outcome, verdict = chaos
-    assert len(outcome.kills) == 5 and all(k["landed"] for k in outcome.kills), outcome.kills
+    assert sum(k["landed"] for k in outcome.kills) == 5, outcome.kills
     assert outcome.rounds[-1] == {"exit": 0, "applied": 0}, context(outcome, verdict)
 
 
