@@ -1,0 +1,154 @@
+"""The chaos suite's long run: the medium firm, several seeds, SQLite and two PostgreSQL workers.
+
+Same protocol as `tests/chaos` (faults `error_rate=0.2,timeout_rate=0.03,timeout_seconds=3,
+drop_rate=0.03` in every system, kill -9 at 5 seeded moments, restart, settle; then every
+system read back and compared with a clean run of the same firm and seed). Prints one JSON line
+and rewrites its own section of bench/results.md (a table: seed, variant, kills, duplicates,
+lost, other differences, minutes), noting the machine and its load.
+
+    python bench/bench_chaos.py [--size medium] [--seeds 7,11] [--variants sqlite,pages,postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.util
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.md"
+HEADING = "## bench_chaos.py"
+POSTGRES = os.environ.get("PSSYNC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _suite() -> Any:
+    """tests/chaos as the package `chaos` (the repository's tests are not installed)."""
+    spec = importlib.util.spec_from_file_location(
+        "chaos",
+        ROOT / "tests" / "chaos" / "__init__.py",
+        submodule_search_locations=[str(ROOT / "tests" / "chaos")],
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["chaos"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def one(size: str, seed: int, variant: str, clean: Any, base: Path) -> dict[str, Any]:
+    _suite()
+    from chaos.firm import postgres_database  # type: ignore[import-not-found]
+    from chaos.oracle import compare  # type: ignore[import-not-found]
+    from chaos.runs import Scenario, run  # type: ignore[import-not-found]
+
+    window = (10.0, 120.0) if size != "small" else (4.0, 30.0)
+    load_before = _load()
+    if variant == "postgres":
+        with postgres_database(POSTGRES) as url:
+            scenario = Scenario(size=size, seed=seed, database=url, kill_window=window)
+            outcome = run(scenario, base / f"{variant}-{seed}", chaos=True)
+    else:
+        pages = 2 if variant == "pages" else 0
+        scenario = Scenario(size=size, seed=seed, page_processes=pages, kill_window=window)
+        outcome = run(scenario, base / f"{variant}-{seed}", chaos=True)
+    verdict = compare(clean, outcome.end)
+    in_targets = [d for d in verdict.differences if d.system != "pssync"]
+    return {
+        "seed": seed,
+        "variant": variant,
+        "kills": [k["at"] for k in outcome.kills if k["landed"]],
+        **verdict.as_dict(),
+        "target_duplicates": sum(d.kind == "duplicate" for d in in_targets),
+        "target_lost": sum(d.kind == "lost" for d in in_targets),
+        "golden_diffs": len(verdict.differences) - len(in_targets),
+        "rounds": len(outcome.rounds),
+        "minutes": round(outcome.seconds / 60, 1),
+        "load": f"{load_before:.1f}-{_load():.1f}",
+        "records": outcome.end.summary()["target_records"],
+        "first_differences": [str(d) for d in verdict.differences[:25]],
+    }
+
+
+def table(rows: list[dict[str, Any]], size: str, when: dt.datetime) -> str:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    lines = [
+        HEADING,
+        "",
+        f"Run {when:%Y-%m-%d %H:%M} UTC on {cpu}, {os.cpu_count()} cores, shared with other "
+        f"work (load average per run below). Firm `{size}`; faults "
+        "`error_rate=0.2,timeout_rate=0.03,timeout_seconds=3,drop_rate=0.03` in every system; "
+        "kill -9 at 5 seeded moments (seconds after each start); compared with a clean run of "
+        "the same seed through every system's API (tests/chaos/oracle.py).",
+        "",
+        "Duplicates and lost count records in the systems pssync writes; golden counts the "
+        "golden store's entity types and cross-reference kinds whose totals differ.",
+        "",
+        "| seed | variant | kills at (s) | duplicates | lost | extra | field diffs | "
+        "golden diffs | records read | settling rounds | minutes | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['seed']} | {r['variant']} | {', '.join(map(str, r['kills']))} | "
+            f"{r['target_duplicates']} | {r['target_lost']} | {r['extra']} | {r['field']} | "
+            f"{r['golden_diffs']} | {r['records']} | {r['rounds']} | {r['minutes']} | "
+            f"{r['load']} |"
+        )
+    for r in rows:
+        if r["first_differences"]:
+            lines += ["", f"Seed {r['seed']} {r['variant']}, first differences:", "", "```text"]
+            lines += [*r["first_differences"], "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    """Replace this benchmark's section of results.md (or append it)."""
+    current = RESULTS.read_text(encoding="utf-8")
+    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
+    updated = pattern.sub(lambda _: text + "\n", current) if pattern.search(current) else None
+    RESULTS.write_text(updated or current.rstrip("\n") + "\n\n" + text, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size", default="medium")
+    parser.add_argument("--seeds", default="7,11")
+    parser.add_argument("--variants", default="sqlite,pages,postgres")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    _suite()
+    from chaos.runs import Scenario, run
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-chaos-") as tmp:
+        base = Path(tmp)
+        for seed in (int(s) for s in args.seeds.split(",")):
+            clean = run(Scenario(size=args.size, seed=seed), base / f"clean-{seed}", False).end
+            for variant in args.variants.split(","):
+                rows.append(one(args.size, seed, variant, clean, base))
+                print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+                if not args.no_write:  # after each run, so a long session keeps what it measured
+                    write_section(table(rows, args.size, dt.datetime.now(dt.UTC)))
+    keys = ("target_duplicates", "target_lost", "extra", "field", "golden_diffs")
+    total = {k: sum(r[k] for r in rows) for k in keys}
+    print(json.dumps({"size": args.size, "runs": len(rows), **total}))
+    return 0 if not any(total.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""Chaos: the small firm synced under the issue's fault mix with kill -9 at 5 seeded moments.
+
+Each test sets the firm up as a user does (`pssync sandbox up --faults ...`, the demo's
+pssync.yaml with every connector and the flows on, the reference data through `pssync import`),
+runs the engine in its own processes, kills it with SIGKILL at 5 moments drawn from the seed and
+starts it again each time, then takes it to rest with `pssync sync` rounds (faults still on).
+The oracle reads every system back through its API and compares it with a clean run of the
+same firm (module fixture): no duplicate, nothing lost, the same field values.
+
+Re-run one variant with ``pytest tests/chaos -k sqlite-threads``; each test's work directory
+(`pssync.log` with every process's output, `pssync.yaml`, the SQLite files) stays under
+pytest's tmp path for a post-mortem. `bench/bench_chaos.py` runs the same on the medium firm.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from .firm import postgres_database
+from .oracle import EndState, Verdict, compare
+from .runs import Outcome, Scenario, run
+
+pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(1500)]
+POSTGRES_URL = os.environ.get("PSSYNC_TEST_POSTGRES_URL")
+
+
+# Defects the suite found (issue 14); each variant stays here, failing visibly, until fixed.
+FLOW_BATCH_DEAD_LETTERED = (
+    "the business flows under faults and kills do not end as in the clean run. (1) "
+    "flows.common.deliver_now gives a draft project's Kantata story batch 5 attempts; each "
+    "attempt is several calls (external-reference index, only= read, one POST a story), so at "
+    "20% errors the batch is often dead-lettered whole (delivery_failed, RetriableError 503) "
+    "even when an earlier attempt created some of its stories. Those exist in Kantata with "
+    "pssync's external reference but get no xref, so the next poll captures them as new golden "
+    "WbsElements (golden WbsElement 174, clean 173); the others are never created (1-2 "
+    "'... effort' stories lost). (2) With the handoff on, a chaos run can hand off a won deal the "
+    "clean run did not (seed 7: prj-opportunity-6d1132bcbef5f93745fd created in Kantata and the "
+    "file drop; seed 11: two extra Kantata workspaces) and raise missing_attribute ('account ... "
+    "is unknown') where the clean run did not: the flows' decisions depend on the order the "
+    "records arrive in. (3) A Salesforce Account write-back can be dead-lettered after the "
+    "retry budget (delivery_failed, UNKNOWN_EXCEPTION 500). Seed 7, kills at 26.76, 27.35, "
+    "6.95, 13.7, 22.18 s after each start; each shows in some runs only (which calls the faults "
+    "hit), so the mark is not strict; reproduce with `pytest tests/chaos` and read the diff"
+)
+TWO_WORKERS_DUPLICATE_GOLDEN = (
+    "two `pssync worker` processes on PostgreSQL poll Kantata time_entries at the same time "
+    "from the same cursor and both apply the same source records: the inbox drops some "
+    "repeats ('duplicate': 566) but for others both workers append a version concurrently, so "
+    "one golden record ends with two current versions (recorded_to NULL) of identical content "
+    "hash and valid_from, recorded 0.3 s apart by two transactions. GoldenStore.counts() then "
+    "says TimeEntry 8840, 11348 (2695 records with two current versions) or 9033 in three "
+    "runs, for the clean run's 8653; the xrefs and every target system match the clean run. "
+    "Seed 7, kills of worker a at 26.76 s, then b at 27.35, 6.95, 13.7, 22.18 s after each "
+    "restart; reproduce with `pytest tests/chaos -k postgres` and count current versions per "
+    "record_id in record_version"
+)
+
+
+VARIANTS = {
+    "sqlite-threads": Scenario(),
+    "sqlite-page-processes": Scenario(page_processes=2),
+    "postgres-two-workers": Scenario(database="postgres"),
+}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> EndState:
+    """The small firm synced without faults or kills: what every chaos run must end as."""
+    outcome = run(Scenario(), tmp_path_factory.mktemp("clean"), chaos=False)
+    assert all(r["exit"] == 0 for r in outcome.rounds), outcome.rounds
+    assert outcome.end.summary()["target_records"] > 0
+    return outcome.end
+
+
+@pytest.fixture(scope="module")
+def chaos(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, clean: EndState
+) -> Iterator[tuple[Outcome, Verdict]]:
+    """One chaos run of the variant, judged against the clean run (shared by its tests)."""
+    name: str = request.param
+    workdir = tmp_path_factory.mktemp(name)
+    if name.startswith("postgres"):
+        if not POSTGRES_URL:
+            pytest.skip("PSSYNC_TEST_POSTGRES_URL is not set")
+        with postgres_database(POSTGRES_URL) as database:
+            outcome = run(dataclasses.replace(VARIANTS[name], database=database), workdir, True)
+    else:
+        outcome = run(VARIANTS[name], workdir, chaos=True)
+    yield outcome, compare(clean, outcome.end)
+
+
+def variants(**defects: tuple[str, bool]) -> list[Any]:
+    """Every variant; those named are marked xfail with their defect, strict when the defect
+    shows on every run (a defect that shows only when the faults hit the right calls is not)."""
+    return [
+        pytest.param(
+            name,
+            id=name,
+            marks=[pytest.mark.postgres] * name.startswith("postgres")
+            + [
+                pytest.mark.xfail(strict=defects[name][1], reason=defects[name][0])
+                for _ in range(name in defects)
+            ],
+        )
+        for name in VARIANTS
+    ]
+
+
+FLOWS_DEFECT = (FLOW_BATCH_DEAD_LETTERED, False)
+
+
+def context(outcome: Outcome, verdict: Verdict) -> str:
+    return (
+        f"kills {outcome.kills}; settling rounds {outcome.rounds}; "
+        f"log {outcome.workdir / 'pssync.log'}\n{verdict.report()}"
+    )
+
+
+@pytest.mark.parametrize("chaos", variants(), indirect=True)
+def test_five_kills_land_mid_run_and_the_engine_then_settles(
+    chaos: tuple[Outcome, Verdict],
+) -> None:
+    outcome, verdict = chaos
+    assert sum(k["landed"] for k in outcome.kills) == 5, outcome.kills
+    assert outcome.rounds[-1] == {"exit": 0, "applied": 0}, context(outcome, verdict)
+
+
+@pytest.mark.parametrize("chaos", variants(), indirect=True)
+def test_no_record_twice_in_any_target_system(chaos: tuple[Outcome, Verdict]) -> None:
+    outcome, verdict = chaos
+    twice = [d for d in verdict.differences if d.kind == "duplicate" and d.system != "pssync"]
+    assert not twice, context(outcome, verdict)
+
+
+@pytest.mark.parametrize(
+    "chaos",
+    variants(
+        **{
+            "sqlite-threads": FLOWS_DEFECT,
+            "sqlite-page-processes": FLOWS_DEFECT,
+            "postgres-two-workers": FLOWS_DEFECT,
+        }
+    ),
+    indirect=True,
+)
+def test_every_target_system_ends_as_in_the_clean_run(chaos: tuple[Outcome, Verdict]) -> None:
+    """Nothing lost, nothing extra, the same field values, in every system pssync writes."""
+    outcome, verdict = chaos
+    assert not [d for d in verdict.differences if d.system != "pssync"], context(outcome, verdict)
+
+
+@pytest.mark.parametrize(
+    "chaos",
+    variants(
+        **{
+            "sqlite-threads": FLOWS_DEFECT,
+            "sqlite-page-processes": FLOWS_DEFECT,
+            "postgres-two-workers": (TWO_WORKERS_DUPLICATE_GOLDEN, True),
+        }
+    ),
+    indirect=True,
+)
+def test_the_golden_store_ends_as_in_the_clean_run(chaos: tuple[Outcome, Verdict]) -> None:
+    """The same records per entity type and cross-references per system: none twice, none lost."""
+    outcome, verdict = chaos
+    assert not [d for d in verdict.differences if d.system == "pssync"], context(outcome, verdict)
