@@ -20,7 +20,6 @@ from pssync.connectors.registry import connector_class
 from pssync.engine.runtime import Runtime
 from pssync.governance.notify import exception_store
 from pssync.governance.ownership import OwnershipPolicy
-from pssync.mapping.spec import load_spec
 from pssync.mapping.translator import Translator
 from pssync.store import GoldenStore, open_engine
 
@@ -59,11 +58,8 @@ def runtime_from_settings(settings: Settings, base: Path | None = None) -> Runti
     for name, config in settings.connectors.items():
         runtime.connectors[name] = connector_factory(config)
         runtime.roles[name] = config.role
-        if config.mapping:
-            path = Path(config.mapping)
-            runtime.translators[name] = Translator(
-                load_spec(path if path.is_absolute() or base is None else base / path)
-            )
+        if (spec := settings.mapping_spec(name, base)) is not None:  # builtin when omitted
+            runtime.translators[name] = Translator(spec)
     if settings.flows:
         # The business flows replace the built-in account route with their own routes and
         # plug governance into the pipeline (imported here: flows build on the engine).

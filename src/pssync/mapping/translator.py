@@ -120,7 +120,12 @@ class Translator:
         amount = to_decimal(raw) / (100 if money.scale == "cents" else 1)
         currency = money.currency_const or record.get(money.currency or "")
         if _empty(currency):
-            raise ValueError(f"amount {raw!r} has no currency in {money.currency!r}")
+            currency = money.currency_default
+        if _empty(currency):
+            raise ValueError(
+                f"amount {raw!r} has no currency in {money.currency!r}; a single-currency"
+                " system sets its currency in pssync.yaml (connectors.<name>.currency)"
+            )
         return {"amount": str(amount), "currency": str(currency).upper()}
 
     def _lookup(self, walk: str, raw: Any, name: str, problems: list[Problem]) -> Any:
