@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from pssync.cli import config_check, demo, forecast_cmds, serve_cmds, store_cmds, sync_cmds
+from pssync.cli import (
+    config_check,
+    demo,
+    forecast_cmds,
+    onboard_cmds,
+    serve_cmds,
+    store_cmds,
+    sync_cmds,
+)
 from pssync.cli.exceptions_cmds import exceptions_app
 from pssync.cli.output import console, emit_json
 from pssync.cli.sandbox_cmds import sandbox_app
@@ -26,6 +34,7 @@ config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 app.command("import")(store_cmds.import_command)
 app.command("export")(store_cmds.export_command)
 app.command("status")(store_cmds.status_command)
+app.command("check")(onboard_cmds.check_command)
 app.command("demo")(demo.demo_command)
 app.command("forecast")(forecast_cmds.forecast_command)
 app.command("backtest")(forecast_cmds.backtest_command)

@@ -60,8 +60,9 @@ def print_import_report(report: ImportReport, path: Path) -> None:
 
 def import_command(
     file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Canonical JSONL file.")
-    ],
+        Path | None,
+        typer.Argument(exists=True, dir_okay=False, help="Canonical JSONL file."),
+    ] = None,
     db: DbOption = None,
     system: Annotated[
         str, typer.Option(help="System to credit when a line names none.")
@@ -70,10 +71,38 @@ def import_command(
     max_line_bytes: Annotated[
         int, typer.Option(min=1024, help="Longest line accepted, in bytes (longer: rejected).")
     ] = MAX_LINE_BYTES,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", exists=True, dir_okay=False, help="A CSV file of one entity."),
+    ] = None,
+    entity: Annotated[
+        str | None,
+        typer.Option(help="With --csv: accounts, opportunities, line_items, projects, actuals..."),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="With --csv: a saved column mapping."),
+    ] = None,
+    save_mapping: Annotated[
+        Path | None, typer.Option(help="With --csv: save the mapping used, to edit and reuse.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option(help="With --csv: run `pssync check` over the store afterwards.")
+    ] = True,
 ) -> None:
-    """Load canonical records (one JSON object a line: entity_type, valid_from, payload).
-    Bad lines (not JSON, not UTF-8, too long, invalid, a conflicting repeat) are reported by
-    line number and raised as exceptions; the other lines are imported."""
+    """Load canonical records (one JSON object a line: entity_type, valid_from, payload), or
+    with --csv a file of one entity through a column mapping (guessed from the headers, or
+    --mapping). Bad lines or rows are reported by number and raised as exceptions; the others
+    are imported."""
+    if csv_file is not None:
+        if entity is None:
+            raise fail("--csv needs --entity (accounts, opportunities, line_items, ...)")
+        from pssync.cli.onboard_cmds import import_csv
+
+        import_csv(csv_file, entity, mapping, save_mapping, db, as_json, check)
+        return
+    if file is None:
+        raise fail("name a JSONL file, or --csv FILE --entity E")
     store = open_store(db)
     try:
         with progress(not as_json) as bar:

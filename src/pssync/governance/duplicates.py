@@ -26,6 +26,8 @@ _LEGAL_SUFFIXES = {
     "pte",
 }  # fmt: skip
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# Similarity of two names that differ only in where the words break.
+JOINED_WORDS = 0.93
 
 
 def normalise_name(name: str | None) -> str:
@@ -93,6 +95,10 @@ def name_similarity(a: str, b: str) -> tuple[float, bool]:
         return 0.0, False
     if a == b:
         return 1.0, False
+    joined_a, joined_b = a.replace(" ", ""), b.replace(" ", "")
+    if joined_a == joined_b:
+        # The same letters split into words differently ("Beta Tech", "Betatech").
+        return JOINED_WORDS, False
     similarity = fuzz.ratio(a, b) / 100
     if DamerauLevenshtein.distance(a, b) <= 1 and min(len(a), len(b)) >= 5:
         similarity = max(similarity, 0.92)

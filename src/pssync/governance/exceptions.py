@@ -254,6 +254,9 @@ class ExceptionStore:
         with self.engine.begin() as conn:
             conn.execute(update(xr).where(xr.c.id == exc_id).values(attempts=xr.c.attempts + 1))
         if ok:
+            done = self.get(exc_id)
+            if done is not None and done.state == State.RESOLVED:
+                return done  # the replay itself closed it (the record landed and said so)
             return self.resolve(exc_id, f"replayed: {note}", actor)
         now = self.clock()
         with self.engine.begin() as conn:

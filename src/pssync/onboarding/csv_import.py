@@ -1,0 +1,278 @@
+"""`pssync import --csv`: rows of a firm's own file into the golden store, through a mapping.
+
+Each row is translated by the mapping (conversions, crosswalks), its references resolved (an
+account named by its ID in the accounts file, or by its name), merged over the golden record it
+updates and validated. A row that fails is reported by its row number and raised as an exception
+holding the row, so it can be fixed (a crosswalk entry in pssync.yaml, a corrected file) and
+replayed or imported again; the good rows are imported either way. A row that imports closes
+the exceptions its earlier attempts raised. Nothing a file holds is dropped in silence.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pssync.governance.exceptions import ACTIVE, ExceptionRecord, ExceptionStore, NewException
+from pssync.mapping.spec import MappingSpec
+from pssync.mapping.translator import TranslationError, Translator
+from pssync.model import CanonicalValidationError, parse_record
+from pssync.onboarding.csv_mapping import LINE_ITEM, REFERENCES, SYSTEM
+from pssync.store import Change, GoldenStore
+from pssync.store.history import utcnow
+
+BATCH = 1000
+STAGE = "import"  # the stage of the exceptions a row raises (`details.stage`)
+NAMED = ("Account", "Project", "Opportunity")  # entities a reference may name by their name
+
+
+@dataclass
+class RowProblem:
+    row: int
+    category: str
+    message: str
+    field: str | None = None
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclass
+class CsvReport:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[RowProblem] = dataclasses.field(default_factory=list)
+    closed: int = 0  # exceptions of earlier attempts closed by rows that now import
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": [
+                {"row": r.row, "category": r.category, "field": r.field, "reason": r.message}
+                for r in self.rejected
+            ],
+            "closed_exceptions": self.closed,
+        }
+
+
+class RejectedRowError(ValueError):
+    def __init__(self, category: str, message: str, field: str | None = None, **details: Any):
+        super().__init__(message)
+        self.category, self.field, self.details = category, field, details
+
+
+def read_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header and (row number, values) of each non-empty row; row 1 is the header."""
+    handle = path.open(encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(handle)
+    headers = [h.strip() for h in reader.fieldnames or []]
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        with handle:
+            for values in reader:
+                clean = {
+                    (k or "").strip(): (v.strip() if isinstance(v, str) else "")
+                    for k, v in values.items()
+                }
+                if any(clean.values()):
+                    yield reader.line_num, clean
+
+    return headers, rows()
+
+
+class CsvImporter:
+    """Imports rows of one entity through one mapping spec into `store`."""
+
+    def __init__(
+        self, store: GoldenStore, exceptions: ExceptionStore, spec: MappingSpec, entity: str
+    ) -> None:
+        self.store, self.exceptions, self.entity = store, exceptions, entity
+        self.spec = spec
+        self.translator = Translator(spec)
+        self.omap = spec.objects[entity]
+        self._names: dict[str, dict[str, str]] = {}
+
+    # ---- one row ------------------------------------------------------------------------
+
+    def source_id(self, row: int, values: dict[str, str], source: str) -> str:
+        """The row's own ID: its ID column, else its name, else file and row number."""
+        own = values.get(self.omap.id_field) or ""
+        if not own and "name" in self.omap.fields:
+            own = values.get(self.omap.fields["name"].from_ or "") or ""
+        return own or f"{source}:{row}"
+
+    def canonical_id(self, entity: str, source_id: str) -> str:
+        found = self.store.resolve_xref(SYSTEM, entity, source_id)
+        return found[1] if found else f"csv-{entity.lower()}-{source_id}"[:200]
+
+    def change(self, row: int, values: dict[str, str], source: str) -> Change:
+        """The golden change a row makes, or `RejectedRowError` saying why it cannot."""
+        sid = self.source_id(row, values, source)
+        try:
+            fields = self.translator.to_canonical(self.entity, {**values, self.omap.id_field: sid})
+        except TranslationError as exc:
+            first = exc.problems[0]
+            if first.crosswalk:
+                raise RejectedRowError(
+                    "unmapped_value",
+                    str(exc),
+                    first.field,
+                    value=first.value,
+                    crosswalk=first.crosswalk,
+                    suggestions=[s.as_dict() for s in first.suggestions],
+                ) from None
+            raise RejectedRowError("invalid_record", str(exc), first.field) from None
+        if self.entity == LINE_ITEM:
+            return self._line(sid, fields)
+        for name in REFERENCES:
+            if fields.get(name):
+                fields[name] = self.reference(name, str(fields[name]))
+        rid = self.canonical_id(self.entity, sid)
+        golden = self.store.get(self.entity, rid)
+        base = dict(golden.payload) if golden else {}
+        if "name" not in fields and "name" not in base and "name" in _fields(self.entity):
+            fields["name"] = sid  # a deal file without names (the ID is what people quote)
+        xrefs = {**base.get("xrefs", {}), f"{SYSTEM}:{self.entity}": sid}
+        return Change(self._parse({**base, **fields, "id": rid, "xrefs": xrefs}), utcnow(), SYSTEM)
+
+    def _parse(self, payload: dict[str, Any]) -> Any:
+        entity = self.entity if self.entity != LINE_ITEM else "Opportunity"
+        try:
+            return parse_record(entity, payload)
+        except CanonicalValidationError as exc:
+            name, reason = exc.problems[0] if exc.problems else (None, "")
+            category = "missing_attribute" if reason == "Field required" else "invalid_record"
+            raise RejectedRowError(category, str(exc), name) from None
+
+    def reference(self, name: str, value: str) -> str:
+        """The canonical ID a reference column names: a record imported from a file under that
+        ID, a canonical ID, or (accounts, projects, deals) a record's exact name."""
+        target = REFERENCES[name]
+        found = self.store.resolve_xref(SYSTEM, target, value)
+        if found:
+            return found[1]
+        if self.store.get(target, value) is not None:
+            return value
+        if target in NAMED:
+            by_name = self._by_name(target).get(value.casefold())
+            if by_name:
+                return by_name
+        raise RejectedRowError(
+            "invalid_record",
+            f"{name} {value!r} names no {target} in the golden store; import the {target} first",
+            name,
+            value=value,
+        )
+
+    def _by_name(self, entity: str) -> dict[str, str]:
+        if entity not in self._names:
+            self._names[entity] = {
+                str(v.payload.get("name", "")).casefold(): v.record_id
+                for v in self.store.iter_records(entity)
+            }
+        return self._names[entity]
+
+    def _line(self, sid: str, fields: dict[str, Any]) -> Change:
+        """A line item into its deal: a new version of the deal with the line replaced."""
+        ref = str(fields.pop("opportunity_id", "") or "")
+        if not ref:
+            raise RejectedRowError(
+                "missing_attribute", "opportunity_id: no deal named", "opportunity_id"
+            )
+        parent = self.reference("opportunity_id", ref)
+        golden = self.store.get("Opportunity", parent)
+        assert golden is not None  # `reference` found it
+        line_id = f"csv-line-{sid}"[:200]
+        lines = [x for x in golden.payload.get("line_items") or [] if x.get("id") != line_id]
+        lines.append({**fields, "id": line_id})
+        lines.sort(key=lambda x: str(x["id"]))
+        return Change(self._parse({**golden.payload, "line_items": lines}), utcnow(), SYSTEM)
+
+    # ---- a file -------------------------------------------------------------------------
+
+    def run(self, rows: Iterable[tuple[int, dict[str, str]]], source: str) -> CsvReport:
+        report = CsvReport()
+        batch: list[Change] = []
+        imported: list[str] = []
+        for number, values in rows:
+            report.rows += 1
+            try:
+                change = self.change(number, values, source)
+            except RejectedRowError as exc:
+                problem = RowProblem(number, exc.category, str(exc), exc.field, exc.details)
+                report.rejected.append(problem)
+                self.raise_(problem, values, source)
+                continue
+            batch.append(change)
+            imported.append(self.source_id(number, values, source))
+            if self.entity in (LINE_ITEM, *NAMED) or len(batch) >= BATCH:
+                self._write(batch, report)  # later rows may name (or nest into) this one
+                batch = []
+        self._write(batch, report)
+        report.closed = self.close_fixed(imported)
+        return report
+
+    def _write(self, batch: list[Change], report: CsvReport) -> None:
+        if not batch:
+            return
+        result = self.store.write(batch, actor="import")
+        report.created += result.created
+        report.updated += result.updated
+        report.unchanged += result.unchanged
+        self._names.clear()
+
+    def raise_(self, problem: RowProblem, values: dict[str, str], source: str) -> ExceptionRecord:
+        sid = self.source_id(problem.row, values, source)
+        entity = self.entity if self.entity != LINE_ITEM else "Opportunity"
+        payload = {
+            "file": source,
+            "row": problem.row,
+            "entity": self.entity,
+            "values": values,
+            "mapping": self.spec.model_dump(by_alias=True, exclude_none=True),
+        }
+        return self.exceptions.raise_(
+            NewException(
+                category=problem.category,
+                message=f"{source} row {problem.row}: {problem.message}",
+                system=SYSTEM,
+                object=self.entity,
+                source_id=sid,
+                entity_type=entity,
+                record_id=self.canonical_id(self.entity, sid),
+                details={"row": problem.row, "file": source, "field": problem.field}
+                | {"stage": STAGE}
+                | problem.details,
+                payload=json.dumps(payload, sort_keys=True, default=str),
+            ),
+            actor="import",
+        )
+
+    def close_fixed(self, source_ids: list[str]) -> int:
+        """Resolve the active exceptions earlier imports of these rows raised (the checks'
+        findings about the records are the checks' to close)."""
+        if not source_ids:
+            return 0
+        wanted = set(source_ids)
+        found = [
+            e
+            for e in self.exceptions.find(states=[s.value for s in ACTIVE], system=SYSTEM)
+            if e.object == self.entity and e.source_id in wanted and e.details.get("stage") == STAGE
+        ]
+        for exc in found:
+            self.exceptions.resolve(exc.id, "auto-resolved: the row imported", "import")
+        return len(found)
+
+
+def _fields(entity: str) -> set[str]:
+    from pssync.onboarding.csv_mapping import fields_of
+
+    return set(fields_of(entity))
