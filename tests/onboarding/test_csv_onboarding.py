@@ -164,3 +164,7 @@ def test_onboarding_a_csv_closes_every_exception_and_loses_no_row(firm: Path) ->
     deal = store.get("Opportunity", store.resolve_xref("csv", "Opportunity", "D2")[1])  # type: ignore[index]
     assert deal is not None and deal.payload["service_line_id"] == "sl-gtx"
     assert deal.payload["amount"] == {"amount": "5000", "currency": "USD"}
+
+    # And the forecast reads them: the deal once held for its product is in the pipeline.
+    forecast = run("forecast")
+    assert {c["service_line"] for c in forecast["cells"]} >= {"sl-gtx", "sl-mg"}

@@ -32,7 +32,7 @@ def _mapping(entity: str, headers: list[str], saved: Path | None, show: bool) ->
             console.print(f"mapping from {saved}", highlight=False)
     else:
         guesses = csv_mapping.guess(entity, headers)
-        spec = csv_mapping.spec_from(entity, guesses)
+        spec = csv_mapping.spec_from(entity, guesses, headers)
         for walk, entries in config.crosswalks.items():
             spec.crosswalks.setdefault(walk, {}).update(entries)
         if show:

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Select, func, insert, select, update
 
 from pssync.governance.routing import Router
 from pssync.store import audit
@@ -113,6 +113,21 @@ class ExceptionRecord:
             k: (v.isoformat() if isinstance(v, dt.datetime) else v)
             for k, v in self.__dict__.items()
         }
+
+
+def _where(
+    stmt: Select[Any],
+    states: list[str] | None,
+    category: str | None,
+    owner: str | None,
+    system: str | None,
+) -> Select[Any]:
+    if states:
+        stmt = stmt.where(xr.c.state.in_(states))
+    for column, value in ((xr.c.category, category), (xr.c.owner, owner), (xr.c.system, system)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
 
 
 def _record(row: Any) -> ExceptionRecord:
@@ -221,21 +236,39 @@ class ExceptionStore:
         owner: str | None = None,
         system: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[ExceptionRecord]:
-        stmt = select(xr).order_by(xr.c.created_at, xr.c.id)
-        if states:
-            stmt = stmt.where(xr.c.state.in_(states))
-        for column, value in (
-            (xr.c.category, category),
-            (xr.c.owner, owner),
-            (xr.c.system, system),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
+        """Exceptions oldest first; `limit`/`offset` read one page only (a list of ten
+        thousand is read and shown a page at a time)."""
+        stmt = _where(select(xr), states, category, owner, system)
+        stmt = stmt.order_by(xr.c.created_at, xr.c.id)
         if limit:
             stmt = stmt.limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(stmt)]
+
+    def ids_starting(self, prefix: str, limit: int = 2) -> list[str]:
+        """IDs beginning with `prefix` (what `list` prints is a prefix), at most `limit`."""
+        if not prefix.isalnum():
+            return []
+        stmt = select(xr.c.id).where(xr.c.id.startswith(prefix)).limit(limit)
+        with self.engine.connect() as conn:
+            return [str(row.id) for row in conn.execute(stmt)]
+
+    def count(
+        self,
+        *,
+        states: list[str] | None = None,
+        category: str | None = None,
+        owner: str | None = None,
+        system: str | None = None,
+    ) -> int:
+        """How many exceptions `find` would return without a limit."""
+        stmt = _where(select(func.count()).select_from(xr), states, category, owner, system)
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
 
     def assign(self, exc_id: str, owner: str, actor: str) -> ExceptionRecord:
         return self._move(exc_id, State.ASSIGNED, actor, {"owner": owner})

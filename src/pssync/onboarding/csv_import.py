@@ -29,6 +29,7 @@ from pssync.store.history import utcnow
 BATCH = 1000
 STAGE = "import"  # the stage of the exceptions a row raises (`details.stage`)
 NAMED = ("Account", "Project", "Opportunity")  # entities a reference may name by their name
+NAME_FIELDS = ("name", "project_code")  # what a person calls such a record
 
 
 @dataclass
@@ -138,7 +139,12 @@ class CsvImporter:
         rid = self.canonical_id(self.entity, sid)
         golden = self.store.get(self.entity, rid)
         base = dict(golden.payload) if golden else {}
-        if "name" not in fields and "name" not in base and "name" in _fields(self.entity):
+        if (
+            "name" not in fields
+            and "name" not in base
+            and values.get(self.omap.id_field)
+            and "name" in _fields(self.entity)
+        ):
             fields["name"] = sid  # a deal file without names (the ID is what people quote)
         xrefs = {**base.get("xrefs", {}), f"{SYSTEM}:{self.entity}": sid}
         return Change(self._parse({**base, **fields, "id": rid, "xrefs": xrefs}), utcnow(), SYSTEM)
@@ -154,7 +160,7 @@ class CsvImporter:
 
     def reference(self, name: str, value: str) -> str:
         """The canonical ID a reference column names: a record imported from a file under that
-        ID, a canonical ID, or (accounts, projects, deals) a record's exact name."""
+        ID, a canonical ID, or (accounts, projects, deals) a record's exact name or code."""
         target = REFERENCES[name]
         found = self.store.resolve_xref(SYSTEM, target, value)
         if found:
@@ -174,10 +180,12 @@ class CsvImporter:
 
     def _by_name(self, entity: str) -> dict[str, str]:
         if entity not in self._names:
-            self._names[entity] = {
-                str(v.payload.get("name", "")).casefold(): v.record_id
-                for v in self.store.iter_records(entity)
-            }
+            names: dict[str, str] = {}
+            for v in self.store.iter_records(entity):
+                for key in NAME_FIELDS:
+                    if v.payload.get(key):
+                        names.setdefault(str(v.payload[key]).casefold(), v.record_id)
+            self._names[entity] = names
         return self._names[entity]
 
     def _line(self, sid: str, fields: dict[str, Any]) -> Change:

@@ -184,12 +184,24 @@ def guess(entity: str, headers: list[str]) -> list[Guess]:
     return found
 
 
-def spec_from(entity: str, guesses: list[Guess]) -> MappingSpec:
-    """A mapping file for `entity` from chosen columns (`Guess`es, scores aside)."""
+CURRENCY_NAMES = ["currency", "currency code", "currency iso code", "ccy"]
+
+
+def currency_column(headers: list[str]) -> str | None:
+    """The column holding each row's currency (amounts read their currency from it)."""
+    scored = [(_score(h, CURRENCY_NAMES), h) for h in headers]
+    best = max(scored, default=(0.0, ""))
+    return best[1] if best[0] >= CUTOFF + 5 else None
+
+
+def spec_from(entity: str, guesses: list[Guess], headers: list[str] | None = None) -> MappingSpec:
+    """A mapping file for `entity` from chosen columns (`Guess`es, scores aside); amounts take
+    their currency from the file's currency column, if it has one (else the default)."""
     annotations = fields_of(entity)
     fields: dict[str, Any] = {}
     id_field = "id"
-    currency = next((g.column for g in guesses if g.field == "currency"), "currency")
+    currency = next((g.column for g in guesses if g.field == "currency"), None)
+    currency = currency or currency_column(headers or []) or "currency"
     for g in guesses:
         if g.field == "id":
             id_field = g.column
@@ -234,6 +246,7 @@ def load(
 
 
 def missing_required(entity: str, spec: MappingSpec) -> list[str]:
-    """Required fields no column fills (every row would be refused for them)."""
-    mapped = set(spec.objects[entity].fields)
+    """Required fields no column fills (every row would be refused for them). A record without
+    a name column is named by its ID column (`csv_import`)."""
+    mapped = set(spec.objects[entity].fields) | {"name"}
     return [f for f in required_fields(entity) if f not in mapped]
