@@ -109,3 +109,8 @@ def test_names_split_into_words_differently_are_candidates(a: str, b: str) -> No
     found = DuplicateMatcher().find_pairs([profile("1", a), profile("2", b), profile("3", "Acme")])
     assert [(m.a, m.b) for m in found] == [("1", "2")]
     assert found[0].score >= 0.9 and found[0].reasons == [f"name similarity {found[0].score}"]
+
+
+@pytest.mark.parametrize(("a", "b"), [("Store 12", "Store 21"), ("Account 1", "Account 10")])
+def test_numbered_siblings_are_not_duplicates(a: str, b: str) -> None:
+    assert DuplicateMatcher().score(profile("1", a), profile("2", b)).score < 0.85

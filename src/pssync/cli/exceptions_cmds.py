@@ -101,16 +101,16 @@ def _table(
         title += f", {offset + 1}-{last} shown"
         if last < total and size:
             title += f" (next: --page {last // size + 1})"
-    table = Table(title=title, expand=False)
+    table = Table(title=title, expand=True)
     for column, width in (
         ("id", 12),
         ("category", 14),
-        ("state", 8),
+        ("state", 7),
         ("owner", 10),
-        ("record", 10),
+        ("record", 12),
         ("age", 6),
     ):
-        table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=width, max_width=18)
+        table.add_column(column, no_wrap=True, overflow="ellipsis", width=width)
     table.add_column("message", overflow="fold" if wide else "ellipsis", no_wrap=not wide, ratio=1)
     for e in found:
         age = e.age(now)
@@ -120,7 +120,7 @@ def _table(
             e.category,
             e.state + late,
             e.owner or "",
-            e.record_id or e.source_id or "",
+            e.source_id or e.record_id or "",
             f"{age.days}d {age.seconds // 3600}h",
             e.message if wide else (e.message.splitlines() or [""])[0][:200],
         )

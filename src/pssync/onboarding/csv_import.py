@@ -121,16 +121,17 @@ class CsvImporter:
             fields = self.translator.to_canonical(self.entity, {**values, self.omap.id_field: sid})
         except TranslationError as exc:
             first = exc.problems[0]
+            reason = "; ".join(f"{p.field}: {p.message}" for p in exc.problems)
             if first.crosswalk:
                 raise RejectedRowError(
                     "unmapped_value",
-                    str(exc),
+                    reason,
                     first.field,
                     value=first.value,
                     crosswalk=first.crosswalk,
                     suggestions=[s.as_dict() for s in first.suggestions],
                 ) from None
-            raise RejectedRowError("invalid_record", str(exc), first.field) from None
+            raise RejectedRowError("invalid_record", reason, first.field) from None
         if self.entity == LINE_ITEM:
             return self._line(sid, fields)
         for name in REFERENCES:
@@ -209,9 +210,16 @@ class CsvImporter:
     def run(self, rows: Iterable[tuple[int, dict[str, str]]], source: str) -> CsvReport:
         report = CsvReport()
         batch: list[Change] = []
+        pending: set[str] = set()  # source IDs the batch holds
         imported: list[str] = []
         for number, values in rows:
             report.rows += 1
+            sid = self.source_id(number, values, source)
+            if sid in pending or self.entity == LINE_ITEM:
+                # A row repeating one of the batch (or a line nesting into a deal another
+                # line may have just changed) must read what the batch writes.
+                self._write(batch, report)
+                batch, pending = [], set()
             try:
                 change = self.change(number, values, source)
             except RejectedRowError as exc:
@@ -220,10 +228,11 @@ class CsvImporter:
                 self.raise_(problem, values, source)
                 continue
             batch.append(change)
-            imported.append(self.source_id(number, values, source))
-            if self.entity in (LINE_ITEM, *NAMED) or len(batch) >= BATCH:
-                self._write(batch, report)  # later rows may name (or nest into) this one
-                batch = []
+            pending.add(sid)
+            imported.append(sid)
+            if len(batch) >= BATCH:
+                self._write(batch, report)
+                batch, pending = [], set()
         self._write(batch, report)
         report.closed = self.close_fixed(imported)
         return report
