@@ -163,13 +163,15 @@ def run_checks(
     report.records.update({"Opportunity": len(deals), "Account": len(accounts)})
     open_now = _open(exceptions)
     seen = set()
+    fresh = []
     for new in found:
         fp = new.fingerprint()
         seen.add(fp)
         report.found[new.category] += 1
         if fp not in open_now:
-            exceptions.raise_(new, actor="check")
-            report.raised += 1
+            fresh.append(new)
+    exceptions.raise_many(fresh, actor="check")
+    report.raised = len(fresh)
     for fp, ids in open_now.items():
         if fp not in seen:
             for exc_id in ids:

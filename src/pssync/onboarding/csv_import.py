@@ -18,13 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pssync.governance.exceptions import ACTIVE, ExceptionRecord, ExceptionStore, NewException
+from sqlalchemy import select
+
+from pssync.governance.exceptions import ACTIVE, ExceptionStore, NewException
 from pssync.mapping.spec import MappingSpec
 from pssync.mapping.translator import TranslationError, Translator
 from pssync.model import CanonicalValidationError, parse_record
 from pssync.onboarding.csv_mapping import LINE_ITEM, REFERENCES, SYSTEM
 from pssync.store import Change, GoldenStore
 from pssync.store.history import utcnow
+from pssync.store.tables import exception_record
 
 BATCH = 1000
 STAGE = "import"  # the stage of the exceptions a row raises (`details.stage`)
@@ -100,6 +103,7 @@ class CsvImporter:
         self.translator = Translator(spec)
         self.omap = spec.objects[entity]
         self._names: dict[str, dict[str, str]] = {}
+        self._mapping = spec.model_dump(by_alias=True, exclude_none=True)  # in each reject
 
     # ---- one row ------------------------------------------------------------------------
 
@@ -211,6 +215,7 @@ class CsvImporter:
         report = CsvReport()
         batch: list[Change] = []
         pending: set[str] = set()  # source IDs the batch holds
+        rejects: list[NewException] = []
         imported: list[str] = []
         for number, values in rows:
             report.rows += 1
@@ -225,7 +230,10 @@ class CsvImporter:
             except RejectedRowError as exc:
                 problem = RowProblem(number, exc.category, str(exc), exc.field, exc.details)
                 report.rejected.append(problem)
-                self.raise_(problem, values, source)
+                rejects.append(self.exception(problem, values, source))
+                if len(rejects) >= BATCH:
+                    self.exceptions.raise_many(rejects, actor="import")
+                    rejects = []
                 continue
             batch.append(change)
             pending.add(sid)
@@ -234,6 +242,7 @@ class CsvImporter:
                 self._write(batch, report)
                 batch, pending = [], set()
         self._write(batch, report)
+        self.exceptions.raise_many(rejects, actor="import")
         report.closed = self.close_fixed(imported)
         return report
 
@@ -246,7 +255,8 @@ class CsvImporter:
         report.unchanged += result.unchanged
         self._names.clear()
 
-    def raise_(self, problem: RowProblem, values: dict[str, str], source: str) -> ExceptionRecord:
+    def exception(self, problem: RowProblem, values: dict[str, str], source: str) -> NewException:
+        """The exception a rejected row raises, holding the row and its mapping for replay."""
         sid = self.source_id(problem.row, values, source)
         entity = self.entity if self.entity != LINE_ITEM else "Opportunity"
         payload = {
@@ -254,38 +264,41 @@ class CsvImporter:
             "row": problem.row,
             "entity": self.entity,
             "values": values,
-            "mapping": self.spec.model_dump(by_alias=True, exclude_none=True),
+            "mapping": self._mapping,
         }
-        return self.exceptions.raise_(
-            NewException(
-                category=problem.category,
-                message=f"{source} row {problem.row}: {problem.message}",
-                system=SYSTEM,
-                object=self.entity,
-                source_id=sid,
-                entity_type=entity,
-                record_id=self.canonical_id(self.entity, sid),
-                details={"row": problem.row, "file": source, "field": problem.field}
-                | {"stage": STAGE}
-                | problem.details,
-                payload=json.dumps(payload, sort_keys=True, default=str),
-            ),
-            actor="import",
+        return NewException(
+            category=problem.category,
+            message=f"{source} row {problem.row}: {problem.message}",
+            system=SYSTEM,
+            object=self.entity,
+            source_id=sid,
+            entity_type=entity,
+            record_id=self.canonical_id(self.entity, sid),
+            details={"row": problem.row, "file": source, "field": problem.field}
+            | {"stage": STAGE}
+            | problem.details,
+            payload=json.dumps(payload, sort_keys=True, default=str),
         )
 
     def close_fixed(self, source_ids: list[str]) -> int:
         """Resolve the active exceptions earlier imports of these rows raised (the checks'
         findings about the records are the checks' to close)."""
-        if not source_ids:
-            return 0
-        wanted = set(source_ids)
-        found = [
-            e
-            for e in self.exceptions.find(states=[s.value for s in ACTIVE], system=SYSTEM)
-            if e.object == self.entity and e.source_id in wanted and e.details.get("stage") == STAGE
-        ]
-        for exc in found:
-            self.exceptions.resolve(exc.id, "auto-resolved: the row imported", "import")
+        x = exception_record.c
+        unique = sorted(set(source_ids))
+        found: list[str] = []
+        with self.store.engine.connect() as conn:
+            for start in range(0, len(unique), 500):
+                rows = conn.execute(
+                    select(x.id, x.details).where(
+                        x.system == SYSTEM,
+                        x.object == self.entity,
+                        x.source_id.in_(unique[start : start + 500]),
+                        x.state.in_([s.value for s in ACTIVE]),
+                    )
+                )
+                found += [str(r.id) for r in rows if json.loads(r.details).get("stage") == STAGE]
+        for exc_id in found:
+            self.exceptions.resolve(exc_id, "auto-resolved: the row imported", "import")
         return len(found)
 
 

@@ -41,7 +41,9 @@ def replay_csv_row(ctx: ReplayContext, exc: ExceptionRecord, text: str) -> tuple
         mapping: dict[str, Any] = dict(data["mapping"])
     except (ValueError, KeyError, TypeError) as err:
         return False, f"not a CSV row payload: {err}"
-    walks, currency = _overrides()
+    if "overrides" not in ctx.cache:  # read pssync.yaml once per replay run
+        ctx.cache["overrides"] = _overrides()
+    walks, currency = ctx.cache["overrides"]
     for walk, entries in walks.items():
         mapping.setdefault("crosswalks", {}).setdefault(walk, {}).update(entries)
     spec = MappingSpec.model_validate(mapping)
@@ -50,7 +52,11 @@ def replay_csv_row(ctx: ReplayContext, exc: ExceptionRecord, text: str) -> tuple
     importer = CsvImporter(ctx.golden, ctx.exceptions, spec, entity)
     report = importer.run([(row, values)], source)
     if report.rejected:
-        return False, report.rejected[0].message
+        now = report.rejected[0]
+        if (now.category, now.field) == (exc.category, exc.details.get("field")):
+            return False, now.message
+        # This cause is fixed; the row now waits on another, raised as its own exception.
+        return True, f"fixed; {source} row {row} is now held by {now.category}: {now.message}"
     return True, f"{source} row {row} imported ({entity} {importer.source_id(row, values, source)})"
 
 
