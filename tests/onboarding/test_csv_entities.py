@@ -95,3 +95,23 @@ def test_a_saved_mapping_reloads(tmp_path: Path) -> None:
     assert again.objects == spec.objects
     with pytest.raises(ValueError, match="not Account"):
         csv_mapping.load(tmp_path / "m.yaml", "Account")
+
+
+def test_a_jsonl_import_is_checked_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from pssync.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    lines = [
+        {"entity_type": "Account", "payload": {"id": "a1", "name": "Beta Tech"}},
+        {"entity_type": "Account", "payload": {"id": "a2", "name": "Betatech"}},
+    ]
+    text = "\n".join(json.dumps({**x, "valid_from": "2026-01-01T00:00:00+00:00"}) for x in lines)
+    (tmp_path / "in.jsonl").write_text(text + "\n")
+    result = CliRunner().invoke(app, ["import", "in.jsonl", "--json"])
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)["checks"]["found"]
+    assert found == {"duplicate_customer": 2, "missing_legal_entity": 2}

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from pssync.cli.output import console, emit_json, fail, open_exceptions, open_store, progress
+from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.replay import raise_import_rejects
-from pssync.store import audit_anchors
+from pssync.store import GoldenStore, audit_anchors
 from pssync.store.audit import AuditKeyError, VerifyResult, verify_chain
 from pssync.store.jsonl import (
     MAX_LINE_BYTES,
@@ -87,7 +88,7 @@ def import_command(
         Path | None, typer.Option(help="With --csv: save the mapping used, to edit and reuse.")
     ] = None,
     check: Annotated[
-        bool, typer.Option(help="With --csv: run `pssync check` over the store afterwards.")
+        bool, typer.Option(help="Run the `pssync check` checks over the store afterwards.")
     ] = True,
 ) -> None:
     """Load canonical records (one JSON object a line: entity_type, valid_from, payload), or
@@ -116,11 +117,16 @@ def import_command(
             )
     except OSError as exc:
         raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
-    raised = raise_import_rejects(open_exceptions(store), file.name, report.rejected)
+    exceptions = open_exceptions(store)
+    raised = raise_import_rejects(exceptions, file.name, report.rejected)
+    checks = _checks(store, exceptions) if check else {}
     if as_json:
-        emit_json({**report.as_dict(), "exceptions": [e.id for e in raised]})
+        emit_json({**report.as_dict(), "exceptions": [e.id for e in raised], "checks": checks})
     else:
         print_import_report(report, file)
+        if checks:
+            found = ", ".join(f"{n} {c}" for c, n in sorted(checks["found"].items()))
+            console.print(f"  checks over the store: {found or 'nothing found'}", highlight=False)
         if report.rejected:
             console.print(
                 f"  rejected lines written to {file.with_suffix('.rejected.jsonl')} and raised as"
@@ -128,6 +134,13 @@ def import_command(
             )
     if report.rejected and report.created + report.updated + report.unchanged == 0:
         raise typer.Exit(1)
+
+
+def _checks(store: GoldenStore, exceptions: ExceptionStore) -> dict[str, Any]:
+    """Imported records pass no sync pipeline: run its data-quality checks over the store."""
+    from pssync.onboarding.checks import run_checks
+
+    return run_checks(store, exceptions).as_dict()
 
 
 def export_command(
