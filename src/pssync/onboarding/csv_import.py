@@ -27,7 +27,7 @@ from pssync.model import CanonicalValidationError, parse_record
 from pssync.onboarding.csv_mapping import LINE_ITEM, REFERENCES, SYSTEM
 from pssync.store import Change, GoldenStore
 from pssync.store.history import utcnow
-from pssync.store.tables import exception_record
+from pssync.store.tables import exception_record, xref
 
 BATCH = 1000
 STAGE = "import"  # the stage of the exceptions a row raises (`details.stage`)
@@ -96,7 +96,13 @@ class CsvImporter:
     """Imports rows of one entity through one mapping spec into `store`."""
 
     def __init__(
-        self, store: GoldenStore, exceptions: ExceptionStore, spec: MappingSpec, entity: str
+        self,
+        store: GoldenStore,
+        exceptions: ExceptionStore,
+        spec: MappingSpec,
+        entity: str,
+        *,
+        bulk: bool = True,
     ) -> None:
         self.store, self.exceptions, self.entity = store, exceptions, entity
         self.spec = spec
@@ -104,6 +110,8 @@ class CsvImporter:
         self.omap = spec.objects[entity]
         self._names: dict[str, dict[str, str]] = {}
         self._mapping = spec.model_dump(by_alias=True, exclude_none=True)  # in each reject
+        self.bulk = bulk
+        self._xrefs: dict[str, dict[str, str]] = {}  # entity -> file row ID -> canonical ID
 
     # ---- one row ------------------------------------------------------------------------
 
@@ -114,9 +122,23 @@ class CsvImporter:
             own = values.get(self.omap.fields["name"].from_ or "") or ""
         return own or f"{source}:{row}"
 
+    def known(self, entity: str, source_id: str) -> str | None:
+        """The golden record a file's row of `entity` with this ID became, if any. A whole
+        file reads the xref map of `entity` once (`bulk`); a single replayed row asks."""
+        if not self.bulk:
+            found = self.store.resolve_xref(SYSTEM, entity, source_id)
+            return found[1] if found else None
+        if entity not in self._xrefs:
+            x = xref.c
+            query = select(x.external_id, x.record_id).where(x.system == SYSTEM, x.object == entity)
+            with self.store.engine.connect() as conn:
+                self._xrefs[entity] = {
+                    str(r.external_id): str(r.record_id) for r in conn.execute(query)
+                }
+        return self._xrefs[entity].get(source_id)
+
     def canonical_id(self, entity: str, source_id: str) -> str:
-        found = self.store.resolve_xref(SYSTEM, entity, source_id)
-        return found[1] if found else f"csv-{entity.lower()}-{source_id}"[:200]
+        return self.known(entity, source_id) or f"csv-{entity.lower()}-{source_id}"[:200]
 
     def change(self, row: int, values: dict[str, str], source: str) -> Change:
         """The golden change a row makes, or `RejectedRowError` saying why it cannot."""
@@ -167,9 +189,9 @@ class CsvImporter:
         """The canonical ID a reference column names: a record imported from a file under that
         ID, a canonical ID, or (accounts, projects, deals) a record's exact name or code."""
         target = REFERENCES[name]
-        found = self.store.resolve_xref(SYSTEM, target, value)
+        found = self.known(target, value)
         if found:
-            return found[1]
+            return found
         if self.store.get(target, value) is not None:
             return value
         if target in NAMED:
@@ -250,6 +272,11 @@ class CsvImporter:
         if not batch:
             return
         result = self.store.write(batch, actor="import")
+        for change in batch:  # what later rows of the file may name
+            for key, source_id in change.record.xrefs.items():
+                system, _, obj = key.partition(":")
+                if system == SYSTEM and obj in self._xrefs:
+                    self._xrefs[obj][source_id] = change.record.id
         report.created += result.created
         report.updated += result.updated
         report.unchanged += result.unchanged

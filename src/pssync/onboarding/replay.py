@@ -49,7 +49,7 @@ def replay_csv_row(ctx: ReplayContext, exc: ExceptionRecord, text: str) -> tuple
     spec = MappingSpec.model_validate(mapping)
     if currency:
         spec.apply_default_currency(currency)
-    importer = CsvImporter(ctx.golden, ctx.exceptions, spec, entity)
+    importer = CsvImporter(ctx.golden, ctx.exceptions, spec, entity, bulk=False)
     report = importer.run([(row, values)], source)
     if report.rejected:
         now = report.rejected[0]
