@@ -184,6 +184,8 @@ class ExceptionStore:
     def raise_many(self, news: list[NewException], actor: str = "pssync") -> list[str]:
         """`raise_` for a batch in one transaction (an import's thousands of rejected rows):
         the IDs of the exceptions opened or refreshed, in order."""
+        if not news:
+            return []
         now = self.clock()
         fps = [new.fingerprint() for new in news]
         active = [s.value for s in ACTIVE]
@@ -198,7 +200,7 @@ class ExceptionStore:
                     xr.c.fingerprint.in_(chunk), xr.c.state.in_(active)
                 )
                 existing.update({str(r.fingerprint): str(r.id) for r in conn.execute(query)})
-            entries = []
+            entries, rows = [], []
             for new, fp in zip(news, fps, strict=True):
                 values = _values(new, now)
                 if fp in existing:
@@ -206,10 +208,12 @@ class ExceptionStore:
                     ids.append(existing[fp])
                     continue
                 exc_id = existing[fp] = uuid.uuid4().hex
-                conn.execute(insert(xr).values(**self._new_row(new, exc_id, fp, now), **values))
+                rows.append(self._new_row(new, exc_id, fp, now) | values)
                 entries.append(_entry(exc_id, "exception.raise", actor, now, new.category))
                 ids.append(exc_id)
                 opened.append(exc_id)
+            if rows:
+                conn.execute(insert(xr), rows)  # one executemany
             audit.append(conn, entries)
         if self.notify is not None:
             for exc_id in opened:

@@ -163,8 +163,10 @@ class CsvImporter:
         for name in REFERENCES:
             if fields.get(name):
                 fields[name] = self.reference(name, str(fields[name]))
-        rid = self.canonical_id(self.entity, sid)
-        golden = self.store.get(self.entity, rid)
+        known = self.known(self.entity, sid)
+        rid = known or self.canonical_id(self.entity, sid)
+        # A row no file brought before is a new record (its ID is minted from the row's).
+        golden = self.store.get(self.entity, rid) if known or not self.bulk else None
         base = dict(golden.payload) if golden else {}
         if (
             "name" not in fields

@@ -44,12 +44,17 @@ def replay_csv_row(ctx: ReplayContext, exc: ExceptionRecord, text: str) -> tuple
     if "overrides" not in ctx.cache:  # read pssync.yaml once per replay run
         ctx.cache["overrides"] = _overrides()
     walks, currency = ctx.cache["overrides"]
-    for walk, entries in walks.items():
-        mapping.setdefault("crosswalks", {}).setdefault(walk, {}).update(entries)
-    spec = MappingSpec.model_validate(mapping)
-    if currency:
-        spec.apply_default_currency(currency)
-    importer = CsvImporter(ctx.golden, ctx.exceptions, spec, entity, bulk=False)
+    key = f"csv-importer {entity} {json.dumps(mapping, sort_keys=True)}"
+    importer = ctx.cache.get(key)  # one per file mapping and replay run: rows share it
+    if importer is None:
+        for walk, entries in walks.items():
+            mapping.setdefault("crosswalks", {}).setdefault(walk, {}).update(entries)
+        spec = MappingSpec.model_validate(mapping)
+        if currency:
+            spec.apply_default_currency(currency)
+        importer = ctx.cache[key] = CsvImporter(
+            ctx.golden, ctx.exceptions, spec, entity, bulk=False
+        )
     report = importer.run([(row, values)], source)
     if report.rejected:
         now = report.rejected[0]
