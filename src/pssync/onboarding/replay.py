@@ -55,7 +55,7 @@ def replay_csv_row(ctx: ReplayContext, exc: ExceptionRecord, text: str) -> tuple
         importer = ctx.cache[key] = CsvImporter(
             ctx.golden, ctx.exceptions, spec, entity, bulk=False
         )
-    report = importer.run([(row, values)], source)
+    report = importer.run([(row, values)], source, close=False)
     if report.rejected:
         now = report.rejected[0]
         if (now.category, now.field) == (exc.category, exc.details.get("field")):
