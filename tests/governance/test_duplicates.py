@@ -99,3 +99,18 @@ def test_a_dropped_word_is_probable_only_when_the_short_name_extends_to_one_reco
     crowded = [*alone, profile("4", "Cobalt Health")]
     assert {(m.a, m.b) for m in DuplicateMatcher().find_pairs(alone)} == {("1", "2")}
     assert DuplicateMatcher().find_pairs(crowded) == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Beta Tech", "Betatech"), ("Blue Sky Consulting", "BlueSky Consulting Ltd")],
+)
+def test_names_split_into_words_differently_are_candidates(a: str, b: str) -> None:
+    found = DuplicateMatcher().find_pairs([profile("1", a), profile("2", b), profile("3", "Acme")])
+    assert [(m.a, m.b) for m in found] == [("1", "2")]
+    assert found[0].score >= 0.9 and found[0].reasons == [f"name similarity {found[0].score}"]
+
+
+@pytest.mark.parametrize(("a", "b"), [("Store 12", "Store 21"), ("Account 1", "Account 10")])
+def test_numbered_siblings_are_not_duplicates(a: str, b: str) -> None:
+    assert DuplicateMatcher().score(profile("1", a), profile("2", b)).score < 0.85

@@ -33,11 +33,11 @@ def _source(loc: tuple[str, ...], path: Path) -> str:
     return env_source(loc) or str(path)
 
 
-def _connector(name: str, config: ConnectorConfig, path: Path) -> list[Problem]:
+def _connector(name: str, settings: Settings, path: Path) -> list[Problem]:
     from pssync.connectors.registry import UnknownConnectorError, connector_class
     from pssync.engine.setup import connector_settings
-    from pssync.mapping.spec import load_spec
 
+    config = settings.connectors[name]
     found: list[Problem] = []
     where = ("connectors", name)
     try:
@@ -57,7 +57,7 @@ def _connector(name: str, config: ConnectorConfig, path: Path) -> list[Problem]:
             if err["type"] == "missing":
                 message = f"required by the {config.type} connector: set it here or in {variable}"
             found.append(Problem(".".join(loc), message, _source(loc, path)))
-    given = config.model_dump(exclude={"type", "role", "mapping", "options"}, exclude_none=True)
+    given = config.model_dump(exclude=PSSYNC_KEYS, exclude_none=True)
     for field in sorted(set(given) - set(model.model_fields)):
         message = f"not read by the {config.type} connector, ignored"
         loc = (*where, field)
@@ -67,15 +67,45 @@ def _connector(name: str, config: ConnectorConfig, path: Path) -> list[Problem]:
         message = f"not a {config.type} setting, ignored (known: {known})"
         loc = (*where, "options", option)
         found.append(Problem(".".join(loc), message, _source(loc, path), fatal=False))
-    if config.mapping:
-        mapping = Path(config.mapping)
-        mapping = mapping if mapping.is_absolute() else path.parent / mapping
-        try:
-            load_spec(mapping)
-        except (OSError, ValueError) as exc:  # MappingFileError, UnicodeDecodeError
-            loc = (*where, "mapping")
-            found.append(Problem(".".join(loc), str(exc), _source(loc, path)))
+    return found + _mapping(name, settings, path)
+
+
+# Connector keys pssync reads itself (the connector's settings model never sees them).
+PSSYNC_KEYS = {"type", "role", "mapping", "options", "currency", "crosswalks"}
+
+
+def _mapping(name: str, settings: Settings, path: Path) -> list[Problem]:
+    """The mapping sync would translate with: it must load (with the file's crosswalk
+    overrides); a connector without one cannot be read from; an override naming a crosswalk
+    the mapping never uses is a warning (a typo would be ignored in silence)."""
+    from pssync.config.mappings import unused_crosswalks
+
+    where = ("connectors", name)
+    loc = (*where, "mapping")
+    try:
+        spec = settings.mapping_spec(name, path.parent)
+    except (OSError, ValueError) as exc:  # MappingFileError, UnicodeDecodeError
+        return [Problem(".".join(loc), str(exc), _source(loc, path))]
+    if spec is None:
+        message = "the connector ships no mapping: set `mapping` to read from this system"
+        return [Problem(".".join(loc), message, _source(loc, path), fatal=False)]
+    found = []
+    for walk in unused_crosswalks(settings, name, spec):
+        key = (*where, "crosswalks", walk)
+        message = f"the mapping has no crosswalk {walk!r}, ignored (it has: "
+        message += f"{', '.join(sorted(spec.used_crosswalks())) or 'none'})"
+        found.append(Problem(".".join(key), message, _source(key, path), fatal=False))
     return found
+
+
+def _has_mapping(settings: Settings, name: str, path: Path) -> bool:
+    from pssync.config.mappings import mapping_path
+    from pssync.connectors.registry import UnknownConnectorError
+
+    try:
+        return mapping_path(settings.connectors[name], path.parent) is not None
+    except (UnknownConnectorError, ImportError, TypeError):
+        return True  # an unknown type is reported as such, not as "nothing to read"
 
 
 def _environment(settings: Settings) -> list[Problem]:
@@ -106,8 +136,13 @@ def _environment(settings: Settings) -> list[Problem]:
 def check(settings: Settings, path: Path) -> list[Problem]:
     """Every problem `pssync sync` or `pssync serve` would stop at (and warnings)."""
     found: list[Problem] = []
-    for name, config in settings.connectors.items():
-        found += _connector(name, config, path)
+    for name in settings.connectors:
+        found += _connector(name, settings, path)
+    if settings.connectors and not any(
+        _has_mapping(settings, n, path) for n in settings.connectors
+    ):
+        message = "no connector has a mapping: `pssync sync` would have nothing to read"
+        found.append(Problem("connectors", message, str(path)))
     for name, schedule in settings.schedules.items():
         if schedule.connector and schedule.connector not in settings.connectors:
             loc = ("schedules", name, "connector")

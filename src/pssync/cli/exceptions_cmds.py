@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pssync.cli.output import console, emit_json, fail, open_exceptions, open_store
+from pssync.cli.output import (
+    console,
+    emit_json,
+    fail,
+    open_exceptions,
+    open_store,
+    table_console,
+)
 from pssync.cli.store_cmds import DbOption, JsonOption
 from pssync.governance.exceptions import ACTIVE, ExceptionRecord, ExceptionStore, TransitionError
 from pssync.governance.replay import ReplayContext, replay
@@ -42,6 +49,9 @@ def _show(exc: ExceptionRecord, as_json: bool) -> None:
         console.print("[bold]payload[/bold]:", exc.payload, markup=False, highlight=False)
 
 
+PAGE = 50  # rows a table shows unless --limit says otherwise
+
+
 @exceptions_app.command("list")
 def list_command(
     state: Annotated[
@@ -52,33 +62,69 @@ def list_command(
     all_states: Annotated[
         bool, typer.Option("--all", help="Include resolved and ignored.")
     ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=0, help=f"Rows per page (table: {PAGE}; JSON: all; 0: all)."),
+    ] = None,
+    offset: Annotated[int, typer.Option(min=0, help="Rows to skip.")] = 0,
+    page: Annotated[
+        int | None, typer.Option(min=1, help="Page number (of --limit rows), instead of --offset.")
+    ] = None,
+    wide: Annotated[bool, typer.Option(help="Whole messages, folded over lines.")] = False,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Exceptions, oldest first (active ones unless --state/--all)."""
+    """Exceptions, oldest first (active ones unless --state/--all), a page at a time: only the
+    page is read from the store and drawn."""
     states = state or (None if all_states else [s.value for s in ACTIVE])
-    found = _store(db).find(states=states, category=category, owner=owner)
+    store = _store(db)
+    size = (None if as_json else PAGE) if limit is None else (limit or None)
+    if page is not None:
+        offset = (page - 1) * (size or 0)
+    found = store.find(states=states, category=category, owner=owner, limit=size, offset=offset)
     if as_json:
         emit_json([e.as_dict() for e in found])
         return
+    total = store.count(states=states, category=category, owner=owner)
+    table_console().print(_table(found, total, offset, size, wide))
+
+
+def _table(
+    found: list[ExceptionRecord], total: int, offset: int, size: int | None, wide: bool
+) -> Table:
+    """One page as a table that fits 100 columns: each message cut to its first line and the
+    room left (`wide`: whole, folded)."""
     now = dt.datetime.now(dt.UTC)
-    table = Table(title=f"{len(found)} exception(s)")
-    for column in ("id", "category", "state", "owner", "record", "age", "message"):
-        table.add_column(column, overflow="fold")
+    last = offset + len(found)
+    title = f"{total} exception(s)"
+    if found and (offset or last < total):
+        title += f", {offset + 1}-{last} shown"
+        if last < total and size:
+            title += f" (next: --page {last // size + 1})"
+    table = Table(title=title, expand=True)
+    for column, width in (
+        ("id", 12),
+        ("category", 14),
+        ("state", 7),
+        ("owner", 10),
+        ("record", 12),
+        ("age", 6),
+    ):
+        table.add_column(column, no_wrap=True, overflow="ellipsis", width=width)
+    table.add_column("message", overflow="fold" if wide else "ellipsis", no_wrap=not wide, ratio=1)
     for e in found:
         age = e.age(now)
         late = " [red]overdue[/red]" if e.overdue(now) else ""
-        record = e.record_id or e.source_id or ""
         table.add_row(
             e.id[:12],
             e.category,
             e.state + late,
             e.owner or "",
-            record,
+            e.source_id or e.record_id or "",
             f"{age.days}d {age.seconds // 3600}h",
-            e.message[:120],
+            e.message if wide else (e.message.splitlines() or [""])[0][:200],
         )
-    console.print(table)
+    return table
 
 
 @exceptions_app.command("show")
@@ -89,9 +135,10 @@ def show_command(exc_id: str, db: DbOption = None, as_json: JsonOption = False) 
 
 def _resolve_id(db: str | None, prefix: str) -> str:
     """Accept the 12-character prefix `list` prints."""
-    matches = [e.id for e in _store(db).find() if e.id.startswith(prefix)]
+    matches = _store(db).ids_starting(prefix)
     if len(matches) != 1:
-        raise fail(f"{prefix!r} matches {len(matches)} exceptions")
+        many = "several" if matches else "no"
+        raise fail(f"{prefix!r} matches {many} exceptions")
     return matches[0]
 
 

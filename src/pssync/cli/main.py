@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,12 +13,13 @@ from pssync.cli import (
     demo,
     fidelity_cmds,
     forecast_cmds,
+    onboard_cmds,
     serve_cmds,
     store_cmds,
     sync_cmds,
 )
 from pssync.cli.exceptions_cmds import exceptions_app
-from pssync.cli.output import console, emit_json, fail
+from pssync.cli.output import console, emit_json
 from pssync.cli.sandbox_cmds import sandbox_app
 from pssync.model.registry import export_json_schemas
 
@@ -33,6 +35,7 @@ config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 app.command("import")(store_cmds.import_command)
 app.command("export")(store_cmds.export_command)
 app.command("status")(store_cmds.status_command)
+app.command("check")(onboard_cmds.check_command)
 app.command("demo")(demo.demo_command)
 app.command("forecast")(forecast_cmds.forecast_command)
 app.command("backtest")(forecast_cmds.backtest_command)
@@ -52,19 +55,51 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(config_app, name="config")
 config_app.command("check")(config_check.check_command)
 
-STARTER = Path(__file__).parent.parent / "config" / "starter.yaml"
+SystemChoice = Annotated[
+    str | None, typer.Option(help="The system's connector type, or `none` (prompted if omitted).")
+]
+UrlOption = Annotated[str | None, typer.Option(help="The system's base URL.")]
 
 
 @app.command("init")
 def init_command(
     path: Annotated[Path, typer.Option(help="Where to write the file.")] = Path("pssync.yaml"),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    crm: SystemChoice = None,
+    psa: SystemChoice = None,
+    erp: SystemChoice = None,
+    currency: Annotated[
+        str | None, typer.Option(help="Reporting currency (ISO 4217), e.g. USD.")
+    ] = None,
+    crm_url: UrlOption = None,
+    psa_url: UrlOption = None,
+    erp_url: UrlOption = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="KEY=VALUE for any other key (connectors.crm.client_id=abc)."),
+    ] = None,
+    interactive: Annotated[
+        bool | None,
+        typer.Option(
+            "--interactive/--non-interactive",
+            help="Ask for what flags leave out (default: when run in a terminal).",
+        ),
+    ] = None,
 ) -> None:
-    """Write a commented starter pssync.yaml."""
-    if path.exists() and not force:
-        raise fail(f"{path} already exists (use --force to overwrite)")
-    path.write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
-    console.print(f"wrote {path}; edit it, then `pssync config check`")
+    """Write a pssync.yaml that syncs the first time: asks which CRM, PSA and ERP the firm
+    runs (or takes --crm/--psa/--erp, `none` for a system it lacks) and the reporting currency.
+    Mappings, currency defaults and flows follow from the answers."""
+    from pssync.cli.init_cmd import write_init
+
+    write_init(
+        path,
+        force=force,
+        systems={"crm": crm, "psa": psa, "erp": erp},
+        urls={"crm": crm_url, "psa": psa_url, "erp": erp_url},
+        currency=currency,
+        sets=set_ or [],
+        ask=sys.stdin.isatty() if interactive is None else interactive,
+    )
 
 
 @schema_app.command("export")

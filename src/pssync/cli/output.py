@@ -19,6 +19,15 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+TABLE_WIDTH = 100  # columns a table fills when the output is not a terminal (Rich assumes 80)
+
+
+def table_console() -> Console:
+    """Where tables go: the console in a terminal (its own width), else a console of
+    TABLE_WIDTH columns, so piped and captured tables are not squeezed into 80."""
+    return console if console.is_terminal else Console(width=TABLE_WIDTH, highlight=False)
+
+
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from pssync.cli.output import console, emit_json, fail, open_exceptions, open_store, progress
+from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.replay import raise_import_rejects
-from pssync.store import audit_anchors
+from pssync.store import GoldenStore, audit_anchors
 from pssync.store.audit import AuditKeyError, VerifyResult, verify_chain
 from pssync.store.jsonl import (
     MAX_LINE_BYTES,
@@ -60,8 +61,9 @@ def print_import_report(report: ImportReport, path: Path) -> None:
 
 def import_command(
     file: Annotated[
-        Path, typer.Argument(exists=True, dir_okay=False, help="Canonical JSONL file.")
-    ],
+        Path | None,
+        typer.Argument(exists=True, dir_okay=False, help="Canonical JSONL file."),
+    ] = None,
     db: DbOption = None,
     system: Annotated[
         str, typer.Option(help="System to credit when a line names none.")
@@ -70,10 +72,38 @@ def import_command(
     max_line_bytes: Annotated[
         int, typer.Option(min=1024, help="Longest line accepted, in bytes (longer: rejected).")
     ] = MAX_LINE_BYTES,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", exists=True, dir_okay=False, help="A CSV file of one entity."),
+    ] = None,
+    entity: Annotated[
+        str | None,
+        typer.Option(help="With --csv: accounts, opportunities, line_items, projects, actuals..."),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="With --csv: a saved column mapping."),
+    ] = None,
+    save_mapping: Annotated[
+        Path | None, typer.Option(help="With --csv: save the mapping used, to edit and reuse.")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option(help="Run the `pssync check` checks over the store afterwards.")
+    ] = True,
 ) -> None:
-    """Load canonical records (one JSON object a line: entity_type, valid_from, payload).
-    Bad lines (not JSON, not UTF-8, too long, invalid, a conflicting repeat) are reported by
-    line number and raised as exceptions; the other lines are imported."""
+    """Load canonical records (one JSON object a line: entity_type, valid_from, payload), or
+    with --csv a file of one entity through a column mapping (guessed from the headers, or
+    --mapping). Bad lines or rows are reported by number and raised as exceptions; the others
+    are imported."""
+    if csv_file is not None:
+        if entity is None:
+            raise fail("--csv needs --entity (accounts, opportunities, line_items, ...)")
+        from pssync.cli.onboard_cmds import import_csv
+
+        import_csv(csv_file, entity, mapping, save_mapping, db, as_json, check)
+        return
+    if file is None:
+        raise fail("name a JSONL file, or --csv FILE --entity E")
     store = open_store(db)
     try:
         with progress(not as_json) as bar:
@@ -87,11 +117,16 @@ def import_command(
             )
     except OSError as exc:
         raise fail(f"cannot read {file}: {exc.strerror or exc}") from None
-    raised = raise_import_rejects(open_exceptions(store), file.name, report.rejected)
+    exceptions = open_exceptions(store)
+    raised = raise_import_rejects(exceptions, file.name, report.rejected)
+    checks = _checks(store, exceptions) if check else {}
     if as_json:
-        emit_json({**report.as_dict(), "exceptions": [e.id for e in raised]})
+        emit_json({**report.as_dict(), "exceptions": [e.id for e in raised], "checks": checks})
     else:
         print_import_report(report, file)
+        if checks:
+            found = ", ".join(f"{n} {c}" for c, n in sorted(checks["found"].items()))
+            console.print(f"  checks over the store: {found or 'nothing found'}", highlight=False)
         if report.rejected:
             console.print(
                 f"  rejected lines written to {file.with_suffix('.rejected.jsonl')} and raised as"
@@ -99,6 +134,13 @@ def import_command(
             )
     if report.rejected and report.created + report.updated + report.unchanged == 0:
         raise typer.Exit(1)
+
+
+def _checks(store: GoldenStore, exceptions: ExceptionStore) -> dict[str, Any]:
+    """Imported records pass no sync pipeline: run its data-quality checks over the store."""
+    from pssync.onboarding.checks import run_checks
+
+    return run_checks(store, exceptions).as_dict()
 
 
 def export_command(

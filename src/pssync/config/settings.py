@@ -31,6 +31,7 @@ from pydantic_settings import (
 
 from pssync.governance.notify import NotifyConfig
 from pssync.governance.routing import RoutingConfig
+from pssync.mapping.spec import MappingSpec
 from pssync.model import ENTITY_TYPES
 
 DEFAULT_CONFIG_FILE = Path("pssync.yaml")
@@ -74,7 +75,13 @@ class ConnectorConfig(_Strict):
     username: str | None = None
     client_id: str | None = None
     account_id: str | None = None
+    # The mapping file; omitted (or `builtin`): the one shipped with the connector (`mappings`).
     mapping: str | None = None
+    # The system's own currency, for amounts whose record names none (a single-currency
+    # Salesforce org has no CurrencyIsoCode); omitted: `reporting_currency`.
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    # Crosswalk entries merged over the mapping file's (vendor value -> canonical ID).
+    crosswalks: dict[str, dict[str, str]] = Field(default_factory=dict)
     password: SecretStr | None = None
     client_secret: SecretStr | None = None
     api_token: SecretStr | None = None
@@ -197,6 +204,10 @@ class Settings(BaseSettings):
     analytics_path: str = "pssync.duckdb"
     reporting_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     connectors: dict[str, ConnectorConfig] = Field(default_factory=dict)
+    # Crosswalk entries merged into every connector's mapping (a connector's own `crosswalks`
+    # win over these, and these over the mapping file's; a crosswalk a mapping never uses is
+    # ignored there).
+    crosswalks: dict[str, dict[str, str]] = Field(default_factory=dict)
     system_of_record: dict[str, dict[str, str]] = Field(default_factory=default_system_of_record)
     flows: dict[str, FlowConfig] = Field(default_factory=dict)
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
@@ -232,6 +243,19 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown flow(s) {unknown}; known: {list(FLOW_NAMES)}")
         return value
+
+    def mapping_path(self, name: str, base: Path | None = None) -> Path | None:
+        """The mapping file connector `name` translates with (None: it ships none)."""
+        from pssync.config.mappings import mapping_path
+
+        return mapping_path(self.connectors[name], base)
+
+    def mapping_spec(self, name: str, base: Path | None = None) -> MappingSpec | None:
+        """Connector `name`'s mapping with the crosswalk overrides and the default currency of
+        this file applied (None: the connector ships no mapping and the file names none)."""
+        from pssync.config.mappings import mapping_spec
+
+        return mapping_spec(self, name, base)
 
     @classmethod
     def settings_customise_sources(

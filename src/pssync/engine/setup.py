@@ -10,7 +10,6 @@ builder (`pssync.runtime`) puts them together with governance and the flows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -19,8 +18,6 @@ from pssync.config.settings import ConnectorConfig
 from pssync.connectors.base import Connector
 from pssync.connectors.registry import connector_class
 from pssync.engine.runtime import Runtime
-from pssync.mapping.spec import load_spec
-from pssync.mapping.translator import Translator
 
 
 def connector_settings(config: ConnectorConfig, model_fields: set[str]) -> dict[str, Any]:
@@ -43,12 +40,6 @@ def connector_factory(config: ConnectorConfig) -> Callable[[], Connector]:
         return cls(settings)
 
     return build
-
-
-def translator_for(mapping: str, base: Path | None = None) -> Translator:
-    """The translator of a mapping file (relative paths are relative to `base`)."""
-    path = Path(mapping)
-    return Translator(load_spec(path if path.is_absolute() or base is None else base / path))
 
 
 def capturable(runtime: Runtime) -> list[tuple[str, str]]:

@@ -26,6 +26,8 @@ _LEGAL_SUFFIXES = {
     "pte",
 }  # fmt: skip
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# Similarity of two names that differ only in where the words break.
+JOINED_WORDS = 0.93
 
 
 def normalise_name(name: str | None) -> str:
@@ -93,16 +95,27 @@ def name_similarity(a: str, b: str) -> tuple[float, bool]:
         return 0.0, False
     if a == b:
         return 1.0, False
+    joined_a, joined_b = a.replace(" ", ""), b.replace(" ", "")
+    if joined_a == joined_b:
+        # The same letters split into words differently ("Beta Tech", "Betatech").
+        return JOINED_WORDS, False
     similarity = fuzz.ratio(a, b) / 100
     if DamerauLevenshtein.distance(a, b) <= 1 and min(len(a), len(b)) >= 5:
         similarity = max(similarity, 0.92)
     words_a, words_b = set(a.split()), set(b.split())
     only_a, only_b = words_a - words_b, words_b - words_a
+    if _numbers(only_a) != _numbers(only_b):
+        # "Store 12" and "Store 21", "Account 1" and "Account 10": numbered siblings.
+        return min(similarity, 0.6), False
     if only_a and only_b and not _typo_pairs(only_a, only_b):
         # A different word where the other name has its own ("Biotech" vs "Agritech",
         # "Datum" vs "Adatum") names a different company, however alike the letters.
         similarity = min(similarity, 0.7)
     return similarity, words_a != words_b and (words_a <= words_b or words_b <= words_a)
+
+
+def _numbers(words: set[str]) -> set[str]:
+    return {w for w in words if any(ch.isdigit() for ch in w)}
 
 
 def _typo(x: str, y: str) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Select, func, insert, select, update
 
 from pssync.governance.routing import Router
 from pssync.store import audit
@@ -77,6 +77,44 @@ class ExceptionRecord:
         }
 
 
+def _where(
+    stmt: Select[Any],
+    states: list[str] | None,
+    category: str | None,
+    owner: str | None,
+    system: str | None,
+) -> Select[Any]:
+    if states:
+        stmt = stmt.where(xr.c.state.in_(states))
+    for column, value in ((xr.c.category, category), (xr.c.owner, owner), (xr.c.system, system)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
+def _values(new: NewException, now: dt.datetime) -> dict[str, Any]:
+    """The columns raising `new` again refreshes."""
+    return {
+        "message": new.message,
+        "details": json.dumps(new.details, sort_keys=True, default=str),
+        "payload": new.payload,
+        "correlation_id": new.correlation_id,
+        "updated_at": now,
+    }
+
+
+def _entry(exc_id: str, action: str, actor: str, now: dt.datetime, category: str) -> Any:
+    return audit.AuditEntry(
+        at=now,
+        transaction_id=uuid.uuid4().hex,
+        actor=actor,
+        action=action,
+        entity_type="Exception",
+        record_id=exc_id,
+        changes=audit.to_json({"category": category}),
+    )
+
+
 def _record(row: Any) -> ExceptionRecord:
     data = dict(row._mapping)
     data["details"] = json.loads(data["details"])
@@ -100,57 +138,76 @@ class ExceptionStore:
 
     def raise_(self, new: NewException, actor: str = "pssync") -> ExceptionRecord:
         """Open an exception, or refresh the active one with the same fingerprint."""
-        now, fp = self.clock(), new.fingerprint()
-        with self.engine.begin() as conn:
-            existing = conn.execute(
-                select(xr.c.id).where(
-                    xr.c.fingerprint == fp, xr.c.state.in_([s.value for s in ACTIVE])
-                )
-            ).first()
-            values = {
-                "message": new.message,
-                "details": json.dumps(new.details, sort_keys=True, default=str),
-                "payload": new.payload,
-                "correlation_id": new.correlation_id,
-                "updated_at": now,
-            }
-            if existing is not None:
-                conn.execute(update(xr).where(xr.c.id == existing.id).values(**values))
-                exc_id = str(existing.id)
-            else:
-                exc_id = uuid.uuid4().hex
-                conn.execute(
-                    insert(xr).values(
-                        id=exc_id,
-                        fingerprint=fp,
-                        category=new.category,
-                        severity=self.router.severity(new.category),
-                        state=State.OPEN.value,
-                        owner=self.router.owner(
-                            new.category,
-                            region_id=new.region_id,
-                            service_line_id=new.service_line_id,
-                            system=new.system,
-                        ),
-                        system=new.system,
-                        object=new.object,
-                        source_id=new.source_id,
-                        entity_type=new.entity_type,
-                        record_id=new.record_id,
-                        region_id=new.region_id,
-                        service_line_id=new.service_line_id,
-                        attempts=0,
-                        created_at=now,
-                        due_at=self.router.due(new.category, now),
-                        **values,
-                    )
-                )
-                self._audit(conn, exc_id, "exception.raise", actor, now, {"category": new.category})
+        (exc_id,) = self.raise_many([new], actor)
         found = self.get(exc_id)
         assert found is not None
-        if existing is None and self.notify is not None:
-            found = self._notified(found)
         return found
+
+    def raise_many(self, news: list[NewException], actor: str = "pssync") -> list[str]:
+        """`raise_` for a batch in one transaction (an import's thousands of rejected rows):
+        the IDs of the exceptions opened or refreshed, in order."""
+        if not news:
+            return []
+        now = self.clock()
+        fps = [new.fingerprint() for new in news]
+        active = [s.value for s in ACTIVE]
+        ids: list[str] = []
+        opened: list[str] = []
+        with self.engine.begin() as conn:
+            existing: dict[str, str] = {}
+            unique = sorted(set(fps))
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                query = select(xr.c.fingerprint, xr.c.id).where(
+                    xr.c.fingerprint.in_(chunk), xr.c.state.in_(active)
+                )
+                existing.update({str(r.fingerprint): str(r.id) for r in conn.execute(query)})
+            entries, rows = [], []
+            for new, fp in zip(news, fps, strict=True):
+                values = _values(new, now)
+                if fp in existing:
+                    conn.execute(update(xr).where(xr.c.id == existing[fp]).values(**values))
+                    ids.append(existing[fp])
+                    continue
+                exc_id = existing[fp] = uuid.uuid4().hex
+                rows.append(self._new_row(new, exc_id, fp, now) | values)
+                entries.append(_entry(exc_id, "exception.raise", actor, now, new.category))
+                ids.append(exc_id)
+                opened.append(exc_id)
+            if rows:
+                conn.execute(insert(xr), rows)  # one executemany
+            audit.append(conn, entries)
+        if self.notify is not None:
+            for exc_id in opened:
+                found = self.get(exc_id)
+                if found is not None:
+                    self._notified(found)
+        return ids
+
+    def _new_row(self, new: NewException, exc_id: str, fp: str, now: dt.datetime) -> dict[str, Any]:
+        return {
+            "id": exc_id,
+            "fingerprint": fp,
+            "category": new.category,
+            "severity": self.router.severity(new.category),
+            "state": State.OPEN.value,
+            "owner": self.router.owner(
+                new.category,
+                region_id=new.region_id,
+                service_line_id=new.service_line_id,
+                system=new.system,
+            ),
+            "system": new.system,
+            "object": new.object,
+            "source_id": new.source_id,
+            "entity_type": new.entity_type,
+            "record_id": new.record_id,
+            "region_id": new.region_id,
+            "service_line_id": new.service_line_id,
+            "attempts": 0,
+            "created_at": now,
+            "due_at": self.router.due(new.category, now),
+        }
 
     def _notified(self, exc: ExceptionRecord) -> ExceptionRecord:
         """Tell the owner (webhook, ServiceNow); what happened is kept in the details."""
@@ -183,21 +240,39 @@ class ExceptionStore:
         owner: str | None = None,
         system: str | None = None,
         limit: int | None = None,
+        offset: int = 0,
     ) -> list[ExceptionRecord]:
-        stmt = select(xr).order_by(xr.c.created_at, xr.c.id)
-        if states:
-            stmt = stmt.where(xr.c.state.in_(states))
-        for column, value in (
-            (xr.c.category, category),
-            (xr.c.owner, owner),
-            (xr.c.system, system),
-        ):
-            if value is not None:
-                stmt = stmt.where(column == value)
+        """Exceptions oldest first; `limit`/`offset` read one page only (a list of ten
+        thousand is read and shown a page at a time)."""
+        stmt = _where(select(xr), states, category, owner, system)
+        stmt = stmt.order_by(xr.c.created_at, xr.c.id)
         if limit:
             stmt = stmt.limit(limit)
+        if offset:
+            stmt = stmt.offset(offset)
         with self.engine.connect() as conn:
             return [_record(row) for row in conn.execute(stmt)]
+
+    def ids_starting(self, prefix: str, limit: int = 2) -> list[str]:
+        """IDs beginning with `prefix` (what `list` prints is a prefix), at most `limit`."""
+        if not prefix.isalnum():
+            return []
+        stmt = select(xr.c.id).where(xr.c.id.startswith(prefix)).limit(limit)
+        with self.engine.connect() as conn:
+            return [str(row.id) for row in conn.execute(stmt)]
+
+    def count(
+        self,
+        *,
+        states: list[str] | None = None,
+        category: str | None = None,
+        owner: str | None = None,
+        system: str | None = None,
+    ) -> int:
+        """How many exceptions `find` would return without a limit."""
+        stmt = _where(select(func.count()).select_from(xr), states, category, owner, system)
+        with self.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
 
     def assign(self, exc_id: str, owner: str, actor: str) -> ExceptionRecord:
         return self._move(exc_id, State.ASSIGNED, actor, {"owner": owner})
@@ -216,6 +291,9 @@ class ExceptionStore:
         with self.engine.begin() as conn:
             conn.execute(update(xr).where(xr.c.id == exc_id).values(attempts=xr.c.attempts + 1))
         if ok:
+            done = self.get(exc_id)
+            if done is not None and done.state == State.RESOLVED:
+                return done  # the replay itself closed it (the record landed and said so)
             return self.resolve(exc_id, f"replayed: {note}", actor)
         now = self.clock()
         with self.engine.begin() as conn:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from pssync.governance.exceptions import ExceptionRecord, ExceptionStore, NewException, State
 from pssync.model import CanonicalValidationError
@@ -21,6 +22,7 @@ from pssync.store.jsonl import RejectedLine, parse_line
 class ReplayContext:
     golden: GoldenStore
     exceptions: ExceptionStore
+    cache: dict[str, Any] = field(default_factory=dict)  # what handlers share within one run
 
 
 # (category, system) -> handler(context, exception, payload) -> (ok, note)
@@ -36,18 +38,32 @@ def register(category: str, system: str | None = None) -> Callable[[ReplayHandle
     return wrap
 
 
+# stage -> handler(context, exception, payload or None): for exceptions of a stage that carry
+# nothing to re-send, e.g. the `govern` checks, which replay by checking again.
+StageHandler = Callable[[ReplayContext, ExceptionRecord, str | None], tuple[bool, str]]
+STAGE_HANDLERS: dict[str, StageHandler] = {}
+
+
+def register_stage(stage: str) -> Callable[[StageHandler], StageHandler]:
+    def wrap(handler: StageHandler) -> StageHandler:
+        STAGE_HANDLERS[stage] = handler
+        return handler
+
+    return wrap
+
+
 # Modules that register handlers when imported; loaded on first need, not at every CLI start-up
 # (the engine pulls in DBOS, which costs a second of import time).
-HANDLER_MODULES = ("pssync.runtime.replay",)
+HANDLER_MODULES = ("pssync.runtime.replay", "pssync.onboarding.replay")
+_loaded: list[bool] = []
 
 
 def _handler(category: str, system: str | None) -> ReplayHandler | None:
-    found = HANDLERS.get((category, system)) or HANDLERS.get((category, None))
-    if found is None:
+    if not _loaded:  # all of them: a system's own handler wins over a category-wide one
         for module in HANDLER_MODULES:
             importlib.import_module(module)
-        found = HANDLERS.get((category, system)) or HANDLERS.get((category, None))
-    return found
+        _loaded.append(True)
+    return HANDLERS.get((category, system)) or HANDLERS.get((category, None))
 
 
 def replay(
@@ -58,6 +74,10 @@ def replay(
         raise ValueError(f"exception {exc.id} is {exc.state}; reopen it before replaying")
     handler = _handler(exc.category, exc.system)
     text = payload if payload is not None else exc.payload
+    by_stage = STAGE_HANDLERS.get(str(exc.details.get("stage")))
+    if by_stage is not None and text is None:
+        ok, note = by_stage(ctx, exc, text)
+        return ctx.exceptions.record_attempt(exc.id, ok, note, actor)
     if handler is None or text is None:
         reason = (
             "nothing to replay" if text is None else f"no replay for {exc.category}/{exc.system}"

@@ -5,6 +5,8 @@ A field rule says how one canonical field is computed from a vendor record:
     name: Name                                  # rename
     close_date: {from: CloseDate, as: date}     # conversion: date, datetime, decimal, int, bool...
     amount: {money: {amount: Amount, currency: CurrencyIsoCode}}
+    amount: {money: {amount: Amount, currency: CurrencyIsoCode, currency_default: USD}}
+                                                # a record without a currency is in USD
     service_line_id: {from: Service_Category__c, crosswalk: service_line}
     status: {const: active}
     full_name: {concat: [$FirstName, " ", $LastName]}    # $Field is a field, the rest literal
@@ -36,6 +38,9 @@ class MoneyRule(_Strict):
     amount: str
     currency: str | None = None
     currency_const: str | None = None
+    # The currency of a record whose `currency` field is empty or absent (a single-currency
+    # Salesforce org has no CurrencyIsoCode at all); pssync.yaml sets it (`apply_default_currency`).
+    currency_default: str | None = None
     scale: Literal["units", "cents"] = "units"
 
     @model_validator(mode="after")
@@ -127,6 +132,32 @@ class MappingSpec(_Strict):
                         )
         return self
 
+    def used_crosswalks(self) -> set[str]:
+        """The crosswalks some field rule looks values up in."""
+        return {
+            used
+            for omap in self.objects.values()
+            for rule in omap.fields.values()
+            for used in _crosswalks_of(rule)
+        }
+
+    def apply_default_currency(self, currency: str) -> None:
+        """Give every money rule that reads its currency from a field `currency` as the
+        currency of records that leave the field empty (unless the rule names its own)."""
+        for omap in self.objects.values():
+            for rule in omap.fields.values():
+                for money in _money_rules(rule):
+                    if money.currency is not None and money.currency_default is None:
+                        money.currency_default = currency
+
+
+def _money_rules(rule: FieldRule) -> list[MoneyRule]:
+    found = [rule.money] if rule.money is not None else []
+    for sub in (rule.then, rule.else_):
+        if sub is not None:
+            found += _money_rules(sub)
+    return found
+
 
 def _crosswalks_of(rule: FieldRule) -> list[str]:
     found = [rule.crosswalk] if rule.crosswalk else []
@@ -146,10 +177,13 @@ def load_spec(path: Path, overrides: dict[str, dict[str, str]] | None = None) ->
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise MappingFileError(f"{path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise MappingFileError(f"invalid mapping file {path}: not a mapping of keys")
     if overrides:
-        walks = data.setdefault("crosswalks", {})
+        walks = data.setdefault("crosswalks", None) or {}
+        data["crosswalks"] = walks
         for name, entries in overrides.items():
-            walks.setdefault(name, {}).update(entries)
+            walks[name] = {**(walks.get(name) or {}), **entries}
     try:
         return MappingSpec.model_validate(data)
     except ValidationError as exc:

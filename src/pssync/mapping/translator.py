@@ -12,6 +12,7 @@ from typing import Any
 
 from pssync.mapping.convert import convert, convert_back, to_decimal
 from pssync.mapping.spec import Condition, FieldRule, MappingSpec, ObjectMap
+from pssync.mapping.suggest import Suggestion, suggest
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,8 @@ class Problem:
     message: str
     value: Any = None
     crosswalk: str | None = None
+    # For a crosswalk miss: the crosswalk's known values most like the value, best first.
+    suggestions: tuple[Suggestion, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -120,7 +123,12 @@ class Translator:
         amount = to_decimal(raw) / (100 if money.scale == "cents" else 1)
         currency = money.currency_const or record.get(money.currency or "")
         if _empty(currency):
-            raise ValueError(f"amount {raw!r} has no currency in {money.currency!r}")
+            currency = money.currency_default
+        if _empty(currency):
+            raise ValueError(
+                f"amount {raw!r} has no currency in {money.currency!r}; a single-currency"
+                " system sets its currency in pssync.yaml (connectors.<name>.currency)"
+            )
         return {"amount": str(amount), "currency": str(currency).upper()}
 
     def _lookup(self, walk: str, raw: Any, name: str, problems: list[Problem]) -> Any:
@@ -135,12 +143,15 @@ class Translator:
         folded = known[2]
         if key.casefold() in folded:
             return folded[key.casefold()]
+        hints = suggest(key, table)
+        hint = f"did you mean {hints[0].describe()}? " if hints else ""
         problems.append(
             Problem(
                 name,
-                f"value {key!r} is not in crosswalk {walk!r}; add it there to map it",
+                f"value {key!r} is not in crosswalk {walk!r}; {hint}add it there to map it",
                 key,
                 walk,
+                hints,
             )
         )
         return None

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from pssync.config.settings import Settings
 from pssync.engine.runtime import CycleStep, Runtime
-from pssync.engine.setup import connector_factory, translator_for
+from pssync.engine.setup import connector_factory
 from pssync.governance.notify import exception_store
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.repoint import repoint
 from pssync.governance.stages import governance_stages
+from pssync.mapping.translator import Translator
 from pssync.runtime.replay import register_replays
 from pssync.store import GoldenStore, open_engine
 
@@ -37,8 +38,10 @@ def build_runtime(settings: Settings, base: Path | None = None) -> Runtime:
     for name, config in settings.connectors.items():
         runtime.connectors[name] = connector_factory(config)
         runtime.roles[name] = config.role
-        if config.mapping:
-            runtime.translators[name] = translator_for(config.mapping, base)
+        # The connector's shipped mapping when the file names none, with the file's crosswalk
+        # overrides and default currency applied.
+        if (spec := settings.mapping_spec(name, base)) is not None:
+            runtime.translators[name] = Translator(spec)
     govern(runtime)
     if settings.flows:
         from pssync.flows.runner import configure, dispatch_step

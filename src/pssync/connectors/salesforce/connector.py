@@ -157,10 +157,23 @@ class SalesforceConnector(Connector):
         wanted += fields_of(omap)
         picked: dict[str, str] = {}
         for name in filter(None, wanted):
-            root = name.split(".", 1)[0]
-            if root.lower() in names or _relationship(root, described):
+            root, _, rest = name.partition(".")
+            if (root.lower() in names and not rest) or self._parent_has(root, rest, described):
                 picked.setdefault(name.lower(), name)
         return list(picked.values())
+
+    def _parent_has(self, relation: str, field: str, described: list[dict[str, Any]]) -> bool:
+        """Whether `relation.field` can be selected: the relationship exists and the object it
+        points to has the field (a single-currency org's Opportunity has no CurrencyIsoCode,
+        so ``Opportunity.CurrencyIsoCode`` on a line item would fail the whole query)."""
+        for f in described:
+            if str(f.get("relationshipName") or "").lower() != relation.lower() or not field:
+                continue
+            targets = f.get("referenceTo") or []
+            if len(targets) != 1 or "." in field:
+                return True  # polymorphic or deeper: left to the org to answer, as before
+            return field.split(".")[0].lower() in self.readable(str(targets[0]))
+        return False
 
     def stamp_field(self, obj: str) -> str:
         omap = self.spec.objects.get(obj)
@@ -299,7 +312,3 @@ class SalesforceConnector(Connector):
 
 def _next_page(locator: str) -> Callable[[Any], Any]:
     return lambda sf: sf.query_more(locator, identifier_is_url=True)
-
-
-def _relationship(name: str, described: list[dict[str, Any]]) -> bool:
-    return any(str(f.get("relationshipName") or "").lower() == name.lower() for f in described)
