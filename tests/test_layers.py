@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     "forecast": 6,
     "kpi": 6,
     "fidelity": 6,  # golden store vs a canonical truth: reads the store, forecast and KPIs
+    "onboarding": 6,  # CSV import and the checks over stored records: governance over the store
     "api": 7,
     "web": 8,  # on top of the api: the api runs without the dashboard
     "cli": 9,

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from pssync.cli.main import app
 from pssync.config import load_settings
+from pssync.runtime.mappings import mapping_path
 
 runner = CliRunner()
 
@@ -29,7 +30,7 @@ def test_crm_only_firm_gets_no_flows_and_its_own_currency(workdir: Path) -> None
     assert set(settings.connectors) == {"crm"}
     assert settings.reporting_currency == "EUR"
     assert settings.flows == {}  # no PSA or ERP to hand anything to
-    assert settings.mapping_path("crm") is not None
+    assert mapping_path(settings.connectors["crm"]) is not None
 
 
 def test_all_three_systems_switch_on_the_flows_between_them(workdir: Path) -> None:

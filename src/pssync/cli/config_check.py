@@ -78,12 +78,12 @@ def _mapping(name: str, settings: Settings, path: Path) -> list[Problem]:
     """The mapping sync would translate with: it must load (with the file's crosswalk
     overrides); a connector without one cannot be read from; an override naming a crosswalk
     the mapping never uses is a warning (a typo would be ignored in silence)."""
-    from pssync.config.mappings import unused_crosswalks
+    from pssync.runtime.mappings import mapping_spec, unused_crosswalks
 
     where = ("connectors", name)
     loc = (*where, "mapping")
     try:
-        spec = settings.mapping_spec(name, path.parent)
+        spec = mapping_spec(settings, name, path.parent)
     except (OSError, ValueError) as exc:  # MappingFileError, UnicodeDecodeError
         return [Problem(".".join(loc), str(exc), _source(loc, path))]
     if spec is None:
@@ -99,8 +99,8 @@ def _mapping(name: str, settings: Settings, path: Path) -> list[Problem]:
 
 
 def _has_mapping(settings: Settings, name: str, path: Path) -> bool:
-    from pssync.config.mappings import mapping_path
     from pssync.connectors.registry import UnknownConnectorError
+    from pssync.runtime.mappings import mapping_path
 
     try:
         return mapping_path(settings.connectors[name], path.parent) is not None

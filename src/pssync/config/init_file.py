@@ -1,7 +1,7 @@
 """The `pssync.yaml` that `pssync init` writes: one connector per chosen system, commented.
 
 The file is meant to sync the first time once its secrets are in the environment: no `mapping:`
-key is needed (each connector's shipped mapping is used, `config.mappings`), amounts without a
+key is needed (each connector's shipped mapping is used, `runtime.mappings`), amounts without a
 currency are in the reporting currency, the crosswalk overrides have their place, and only the
 business flows whose target systems exist are switched on (a CRM-only firm gets none).
 """

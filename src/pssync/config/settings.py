@@ -31,7 +31,6 @@ from pydantic_settings import (
 
 from pssync.governance.notify import NotifyConfig
 from pssync.governance.routing import RoutingConfig
-from pssync.mapping.spec import MappingSpec
 from pssync.model import ENTITY_TYPES
 
 DEFAULT_CONFIG_FILE = Path("pssync.yaml")
@@ -243,19 +242,6 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown flow(s) {unknown}; known: {list(FLOW_NAMES)}")
         return value
-
-    def mapping_path(self, name: str, base: Path | None = None) -> Path | None:
-        """The mapping file connector `name` translates with (None: it ships none)."""
-        from pssync.config.mappings import mapping_path
-
-        return mapping_path(self.connectors[name], base)
-
-    def mapping_spec(self, name: str, base: Path | None = None) -> MappingSpec | None:
-        """Connector `name`'s mapping with the crosswalk overrides and the default currency of
-        this file applied (None: the connector ships no mapping and the file names none)."""
-        from pssync.config.mappings import mapping_spec
-
-        return mapping_spec(self, name, base)
 
     @classmethod
     def settings_customise_sources(

@@ -125,11 +125,14 @@ def candidates_detail(matches: list[Match], store: GoldenStore) -> list[dict[str
 
 
 def account_checks(ctx: PageContext, record: CanonicalRecord) -> None:
-    """Flag accounts without a legal entity and probable duplicate customer masters."""
+    """Flag accounts without a legal entity and probable duplicate customer masters. The legal
+    entity is what an ERP handoff contracts under, so a firm with no ERP connected (CRM only)
+    is not asked for one."""
     if record.entity_type != "Account":
         return
     account = record.model_dump(mode="json")
     name = account.get("name") or record.id
+    has_erp = "erp" in ctx.roles.values()
     flag(
         ctx.exceptions,
         "missing_legal_entity",
@@ -137,7 +140,7 @@ def account_checks(ctx: PageContext, record: CanonicalRecord) -> None:
         record,
         "legal_entity_id",
         f"{name} has no legal entity: set the contracting entity on the account in {ctx.system}",
-        active=not account.get("legal_entity_id"),
+        active=has_erp and not account.get("legal_entity_id"),
     )
     matches = duplicate_candidates(ctx.store, account)
     detail = candidates_detail(matches, ctx.store)

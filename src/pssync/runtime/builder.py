@@ -12,6 +12,7 @@ from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.repoint import repoint
 from pssync.governance.stages import governance_stages
 from pssync.mapping.translator import Translator
+from pssync.runtime.mappings import mapping_spec
 from pssync.runtime.replay import register_replays
 from pssync.store import GoldenStore, open_engine
 
@@ -40,7 +41,7 @@ def build_runtime(settings: Settings, base: Path | None = None) -> Runtime:
         runtime.roles[name] = config.role
         # The connector's shipped mapping when the file names none, with the file's crosswalk
         # overrides and default currency applied.
-        if (spec := settings.mapping_spec(name, base)) is not None:
+        if (spec := mapping_spec(settings, name, base)) is not None:
             runtime.translators[name] = Translator(spec)
     govern(runtime)
     if settings.flows:

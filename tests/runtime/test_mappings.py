@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from pssync.cli.main import app
 from pssync.config import load_settings
 from pssync.mapping.translator import TranslationError, Translator
+from pssync.runtime.mappings import mapping_path, mapping_spec
 
 SHIPPED = Path(__file__).parents[2] / "src/pssync/connectors"
 runner = CliRunner()
@@ -43,11 +44,11 @@ def test_omitted_mapping_is_the_connectors_own(tmp_path: Path) -> None:
         "  own: {type: netsuite, role: erp, mapping: builtin}\n",
     )
     settings = load_settings(path)
-    assert settings.mapping_path("crm") == SHIPPED / "salesforce/mapping.yaml"
-    assert settings.mapping_path("psa") == SHIPPED / "kantata/mapping.yaml"
-    assert settings.mapping_path("pse") == SHIPPED / "salesforce/certinia.yaml"
-    assert settings.mapping_path("own") == SHIPPED / "netsuite/mapping.yaml"
-    spec = settings.mapping_spec("crm", tmp_path)
+    assert mapping_path(settings.connectors["crm"]) == SHIPPED / "salesforce/mapping.yaml"
+    assert mapping_path(settings.connectors["psa"]) == SHIPPED / "kantata/mapping.yaml"
+    assert mapping_path(settings.connectors["pse"]) == SHIPPED / "salesforce/certinia.yaml"
+    assert mapping_path(settings.connectors["own"]) == SHIPPED / "netsuite/mapping.yaml"
+    spec = mapping_spec(settings, "crm", tmp_path)
     assert spec is not None and "Opportunity" in spec.objects
 
 
@@ -58,14 +59,14 @@ def test_a_named_mapping_is_relative_to_the_config_file(tmp_path: Path) -> None:
     path = _settings(
         tmp_path, "connectors:\n  crm: {type: salesforce, role: crm, mapping: maps/crm.yaml}\n"
     )
-    assert load_settings(path).mapping_path("crm", tmp_path) == own
+    assert mapping_path(load_settings(path).connectors["crm"], tmp_path) == own
 
 
 def test_single_currency_org_amounts_take_the_reporting_currency(tmp_path: Path) -> None:
     path = _settings(
         tmp_path, "reporting_currency: EUR\nconnectors:\n  crm: {type: salesforce, role: crm}\n"
     )
-    spec = load_settings(path).mapping_spec("crm")
+    spec = mapping_spec(load_settings(path), "crm")
     assert spec is not None
     fields = Translator(spec).to_canonical("Opportunity", _deal())
     assert fields["amount"] == {"amount": "1200", "currency": "EUR"}
@@ -80,7 +81,7 @@ def test_a_connectors_currency_wins_over_the_reporting_currency(tmp_path: Path) 
         "reporting_currency: USD\n"
         "connectors:\n  crm: {type: salesforce, role: crm, currency: CAD}\n",
     )
-    spec = load_settings(path).mapping_spec("crm")
+    spec = mapping_spec(load_settings(path), "crm")
     assert spec is not None
     assert Translator(spec).to_canonical("Opportunity", _deal())["amount"]["currency"] == "CAD"
 
@@ -92,7 +93,7 @@ def test_crosswalk_overrides_merge_over_the_mapping_files(tmp_path: Path) -> Non
         "connectors:\n  crm:\n    type: salesforce\n    role: crm\n"
         "    crosswalks:\n      service_line: {GTXPro: sl-erp}\n",
     )
-    spec = load_settings(path).mapping_spec("crm")
+    spec = mapping_spec(load_settings(path), "crm")
     assert spec is not None
     walk = spec.crosswalks["service_line"]
     assert walk["GTX Pro"] == walk["GTXPro"] == "sl-erp"  # top level, then the connector's
