@@ -27,8 +27,8 @@ from pssync.engine.runtime import Runtime, current
 from pssync.engine.workflows import enqueue_deliveries
 from pssync.mapping.translator import TranslationError, Translator
 from pssync.model import CanonicalValidationError, parse_record
-from pssync.store.history import RecordVersion, utcnow
-from pssync.store.lookup import latest, resolve_xrefs
+from pssync.store.history import utcnow
+from pssync.store.lookup import latest, live_payloads, resolve_xrefs
 from pssync.store.problems import NewException
 from pssync.store.tables import xref
 
@@ -66,7 +66,9 @@ def compare(
     entity_type = translator.object_map(obj).entity
     found = runtime.store.resolve_xref(system, obj, str(record["id"]))
     golden = None if found is None else runtime.store.get(entity_type, found[1])
-    return _verdict(translator, entity_type, obj, record, golden)
+    return _verdict(
+        translator, entity_type, obj, record, None if golden is None else golden.payload
+    )
 
 
 def compare_page(
@@ -78,13 +80,17 @@ def compare_page(
     entity_type = translator.object_map(obj).entity
     engine = runtime.store.engine
     found = resolve_xrefs(engine, system, obj, (str(r["id"]) for r in records))
-    goldens = latest(engine, ((entity_type, rid) for _, rid in found.values()))
+    goldens = live_payloads(engine, ((entity_type, rid) for _, rid in found.values()))
     out = []
     for record in records:
         hit = found.get(str(record["id"]))
-        golden = None if hit is None else goldens.get((entity_type, hit[1]))
-        out.append(_verdict(translator, entity_type, obj, record, golden))
+        text = None if hit is None else goldens.get((entity_type, hit[1]))
+        out.append(_verdict(translator, entity_type, obj, record, _loads(text)))
     return out
+
+
+def _loads(text: str | None) -> dict[str, Any] | None:
+    return None if text is None else dict(json.loads(text))
 
 
 def _verdict(
@@ -92,8 +98,9 @@ def _verdict(
     entity_type: str,
     obj: str,
     record: dict[str, Any],
-    golden: RecordVersion | None,
+    golden: dict[str, Any] | None,
 ) -> tuple[str, list[str]]:
+    """The verdict on `record` against its golden payload (None: the store has none)."""
     try:
         fields = translator.to_canonical(obj, record["data"])
     except TranslationError:
@@ -101,12 +108,12 @@ def _verdict(
     if golden is None:
         return "missing", []
     try:
-        merged = parse_record(entity_type, {**golden.payload, **fields}).model_dump(mode="json")
+        merged = parse_record(entity_type, {**golden, **fields}).model_dump(mode="json")
     except CanonicalValidationError:
         return "untranslatable", []
     # `xrefs` a mapping delivers are identity evidence (the CRM ID an ERP customer carries),
     # which the xref map already holds; they are not content that can drift.
-    drifted = sorted(k for k in fields if k != "xrefs" and merged.get(k) != golden.payload.get(k))
+    drifted = sorted(k for k in fields if k != "xrefs" and merged.get(k) != golden.get(k))
     return ("drift", drifted) if drifted else ("in_step", [])
 
 
