@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pssync.config.settings import Settings
 from pssync.connectors.sap_s4 import SapS4Connector
 from pssync.sandbox.sap_s4 import SapS4Emulator
 from pssync.store import GoldenStore, open_engine
@@ -20,6 +21,10 @@ from .conftest import BP, bp_row, connector_factory, faults
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 COUNT = 300
+# What a worker forks when `pssync.yaml` says nothing (one page process per core).
+DEFAULT_PAGE_PROCESSES = Settings.model_fields["page_processes"].get_default(
+    call_default_factory=True
+)
 
 
 def _partners(erp: SapS4Emulator) -> list[dict[str, object]]:
@@ -57,7 +62,9 @@ def _gone(pid: int) -> bool:
     return "State:\tZ" in status
 
 
-@pytest.mark.parametrize("page_processes", [0, 2], ids=["threads", "page-processes"])
+@pytest.mark.parametrize(
+    "page_processes", [0, DEFAULT_PAGE_PROCESSES], ids=["threads", "default-page-processes"]
+)
 def test_kill_9_mid_sync_then_restart_ends_like_a_clean_run(
     tmp_path: Path, page_processes: int
 ) -> None:

@@ -9,8 +9,10 @@ from pssync.cli.sync_cmds import trace_command
 from pssync.engine.capture import Poller, serialise
 from pssync.engine.pipeline import PagePipeline
 from pssync.engine.plan import plan
-from pssync.engine.reconcile import compare, reconcile
+from pssync.engine.reconcile import compare, compare_page, reconcile
+from pssync.engine.records import source_record
 from pssync.engine.worker import wait_idle
+from pssync.governance.merge import merge_records
 from pssync.mapping.spec import MappingSpec
 from pssync.mapping.translator import Translator
 
@@ -94,3 +96,61 @@ def test_reconcile_takes_identity_evidence_for_no_drift(engine_env: EngineEnv) -
         assert compare(engine_env.runtime, "crm", BP, record) == ("in_step", [])
     finally:
         translators["crm"] = plain
+
+
+def test_page_compare_agrees_with_the_per_record_compare(engine_env: EngineEnv) -> None:
+    """One page holding every finding (in step, drift, missing, untranslatable by translation
+    and by validation, a record merged into another) gets from the two batch reads exactly the
+    verdicts the one-record compare gives; then reconcile reports and repairs a hard delete."""
+    rows = [bp_row(f"Page Kind {n}") for n in range(5)]
+    engine_env.crm.seed({BP: rows})
+    Poller(engine_env.runtime, "crm", BP).run()
+    in_step, drifted, bad_value, survivor, duplicate = rows
+    merged_away = engine_env.store.resolve_xref("crm", BP, duplicate["BusinessPartner"])
+    kept = engine_env.store.resolve_xref("crm", BP, survivor["BusinessPartner"])
+    assert merged_away is not None and kept is not None
+    merge_records(
+        engine_env.store, engine_env.exceptions, "Account", kept[1], merged_away[1], actor="test"
+    )
+    spec = SAP_MAPPING.model_dump(by_alias=True, exclude_none=True)
+    spec["objects"][BP]["fields"]["domain"] = {"from": "Website", "as": "date"}
+    translators = engine_env.runtime.translators
+    plain = translators["crm"]
+    translators["crm"] = Translator(MappingSpec.model_validate(spec))
+
+    def record(row: dict[str, object], **data: object) -> dict[str, object]:
+        return {"id": row["BusinessPartner"], "data": {**row, **data}}
+
+    page = [
+        record(in_step),
+        record(drifted, OrganizationBPName2="Drifted Page plc"),
+        record(bp_row("Page Kind Missing")),
+        record(bp_row("Page Kind Unreadable"), Website="not a date"),
+        record(bad_value, OrganizationBPName1={"not": "a name"}),
+        record(duplicate, OrganizationBPName1=survivor["OrganizationBPName1"]),
+    ]
+    try:
+        paged = compare_page(engine_env.runtime, "crm", BP, page)
+        single = [compare(engine_env.runtime, "crm", BP, r) for r in page]
+    finally:
+        translators["crm"] = plain
+    assert paged == single
+    assert [verdict for verdict, _ in paged] == [
+        "in_step",
+        "drift",
+        "missing",
+        "untranslatable",
+        "untranslatable",
+        "drift",  # compared with the survivor it was merged into, whose legal name differs
+    ]
+    assert paged[1] == ("drift", ["legal_name"]) and paged[5] == ("drift", ["legal_name"])
+
+    # In the golden store, linked to the CRM, but not in its snapshot: a hard delete.
+    gone = bp_row("Page Kind Deleted")
+    PagePipeline(engine_env.runtime, "crm", BP).run([source_record(gone["BusinessPartner"], gone)])
+    hidden = engine_env.store.resolve_xref("crm", BP, gone["BusinessPartner"])
+    assert hidden is not None
+    report = reconcile(engine_env.runtime, "crm", BP, repair=True, run_id="page-kinds")
+    assert report.deleted == [gone["BusinessPartner"]]
+    assert engine_env.store.get("Account", hidden[1]) is None
+    assert wait_idle(30)

@@ -8,7 +8,13 @@ from sqlalchemy import insert
 
 from pssync.model import Account
 from pssync.store import Change, GoldenStore
-from pssync.store.lookup import known_versions, latest, resolve_xrefs, version_at
+from pssync.store.lookup import (
+    known_versions,
+    latest,
+    live_payloads,
+    resolve_xrefs,
+    version_at,
+)
 from pssync.store.tables import record_merge, xref
 
 
@@ -73,6 +79,8 @@ def test_versions_match_get_at_every_valid_time(store: GoldenStore, clock) -> No
     current = latest(store.engine, keys)
     assert set(current) == {("Account", "acc-1")}
     assert current[("Account", "acc-1")].payload["name"] == "Second"
+    lean = live_payloads(store.engine, keys)  # the same answer, as payload JSON only
+    assert lean == {k: v.payload_json for k, v in current.items()}
 
 
 def test_xrefs_match_resolve_xref_merges_followed(store: GoldenStore) -> None:

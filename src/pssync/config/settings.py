@@ -214,8 +214,8 @@ class Settings(BaseSettings):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     # Processes a worker forks to apply pages in (0: in its own threads). A bulk sync is
-    # CPU-bound in one interpreter; one per spare core lets it use them (docs/engine.md).
-    page_processes: int = Field(default=0, ge=0, le=32)
+    # CPU-bound in one interpreter; by default one per core, so it uses the machine unasked.
+    page_processes: int = Field(default_factory=lambda: min(32, os.cpu_count() or 1), ge=0, le=32)
 
     @field_validator("system_of_record")
     @classmethod

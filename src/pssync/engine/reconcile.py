@@ -25,11 +25,15 @@ from pssync.engine.pipeline import PagePipeline
 from pssync.engine.records import source_record
 from pssync.engine.runtime import Runtime, current
 from pssync.engine.workflows import enqueue_deliveries
-from pssync.mapping.translator import TranslationError
+from pssync.mapping.translator import TranslationError, Translator
 from pssync.model import CanonicalValidationError, parse_record
 from pssync.store.history import utcnow
+from pssync.store.lookup import latest, live_payloads, resolve_xrefs
 from pssync.store.problems import NewException
 from pssync.store.tables import xref
+
+# Linked records whose live versions one batch read checks for hard deletes.
+_DELETE_BATCH = 5000
 
 
 @dataclass
@@ -54,11 +58,49 @@ class ReconcileReport:
 def compare(
     runtime: Runtime, system: str, obj: str, record: dict[str, Any]
 ) -> tuple[str, list[str]]:
-    """("missing" | "drift" | "in_step" | "untranslatable", drifted fields) for one record."""
+    """("missing" | "drift" | "in_step" | "untranslatable", drifted fields) for one record.
+
+    Two queries (its xref, its golden version); `compare_page` gives the same verdicts for a
+    whole page from two batch reads."""
     translator = runtime.translator(system)
     entity_type = translator.object_map(obj).entity
     found = runtime.store.resolve_xref(system, obj, str(record["id"]))
     golden = None if found is None else runtime.store.get(entity_type, found[1])
+    return _verdict(
+        translator, entity_type, obj, record, None if golden is None else golden.payload
+    )
+
+
+def compare_page(
+    runtime: Runtime, system: str, obj: str, records: list[dict[str, Any]]
+) -> list[tuple[str, list[str]]]:
+    """`compare` of each record, in order, from one batch read of the page's xrefs and one of
+    their golden versions (a page of 500 is a handful of statements, not 1,000 queries)."""
+    translator = runtime.translator(system)
+    entity_type = translator.object_map(obj).entity
+    engine = runtime.store.engine
+    found = resolve_xrefs(engine, system, obj, (str(r["id"]) for r in records))
+    goldens = live_payloads(engine, ((entity_type, rid) for _, rid in found.values()))
+    out = []
+    for record in records:
+        hit = found.get(str(record["id"]))
+        text = None if hit is None else goldens.get((entity_type, hit[1]))
+        out.append(_verdict(translator, entity_type, obj, record, _loads(text)))
+    return out
+
+
+def _loads(text: str | None) -> dict[str, Any] | None:
+    return None if text is None else dict(json.loads(text))
+
+
+def _verdict(
+    translator: Translator,
+    entity_type: str,
+    obj: str,
+    record: dict[str, Any],
+    golden: dict[str, Any] | None,
+) -> tuple[str, list[str]]:
+    """The verdict on `record` against its golden payload (None: the store has none)."""
     try:
         fields = translator.to_canonical(obj, record["data"])
     except TranslationError:
@@ -66,12 +108,12 @@ def compare(
     if golden is None:
         return "missing", []
     try:
-        merged = parse_record(entity_type, {**golden.payload, **fields}).model_dump(mode="json")
+        merged = parse_record(entity_type, {**golden, **fields}).model_dump(mode="json")
     except CanonicalValidationError:
         return "untranslatable", []
     # `xrefs` a mapping delivers are identity evidence (the CRM ID an ERP customer carries),
     # which the xref map already holds; they are not content that can drift.
-    drifted = sorted(k for k in fields if k != "xrefs" and merged.get(k) != golden.payload.get(k))
+    drifted = sorted(k for k in fields if k != "xrefs" and merged.get(k) != golden.get(k))
     return ("drift", drifted) if drifted else ("in_step", [])
 
 
@@ -89,8 +131,8 @@ def reconcile_page_step(
         "raised": 0,
     }
     to_apply = []
-    for record in records:
-        verdict, fields = compare(runtime, system, obj, record)
+    verdicts = compare_page(runtime, system, obj, records)
+    for record, (verdict, fields) in zip(records, verdicts, strict=True):
         source_id = str(record["id"])
         if verdict == "in_step":
             out["in_step"] += 1
@@ -184,30 +226,49 @@ def reconcile(
 
 
 def _hard_deletes(runtime: Runtime, report: ReconcileReport, seen: set[str], repair: bool) -> None:
+    """Golden records linked to the system that its snapshot no longer has: the xref map read
+    in one pass, their live versions in batches (not one query per linked record)."""
     x = xref.c
     stmt = select(x.entity_type, x.record_id, x.external_id).where(
         x.system == report.system, x.object == report.object
     )
     with runtime.store.engine.connect() as conn:
-        linked = [(r.entity_type, r.record_id, r.external_id) for r in conn.execute(stmt)]
-    for entity_type, record_id, external_id in linked:
-        if external_id in seen or runtime.store.get(entity_type, record_id) is None:
-            continue
-        report.deleted.append(external_id)
-        if repair:
-            runtime.store.delete(entity_type, record_id, utcnow(), system=report.system)
-            report.repaired += 1
-            continue
-        runtime.exceptions.raise_(
-            NewException(
-                category="hard_delete",
-                message=f"{report.system} {report.object} {external_id} no longer exists there",
-                system=report.system,
-                object=report.object,
-                source_id=external_id,
-                entity_type=entity_type,
-                record_id=record_id,
-            ),
-            actor="reconcile",
-        )
-        report.raised += 1
+        gone = [
+            (str(r.entity_type), str(r.record_id), str(r.external_id))
+            for r in conn.execute(stmt)
+            if r.external_id not in seen
+        ]
+    for start in range(0, len(gone), _DELETE_BATCH):
+        batch = gone[start : start + _DELETE_BATCH]
+        live = latest(runtime.store.engine, ((e, r) for e, r, _ in batch))
+        for entity_type, record_id, external_id in batch:
+            if (entity_type, record_id) in live:
+                _hard_delete(runtime, report, entity_type, record_id, external_id, repair)
+
+
+def _hard_delete(
+    runtime: Runtime,
+    report: ReconcileReport,
+    entity_type: str,
+    record_id: str,
+    external_id: str,
+    repair: bool,
+) -> None:
+    report.deleted.append(external_id)
+    if repair:
+        runtime.store.delete(entity_type, record_id, utcnow(), system=report.system)
+        report.repaired += 1
+        return
+    runtime.exceptions.raise_(
+        NewException(
+            category="hard_delete",
+            message=f"{report.system} {report.object} {external_id} no longer exists there",
+            system=report.system,
+            object=report.object,
+            source_id=external_id,
+            entity_type=entity_type,
+            record_id=record_id,
+        ),
+        actor="reconcile",
+    )
+    report.raised += 1
