@@ -19,6 +19,7 @@ from crash_worker import factory
 
 from conftest import BP, FAST, SAP_MAPPING
 from pssync.engine.capture import Poller
+from pssync.engine.dbos_app import QueueSettings
 from pssync.engine.runtime import Runtime
 from pssync.engine.worker import start
 from pssync.governance.exceptions import ExceptionStore
@@ -42,14 +43,19 @@ def main() -> None:
         runtime,
         config["store_url"],
         executor_id=executor_id,
+        # One ERP delivery at a time per worker: with two workers the queue is drained by both,
+        # and each always has one in flight (what the kill must catch) while work is left.
+        queues={"erp": QueueSettings(worker_concurrency=1)},
         polling_interval=0.05,
         heartbeat=0.3,
         stale_after=config.get("stale_after", 2.0),
     )
     print("started", executor_id, flush=True)
     while True:
-        # One workflow per 50-partner page, so the kill finds many of them in flight.
-        report = Poller(runtime, "crm", BP, batch_records=50).run()
+        # One workflow per 10-partner page: SAP writes go in one $batch per delivery, so 30
+        # small deliveries (not 6 large ones) keep the run long enough for the kill to land
+        # mid-run, with deliveries left in the queue for the survivor.
+        report = Poller(runtime, "crm", BP, batch_records=10).run()
         if report.counts:
             print(executor_id, "captured", report.counts, flush=True)
         time.sleep(0.3)

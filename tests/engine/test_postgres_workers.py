@@ -103,8 +103,9 @@ def test_a_surviving_worker_finishes_a_killed_workers_bulk_sync(
         SapS4Emulator(state_dir=tmp_path / "erp") as erp,
     ):
         rows = [bp_row(f"Shared {i:03d}") for i in range(COUNT)]
-        crm.seed({BP: rows})
-        faults(erp, latency_ms=40)  # slow enough that the kill lands mid-run on a busy machine
+        # A slow ERP: one $batch per delivery (not a request per record), so the latency of
+        # each call, with one delivery at a time per worker, is what makes the run last.
+        faults(erp, latency_ms=200)
         creds = {
             name: {"base_url": e.base_url, **e.credentials()}
             for name, e in (("crm", crm), ("erp", erp))
@@ -118,6 +119,9 @@ def test_a_surviving_worker_finishes_a_killed_workers_bulk_sync(
         second = _spawn(config, "pg-worker-b", log)
         try:
             _wait_for(lambda: "started pg-worker-b" in log.read_text(), 60, "worker b", log)
+            # The partners appear in the CRM once both workers are up: the bulk sync is then
+            # theirs to share, however long the second one took to start.
+            crm.seed({BP: rows})
             _wait_for(
                 lambda: (
                     len(_partners(erp)) >= 40
