@@ -8,6 +8,7 @@ Each PostgreSQL test gets its own schema (via search_path), so tests never see e
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -88,3 +89,21 @@ def store(db_url: str, clock: Callable[[], dt.datetime]) -> Iterator[GoldenStore
     engine = open_engine(db_url)
     yield GoldenStore(engine, clock=clock)
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_log_handler_on_a_closed_stream() -> Iterator[None]:
+    """A command run in-process (Typer's CliRunner) may launch DBOS, whose logger then keeps a
+    handler on the runner's captured stderr; once that stream is closed, the next DBOS launch
+    fails flushing it. Such handlers are dropped after each test."""
+    yield
+    loggers = [logging.getLogger()] + [
+        found
+        for found in logging.Logger.manager.loggerDict.values()
+        if isinstance(found, logging.Logger)
+    ]
+    for found in loggers:
+        for handler in list(found.handlers):
+            stream = getattr(handler, "stream", None)
+            if stream is not None and getattr(stream, "closed", False):
+                found.removeHandler(handler)

@@ -160,7 +160,7 @@ def test_other_pages_render(served: tuple[ApiEnv, str], page: Any) -> None:
     page.goto(f"{base}/ui/kpis")
     page.wait_for_load_state("networkidle")
     sparks = page.locator(".spark").count()
-    assert page.locator(".spark .main-svg").count() == sparks  # each trend drawn
+    assert page.locator(".spark .plot-container").count() == sparks  # each trend drawn
     assert page.locator(".trend-note").count() + sparks == 4
     assert page.locator("section.card").count() == 4
     assert page.console_errors == []
