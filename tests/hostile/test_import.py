@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -63,13 +63,25 @@ lines = st.one_of(
 
 
 def _non_blank(chunks: list[bytes]) -> list[int]:
-    """Line numbers of the non-blank lines, as the importer numbers them."""
+    """Line numbers of the non-blank lines, as the importer numbers and judges them: a line is
+    blank when it is UTF-8 and only whitespace as `str.strip` sees it (Unicode separators such
+    as U+001C or U+0085 included), after the byte-order mark on the first line."""
     text = b"\n".join(chunks)
-    return [n for n, raw in enumerate(text.split(b"\n"), 1) if raw.strip(b" \t\r\x0b\x0c")]
+    numbers = []
+    for n, raw in enumerate(text.split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            numbers.append(n)
+            continue
+        if (line.removeprefix("\ufeff") if n == 1 else line).strip():
+            numbers.append(n)
+    return numbers
 
 
 @FUZZ
 @given(chunks=st.lists(lines, min_size=1, max_size=12))
+@example(chunks=[b"\x1c", b"\xc2\x85", b"{}"])  # Unicode separators alone: blank lines
 def test_every_line_is_imported_repeated_or_rejected_by_number(
     store: GoldenStore, tmp_path_factory: pytest.TempPathFactory, chunks: list[bytes]
 ) -> None:
