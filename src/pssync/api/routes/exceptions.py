@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 
 from pssync.api.deps import CtxDep, OperatorDep, ViewerDep, audit_call
 from pssync.api.names import Names, NamesDep
@@ -60,7 +61,15 @@ def _replayer(ctx: CtxDep, who: Principal, payload: str | None) -> Action:
     return lambda exc: replay(context, exc, payload=payload, actor=who.name)
 
 
-@router.get("", summary="Exceptions, oldest first")
+def _single_valued(request: Request) -> None:
+    """A filter given twice is refused (422), not silently narrowed to its last value."""
+    for name in ("category", "owner", "system", "limit"):
+        if len(request.query_params.getlist(name)) > 1:
+            problem = {"loc": ["query", name], "msg": "may be given once", "type": "value_error"}
+            raise RequestValidationError([problem])
+
+
+@router.get("", summary="Exceptions, oldest first", dependencies=[Depends(_single_valued)])
 def list_exceptions(
     ctx: CtxDep,
     names: NamesDep,
