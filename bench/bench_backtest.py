@@ -36,7 +36,7 @@ from typing import Any
 from pssync.forecast import AnalyticsStore
 from pssync.forecast.backtest import METHODS, Point, backtest, quarters, score
 from pssync.forecast.bulkload import load_truth
-from pssync.forecast.periods import add_months, month_end
+from pssync.planning.periods import add_months, month_end
 from pssync.sandbox.firm.generate import DEFAULT_TODAY, generate_firm
 
 HORIZON = 3

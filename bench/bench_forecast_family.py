@@ -28,8 +28,8 @@ from typing import Any
 from pssync.forecast import AnalyticsStore
 from pssync.forecast.backtest import Point, backtest_run, quarters, score
 from pssync.forecast.bulkload import load_truth
-from pssync.forecast.periods import add_months, month_end, month_start
 from pssync.forecast.scorecard import coverage, score_components
+from pssync.planning.periods import add_months, month_end, month_start
 from pssync.sandbox.worlds import generate_world
 
 BASELINES = ("run_rate", "crm_pipeline")

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "config": 1,
     "samples": 1,
     "store": 2,
+    "planning": 2,  # months, working calendars, the capacity plan: computation over the model
     "mapping": 2,
     "connectors": 3,
     "engine": 4,
@@ -45,40 +46,11 @@ APART = {"sandbox"}
 # Known violations in parts of the product other helpers are reworking, each with its reason;
 # anything not listed here fails. (The engine, governance, flows runner, runtime, api app, cli
 # and demo have none.)
-KNOWN_UPWARD: dict[tuple[str, str], str] = {
-    ("pssync.config.settings", "pssync.governance.notify"): "config schema imports NotifyConfig",
-    ("pssync.config.settings", "pssync.governance.routing"): "config schema imports RoutingConfig",
-    ("pssync.flows.handoff_records", "pssync.forecast.periods"): "period helpers live in forecast",
-    ("pssync.flows.opportunity_to_project", "pssync.forecast.periods"): "as above",
-    ("pssync.governance.conflicts", "pssync.forecast.capacity"): "capacity check reads the plan",
-    ("pssync.governance.conflicts", "pssync.forecast.periods"): "as above",
-}
+KNOWN_UPWARD: dict[tuple[str, str], str] = {}
 KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({"pssync.connectors.builtin", "pssync.connectors.registry"}): "connector kit",
-    frozenset({"pssync.connectors.sap_s4.connector", "pssync.connectors.sap_s4.writes"}): "kit",
-    frozenset(
-        {
-            "pssync.connectors.sap_s4.connector",
-            "pssync.connectors.sap_s4.handoff",
-            "pssync.connectors.sap_s4.postings",
-            "pssync.connectors.sap_s4.writes",
-        }
-    ): "kit: the connector's helpers name its type for mypy (TYPE_CHECKING only)",
     frozenset({"pssync.forecast.backtest", "pssync.forecast.scorecard"}): (
         "the scorecard reads the backtest's run types and scores; to be split with issue 17"
     ),
-    # The reader and the writers name the connector's type for mypy (TYPE_CHECKING only); the
-    # connector kit's templates take what they need instead (issue 17, item 4).
-    frozenset(
-        {
-            "pssync.connectors.kantata.connector",
-            "pssync.connectors.kantata.reads",
-            "pssync.connectors.kantata.writes",
-        }
-    ): "kit",
-    frozenset(
-        {"pssync.connectors.netsuite.connector", "pssync.connectors.netsuite.writes"}
-    ): "connector kit",
 }
 KNOWN_LARGE = {"pssync.store.history": "the store's split is another part of issue 17"}
 NOT_YET: dict[str, str] = {}

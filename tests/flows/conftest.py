@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pssync.config.exceptions import RoutingConfig, RoutingRule
 from pssync.config.settings import default_system_of_record
 from pssync.connectors.filedrop import FileDropConnector, FileDropSettings
 from pssync.connectors.kantata import KantataConnector, KantataSettings
@@ -37,7 +38,7 @@ from pssync.flows.runner import configure, dispatch, wait
 from pssync.governance import stages
 from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.ownership import OwnershipPolicy
-from pssync.governance.routing import Router, RoutingConfig, RoutingRule
+from pssync.governance.routing import Router
 from pssync.mapping.spec import MappingSpec, load_spec
 from pssync.mapping.translator import Translator
 from pssync.runtime import govern

@@ -13,7 +13,7 @@ from pssync.forecast.components import Component
 from pssync.forecast.learned import Learned, learned_forecast
 from pssync.forecast.learning import QUARTER
 from pssync.forecast.origins import last_full_month
-from pssync.forecast.periods import add_months, month_start
+from pssync.planning.periods import add_months, month_start
 from pssync.sandbox.worlds import generate_world
 
 SEED = 11

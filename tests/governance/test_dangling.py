@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from pssync.config.exceptions import RoutingConfig
 from pssync.config.settings import default_system_of_record
 from pssync.engine.pipeline import PagePipeline, source_record
 from pssync.engine.runtime import Runtime
@@ -22,7 +23,7 @@ from pssync.governance import handoff_checks, stages
 from pssync.governance.exceptions import ExceptionStore, NewException
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.repoint import repoint_dangling
-from pssync.governance.routing import Router, RoutingConfig
+from pssync.governance.routing import Router
 from pssync.governance.validation import HandoffValidator
 from pssync.mapping.spec import MappingSpec
 from pssync.mapping.translator import Translator

@@ -7,9 +7,10 @@ import json
 
 import pytest
 
+from pssync.config.exceptions import RoutingConfig, RoutingRule
 from pssync.governance.exceptions import ExceptionStore, NewException, TransitionError
 from pssync.governance.replay import ReplayContext, raise_import_rejects, replay
-from pssync.governance.routing import Router, RoutingConfig, RoutingRule
+from pssync.governance.routing import Router
 from pssync.store import GoldenStore
 from pssync.store.jsonl import import_lines
 

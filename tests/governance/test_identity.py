@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from pssync.config.exceptions import RoutingConfig
 from pssync.config.settings import default_system_of_record
 from pssync.engine.pipeline import PagePipeline, source_record
 from pssync.engine.runtime import Runtime
 from pssync.governance import identity, stages
 from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.ownership import OwnershipPolicy
-from pssync.governance.routing import Router, RoutingConfig
+from pssync.governance.routing import Router
 from pssync.mapping.spec import MappingSpec
 from pssync.mapping.translator import Translator
 from pssync.model import parse_record

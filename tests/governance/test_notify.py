@@ -11,10 +11,11 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
+from pssync.config.exceptions import NotifyConfig, RoutingConfig, RoutingRule
 from pssync.engine.webhooks import verify
 from pssync.governance.exceptions import ExceptionStore, NewException
-from pssync.governance.notify import Notifier, NotifyConfig
-from pssync.governance.routing import Router, RoutingConfig, RoutingRule
+from pssync.governance.notify import Notifier
+from pssync.governance.routing import Router
 from pssync.sandbox.common.runner import ServerThread
 from pssync.sandbox.servicenow import ServiceNowEmulator
 from pssync.store import GoldenStore, open_engine

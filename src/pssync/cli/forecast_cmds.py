@@ -28,7 +28,6 @@ from pssync.forecast.components import Component
 from pssync.forecast.engine import DIMENSIONS, Scenario, forecast_snapshot
 from pssync.forecast.learned import learned_forecast
 from pssync.forecast.montecarlo import revenue_band
-from pssync.forecast.periods import add_months, month_end, month_start
 from pssync.forecast.scorecard import build_scorecard
 from pssync.forecast.snapshot import load_snapshot
 from pssync.forecast.versions import save_version
@@ -38,6 +37,7 @@ from pssync.kpi import (
     project_code_sla,
     start_variance,
 )
+from pssync.planning.periods import add_months, month_end, month_start
 
 DbOption = Annotated[
     str | None,

@@ -29,8 +29,7 @@ from pydantic_settings import (
     SettingsError,
 )
 
-from pssync.governance.notify import NotifyConfig
-from pssync.governance.routing import RoutingConfig
+from pssync.config.exceptions import NotifyConfig, RoutingConfig
 from pssync.model import ENTITY_TYPES
 
 DEFAULT_CONFIG_FILE = Path("pssync.yaml")

@@ -11,25 +11,17 @@ import importlib
 from importlib.metadata import entry_points
 
 from pssync.connectors.base import Connector
+from pssync.connectors.builtin import BUILTIN
 
 ENTRY_POINT_GROUP = "pssync.connectors"
-
-BUILTIN: dict[str, str] = {}
 
 
 class UnknownConnectorError(LookupError):
     pass
 
 
-def register_builtin(name: str, target: str) -> None:
-    """Declare a built-in connector as ``module:Class`` without importing it."""
-    BUILTIN[name] = target
-
-
 def _builtins() -> dict[str, str]:
     """The connectors shipped with pssync (declared in `connectors.builtin`)."""
-    import pssync.connectors.builtin  # noqa: F401 - registers on import
-
     return BUILTIN
 
 

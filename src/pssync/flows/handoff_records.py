@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pssync.engine.ids import digest
-from pssync.forecast.periods import add_months, month_end
+from pssync.planning.periods import add_months, month_end
 
 
 def project_code(opportunity: dict[str, Any], erp_code: str) -> str:

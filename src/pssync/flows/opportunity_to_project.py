@@ -28,10 +28,10 @@ from pssync.engine.ids import external_id
 from pssync.engine.routes import Command
 from pssync.engine.runtime import current
 from pssync.flows.common import deliver_now, payload, system_for, write
-from pssync.forecast.periods import add_months
 from pssync.governance.conflicts import check_start
 from pssync.governance.handoff_checks import report_violations
 from pssync.governance.validation import HandoffValidator
+from pssync.planning.periods import add_months
 
 ROUTE = "opportunity_to_project"
 WORKSPACE, TASK = "workspaces", "stories"

@@ -21,7 +21,6 @@ import duckdb
 import numpy as np
 from sqlalchemy import or_, select
 
-from pssync.forecast.periods import as_of_instant
 from pssync.forecast.schema import (
     ENTITY_COLUMNS,
     FACT_TYPES,
@@ -29,6 +28,7 @@ from pssync.forecast.schema import (
     table_name,
     typed_name,
 )
+from pssync.planning.periods import as_of_instant
 from pssync.store import GoldenStore
 from pssync.store.tables import record_version
 

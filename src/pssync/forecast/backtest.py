@@ -22,10 +22,10 @@ from pssync.forecast.components import Component
 from pssync.forecast.learned import Learned, OriginCache, QuarterBand, learned_forecast
 from pssync.forecast.money import ZERO, cents
 from pssync.forecast.origins import Realised
-from pssync.forecast.periods import add_months, as_of_instant, month_end, month_start
 from pssync.forecast.pipeline import DEFAULT_DURATION, spread_months
 from pssync.forecast.scorecard import ComponentPoint, component_points
 from pssync.forecast.snapshot import Snapshot, load_snapshot
+from pssync.planning.periods import add_months, as_of_instant, month_end, month_start
 
 METHODS = ("model", "bottom_up", "crm_pipeline", "run_rate")
 Key = tuple[dt.date, str | None]  # (month, service line)

@@ -16,8 +16,8 @@ import numpy as np
 from pssync.forecast.calibration import Calibration
 from pssync.forecast.money import cents
 from pssync.forecast.montecarlo import Band, Matrix, draw_deals
-from pssync.forecast.periods import add_months, month_start, months_between
 from pssync.forecast.snapshot import Snapshot
+from pssync.planning.periods import add_months, month_start, months_between
 
 
 def bookings_band(

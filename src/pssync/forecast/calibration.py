@@ -17,12 +17,12 @@ from decimal import Decimal
 
 from pssync.forecast.analytics import AnalyticsStore, known_filter
 from pssync.forecast.money import FxTable
-from pssync.forecast.periods import as_of_instant
 from pssync.forecast.realisation import realisation_ratio
 from pssync.forecast.schema import typed_name
 from pssync.forecast.snapshot import Snapshot
 from pssync.forecast.survival import KaplanMeier
 from pssync.model import Opportunity, ProjectStatus
+from pssync.planning.periods import as_of_instant
 
 SIZE_BUCKETS = ((Decimal(50_000), "S"), (Decimal(250_000), "M"))
 #: A deal still open this many days after its expected close date is stale (the CRM hygiene

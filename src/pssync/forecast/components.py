@@ -17,8 +17,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from pssync.forecast.money import ZERO, FxTable, cents
-from pssync.forecast.periods import WorkCalendar, iter_months, month_end, month_start
 from pssync.forecast.snapshot import Snapshot
+from pssync.planning.periods import WorkCalendar, iter_months, month_end, month_start
 
 
 class Component(StrEnum):

@@ -18,10 +18,8 @@ import numpy as np
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.backlog import BacklogOptions, add_backlog
 from pssync.forecast.calibration import calibrate
-from pssync.forecast.capacity import Array, CapacityPlan, Key, Placement
 from pssync.forecast.components import Component, Contribution, Ledger, add_actuals
 from pssync.forecast.money import ZERO
-from pssync.forecast.periods import add_months, month_start, months_between
 from pssync.forecast.pipeline import (
     PipelineOptions,
     ProbabilityFn,
@@ -30,6 +28,8 @@ from pssync.forecast.pipeline import (
     place_pipeline,
 )
 from pssync.forecast.snapshot import Snapshot, load_snapshot
+from pssync.planning.capacity import Array, CapacityPlan, Key, Placement
+from pssync.planning.periods import add_months, month_start, months_between
 
 DIMENSIONS = ("service_line", "region", "legal_entity")
 

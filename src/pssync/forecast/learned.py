@@ -24,7 +24,7 @@ from pssync.forecast.engine import ForecastResult
 from pssync.forecast.learning import Blend, Fit, fit, learn_blend, season
 from pssync.forecast.money import cents
 from pssync.forecast.origins import NEW, OriginView, Realised, origin_view
-from pssync.forecast.periods import add_months, month_end, month_start, months_between
+from pssync.planning.periods import add_months, month_end, month_start, months_between
 
 LEARN_MONTHS = 24  # monthly origins looked back on
 Z90 = 1.2816  # standard normal 90th percentile

@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from pssync.forecast.origins import NEW, Cell, OriginView, last_full_month, parents
-from pssync.forecast.periods import add_months, month_start, months_between
+from pssync.planning.periods import add_months, month_start, months_between
 
 SHRINK_ORIGINS = 0.5  # pseudo-origins of parent volume each factor is pulled with
 NEW_WORK_SHRINK = 1.0

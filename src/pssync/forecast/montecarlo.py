@@ -22,9 +22,9 @@ from pssync.forecast.calibration import Calibration
 from pssync.forecast.components import Component
 from pssync.forecast.engine import ForecastResult
 from pssync.forecast.money import cents
-from pssync.forecast.periods import month_start, months_between
 from pssync.forecast.pipeline import DEFAULT_DURATION
 from pssync.forecast.snapshot import Snapshot
+from pssync.planning.periods import month_start, months_between
 
 Matrix = npt.NDArray[np.float64]
 DAYS_PER_MONTH = 30.44

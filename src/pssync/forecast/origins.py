@@ -24,8 +24,8 @@ from pssync.forecast.backlog import CLOSED
 from pssync.forecast.calibration import STALE_DAYS, calibrate
 from pssync.forecast.components import Component
 from pssync.forecast.engine import ForecastResult, forecast_snapshot
-from pssync.forecast.periods import add_months, month_end, month_start, months_between
 from pssync.forecast.snapshot import Snapshot, load_snapshot
+from pssync.planning.periods import add_months, month_end, month_start, months_between
 
 Cell = tuple[str, str | None, int]  # (group, service line, horizon in months after t's month)
 NEW = "new"

@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pssync.forecast.capacity import CapacityPlan, Demand, Placement
 from pssync.forecast.components import Component, Dims, Ledger
 from pssync.forecast.money import ZERO, allocate
-from pssync.forecast.periods import add_months, month_start
 from pssync.forecast.snapshot import Snapshot
 from pssync.model import Opportunity, ProjectStatus
+from pssync.planning.capacity import CapacityPlan, Demand, Placement
+from pssync.planning.periods import add_months, month_start
 
 DEFAULT_DURATION = 3
 ProbabilityFn = Callable[[Opportunity], Decimal]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from pssync.forecast.money import CENT, ZERO, allocate, cents
-from pssync.forecast.periods import add_months, iter_days, iter_months, month_end, month_start
+from pssync.planning.periods import add_months, iter_days, iter_months, month_end, month_start
 
 Schedule = dict[dt.date, Decimal]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pssync.forecast import learning
 from pssync.forecast.origins import NEW, Realised, group_class
-from pssync.forecast.periods import add_months, month_start
+from pssync.planning.periods import add_months, month_start
 
 if TYPE_CHECKING:
     from pssync.forecast.backtest import Point, Run

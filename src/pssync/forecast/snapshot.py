@@ -21,7 +21,6 @@ from pydantic import ValidationError
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.money import FxTable
-from pssync.forecast.periods import WorkCalendar, as_of_instant, month_start
 from pssync.model import (
     Account,
     Assignment,
@@ -39,6 +38,7 @@ from pssync.model import (
     Role,
     parse_record,
 )
+from pssync.planning.periods import WorkCalendar, as_of_instant, month_start
 
 R = TypeVar("R", bound=CanonicalRecord)
 

@@ -23,7 +23,7 @@ from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.components import Contribution
 from pssync.forecast.engine import ForecastResult, Scenario, run_forecast
 from pssync.forecast.learned import learned_forecast
-from pssync.forecast.periods import month_start, months_between
+from pssync.planning.periods import month_start, months_between
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS forecast_version (

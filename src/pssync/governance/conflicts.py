@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pssync.engine.ports import ExceptionSink
-from pssync.forecast.capacity import CapacityPlan, Demand
-from pssync.forecast.periods import add_months, month_start
 from pssync.governance.exceptions import ACTIVE, NewException
 from pssync.model import Assignment, Region, Resource
+from pssync.planning.capacity import CapacityPlan, Demand
+from pssync.planning.periods import add_months, month_start
 from pssync.store import GoldenStore
 
 _TOLERANCE = 0.5  # hours: rounding of spread bookings is not a conflict

@@ -20,40 +20,15 @@ import uuid
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from sqlalchemy import Engine
 
+from pssync.config.exceptions import NotifyConfig, RoutingConfig, ServiceNowTarget, WebhookTarget
 from pssync.governance.exceptions import ExceptionRecord, ExceptionStore
-from pssync.governance.routing import Router, RoutingConfig
+from pssync.governance.routing import Router
 from pssync.governance.signing import sign
 
 SEVERITY_ORDER = ("low", "medium", "high", "critical")
 _URGENCY = {"critical": "1", "high": "2", "medium": "3", "low": "3"}
-
-
-class WebhookTarget(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    url: str
-    secret: SecretStr
-    categories: list[str] = Field(default_factory=list)  # empty: every category
-
-
-class ServiceNowTarget(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str
-    username: str
-    password: SecretStr
-    min_severity: str = "high"
-    table: str = "incident"
-
-
-class NotifyConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    webhooks: list[WebhookTarget] = Field(default_factory=list)
-    servicenow: ServiceNowTarget | None = None
 
 
 def _at_least(severity: str, minimum: str) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pssync.config.exceptions import RoutingConfig
 
 
 @dataclass(frozen=True)
@@ -41,26 +41,6 @@ CATEGORIES: dict[str, Category] = {
         Category("hard_delete", "A record was deleted in its source system", "medium", 48),
     )
 }
-
-
-class RoutingRule(BaseModel):
-    """Match on any of category / region / service line / system; empty fields match anything."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    owner: str
-    category: str | None = None
-    region_id: str | None = None
-    service_line_id: str | None = None
-    system: str | None = None
-
-
-class RoutingConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    default_owner: str = "integration-team"
-    routing: list[RoutingRule] = Field(default_factory=list)
-    sla_hours: dict[str, int] = Field(default_factory=dict)
 
 
 class Router:

@@ -15,9 +15,9 @@ from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.backtest import realised
 from pssync.forecast.engine import run_forecast
 from pssync.forecast.money import ZERO
-from pssync.forecast.periods import as_of_instant, month_start
 from pssync.forecast.snapshot import load_snapshot
 from pssync.forecast.versions import get_version, version_cells
+from pssync.planning.periods import as_of_instant, month_start
 
 
 def forecast_variance(

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.periods import as_of_instant
 from pssync.forecast.snapshot import load_snapshot
+from pssync.planning.periods import as_of_instant
 
 BILLED = frozenset({"invoiced", "billed", "paid"})
 

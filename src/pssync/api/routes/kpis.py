@@ -13,8 +13,8 @@ from pssync.api.schemas.forecast import KpiPublic, KpiTrendPublic
 from pssync.api.schemas.surfaces import KpiCardsPublic
 from pssync.api.schemas.types import IsoDate
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.periods import add_months, month_end, month_start
 from pssync.kpi import conversion_time, milestone_adherence, project_code_sla, start_variance
+from pssync.planning.periods import add_months, month_end, month_start
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
 AsOf = Annotated[IsoDate | None, Query(description="Default: today (UTC).")]

@@ -51,7 +51,7 @@ class KantataConnector(Connector):
         self.config = settings
         self.transport = Transport(settings)
         self.external_ids = ExternalIds(self.transport, settings)
-        self.reader = Reader(self)
+        self.reader = Reader(self.transport, self.external_ids, settings)
 
     def k_object(self, obj: str) -> KObject:
         try:
@@ -83,7 +83,10 @@ class KantataConnector(Connector):
     def upsert(
         self, obj: str, external_id_field: str, records: list[dict[str, Any]]
     ) -> list[UpsertResult]:
-        return Upsert(self, self.k_object(obj), external_id_field).run(records)
+        kobj = self.k_object(obj)
+        return Upsert(self.transport, self.external_ids, self.config, kobj, external_id_field).run(
+            records
+        )
 
     def describe(self, obj: str) -> ObjectDescription:
         """The fields of the first record Kantata lists (its API publishes no schema)."""

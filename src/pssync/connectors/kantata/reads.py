@@ -23,29 +23,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.errors import PermanentError
 from pssync.connectors.kantata.cursor import StampCursor, stamp_of
+from pssync.connectors.kantata.externals import ExternalIds
 from pssync.connectors.kantata.objects import KObject
+from pssync.connectors.kantata.settings import KantataSettings
+from pssync.connectors.kantata.transport import Transport
 from pssync.connectors.stamp_cursor import fingerprint
-
-if TYPE_CHECKING:
-    from pssync.connectors.kantata.connector import KantataConnector
 
 ORDER = "updated_at:asc"
 SECOND = dt.timedelta(seconds=1)
 
 
 class Reader:
-    """List reads of one connector."""
+    """List reads of one connector: its transport, external IDs and settings, nothing else."""
 
-    def __init__(self, connector: KantataConnector) -> None:
-        self.transport = connector.transport
-        self.ids = connector.external_ids
-        self.ext_key = connector.config.external_id_key
-        self.page_size = connector.config.page_size
+    def __init__(self, transport: Transport, ids: ExternalIds, settings: KantataSettings) -> None:
+        self.transport = transport
+        self.ids = ids
+        self.ext_key = settings.external_id_key
+        self.page_size = settings.page_size
         self.unordered: set[str] = set()  # objects whose list refused order=updated_at
 
     def params(self, obj: KObject, extra: dict[str, Any] | None = None) -> dict[str, Any]:

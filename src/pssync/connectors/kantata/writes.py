@@ -20,15 +20,14 @@ the call (safe to replay, as above).
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pssync.connectors.base import Outcome, UpsertResult
 from pssync.connectors.errors import PermanentError
+from pssync.connectors.kantata.externals import ExternalIds
 from pssync.connectors.kantata.objects import SERVER_FIELDS, KObject
-from pssync.connectors.kantata.transport import SYSTEM, objects_of
-
-if TYPE_CHECKING:
-    from pssync.connectors.kantata.connector import KantataConnector
+from pssync.connectors.kantata.settings import KantataSettings
+from pssync.connectors.kantata.transport import SYSTEM, Transport, objects_of
 
 
 def _blank(value: Any) -> bool:
@@ -59,12 +58,19 @@ def _failed(key: str, message: str, field: str | None = None) -> UpsertResult:
 
 
 class Upsert:
-    def __init__(self, connector: KantataConnector, obj: KObject, ext_field: str) -> None:
-        self.transport = connector.transport
-        self.ids = connector.external_ids
+    def __init__(
+        self,
+        transport: Transport,
+        ids: ExternalIds,
+        settings: KantataSettings,
+        obj: KObject,
+        ext_field: str,
+    ) -> None:
+        self.transport = transport
+        self.ids = ids
         self.obj = obj
         self.ext = ext_field
-        self.settings = connector.config
+        self.settings = settings
 
     def run(self, records: list[dict[str, Any]]) -> list[UpsertResult]:
         size = self.settings.page_size

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote as url_quote
 
 from pssync.connectors.base import Outcome, UpsertResult
@@ -34,10 +34,26 @@ from pssync.connectors.errors import ConnectorError, PermanentError
 from pssync.connectors.netsuite import soap
 from pssync.connectors.netsuite.auth import SYSTEM
 from pssync.connectors.netsuite.objects import Kind, NsObject, quote
-from pssync.connectors.netsuite.transport import RECORD_ROOT
+from pssync.connectors.netsuite.settings import NetSuiteSettings
+from pssync.connectors.netsuite.transport import RECORD_ROOT, Transport
 
-if TYPE_CHECKING:
-    from pssync.connectors.netsuite.connector import NetSuiteConnector
+
+class RecordSource(Protocol):
+    """What an upsert needs of its connector: the transport, settings and the SuiteQL read of
+    one object (the pre-read that finds which external IDs exist)."""
+
+    @property
+    def transport(self) -> Transport: ...
+
+    @property
+    def config(self) -> NetSuiteSettings: ...
+
+    def where_of(self, ns: NsObject) -> str | None: ...
+
+    def columns(self, ns: NsObject) -> str: ...
+
+    def plain(self, ns: NsObject, row: dict[str, Any]) -> dict[str, Any]: ...
+
 
 Keyed = tuple[int, str, dict[str, Any]]
 
@@ -91,7 +107,7 @@ def _failed(key: str, message: str, field: str | None = None) -> UpsertResult:
 class Upsert:
     """One upsert call: per batch a pre-read, then concurrent PUTs by external ID."""
 
-    def __init__(self, connector: NetSuiteConnector, obj: NsObject, ext_field: str) -> None:
+    def __init__(self, connector: RecordSource, obj: NsObject, ext_field: str) -> None:
         self.connector = connector
         self.transport = connector.transport
         self.obj = obj

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pssync.connectors.sap_s4.connector import SapS4Connector
+    from pssync.connectors.sap_s4.service import SapService
 
 # The customer roles a partner needs to be invoiced: FI customer and sales customer.
 CUSTOMER_ROLES = ("FLCU00", "FLCU01")
@@ -54,7 +54,7 @@ class SapHandoff:
 
     def __init__(
         self,
-        connector: SapS4Connector,
+        connector: SapService,
         company_code: str,
         vendor_value: Callable[[str, Any], Any],
     ) -> None:

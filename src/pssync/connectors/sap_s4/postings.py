@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING, Any
 from pssync.connectors.sap_s4.objects import OBJECTS, SapObject
 
 if TYPE_CHECKING:
-    from pssync.connectors.sap_s4.connector import SapS4Connector
+    from pssync.connectors.sap_s4.service import SapService
 
 PROJECT_GUID = "EnterpriseProjectUUID"
 REPORTED = "ReportedAmount"
 BILLING_DOCUMENT = "BillingDocument"
 
 
-def accounts_clause(connector: SapS4Connector, sap: SapObject) -> str:
+def accounts_clause(connector: SapService, sap: SapObject) -> str:
     """`$filter` for the items of the object's kind: G/L accounts, or payment lines."""
     config = connector.config
     if sap.posting_kind == "payment":
@@ -49,7 +49,7 @@ def accounts_clause(connector: SapS4Connector, sap: SapObject) -> str:
     return "(" + " or ".join(f"GLAccount eq '{a}'" for a in quoted) + ")"
 
 
-def enrich(connector: SapS4Connector, sap: SapObject, rows: list[dict[str, Any]]) -> None:
+def enrich(connector: SapService, sap: SapObject, rows: list[dict[str, Any]]) -> None:
     """Add the reported amount and the project's GUID to journal items read."""
     sign = Decimal(1) if sap.posting_kind == "cost" else Decimal(-1)  # credits reported positive
     for row in rows:
@@ -67,20 +67,20 @@ def enrich(connector: SapS4Connector, sap: SapObject, rows: list[dict[str, Any]]
         row[PROJECT_GUID] = guids.get(str(row.get("ProjectExternalID") or ""))
 
 
-def billing_documents(connector: SapS4Connector, documents: list[str]) -> dict[str, str]:
+def billing_documents(connector: SapService, documents: list[str]) -> dict[str, str]:
     """BillingDocument by the accounting document it was posted as."""
     return _lookup(
         connector, "A_BillingDocument", "AccountingDocument", "BillingDocument", documents
     )
 
 
-def project_guids(connector: SapS4Connector, projects: list[str]) -> dict[str, str]:
+def project_guids(connector: SapService, projects: list[str]) -> dict[str, str]:
     """ProjectUUID by Project ID."""
     return _lookup(connector, "A_EnterpriseProject", "Project", "ProjectUUID", projects)
 
 
 def _lookup(
-    connector: SapS4Connector, obj: str, by: str, wanted: str, values: list[str]
+    connector: SapService, obj: str, by: str, wanted: str, values: list[str]
 ) -> dict[str, str]:
     """`wanted` by `by` for the records of `obj` with those values, a chunk per request."""
     sap = OBJECTS[obj]

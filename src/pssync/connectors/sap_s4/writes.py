@@ -27,7 +27,7 @@ from pssync.connectors.sap_s4.transport import SYSTEM, classify_response, transl
 from pssync.connectors.sap_s4.values import comparable, to_wire
 
 if TYPE_CHECKING:
-    from pssync.connectors.sap_s4.connector import SapS4Connector
+    from pssync.connectors.sap_s4.service import SapService
 
 # SAP's answers that mean "read again and resend with the current ETag".
 _STALE = (412, 428)
@@ -80,7 +80,7 @@ def _children(entity_type: Any, value: Any) -> Any:
 class Upsert:
     """One upsert call: prepare, look up, plan, then send the writes in a batch."""
 
-    def __init__(self, connector: SapS4Connector, sap: SapObject, external_id_field: str) -> None:
+    def __init__(self, connector: SapService, sap: SapObject, external_id_field: str) -> None:
         self.connector = connector
         self.sap = sap
         self.ext = external_id_field

@@ -7,8 +7,8 @@ import random
 
 import numpy as np
 
-from pssync.forecast.periods import WorkCalendar, iter_months
 from pssync.model import Region
+from pssync.planning.periods import WorkCalendar, iter_months
 
 CALENDARS = (
     WorkCalendar(),

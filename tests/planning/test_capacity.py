@@ -16,9 +16,9 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from pssync.forecast.capacity import CapacityPlan, Demand
-from pssync.forecast.periods import add_months, month_start, months_between
 from pssync.model import Assignment, BookingType, Money, Region, Resource
+from pssync.planning.capacity import CapacityPlan, Demand
+from pssync.planning.periods import add_months, month_start, months_between
 
 ROLES = ("role-a", "role-b", "role-c", "role-x")  # nobody has role-x: never any capacity
 REGIONS = {

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pssync.forecast.periods import WorkCalendar, add_months, month_start, months_between
 from pssync.model import Assignment, BookingType, Region, Resource
+from pssync.planning.periods import WorkCalendar, add_months, month_start, months_between
 
 Key = tuple[str, str]  # (role_id, region_id)
 Array = npt.NDArray[np.float64]
