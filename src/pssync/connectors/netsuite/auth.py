@@ -6,9 +6,11 @@ authlib ships only HMAC-SHA1, so HMAC-SHA256 (the only method NetSuite accepts) 
 here, and authlib leaves a JSON body out of the signature base string unless
 ``force_include_body=True``, so every PUT and SuiteQL POST would be signed over the wrong text.
 
-OAuth 2.0 client credentials: a JWT signed with the certificate's private key (PS256 or RS256,
-``kid`` = certificate ID, ``scope`` ``rest_webservices``, ``aud`` = token URL) is exchanged for a
-bearer token that lives an hour; it is renewed a minute before it expires and once after a 401.
+OAuth 2.0 client credentials: a JWT signed (PyJWT) with the certificate's private key (PS256 or
+RS256, ``kid`` = certificate ID, ``scope`` ``rest_webservices``, ``aud`` = token URL) is exchanged
+for a bearer token that lives an hour. authlib's OAuth2 client sends the grant (the assertion
+added as its token-endpoint client authentication) and holds the token; it is renewed a minute
+before it expires and once after a 401.
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import threading
 import time
 from collections.abc import Callable, Generator
 from typing import Any
 
 import httpx
-from authlib.common.urls import quote
+import jwt
+from authlib.common.urls import add_params_to_qs, quote
+from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth1 import ClientAuth
 from authlib.oauth1.rfc5849.signature import generate_signature_base_string
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pssync.connectors.errors import AuthError
 from pssync.connectors.netsuite.settings import NetSuiteSettings
@@ -84,10 +87,6 @@ def tba_auth(settings: NetSuiteSettings) -> httpx.Auth:
     return TbaAuth(signer)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def client_assertion(settings: NetSuiteSettings, now: float | None = None) -> str:
     """The compact JWS NetSuite's token endpoint exchanges for an access token."""
     try:
@@ -99,8 +98,6 @@ def client_assertion(settings: NetSuiteSettings, now: float | None = None) -> st
     if not isinstance(key, rsa.RSAPrivateKey):
         raise AuthError("private_key must be an RSA key", system=SYSTEM)
     issued = int(now if now is not None else time.time())
-    alg = settings.oauth2_algorithm
-    header = {"alg": alg, "typ": "JWT", "kid": settings.certificate_id}
     claims = {
         "iss": settings.client_id,
         "scope": ["rest_webservices"],
@@ -108,37 +105,67 @@ def client_assertion(settings: NetSuiteSettings, now: float | None = None) -> st
         "iat": issued,
         "exp": issued + ASSERTION_LIFETIME,
     }
-    signing_input = (
-        f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}".encode()
+    headers = {"kid": settings.certificate_id}
+    return jwt.encode(claims, key, algorithm=settings.oauth2_algorithm, headers=headers)
+
+
+class AssertionAuth:
+    """authlib token-endpoint client authentication: a fresh signed assertion per grant."""
+
+    def __init__(self, settings: NetSuiteSettings) -> None:
+        self.settings = settings
+
+    def __call__(
+        self, auth: Any, method: str, uri: str, headers: dict[str, str], body: str
+    ) -> tuple[str, dict[str, str], str]:
+        form = [
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", client_assertion(self.settings)),
+        ]
+        return uri, headers, add_params_to_qs(body or "", form)
+
+
+def oauth2_client(
+    settings: NetSuiteSettings, on_response: Callable[[httpx.Response], httpx.Response]
+) -> Any:
+    """authlib's OAuth2 client for the client-credentials grant; `on_response` sees every token
+    answer first (to raise the connector's error classes for a refusal)."""
+    client = OAuth2Client(
+        client_id=settings.client_id,
+        token_endpoint=settings.token_url,
+        token_endpoint_auth_method=AssertionAuth(settings),
+        grant_type="client_credentials",
+        leeway=int(RENEW_MARGIN),
+        timeout=settings.timeout,
     )
-    pad: padding.AsymmetricPadding = (
-        padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
-        if alg == "PS256"
-        else padding.PKCS1v15()
-    )
-    signature = key.sign(signing_input, pad, hashes.SHA256())
-    return f"{signing_input.decode()}.{_b64(signature)}"
+    client.register_compliance_hook("access_token_response", on_response)
+    return client
 
 
 class BearerAuth(httpx.Auth):
-    """Adds the bearer token, fetching it on first use and renewing it when it is about to
-    expire or a request comes back 401 (once per request). Shared by the writer threads."""
+    """Adds the bearer token held by authlib's OAuth2 client, fetching it on first use and when
+    it is about to expire, and once more when a request comes back 401. Shared by the writer
+    threads."""
 
-    def __init__(self, fetch: Callable[[], tuple[str, float]]) -> None:
+    def __init__(self, oauth: Any, fetch: Callable[[], None]) -> None:
+        self.oauth = oauth
         self.fetch = fetch
         self._lock = threading.Lock()
-        self._token: str | None = None
-        self._expires = 0.0
         self.fetches = 0
 
     def token(self, *, force: bool = False, stale: str | None = None) -> str:
         with self._lock:
-            expired = time.monotonic() >= self._expires - RENEW_MARGIN
-            if self._token is None or expired or (force and self._token == stale):
-                self._token, lifetime = self.fetch()
-                self._expires = time.monotonic() + lifetime
+            token = self.oauth.token
+            current = token.get("access_token") if token else None
+            if (
+                current is None
+                or token.is_expired(leeway=RENEW_MARGIN)
+                or (force and current == stale)
+            ):
+                self.fetch()
                 self.fetches += 1
-            return self._token
+                current = self.oauth.token["access_token"]
+            return str(current)
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
         token = self.token()

@@ -24,13 +24,7 @@ from pssync.connectors.errors import (
     RetriableError,
     classify_http,
 )
-from pssync.connectors.netsuite.auth import (
-    ASSERTION_TYPE,
-    SYSTEM,
-    BearerAuth,
-    client_assertion,
-    tba_auth,
-)
+from pssync.connectors.netsuite.auth import SYSTEM, BearerAuth, oauth2_client, tba_auth
 from pssync.connectors.netsuite.settings import NetSuiteSettings
 
 SUITEQL_PATH = "/services/rest/query/v1/suiteql"
@@ -84,27 +78,31 @@ class Transport:
         )
         self.bearer: BearerAuth | None = None
         if settings.flow == "oauth2":
-            self.bearer = BearerAuth(self.fetch_token)
+            self.oauth = oauth2_client(settings, self._token_answer)
+            self.bearer = BearerAuth(self.oauth, self.fetch_token)
             self.auth: httpx.Auth = self.bearer
         else:
             self.auth = tba_auth(settings)
 
-    def fetch_token(self) -> tuple[str, float]:
-        """Exchange a fresh JWT assertion for a bearer token (client credentials grant)."""
-        form = {
-            "grant_type": "client_credentials",
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": client_assertion(self.settings),
-        }
+    def fetch_token(self) -> None:
+        """Exchange a fresh JWT assertion for a bearer token (client credentials grant); the
+        token stays with authlib's client."""
         try:
-            response = self.client.post(self.settings.token_url, data=form)
+            self.oauth.fetch_token()
         except httpx.HTTPError as exc:
             raise transport_error(exc) from exc
+
+    @staticmethod
+    def _token_answer(response: httpx.Response) -> httpx.Response:
+        """A refused token request as the connector's error: down or throttled is retried,
+        anything else stops the connector (AuthError)."""
         if response.status_code >= 500 or response.status_code == 429:
             raise classify(response)
         try:
             body = response.json()
         except ValueError:
+            body = {}
+        if not isinstance(body, dict):
             body = {}
         if response.status_code >= 400 or "access_token" not in body:
             raise AuthError(
@@ -113,7 +111,7 @@ class Transport:
                 vendor_code=body.get("error"),
                 status=response.status_code,
             )
-        return str(body["access_token"]), float(body.get("expires_in") or 3600)
+        return response
 
     def request(
         self,
@@ -154,3 +152,5 @@ class Transport:
 
     def close(self) -> None:
         self.client.close()
+        if self.bearer is not None:
+            self.oauth.close()

@@ -5,23 +5,21 @@ rules out My Domain-only orgs, private connectivity and the local emulator; so t
 is called here, at ``{base_url}/services/oauth2/token``, over the connector's own session (same
 CA, same timeout), and simple-salesforce is then built from the instance URL and access token.
 
-The JWT bearer assertion is signed here with `cryptography` (RS256; authlib's `jose` module is
-deprecated and a compact JWS is ten lines), the way Salesforce documents it:
+The JWT bearer assertion is signed with PyJWT (RS256), the way Salesforce documents it:
 ``iss`` the connected app's consumer key, ``sub`` the username, ``aud`` the login URL, ``exp`` a
 few minutes ahead.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
 import requests
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from pssync.connectors.errors import AuthError, ConnectorError
 from pssync.connectors.salesforce.settings import SalesforceSettings
@@ -53,10 +51,6 @@ def jwt_assertion(settings: SalesforceSettings, now: float | None = None) -> str
     return sign_rs256(claims, _secret(settings.private_key).encode())
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def sign_rs256(claims: dict[str, Any], private_key_pem: bytes) -> str:
     """A compact JWS (RFC 7515) over `claims`, RS256 as Salesforce requires."""
     try:
@@ -65,11 +59,7 @@ def sign_rs256(claims: dict[str, Any], private_key_pem: bytes) -> str:
         raise AuthError(f"private_key is not a PEM private key: {exc}", system=SYSTEM) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise AuthError("private_key must be an RSA key (RS256)", system=SYSTEM)
-    header = _b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    signing_input = f"{header}.{payload}".encode("ascii")
-    signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
-    return f"{header}.{payload}.{_b64(signature)}"
+    return jwt.encode(claims, key, algorithm="RS256")
 
 
 def token_request(settings: SalesforceSettings) -> dict[str, str]:

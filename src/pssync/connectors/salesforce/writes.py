@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol, TypeVar
 
+from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
+
 from pssync.connectors.base import Outcome, UpsertResult
 from pssync.connectors.errors import PermanentError, QuotaExhaustedError
 from pssync.connectors.salesforce.soql import ident, in_list, select
@@ -169,14 +171,23 @@ class Upsert:
                 results[i] = UpsertResult(key, Outcome.UNCHANGED, id=old.get("Id"))
             else:
                 pending.append((i, key, record))
-        for attempt in range(self.lock_retries + 1):
-            if not pending:
-                break
-            if attempt:
-                self.sleep(self.lock_wait * 2 ** (attempt - 1))
+
+        def send() -> list[tuple[int, str, dict[str, Any]]]:
+            """Write what is pending; what comes back locked is pending again."""
+            nonlocal pending
             sent = self.write([record for _, _, record in pending], [k for _, k, _ in pending])
             results.update({i: result for (i, _, _), result in zip(pending, sent, strict=True)})
             pending = [p for p, r in zip(pending, sent, strict=True) if _locked(r)]
+            return pending
+
+        if pending:  # records locked by another transaction: again after lock_wait, doubling
+            Retrying(
+                stop=stop_after_attempt(self.lock_retries + 1),
+                wait=wait_exponential(multiplier=self.lock_wait),
+                retry=retry_if_result(bool),
+                sleep=self.sleep,
+                retry_error_callback=lambda state: state.outcome.result() if state.outcome else [],
+            )(send)
         return [results[i] for i in range(len(records))]
 
     def stored(self, records: list[dict[str, Any]], keys: list[str]) -> dict[str, dict[str, Any]]:
