@@ -20,6 +20,7 @@ from pssync.cli.output import (
 from pssync.cli.store_cmds import DbOption, JsonOption
 from pssync.governance.exceptions import ACTIVE, ExceptionRecord, ExceptionStore, TransitionError
 from pssync.governance.replay import ReplayContext, replay
+from pssync.store.problems import exception_fields
 
 exceptions_app = typer.Typer(
     help="List, assign, resolve and replay exceptions.", no_args_is_help=True
@@ -50,6 +51,11 @@ def _show(exc: ExceptionRecord, as_json: bool) -> None:
 
 
 PAGE = 50  # rows a table shows unless --limit says otherwise
+# The list's columns: the exception's fields that carry a list width (store.problems), then the
+# record it is about (source or golden ID) and its age, then its message.
+LISTED = [(name, spec["list_width"]) for name, _, spec in exception_fields() if spec["list_width"]]
+assert LISTED[0][0] == "id"
+DERIVED = (("record", 12), ("age", 6))
 
 
 @exceptions_app.command("list")
@@ -102,24 +108,17 @@ def _table(
         if last < total and size:
             title += f" (next: --page {last // size + 1})"
     table = Table(title=title, expand=True)
-    for column, width in (
-        ("id", 12),
-        ("category", 14),
-        ("state", 7),
-        ("owner", 10),
-        ("record", 12),
-        ("age", 6),
-    ):
+    for column, width in (*LISTED, *DERIVED):
         table.add_column(column, no_wrap=True, overflow="ellipsis", width=width)
     table.add_column("message", overflow="fold" if wide else "ellipsis", no_wrap=not wide, ratio=1)
     for e in found:
         age = e.age(now)
         late = " [red]overdue[/red]" if e.overdue(now) else ""
+        fields = [str(getattr(e, name) or "") for name, _ in LISTED]
+        fields[0] = e.id[:12]  # a prefix `show` and the actions accept
+        fields[[name for name, _ in LISTED].index("state")] += late
         table.add_row(
-            e.id[:12],
-            e.category,
-            e.state + late,
-            e.owner or "",
+            *fields,
             e.source_id or e.record_id or "",
             f"{age.days}d {age.seconds // 3600}h",
             e.message if wide else (e.message.splitlines() or [""])[0][:200],

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ from pssync.governance.routing import Router
 from pssync.store import audit
 from pssync.store.history import utcnow
 from pssync.store.problems import ACTIVE as ACTIVE
+from pssync.store.problems import ExceptionRecord as ExceptionRecord
 from pssync.store.problems import NewException as NewException
 from pssync.store.problems import State as State
 from pssync.store.tables import exception_record as xr
@@ -36,45 +36,6 @@ _ALLOWED: dict[State, set[State]] = {
 
 class TransitionError(ValueError):
     pass
-
-
-@dataclass
-class ExceptionRecord:
-    id: str
-    category: str
-    severity: str
-    state: str
-    owner: str | None
-    system: str | None
-    object: str | None
-    source_id: str | None
-    entity_type: str | None
-    record_id: str | None
-    region_id: str | None
-    service_line_id: str | None
-    message: str
-    details: dict[str, Any]
-    payload: str | None
-    attempts: int
-    correlation_id: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    due_at: dt.datetime | None
-    resolved_at: dt.datetime | None
-    resolution: str | None
-    fingerprint: str
-
-    def age(self, now: dt.datetime) -> dt.timedelta:
-        return now - self.created_at
-
-    def overdue(self, now: dt.datetime) -> bool:
-        return self.state in ACTIVE and self.due_at is not None and now > self.due_at
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            k: (v.isoformat() if isinstance(v, dt.datetime) else v)
-            for k, v in self.__dict__.items()
-        }
 
 
 def _where(

@@ -9,6 +9,8 @@ as a JSON map, which keeps a record's write to one row instead of one row per fi
 from __future__ import annotations
 
 import datetime as dt
+import types
+import typing
 from typing import Any
 
 from sqlalchemy import (
@@ -24,7 +26,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from pssync.store.problems import CORRELATION_ID_LENGTH, exception_fields
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -53,9 +57,6 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 
 metadata = MetaData()
-# Correlation IDs are workflow IDs (``page:<system>:<object>:<32 hex>``, ``repoint:<type>:<id>``):
-# longer than 64, and PostgreSQL enforces the length (migration 0008).
-CORRELATION_ID_LENGTH = 512
 
 # BigInteger autoincrement primary keys need a variant on SQLite, which only autoincrements INTEGER.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -127,32 +128,32 @@ audit_head = Table(
 # One model for dead letters and business exceptions: what went wrong, for which record, who owns
 # fixing it, and the payload to replay once it is fixed. `fingerprint` makes raising the same
 # problem for the same record twice update the open exception instead of adding a second one.
+def exception_columns() -> list[Column[Any]]:
+    """The exception table's columns, from `problems.ExceptionRecord`'s fields: a string of the
+    field's length (text when it has none), an integer, a UTC datetime, JSON as text; NULL
+    allowed where the field is optional. `id` is the key."""
+    columns: list[Column[Any]] = []
+    for name, hint, spec in exception_fields():
+        optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+        base = next(t for t in typing.get_args(hint) if t is not type(None)) if optional else hint
+        kind: TypeEngine[Any] | type[TypeEngine[Any]]
+        if base is dt.datetime:
+            kind = UtcDateTime()
+        elif base is int:
+            kind = Integer
+        else:
+            kind = String(spec["length"]) if spec["length"] else Text
+        extra: dict[str, Any] = {"primary_key": True} if name == "id" else {}
+        if base is int:
+            extra["default"] = 0
+        columns.append(Column(name, kind, nullable=optional, **extra))
+    return columns
+
+
 exception_record = Table(
     "exception_record",
     metadata,
-    Column("id", String(32), primary_key=True),
-    Column("fingerprint", String(64), nullable=False),
-    Column("category", String(64), nullable=False),
-    Column("severity", String(16), nullable=False),
-    Column("state", String(16), nullable=False),
-    Column("owner", String(128), nullable=True),
-    Column("system", String(64), nullable=True),
-    Column("object", String(128), nullable=True),
-    Column("source_id", String(255), nullable=True),
-    Column("entity_type", String(64), nullable=True),
-    Column("record_id", String(200), nullable=True),
-    Column("region_id", String(200), nullable=True),
-    Column("service_line_id", String(200), nullable=True),
-    Column("message", Text, nullable=False),
-    Column("details", Text, nullable=False),
-    Column("payload", Text, nullable=True),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("correlation_id", String(CORRELATION_ID_LENGTH), nullable=True),
-    Column("created_at", UtcDateTime(), nullable=False),
-    Column("updated_at", UtcDateTime(), nullable=False),
-    Column("due_at", UtcDateTime(), nullable=True),
-    Column("resolved_at", UtcDateTime(), nullable=True),
-    Column("resolution", Text, nullable=True),
+    *exception_columns(),
     Index("ix_exception_state_category", "state", "category"),
     Index("ix_exception_fingerprint", "fingerprint"),
 )

@@ -2,40 +2,39 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
+
+from pssync.store.problems import exception_fields
 
 _ID = Field(min_length=1, max_length=64)
 
 
-class ExceptionPublic(BaseModel):
-    id: str
-    category: str
-    severity: str
-    state: str
-    owner: str | None
-    system: str | None
-    object: str | None
-    source_id: str | None
-    entity_type: str | None
-    record_id: str | None
-    region_id: str | None
-    service_line_id: str | None
-    message: str
-    details: dict[str, Any]
-    payload: str | None
-    attempts: int
-    correlation_id: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    due_at: dt.datetime | None
-    resolved_at: dt.datetime | None
-    resolution: str | None
-    record_name: str | None = Field(default=None, description="The record's name, if it has one.")
-    region_name: str | None = None
-    service_line_name: str | None = None
+def _public_fields() -> dict[str, Any]:
+    """The served fields: every public field of the one exception definition, then the names
+    the API looks up for its record, region and service line."""
+    served: dict[str, Any] = {name: (hint, ...) for name, hint, _ in exception_fields(public=True)}
+    names = {
+        "record_name": (
+            str | None,
+            Field(default=None, description="The record's name, if it has one."),
+        ),
+        "region_name": (str | None, None),
+        "service_line_name": (str | None, None),
+    }
+    return {**served, **names}
+
+
+if TYPE_CHECKING:  # what code sets on a served exception; the fields are derived below
+
+    class ExceptionPublic(BaseModel):
+        record_name: str | None
+        region_name: str | None
+        service_line_name: str | None
+
+else:
+    ExceptionPublic = create_model("ExceptionPublic", **_public_fields())
 
 
 class AssignBody(BaseModel):
