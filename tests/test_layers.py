@@ -80,7 +80,7 @@ KNOWN_CIRCLES: dict[frozenset[str], str] = {
         {"pssync.connectors.netsuite.connector", "pssync.connectors.netsuite.writes"}
     ): "connector kit",
 }
-KNOWN_LARGE = {"pssync.store.history": "the store's split is another part of issue 17"}
+KNOWN_LARGE: dict[str, str] = {}
 NOT_YET: dict[str, str] = {}
 
 
