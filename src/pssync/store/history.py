@@ -9,12 +9,15 @@ Unchanged content is a no-op, which is what makes re-imports and replays free of
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from pssync.store import audit
 from pssync.store.tables import audit_log, record_merge, record_version, xref
@@ -30,7 +33,7 @@ from pssync.store.versions import (
     utcnow,
     version_of_row,
 )
-from pssync.store.write_plan import WritePlan, add_xrefs, load_current
+from pssync.store.write_plan import StaleWriteError, WritePlan, add_xrefs, load_current
 
 __all__ = [
     "Change",
@@ -45,6 +48,10 @@ __all__ = [
     "utcnow",
     "version_of_row",
 ]
+
+_T = TypeVar("_T")
+# Transactions a write may take when concurrent writers keep touching the same records.
+_WRITE_ATTEMPTS = 8
 
 
 def _as_known(known_at: dt.datetime | None) -> ColumnElement[bool]:
@@ -105,12 +112,14 @@ class GoldenStore:
         """`write` for changes already reduced to `Fact`s (plain values, so a bulk import can
         prepare them in another process); same rows, same result."""
         tx = transaction_id or uuid.uuid4().hex
-        result = WriteResult(transaction_id=tx)
         if not facts:
-            return result
-        with self.engine.begin() as conn:
+            return WriteResult(transaction_id=tx)
+        keys = {(f.entity_type, f.record_id) for f in facts}
+
+        def attempt(conn: Connection) -> WriteResult:
+            result = WriteResult(transaction_id=tx)
             now = self.clock()
-            current = load_current(conn, {(f.entity_type, f.record_id) for f in facts})
+            current = load_current(conn, keys)
             plan = WritePlan(now=now, tx=tx, actor=actor, correlation_id=correlation_id)
             for fact in facts:
                 outcome = plan.apply(
@@ -121,7 +130,27 @@ class GoldenStore:
                 result.updated += outcome == "updated"
             plan.flush(conn)
             add_xrefs(conn, facts, now)
-        return result
+            return result
+
+        return self._serialised(attempt)
+
+    def _serialised(self, attempt: Callable[[Connection], _T]) -> _T:
+        """Run `attempt` in a transaction; if a concurrent writer got to the same records first
+        (a version it read was closed meanwhile, or the unique indexes on current versions and
+        cross-references refuse a second one), roll back, re-read and apply again.
+
+        Two workers polling the same page thus end with one current version per record and
+        valid time, not two (`tests/store/test_concurrent_writes.py`).
+        """
+        for tries in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with self.engine.begin() as conn:
+                    return attempt(conn)
+            except (StaleWriteError, IntegrityError):
+                if tries == _WRITE_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0, 0.05 * tries))
+        raise AssertionError("unreachable")
 
     def audit_refusals(
         self,
@@ -161,21 +190,24 @@ class GoldenStore:
         if latest is None:
             return False
         tx = uuid.uuid4().hex
-        with self.engine.begin() as conn:
+        fact = Fact(
+            entity_type,
+            record_id,
+            latest.payload_json,
+            content_hash(latest.payload_json),
+            valid_from,
+            system,
+            None,
+            True,
+        )
+
+        def attempt(conn: Connection) -> None:
             current = load_current(conn, {(entity_type, record_id)})
             plan = WritePlan(now=self.clock(), tx=tx, actor=system, correlation_id=None)
-            fact = Fact(
-                entity_type,
-                record_id,
-                latest.payload_json,
-                content_hash(latest.payload_json),
-                valid_from,
-                system,
-                None,
-                True,
-            )
             plan.apply(fact, current[(entity_type, record_id)])
             plan.flush(conn)
+
+        self._serialised(attempt)
         return True
 
     # ---- reads --------------------------------------------------------------------------

@@ -19,6 +19,12 @@ from pssync.store.tables import record_version, xref
 from pssync.store.versions import Fact, RecordVersion, json_loads, version_of_row
 
 _IN_CHUNK = 500
+
+
+class StaleWriteError(Exception):
+    """A version this write meant to close was closed by a concurrent transaction."""
+
+
 _XREF_COLUMNS = ("entity_type", "record_id", "system", "object", "external_id", "recorded_at")
 
 
@@ -259,13 +265,18 @@ class WritePlan:
 
     def flush(self, conn: Connection) -> None:
         rv = record_version.c
-        if self.closes:
-            conn.execute(
+        # Only a version still current is closed: if another transaction closed one of them
+        # since `load_current` read it, this plan was made from a stale belief and must not
+        # land (the caller re-reads and re-applies; see `GoldenStore.write_facts`).
+        for start in range(0, len(self.closes), _IN_CHUNK):
+            chunk = self.closes[start : start + _IN_CHUNK]
+            closed = conn.execute(
                 update(record_version)
-                .where(rv.version_id == bindparam("vid"))
-                .values(recorded_to=self.now),
-                [{"vid": vid} for vid in self.closes],
-            )
+                .where(rv.version_id.in_(chunk), rv.recorded_to.is_(None))
+                .values(recorded_to=self.now)
+            ).rowcount
+            if closed != len(chunk):
+                raise StaleWriteError(f"{len(chunk) - closed} version(s) closed by another writer")
         if self.inserts:
             # New versions of one batch mostly share a provenance map object (see `_create`).
             texts: dict[int, str] = {}
