@@ -52,7 +52,7 @@ KNOWN_CIRCLES: dict[frozenset[str], str] = {
         "the scorecard reads the backtest's run types and scores; to be split with issue 17"
     ),
 }
-KNOWN_LARGE = {"pssync.store.history": "the store's split is another part of issue 17"}
+KNOWN_LARGE: dict[str, str] = {}
 NOT_YET: dict[str, str] = {}
 
 

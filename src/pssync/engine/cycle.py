@@ -10,7 +10,8 @@ would each mint their own record for one company. Then the rest is read side by 
 thread per system (objects of one system in order, since their references point at each
 other): the PSA's time-entry history dominates an initial sync, and the other systems' pages
 fit into the waits on it. Connectors are per thread in the runtime, and the golden store
-serialises writes. After polling, the runtime's `after_poll` steps run in order.
+serialises writes. After polling, the runtime's `after_poll` steps run in order, once every
+poll of the cycle has caught up (a failed poll holds them back until a cycle that does).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class CycleReport:
     captures: list[CaptureReport] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # system, object, error
     after: dict[str, int] = field(default_factory=dict)
+    deferred: list[str] = field(default_factory=list)  # after-poll steps a failure held back
 
     def counts(self) -> dict[str, int]:
         total: dict[str, int] = {}
@@ -88,13 +90,20 @@ def customer_masters(runtime: Runtime, objects: dict[str, list[str]]) -> list[tu
 
 def run_cycle(runtime: Runtime, options: CycleOptions | None = None) -> CycleReport:
     """Poll every capturable object once (customer masters first), then run the runtime's
-    after-poll steps; see the module docstring for the order."""
+    after-poll steps; see the module docstring for the order.
+
+    The order holds under failures too, so what the golden store holds never depends on which
+    calls a flaky system failed: a customer master that fails stops the cycle before the masters
+    and objects after it (an ERP customer read before the CRM account it names would mint a
+    record of its own), and the after-poll steps (the flows' decisions) run only after a cycle
+    in which every poll reached the end of its changes. A long-running worker (`keep_going`)
+    reports the failure and tries again next cycle; the held-back steps are in `deferred`."""
     options = options or CycleOptions()
     report = CycleReport()
     lock = threading.Lock()
     raised: list[ConnectorError] = []
 
-    def poll(system: str, obj: str) -> None:
+    def poll(system: str, obj: str) -> bool:
         poller = Poller(runtime, system, obj, max_pages=options.max_pages, on_page=options.on_page)
         try:
             captured = poller.run(full=options.full)
@@ -102,27 +111,33 @@ def run_cycle(runtime: Runtime, options: CycleOptions | None = None) -> CycleRep
             with lock:
                 report.failures.append((system, obj, str(exc)))
                 raised.append(exc)
-            return
+            return False
         with lock:
             report.captures.append(captured)
         if options.on_object is not None:
             options.on_object(system, obj)
+        return True
 
     def one_system(system: str, objects: list[str]) -> None:
         for obj in objects:
             poll(system, obj)
 
     todo = plan(runtime, options.systems, options.objects)
-    for system, obj in customer_masters(runtime, todo):
-        poll(system, obj)
+    masters = customer_masters(runtime, todo)
+    for system, obj in masters:
+        if not poll(system, obj):
+            break
         todo[system].remove(obj)
     todo = {system: objects for system, objects in todo.items() if objects}
-    if todo:
+    if todo and not raised:
         with ThreadPoolExecutor(max_workers=len(todo), thread_name_prefix="pssync-poll") as pool:
             for future in [pool.submit(one_system, s, objects) for s, objects in todo.items()]:
                 future.result()
     if raised and not options.keep_going:
         raise raised[0]
+    if raised:
+        report.deferred = [step.name for step in runtime.after_poll]
+        return report
     for step in runtime.after_poll:
         report.after[step.name] = step.run(runtime)
     return report

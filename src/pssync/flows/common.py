@@ -114,28 +114,25 @@ class Delivered:
 
 
 def deliver_now(
-    runtime: Runtime, commands: Sequence[Command], correlation_id: str, max_attempts: int = 5
+    runtime: Runtime,
+    commands: Sequence[Command],
+    correlation_id: str,
+    max_attempts: int | None = None,
 ) -> Delivered:
-    """Deliver commands (one target, object and key field) now; dead-letter what fails."""
+    """Deliver commands (one target, object and key field) now; dead-letter what fails.
+
+    Each command has its own attempts (the delivery policy's `max_attempts` unless given): a
+    retriable failure of one record's call costs that record an attempt, not the whole batch
+    (a draft's stories used to be dead-lettered together after 5 attempts of several calls
+    each, even those an earlier attempt had created). An attempt after a failure finds what an
+    earlier one created by its external reference and updates it, so nothing is created twice.
+    """
     out = Delivered()
     if not commands:
         return out
-    pending, attempt = list(commands), 0
-    while pending:
-        result = send(runtime, pending, attempt)
-        if result.failed:
-            dead_letter(runtime, result.failed, attempt + 1, correlation_id)
-            out.failed += [f["command"]["external_id"] for f in result.failed]
-        if not result.retry:
-            break
-        attempt += 1
-        pending = [Command.from_dict(c) for c in result.retry]
-        if attempt >= max_attempts:
-            last = [{"command": c.as_dict(), "error": result.error} for c in pending]
-            dead_letter(runtime, last, attempt, correlation_id)
-            out.failed += [c.external_id for c in pending]
-            break
-        time.sleep(min(result.delay, runtime.delivery.max_delay))
+    budget = max_attempts if max_attempts is not None else runtime.delivery.max_attempts
+    for command in commands:
+        _deliver_one(runtime, command, correlation_id, budget, out)
     first = commands[0]
     written = Ledger(runtime.store.engine).by_external_id(
         first.target, first.object, [c.external_id for c in commands]
@@ -145,3 +142,25 @@ def deliver_now(
             known = written.get(command.external_id)
             out.ids[command.external_id] = None if known is None else known.target_id
     return out
+
+
+def _deliver_one(
+    runtime: Runtime, command: Command, correlation_id: str, budget: int, out: Delivered
+) -> None:
+    """`deliver_now` for one command: retry its retriable failures up to `budget` attempts."""
+    pending, attempt = [command], 0
+    while pending:
+        result = send(runtime, pending, attempt)
+        if result.failed:
+            dead_letter(runtime, result.failed, attempt + 1, correlation_id)
+            out.failed += [f["command"]["external_id"] for f in result.failed]
+        if not result.retry:
+            return
+        attempt += 1
+        pending = [Command.from_dict(c) for c in result.retry]
+        if attempt >= budget:
+            last = [{"command": c.as_dict(), "error": result.error} for c in pending]
+            dead_letter(runtime, last, attempt, correlation_id)
+            out.failed += [c.external_id for c in pending]
+            return
+        time.sleep(min(result.delay, runtime.delivery.max_delay))

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -82,6 +83,25 @@ record_version = Table(
     Column("deleted", Integer, nullable=False, default=0),
     Index("ix_record_version_current", "entity_type", "record_id", "recorded_to"),
     Index("ix_record_version_type_time", "entity_type", "recorded_from"),
+    # One current belief per record and valid time, and one open-ended one per record: a second
+    # writer that read the same state is refused here and re-applies (migration 0010).
+    Index(
+        "uq_record_version_current",
+        "entity_type",
+        "record_id",
+        "valid_from",
+        unique=True,
+        sqlite_where=text("recorded_to IS NULL"),
+        postgresql_where=text("recorded_to IS NULL"),
+    ),
+    Index(
+        "uq_record_version_latest",
+        "entity_type",
+        "record_id",
+        unique=True,
+        sqlite_where=text("recorded_to IS NULL AND valid_to IS NULL"),
+        postgresql_where=text("recorded_to IS NULL AND valid_to IS NULL"),
+    ),
 )
 
 xref = Table(
