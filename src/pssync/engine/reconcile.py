@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from pssync.connectors.base import SourceRecord
 from pssync.engine.pipeline import PagePipeline
+from pssync.engine.reconcile_digest import mapping_fingerprint, remember, unchanged
 from pssync.engine.records import source_record
 from pssync.engine.runtime import Runtime, current
 from pssync.engine.workflows import enqueue_deliveries
@@ -130,12 +131,13 @@ def reconcile_page_step(
         "repaired": 0,
         "raised": 0,
     }
-    to_apply = []
+    to_apply, in_step = [], []
     verdicts = compare_page(runtime, system, obj, records)
     for record, (verdict, fields) in zip(records, verdicts, strict=True):
         source_id = str(record["id"])
         if verdict == "in_step":
             out["in_step"] += 1
+            in_step.append(record)
             continue
         if verdict == "untranslatable":
             out["untranslatable"].append(source_id)
@@ -148,6 +150,7 @@ def reconcile_page_step(
             to_apply.append({**record, "tag": f"reconcile-{run_id}"})
         else:
             out["raised"] += _raise(runtime, system, obj, source_id, verdict, fields, record)
+    remember(runtime, system, obj, in_step, mapping_fingerprint(runtime, system, obj))
     if to_apply:
         result = PagePipeline(runtime, system, obj).run(to_apply, f"reconcile:{run_id}")
         out["repaired"] = result.counts().get("applied", 0)
@@ -206,15 +209,23 @@ def reconcile(
     run = run_id or uuid.uuid4().hex[:12]
     report = ReconcileReport(system, obj, run)
     seen: set[str] = set()
+    fingerprint = mapping_fingerprint(runtime, system, obj)
     for number, page in enumerate(runtime.connector(system).snapshot(obj)):
         records = [_serialise(r) for r in page.records]
         seen.update(r["id"] for r in records)
+        report.pages += 1
+        report.checked += len(records)
+        # Records whose source and golden version are as when last found in step are still
+        # in step; only the others are compared (reconcile_digest).
+        todo = unchanged(runtime, system, obj, records, fingerprint)
+        report.in_step += len(records) - len(todo)
+        if not todo:
+            continue
+        records = todo
         with SetWorkflowID(f"reconcile:{run}:{system}:{obj}:{number}"):
             out = DBOS.start_workflow(
                 reconcile_page, system, obj, records, run, repair
             ).get_result()
-        report.pages += 1
-        report.checked += len(records)
         report.in_step += out["in_step"]
         report.missing += out["missing"]
         report.drift.update(out["drift"])
