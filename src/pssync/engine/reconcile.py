@@ -131,7 +131,7 @@ def reconcile_page_step(
         "repaired": 0,
         "raised": 0,
     }
-    to_apply, in_step = [], []
+    to_apply, in_step, findings = [], [], []
     verdicts = compare_page(runtime, system, obj, records)
     for record, (verdict, fields) in zip(records, verdicts, strict=True):
         source_id = str(record["id"])
@@ -149,7 +149,8 @@ def reconcile_page_step(
         if repair:
             to_apply.append({**record, "tag": f"reconcile-{run_id}"})
         else:
-            out["raised"] += _raise(runtime, system, obj, source_id, verdict, fields, record)
+            findings.append(_finding(system, obj, source_id, verdict, fields, record))
+    out["raised"] = len(runtime.exceptions.raise_many(findings, actor="reconcile"))
     remember(runtime, system, obj, in_step, mapping_fingerprint(runtime, system, obj))
     if to_apply:
         result = PagePipeline(runtime, system, obj).run(to_apply, f"reconcile:{run_id}")
@@ -158,33 +159,23 @@ def reconcile_page_step(
     return out
 
 
-def _raise(
-    runtime: Runtime,
-    system: str,
-    obj: str,
-    source_id: str,
-    verdict: str,
-    fields: list[str],
-    record: dict[str, Any],
-) -> int:
+def _finding(
+    system: str, obj: str, source_id: str, verdict: str, fields: list[str], record: dict[str, Any]
+) -> NewException:
     message = (
         f"{system} {obj} {source_id} is not in the golden store (a missed change)"
         if verdict == "missing"
         else f"{system} {obj} {source_id} differs from the golden store in {', '.join(fields)}"
     )
-    runtime.exceptions.raise_(
-        NewException(
-            category="drift",
-            message=message,
-            system=system,
-            object=obj,
-            source_id=source_id,
-            details={"kind": verdict, "fields": fields},
-            payload=json.dumps({"system": system, "object": obj, "record": record}, default=str),
-        ),
-        actor="reconcile",
+    return NewException(
+        category="drift",
+        message=message,
+        system=system,
+        object=obj,
+        source_id=source_id,
+        details={"kind": verdict, "fields": fields},
+        payload=json.dumps({"system": system, "object": obj, "record": record}, default=str),
     )
-    return 1
 
 
 @DBOS.workflow()
@@ -252,9 +243,13 @@ def _hard_deletes(runtime: Runtime, report: ReconcileReport, seen: set[str], rep
     for start in range(0, len(gone), _DELETE_BATCH):
         batch = gone[start : start + _DELETE_BATCH]
         live = latest(runtime.store.engine, ((e, r) for e, r, _ in batch))
-        for entity_type, record_id, external_id in batch:
-            if (entity_type, record_id) in live:
-                _hard_delete(runtime, report, entity_type, record_id, external_id, repair)
+        findings = [
+            _hard_delete(runtime, report, entity_type, record_id, external_id, repair)
+            for entity_type, record_id, external_id in batch
+            if (entity_type, record_id) in live
+        ]
+        raised = runtime.exceptions.raise_many([f for f in findings if f], actor="reconcile")
+        report.raised += len(raised)
 
 
 def _hard_delete(
@@ -264,22 +259,19 @@ def _hard_delete(
     record_id: str,
     external_id: str,
     repair: bool,
-) -> None:
+) -> NewException | None:
+    """Record one hard delete (with `repair`), or the finding to raise."""
     report.deleted.append(external_id)
     if repair:
         runtime.store.delete(entity_type, record_id, utcnow(), system=report.system)
         report.repaired += 1
-        return
-    runtime.exceptions.raise_(
-        NewException(
-            category="hard_delete",
-            message=f"{report.system} {report.object} {external_id} no longer exists there",
-            system=report.system,
-            object=report.object,
-            source_id=external_id,
-            entity_type=entity_type,
-            record_id=record_id,
-        ),
-        actor="reconcile",
+        return None
+    return NewException(
+        category="hard_delete",
+        message=f"{report.system} {report.object} {external_id} no longer exists there",
+        system=report.system,
+        object=report.object,
+        source_id=external_id,
+        entity_type=entity_type,
+        record_id=record_id,
     )
-    report.raised += 1

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Engine, PrimaryKeyConstraint, String, Table, select
+from sqlalchemy import Column, Engine, PrimaryKeyConstraint, String, Table
 
 from pssync.store.bulk import insert_rows, on_conflict_clause, select_in
 from pssync.store.tables import metadata, record_version
@@ -78,17 +78,20 @@ def live_hashes(engine: Engine, keys: Iterable[Key]) -> dict[Key, str]:
     for entity_type, record_id in dict.fromkeys(keys):
         by_type[entity_type].append(record_id)
     newest: dict[Key, tuple[Any, bool, str]] = {}
-    rv = record_version.c
+    columns = ("record_id", "valid_from", "deleted", "content_hash")
     with engine.connect() as conn:
         for entity_type, ids in by_type.items():
             for start in range(0, len(ids), _CHUNK):
-                stmt = select(rv.record_id, rv.valid_from, rv.deleted, rv.content_hash).where(
-                    rv.entity_type == entity_type,
-                    rv.record_id.in_(ids[start : start + _CHUNK]),
-                    rv.recorded_to.is_(None),
-                    rv.valid_to.is_(None),
-                )
-                for record_id, valid_from, deleted, digest in conn.execute(stmt):
+                for record_id, valid_from, deleted, digest in select_in(
+                    conn,
+                    record_version,
+                    columns,
+                    {"entity_type": entity_type},
+                    "record_id",
+                    ids[start : start + _CHUNK],
+                    null=("recorded_to", "valid_to"),
+                ):
+                    # The driver's own values: one dialect's timestamps compare among themselves.
                     key = (entity_type, str(record_id))
                     if key not in newest or valid_from > newest[key][0]:
                         newest[key] = (valid_from, bool(deleted), str(digest))
