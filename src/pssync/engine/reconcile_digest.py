@@ -18,7 +18,7 @@ from typing import Any
 
 import pssync
 from pssync.engine.runtime import Runtime
-from pssync.store.digests import live_hashes, read_digests, write_digests
+from pssync.store.digests import digests_and_goldens, live_hashes, write_digests
 from pssync.store.lookup import resolve_xrefs
 
 
@@ -30,14 +30,13 @@ def mapping_fingerprint(runtime: Runtime, system: str, obj: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _typed(value: Any) -> Any:
-    # Values JSON has no type for, tagged so that Decimal("1") and "1" hash apart.
-    return [type(value).__name__, str(value)]
-
-
 def source_hash(fingerprint: str, record: dict[str, Any]) -> str:
-    data = json.dumps(record["data"], sort_keys=True, separators=(",", ":"), default=_typed)
-    return hashlib.sha256(f"{fingerprint}\n{data}".encode()).hexdigest()
+    """A digest of the record's data as the connector gave it. `repr` keeps each value's type
+    (Decimal("1") and "1" differ) and its keys' order: the same data in another order only
+    costs a full compare, never a wrong verdict."""
+    return hashlib.blake2b(
+        f"{fingerprint}\n{record['data']!r}".encode(), digest_size=32
+    ).hexdigest()
 
 
 def _golden_hashes(
@@ -55,18 +54,11 @@ def unchanged(
 ) -> list[dict[str, Any]]:
     """The records of a page that need comparing in full (in order); the others are in step."""
     ids = [str(r["id"]) for r in records]
-    digests = read_digests(runtime.store.engine, system, obj, ids)
-    if not digests:
-        return records
-    goldens = _golden_hashes(runtime, system, obj, [i for i in ids if i in digests])
+    state = digests_and_goldens(runtime.store.engine, system, obj, ids)
     todo = []
     for source_id, record in zip(ids, records, strict=True):
-        kept = digests.get(source_id)
-        if (
-            kept is None
-            or kept[1] != goldens.get(source_id)
-            or kept[0] != source_hash(fingerprint, record)
-        ):
+        kept = state.get(source_id)
+        if kept is None or kept[1] != kept[2] or kept[0] != source_hash(fingerprint, record):
             todo.append(record)
     return todo
 
