@@ -8,6 +8,10 @@ differs), or — after the last page — golden records linked to the system tha
 has (hard deletes). With ``repair`` the missed and drifted records are applied through the
 normal pipeline (tagged with the run, so the inbox does not take them for duplicates) and hard
 deletes are recorded; without it each finding is raised as an exception with an owner.
+
+Records found in step leave a digest (`reconcile_digest`, docs/decisions/0005); on later runs a
+record whose source data, mapping and golden version are all unchanged since is counted in step
+from a batch read, and only the rest are compared in full.
 """
 
 from __future__ import annotations
