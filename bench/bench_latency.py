@@ -105,6 +105,7 @@ def produce(
     for i in range(int(rate * seconds)):
         time.sleep(max(0.0, begin + i / rate - time.monotonic()))
         row = {"BusinessPartner": f"{next(numbers):010d}", "BusinessPartnerCategory": "2"}
+        row["BusinessPartnerGrouping"] = "BP03"  # the caller numbers the partner (external range)
         row |= {NAME: f"Latency {label} {i:05d}", "OrganizationBPName2": f"{label} {i} Ltd"}
         result = crm.upsert(BP, "BusinessPartner", [row])
         assert result[0].error is None, result

@@ -8,6 +8,10 @@ differs), or — after the last page — golden records linked to the system tha
 has (hard deletes). With ``repair`` the missed and drifted records are applied through the
 normal pipeline (tagged with the run, so the inbox does not take them for duplicates) and hard
 deletes are recorded; without it each finding is raised as an exception with an owner.
+
+Records found in step leave a digest (`reconcile_digest`, docs/decisions/0005); on later runs a
+record whose source data, mapping and golden version are all unchanged since is counted in step
+from a batch read, and only the rest are compared in full.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sqlalchemy import select
 
 from pssync.connectors.base import SourceRecord
 from pssync.engine.pipeline import PagePipeline
+from pssync.engine.reconcile_digest import mapping_fingerprint, remember, unchanged
 from pssync.engine.records import source_record
 from pssync.engine.runtime import Runtime, current
 from pssync.engine.workflows import enqueue_deliveries
@@ -130,12 +135,13 @@ def reconcile_page_step(
         "repaired": 0,
         "raised": 0,
     }
-    to_apply = []
+    to_apply, in_step, findings = [], [], []
     verdicts = compare_page(runtime, system, obj, records)
     for record, (verdict, fields) in zip(records, verdicts, strict=True):
         source_id = str(record["id"])
         if verdict == "in_step":
             out["in_step"] += 1
+            in_step.append(record)
             continue
         if verdict == "untranslatable":
             out["untranslatable"].append(source_id)
@@ -147,7 +153,9 @@ def reconcile_page_step(
         if repair:
             to_apply.append({**record, "tag": f"reconcile-{run_id}"})
         else:
-            out["raised"] += _raise(runtime, system, obj, source_id, verdict, fields, record)
+            findings.append(_finding(system, obj, source_id, verdict, fields, record))
+    out["raised"] = len(runtime.exceptions.raise_many(findings, actor="reconcile"))
+    remember(runtime, system, obj, in_step, mapping_fingerprint(runtime, system, obj))
     if to_apply:
         result = PagePipeline(runtime, system, obj).run(to_apply, f"reconcile:{run_id}")
         out["repaired"] = result.counts().get("applied", 0)
@@ -155,33 +163,23 @@ def reconcile_page_step(
     return out
 
 
-def _raise(
-    runtime: Runtime,
-    system: str,
-    obj: str,
-    source_id: str,
-    verdict: str,
-    fields: list[str],
-    record: dict[str, Any],
-) -> int:
+def _finding(
+    system: str, obj: str, source_id: str, verdict: str, fields: list[str], record: dict[str, Any]
+) -> NewException:
     message = (
         f"{system} {obj} {source_id} is not in the golden store (a missed change)"
         if verdict == "missing"
         else f"{system} {obj} {source_id} differs from the golden store in {', '.join(fields)}"
     )
-    runtime.exceptions.raise_(
-        NewException(
-            category="drift",
-            message=message,
-            system=system,
-            object=obj,
-            source_id=source_id,
-            details={"kind": verdict, "fields": fields},
-            payload=json.dumps({"system": system, "object": obj, "record": record}, default=str),
-        ),
-        actor="reconcile",
+    return NewException(
+        category="drift",
+        message=message,
+        system=system,
+        object=obj,
+        source_id=source_id,
+        details={"kind": verdict, "fields": fields},
+        payload=json.dumps({"system": system, "object": obj, "record": record}, default=str),
     )
-    return 1
 
 
 @DBOS.workflow()
@@ -206,15 +204,23 @@ def reconcile(
     run = run_id or uuid.uuid4().hex[:12]
     report = ReconcileReport(system, obj, run)
     seen: set[str] = set()
+    fingerprint = mapping_fingerprint(runtime, system, obj)
     for number, page in enumerate(runtime.connector(system).snapshot(obj)):
         records = [_serialise(r) for r in page.records]
         seen.update(r["id"] for r in records)
+        report.pages += 1
+        report.checked += len(records)
+        # Records whose source and golden version are as when last found in step are still
+        # in step; only the others are compared (reconcile_digest).
+        todo = unchanged(runtime, system, obj, records, fingerprint)
+        report.in_step += len(records) - len(todo)
+        if not todo:
+            continue
+        records = todo
         with SetWorkflowID(f"reconcile:{run}:{system}:{obj}:{number}"):
             out = DBOS.start_workflow(
                 reconcile_page, system, obj, records, run, repair
             ).get_result()
-        report.pages += 1
-        report.checked += len(records)
         report.in_step += out["in_step"]
         report.missing += out["missing"]
         report.drift.update(out["drift"])
@@ -241,9 +247,13 @@ def _hard_deletes(runtime: Runtime, report: ReconcileReport, seen: set[str], rep
     for start in range(0, len(gone), _DELETE_BATCH):
         batch = gone[start : start + _DELETE_BATCH]
         live = latest(runtime.store.engine, ((e, r) for e, r, _ in batch))
-        for entity_type, record_id, external_id in batch:
-            if (entity_type, record_id) in live:
-                _hard_delete(runtime, report, entity_type, record_id, external_id, repair)
+        findings = [
+            _hard_delete(runtime, report, entity_type, record_id, external_id, repair)
+            for entity_type, record_id, external_id in batch
+            if (entity_type, record_id) in live
+        ]
+        raised = runtime.exceptions.raise_many([f for f in findings if f], actor="reconcile")
+        report.raised += len(raised)
 
 
 def _hard_delete(
@@ -253,22 +263,19 @@ def _hard_delete(
     record_id: str,
     external_id: str,
     repair: bool,
-) -> None:
+) -> NewException | None:
+    """Record one hard delete (with `repair`), or the finding to raise."""
     report.deleted.append(external_id)
     if repair:
         runtime.store.delete(entity_type, record_id, utcnow(), system=report.system)
         report.repaired += 1
-        return
-    runtime.exceptions.raise_(
-        NewException(
-            category="hard_delete",
-            message=f"{report.system} {report.object} {external_id} no longer exists there",
-            system=report.system,
-            object=report.object,
-            source_id=external_id,
-            entity_type=entity_type,
-            record_id=record_id,
-        ),
-        actor="reconcile",
+        return None
+    return NewException(
+        category="hard_delete",
+        message=f"{report.system} {report.object} {external_id} no longer exists there",
+        system=report.system,
+        object=report.object,
+        source_id=external_id,
+        entity_type=entity_type,
+        record_id=record_id,
     )
-    report.raised += 1

@@ -9,10 +9,11 @@ accounts compare in well under a second.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,14 +167,32 @@ class DuplicateMatcher:
             reasons.append("same postcode")
         return Match(a.record_id, b.record_id, round(score, 4), reasons)
 
-    def candidates(self, profile: CustomerProfile, pool: Sequence[CustomerProfile]) -> list[Match]:
-        """Probable duplicates of `profile` in `pool`, best first."""
-        others = [o for o in pool if o.record_id != profile.record_id]
-        found = [
-            self.score(profile, other, _unique_extension(profile, other, others))
-            for other in others
-        ]
-        return sorted((m for m in found if m.score >= self.threshold), key=lambda m: -m.score)
+    def candidates(
+        self, profile: CustomerProfile, pool: Sequence[CustomerProfile] | ProfileIndex
+    ) -> list[Match]:
+        """Probable duplicates of `profile` in `pool`, best first (ties in pool order).
+
+        Only the pool's records that could reach the threshold are scored: those sharing the
+        tax ID or the domain, whose names' words contain or are contained in the profile's, or
+        whose name is alike enough by edit distance (see `ProfileIndex.block`). Every other
+        record scores below the threshold whatever it is, so the answer is the same as scoring
+        the whole pool, without a scan of the pool per pool member."""
+        index = pool if isinstance(pool, ProfileIndex) else ProfileIndex(pool)
+        extending = index.supersets(profile) if profile.name else set()
+        extending.discard(profile.record_id)
+        found = []
+        for other_id in index.block(profile, self.threshold, extending):
+            if other_id == profile.record_id:
+                continue
+            other = index.profiles[other_id]
+            shorter = profile if len(profile.name) <= len(other.name) else other
+            # The shorter name extends to just this other record among the others (never
+            # true when the profile is the longer: it is not among the others).
+            unique = shorter is profile and extending == {other_id}
+            found.append(self.score(profile, other, unique))
+        kept = [m for m in found if m.score >= self.threshold]
+        kept.sort(key=lambda m: index.order[m.b])
+        return sorted(kept, key=lambda m: -m.score)
 
     def find_pairs(self, profiles: Sequence[CustomerProfile]) -> list[Match]:
         """Every probable duplicate pair among `profiles` (each pair once, a before b)."""
@@ -222,10 +241,93 @@ def _extension_counts(profiles: Sequence[CustomerProfile]) -> dict[str, int]:
     return counts
 
 
-def _unique_extension(
-    profile: CustomerProfile, other: CustomerProfile, pool: Sequence[CustomerProfile]
-) -> bool:
-    shorter, longer = sorted((profile, other), key=lambda p: len(p.name))
-    words = _words(shorter.name)
-    extending = [p for p in pool if words < _words(p.name)]
-    return len(extending) == 1 and extending[0].record_id == longer.record_id
+class ProfileIndex:
+    """Customer profiles by record ID, indexed for `DuplicateMatcher.candidates`: by tax ID,
+    domain, the name's set of words and each word, and the name without spaces. Adding a
+    profile whose record ID is already held replaces it in place (as a dict does)."""
+
+    def __init__(self, profiles: Iterable[CustomerProfile] = ()) -> None:
+        self.profiles: dict[str, CustomerProfile] = {}
+        self.order: dict[str, int] = {}
+        self._names: dict[str, str] = {}
+        self._keys: dict[str, dict[str, set[str]]] = {
+            k: defaultdict(set) for k in ("tax_id", "domain", "joined", "words", "word")
+        }
+        for profile in profiles:
+            self.add(profile)
+
+    def __len__(self) -> int:
+        return len(self.profiles)
+
+    def _index_keys(self, profile: CustomerProfile) -> Iterable[tuple[str, str]]:
+        words = _words(profile.name)
+        yield "tax_id", profile.tax_id
+        yield "domain", profile.domain
+        yield "joined", profile.name.replace(" ", "")
+        yield "words", " ".join(sorted(words))
+        yield from (("word", w) for w in words)
+
+    def add(self, profile: CustomerProfile) -> None:
+        key = profile.record_id
+        old = self.profiles.get(key)
+        if old is not None:
+            for kind, value in self._index_keys(old):
+                self._keys[kind][value].discard(key)
+        self.order.setdefault(key, len(self.order))
+        self.profiles[key] = profile
+        self._names[key] = profile.name
+        for kind, value in self._index_keys(profile):
+            if value:
+                self._keys[kind][value].add(key)
+
+    def supersets(self, profile: CustomerProfile) -> set[str]:
+        """Records whose names' words strictly contain the profile's."""
+        words = _words(profile.name)
+        if not words:
+            return {k for k, p in self.profiles.items() if p.name}
+        held = sorted((self._keys["word"].get(w, set()) for w in words), key=len)
+        return {k for k in set.intersection(*held) if _words(self._names[k]) > words}
+
+    def _subsets(self, words: frozenset[str]) -> set[str]:
+        """Records whose names' words are strictly contained in `words` (and not empty)."""
+        found: set[str] = set()
+        if len(words) <= 12:
+            ordered = sorted(words)
+            for size in range(1, len(ordered)):
+                for part in itertools.combinations(ordered, size):
+                    found |= self._keys["words"].get(" ".join(part), set())
+            return found
+        for word in words:
+            found |= {
+                k for k in self._keys["word"].get(word, set()) if _words(self._names[k]) < words
+            }
+        return found
+
+    def block(
+        self, profile: CustomerProfile, threshold: float, supersets: set[str] | None = None
+    ) -> set[str]:
+        """Every record that could score `threshold` or more against `profile` (a superset).
+
+        Without the same tax ID or domain a pair scores at most its name evidence plus 0.05
+        (the postcode): the name similarity, or 0.86 where one name's words extend the
+        other's. A similarity of s means an equal name, the same letters split differently,
+        a fuzz.ratio of at least s, or one slip (Damerau-Levenshtein 1, both names of five
+        letters or more), whose ratio is at least 0.8. So the block is the tax ID and domain
+        groups, the word supersets and subsets, the same letters, and the names whose ratio
+        reaches min(threshold - 0.05, 0.8) (less a margin for rounding)."""
+        if supersets is None:
+            supersets = self.supersets(profile) if profile.name else set()
+        found = set(supersets)
+        for kind, value in (("tax_id", profile.tax_id), ("domain", profile.domain)):
+            if value:
+                found |= self._keys[kind].get(value, set())
+        if not profile.name:
+            return found
+        found |= self._subsets(_words(profile.name))
+        found |= self._keys["joined"].get(profile.name.replace(" ", ""), set())
+        cutoff = max(0.0, min(threshold - 0.05, 0.8) * 100 - 0.01)
+        alike = process.extract(
+            profile.name, self._names, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+        )
+        found.update(str(key) for _, _, key in alike)
+        return found

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from pssync.engine.ports import ExceptionSink
 from pssync.engine.stages import PageContext
-from pssync.governance.duplicates import CustomerProfile, DuplicateMatcher, Match
+from pssync.governance.duplicates import CustomerProfile, DuplicateMatcher, Match, ProfileIndex
 from pssync.governance.references import source_of
 from pssync.model import CanonicalRecord
 from pssync.store import GoldenStore
@@ -75,25 +75,25 @@ def flag(
 @dataclass
 class _Pool:
     at: float
-    profiles: dict[str, CustomerProfile]
+    index: ProfileIndex
 
 
 # Customer profiles per golden store (by URL), re-read at most every few seconds.
 _pools: dict[str, _Pool] = {}
 
 
-def account_pool(store: GoldenStore) -> dict[str, CustomerProfile]:
-    """Customer profiles of the golden accounts, re-read at most every few seconds: a page of
-    accounts should not re-read every account once per record."""
+def account_pool(store: GoldenStore) -> ProfileIndex:
+    """Customer profiles of the golden accounts, indexed for the duplicate check and re-read
+    at most every few seconds: a page of accounts should not re-read every account once per
+    record."""
     key = store.url_text
     pool = _pools.get(key)
     if pool is None or time.monotonic() - pool.at > _POOL_SECONDS:
-        profiles = {
-            v.record_id: CustomerProfile.from_account(v.payload)
-            for v in store.iter_records("Account")
-        }
-        pool = _pools[key] = _Pool(time.monotonic(), profiles)
-    return pool.profiles
+        index = ProfileIndex(
+            CustomerProfile.from_account(v.payload) for v in store.iter_records("Account")
+        )
+        pool = _pools[key] = _Pool(time.monotonic(), index)
+    return pool.index
 
 
 def forget() -> None:
@@ -107,12 +107,12 @@ def duplicate_candidates(
     """Probable duplicates of `account` among the golden accounts, best first."""
     profile = CustomerProfile.from_account(account)
     pool = account_pool(store)
-    pool[profile.record_id] = profile
-    return (matcher or DuplicateMatcher()).candidates(profile, list(pool.values()))
+    pool.add(profile)
+    return (matcher or DuplicateMatcher()).candidates(profile, pool)
 
 
 def candidates_detail(matches: list[Match], store: GoldenStore) -> list[dict[str, Any]]:
-    pool = account_pool(store)
+    pool = account_pool(store).profiles
     return [
         {
             "record_id": m.b,
