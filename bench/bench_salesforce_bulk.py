@@ -7,14 +7,18 @@ cleared:
 
 - ``rest``: every object by SOQL query + queryMore (2,000 records a call);
 - ``bulk``: every object through a Bulk API 2.0 query job (create, poll, CSV results of up to
-  ``--page-records`` records a call), i.e. ``bulk_threshold: 1``;
+  ``--page-records`` records a call), i.e. ``bulk_threshold: 0`` (no Record Count call);
 - ``default``: the shipped setting (``bulk_threshold: 10000``): objects of at least 10,000
   records in bulk, the rest by REST.
 
 API calls are the requests under ``/services/data`` the emulator served (the OAuth login is
-counted apart); time is wall time of the reads, translation excluded. The goal is at most one
-call per 10,000 records read through Bulk API 2.0. Poll interval is 0 s: the emulator finishes a
-query job before its first poll, so the time is that of the calls, not of waiting.
+counted apart); time is wall time of the reads, translation excluded. Every path describes all
+objects in one Composite call. The goal is at most one call per 10,000 records read through Bulk
+API 2.0: ``bulk_job_calls_per_10k`` counts the query jobs' own calls (create, polls, results
+pages) against the records those jobs read; ``calls_per_10k_records`` is the whole load
+(Composite describe, Record Count, REST reads of small objects included). Poll interval is 0 s:
+the emulator finishes a query job before its first poll, so the time is that of the calls, not
+of waiting.
 
     python bench/bench_salesforce_bulk.py [--size medium|small] [--page-records 50000]
 
@@ -35,7 +39,7 @@ from pssync.connectors.salesforce.connector import SalesforceConnector
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.salesforce import SalesforceEmulator
 
-MODES: dict[str, int | None] = {"rest": None, "bulk": 1, "default": 10_000}
+MODES: dict[str, int | None] = {"rest": None, "bulk": 0, "default": 10_000}
 
 
 def requests_seen(emu: SalesforceEmulator) -> dict[str, int]:
@@ -90,10 +94,21 @@ def load(emu: SalesforceEmulator, threshold: int | None, page: int) -> dict[str,
     seconds = time.perf_counter() - started
     seen = requests_seen(emu)
     api_calls = sum(n for k, n in seen.items() if "/services/data/" in k)
+    job_calls = sum(n for k, n in seen.items() if "/jobs/query" in k)
+    bulk_records = sum(o["records"] for o in per_object.values() if o["path"] == "bulk")
     return {
         "records": total_records,
         "api_calls": api_calls,
         "calls_per_10k_records": round(api_calls / total_records * 10_000, 2),
+        "bulk_records": bulk_records,
+        "bulk_job_calls": job_calls,
+        "bulk_job_calls_per_10k": round(job_calls / bulk_records * 10_000, 2)
+        if bulk_records
+        else None,
+        "metadata_calls": sum(
+            n for k, n in seen.items() if k.endswith(("/composite", "/describe/"))
+        ),
+        "record_count_calls": sum(n for k, n in seen.items() if "recordCount" in k),
         "logins": sum(n for k, n in seen.items() if "oauth2/token" in k),
         "seconds": round(seconds, 2),
         "records_per_second": round(total_records / seconds),
@@ -125,7 +140,12 @@ def main() -> None:
                 "page_records": args.page_records,
                 **results,
                 "bulk_calls_per_10k_by_object": bulk_objects,
-                "bulk_goal_met": results["bulk"]["calls_per_10k_records"] <= 1.0,
+                "goal_met_by_bulk_jobs": {
+                    m: (r["bulk_job_calls_per_10k"] or 99) <= 1.0 for m, r in results.items()
+                },
+                "goal_met_by_whole_load": {
+                    m: r["calls_per_10k_records"] <= 1.0 for m, r in results.items()
+                },
             }
         )
     )

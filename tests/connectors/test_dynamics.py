@@ -271,20 +271,49 @@ def test_keys_differing_in_case_are_one_record(conn: DynamicsConnector) -> None:
     assert second[0].id == first[0].id
 
 
-def test_rows_sharing_a_second_resume_exactly_across_pages() -> None:
-    rows = [
-        {"name": f"Same {i}", "accountnumber": f"S{i}", "modifiedon": "2026-03-02T10:00:00Z"}
-        for i in range(10)
-    ]
+def test_a_first_read_hands_its_cursor_out_only_at_the_end() -> None:
+    """A first read (``Prefer: odata.track-changes``) pages through every row; only its last
+    page carries the cursor (the delta link), so an interrupted first read starts over."""
+    rows = [{"name": f"Row {i}", "accountnumber": f"S{i}"} for i in range(10)]
     with DynamicsEmulator() as emu:
         emu.seed({"accounts": rows})
-        pages = iter(DynamicsConnector(settings_for(emu, page_size=4)).changes("accounts", None))
-        first = next(pages)
-        assert len(first.records) == 4 and first.cursor is not None and not first.done
-        fresh = DynamicsConnector(settings_for(emu, page_size=4))
-        rest, last, _ = drain(fresh.changes("accounts", first.cursor))
-        assert len(rest) == 6 and not {r.id for r in rest} & {r.id for r in first.records}
-        assert drain(fresh.changes("accounts", last))[0] == []
+        pages = list(DynamicsConnector(settings_for(emu, page_size=4)).changes("accounts", None))
+        assert [len(p.records) for p in pages] == [4, 4, 2]
+        assert [p.cursor is None for p in pages] == [True, True, False]
+        assert len({r.id for p in pages for r in p.records}) == 10
+        assert "$deltatoken=" in str(pages[-1].cursor)
+
+
+def test_change_tracking_reads_changes_and_deletions_since_the_delta_link() -> None:
+    rows = [{"name": f"Row {i}", "accountnumber": f"D{i}"} for i in range(6)]
+    with DynamicsEmulator() as emu:
+        emu.seed({"accounts": rows})
+        conn = DynamicsConnector(settings_for(emu, page_size=2))
+        first, cursor, _ = drain(conn.changes("accounts", None))
+        assert len(first) == 6 and not any(r.deleted for r in first)
+        ids = {r.data["accountnumber"]: r.id for r in first}
+        conn.upsert("accounts", "accountnumber", [{"accountnumber": "D1", "name": "Renamed"}])
+        conn.upsert("accounts", "accountnumber", [{"accountnumber": "D9", "name": "New"}])
+        base = f"{emu.base_url}/api/data/v9.2/accounts({ids['D4']})"
+        token = conn.transport.oauth.token["access_token"]
+        httpx.delete(base, headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+        reset_requests(emu)
+        changed, after, _ = drain(DynamicsConnector(settings_for(emu)).changes("accounts", cursor))
+        by_number = {r.data.get("accountnumber"): r for r in changed if not r.deleted}
+        assert set(by_number) == {"D1", "D9"} and by_number["D1"].data["name"] == "Renamed"
+        assert [(r.id, r.data) for r in changed if r.deleted] == [(ids["D4"], {})]
+        assert after is not None and after != cursor
+        assert sum(requests_seen(emu).get(k, 0) for k in requests_seen(emu) if "accounts" in k) == 1
+        assert drain(conn.changes("accounts", after))[0] == []
+
+
+def test_a_stamp_cursor_from_before_reads_everything_once_with_tracking() -> None:
+    with DynamicsEmulator() as emu:
+        emu.seed({"accounts": [{"name": "Old", "accountnumber": "O1"}]})
+        old = '{"v": 1, "at": "2026-03-02T10:00:00+00:00", "seen": {}}'
+        records, cursor, _ = drain(DynamicsConnector(settings_for(emu)).changes("accounts", old))
+        assert [r.data["accountnumber"] for r in records] == ["O1"]
+        assert cursor is not None and "delta" in cursor
 
 
 def test_a_long_retry_after_is_left_to_the_engine(dataverse: DynamicsEmulator) -> None:
@@ -322,23 +351,6 @@ def test_an_expired_token_is_renewed_before_the_request(dataverse: DynamicsEmula
     reset_requests(dataverse)
     assert drain(conn.snapshot("opportunities"))[0]
     assert requests_seen(dataverse)[f"POST /{dataverse.tenant_id}/oauth2/v2.0/token"] == 1
-
-
-def test_an_overlap_rereads_its_window_without_repeating_it() -> None:
-    rows = [
-        {"name": f"Row {i}", "accountnumber": f"W{i}", "modifiedon": f"2026-03-02T10:00:{i:02}Z"}
-        for i in range(0, 50, 10)
-    ]
-    with DynamicsEmulator() as emu:
-        emu.seed({"accounts": rows})
-        conn = DynamicsConnector(settings_for(emu, overlap_seconds=25))
-        first, cursor, _ = drain(conn.changes("accounts", None))
-        assert len(first) == 5 and cursor is not None
-        assert drain(conn.changes("accounts", cursor))[0] == []  # rows 20..40 re-read, dropped
-        late = {"name": "Late", "accountnumber": "W-late", "modifiedon": "2026-03-02T10:00:25Z"}
-        emu.seed({"accounts": [late]})  # committed late, stamped inside the window
-        (again,) = drain(conn.changes("accounts", cursor))[0]
-        assert again.data["name"] == "Late"
 
 
 def test_wrong_secret_raises_auth_error_naming_entra_code(dataverse: DynamicsEmulator) -> None:

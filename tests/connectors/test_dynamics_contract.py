@@ -171,3 +171,46 @@ def guid_in(text: str) -> str:
 
 def drain_first(conn: DynamicsConnector, spec: ObjectSpec) -> None:
     next(conn.pages(spec, None))
+
+
+def test_a_delta_link_answers_the_deleted_row_as_the_example_does() -> None:
+    fixture = load("change-tracking.json")
+    first, delta = fixture["exchanges"][0], fixture["delta_exchange"]
+    with DynamicsEmulator() as emulator:
+        emulator.seed(fixture["given"])
+        conn = DynamicsConnector(settings_for_emulator(emulator))
+        rows, cursor, _ = drain_changes(conn, None)
+        assert [r.id for r in rows] == [first["response"]["body"]["value"][0]["accountid"]]
+        token = conn.transport.oauth.token["access_token"]
+        gone = rows[0].id
+        url = f"{emulator.base_url}/api/data/v9.2/accounts({gone})"
+        httpx.delete(url, headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+        link = json.loads(str(cursor))["delta"]
+        answer = httpx.get(link, headers={"Authorization": f"Bearer {token}"}).json()
+        expected = at(emulator.base_url, delta["response"]["body"])
+        contains(answer, expected, {"@odata.context", "@odata.deltaLink"})
+        assert answer["@odata.context"].endswith("/$delta")
+        assert "$deltatoken=" in answer["@odata.deltaLink"]
+    # The connector reads both example answers: the rows, then the deletion.
+    conn = fed({"exchanges": [first, delta]})
+    rows, cursor, _ = drain_changes(conn, None)
+    assert [r.id for r in rows] == [gone] and not rows[0].deleted and cursor is not None
+    fed_delta = fed({"exchanges": [delta]})
+    removed, after, _ = drain_changes(fed_delta, cursor)
+    assert [(r.id, r.deleted) for r in removed] == [(gone, True)]
+    assert after is not None and "919058" in after
+
+
+def settings_for_emulator(emulator: DynamicsEmulator) -> DynamicsSettings:
+    return settings(
+        emulator.base_url,
+        tenant_id=emulator.tenant_id,
+        client_id=emulator.client_id,
+        client_secret=emulator.client_secret,
+        token_url=emulator.token_url,
+    )
+
+
+def drain_changes(conn: DynamicsConnector, cursor: str | None) -> tuple[list[Any], Any, int]:
+    pages = list(conn.changes("accounts", cursor))
+    return [r for p in pages for r in p.records], pages[-1].cursor, len(pages)

@@ -137,3 +137,32 @@ def test_a_change_comes_through_once_under_service_protection_limits(env: Env) -
     assert env.payload("Account", "accounts", guid("account-3"))["name"] == "Customer 3 Holdings"
     assert capture(env, "accounts").records == 0
     assert wait_idle(30)
+
+
+def test_a_row_deleted_in_dataverse_leaves_the_golden_store(env: Env) -> None:
+    """Change tracking reports the deletion (``$deletedEntity``) with the changes: the next
+    capture deletes the canonical record, no reconciliation needed."""
+    capture(env, "accounts")
+    doomed = env.canonical_id("accounts", guid("account-5"))
+    assert env.store.get("Account", doomed) is not None
+    creds = env.emulator.credentials()
+    token = httpx.post(
+        creds["token_url"],
+        data={
+            "grant_type": "client_credentials",
+            "client_id": creds["client_id"],
+            "client_secret": creds["client_secret"],
+        },
+    ).json()["access_token"]
+    gone = httpx.delete(
+        f"{creds['api_base']}/accounts({guid('account-5')})",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert gone.status_code == 204
+    report = capture(env, "accounts")
+    assert report.records == 1 and report.counts, report
+    assert wait_idle(30)
+    found = env.store.get("Account", doomed)
+    assert found is None or found.deleted, (found, report)
+    assert capture(env, "accounts").records == 0
+    assert wait_idle(30)

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from conformance import drain
 
+from pssync.connectors.errors import PermanentError
 from pssync.connectors.salesforce import SalesforceConnector, SalesforceSettings
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.salesforce import SalesforceEmulator
@@ -75,12 +76,12 @@ def test_initial_load_goes_bulk_above_the_threshold_and_resumes_by_rest(
     records, cursor, pages = drain(conn.changes("OpportunityLineItem", None))
     seen = calls(org)
     assert len(records) == lines and pages == 2 and cursor is not None  # two results calls
-    # recordCount, create job, one poll, two result pages (and the login), plus one describe of
-    # the object and of each parent whose fields the mapping selects (Opportunity, Product2).
+    # One Composite call for every object's describe, recordCount, create job, one poll, two
+    # result pages (and the login): no describe call per object.
     api_calls = {key: n for key, n in seen.items() if "/services/data/" in key}
-    describes = {key: n for key, n in api_calls.items() if key.endswith("/describe/")}
-    assert sum(api_calls.values()) - sum(describes.values()) == 5, seen
-    assert set(describes.values()) == {1} and len(describes) <= 3, seen
+    assert not any(key.endswith("/describe/") for key in api_calls), seen
+    assert seen.get("POST /services/data/v59.0/composite") == 1, seen
+    assert sum(api_calls.values()) == 6, seen
     assert seen.get("POST /services/data/v59.0/jobs/query") == 1
     assert drain(connector(org).changes("OpportunityLineItem", cursor))[0] == []
     reset(org)
@@ -122,3 +123,32 @@ def test_an_expired_session_during_a_bulk_read_logs_in_again(org: SalesforceEmul
     seen = calls(org)
     assert seen.get("POST /services/oauth2/token") == 2  # the first login, and one more
     assert seen.get("POST /services/data/v59.0/jobs/query") == 2  # the job, run anew
+
+
+def test_every_object_through_bulk_costs_three_calls_a_job_and_one_for_metadata(
+    org: SalesforceEmulator,
+) -> None:
+    """``bulk_threshold: 0``: no Record Count call; each job is create, one poll and one
+    results page; the six describes travel in one Composite call (one call of the limits)."""
+    conn = connector(org, bulk_threshold=0)
+    reset(org)
+    for obj in OBJECTS:
+        assert drain(conn.changes(obj, None))[0]
+    seen = calls(org)
+    api_calls = {key: n for key, n in seen.items() if "/services/data/" in key}
+    assert "GET /services/data/v59.0/limits/recordCount" not in api_calls, seen
+    assert seen.get("POST /services/data/v59.0/jobs/query") == len(OBJECTS)
+    assert sum(api_calls.values()) == 1 + 3 * len(OBJECTS), seen
+
+
+def test_an_object_the_org_lacks_fails_alone_after_the_composite_describe(
+    org: SalesforceEmulator,
+) -> None:
+    conn = connector(org, bulk_threshold=None)
+    reset(org)
+    assert conn.describe("Account").fields
+    with pytest.raises(PermanentError):
+        conn.describe("NoSuchObject__c")
+    seen = calls(org)
+    assert seen.get("POST /services/data/v59.0/composite") == 1, seen
+    assert seen.get("GET /services/data/v59.0/sobjects/NoSuchObject__c/describe/") == 1, seen

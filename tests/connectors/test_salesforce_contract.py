@@ -24,6 +24,7 @@ from simple_salesforce.bulk2 import JobState
 
 from pssync.connectors.salesforce.bulk import typed
 from pssync.connectors.salesforce.deletes import DeleteReader
+from pssync.connectors.salesforce.describes import describe_all
 from pssync.connectors.salesforce.soql import flatten
 from pssync.sandbox.salesforce import SalesforceEmulator
 
@@ -171,3 +172,19 @@ def test_bulk2_results_parse_as_the_connector_reads_them() -> None:
     ]
     assert len(rows) == int(example["response"]["headers"]["Sforce-NumberOfRecords"])
     assert rows[0] == {"Id": "005R0000000UyrWIAS", "Name": "Jane Dunn"}
+
+
+def test_composite_runs_the_example_and_carries_the_connectors_describes(sf: Salesforce) -> None:
+    example = fixture("composite_account_contact")
+    answer = call(sf, example)
+    assert answer.status_code == example["response"]["status"]
+    ours = answer.json()
+    theirs = example["response"]["body"]["compositeResponse"]
+    assert [r["referenceId"] for r in ours["compositeResponse"]] == ["refAccount", "refContact"]
+    for mine, doc in zip(ours["compositeResponse"], theirs, strict=True):
+        assert mine["body"]["errors"] == doc["body"]["errors"] == []
+        same_shape(mine, {**doc, "body": {k: v for k, v in doc["body"].items() if k != "errors"}})
+        assert mine["httpHeaders"]["Location"].endswith(mine["body"]["id"])
+    # The connector's describes ride the same resource, as sObject resources may.
+    found = describe_all(lambda action: action(sf), "59.0", ["Account", "NoSuchObject__c"])
+    assert set(found) == {"account"} and found["account"]["name"] == "Account"

@@ -18,6 +18,8 @@ from pssync.connectors.sap_s4 import SapS4Connector, SapS4Settings
 from pssync.mapping import Translator, load_spec
 from pssync.model import (
     Account,
+    BillingSchedule,
+    ContractLine,
     CostActual,
     Invoice,
     Payment,
@@ -236,7 +238,7 @@ def test_describe_comes_from_metadata(conn: SapS4Connector) -> None:
 
 def test_unknown_object_and_bad_cursor_are_permanent(conn: SapS4Connector) -> None:
     with pytest.raises(PermanentError):
-        conn.describe("A_SalesOrder")
+        conn.describe("A_PurchaseOrder")
     with pytest.raises(PermanentError):
         drain(conn.changes("A_EnterpriseProject", "not json"))
 
@@ -251,6 +253,8 @@ def test_unknown_object_and_bad_cursor_are_permanent(conn: SapS4Connector) -> No
         ("A_JournalEntryItemBasic_revenue", RevenueEvent),
         ("A_JournalEntryItemBasic_cost", CostActual),
         ("A_OperationalAcctgDocItemCube_payment", Payment),
+        ("A_SalesOrder", ContractLine),
+        ("A_SalesOrderBillingPlan", BillingSchedule),
     ],
 )
 def test_default_mapping_translates_what_the_connector_reads(
@@ -263,6 +267,8 @@ def test_default_mapping_translates_what_the_connector_reads(
         payload = translator.to_canonical(obj, record.data)
         if "account_id" in model.model_fields:  # references are resolved by the engine
             payload.setdefault("account_id", "acc-x")
+        if "contract_line_id" in model.model_fields:
+            payload.setdefault("contract_line_id", "cl-x")
         model.model_validate({"id": f"x-{record.id}", **payload})
 
 

@@ -2,11 +2,12 @@
 
 Transport: authlib's OAuth2 client (client credentials, token cached and renewed) under the
 kit's retrying transport, errors read from ``{"error": {"code", "message"}}``. Reads page with
-``Prefer: odata.maxpagesize``/``@odata.nextLink``; changes read ``modifiedon ge <cursor>`` in
-(modifiedon, key) order through the kit's stamp cursor. Writes are the kit's external-ID upsert
+``Prefer: odata.maxpagesize``/``@odata.nextLink``; changes use Dataverse change tracking through
+the kit's delta-link cursor (`kit.delta`): ``Prefer: odata.track-changes`` once, then the
+``@odata.deltaLink`` answers changed rows and deleted ones (``$deletedEntity``), which come as
+deleted records. Writes are the kit's external-ID upsert
 over Dataverse's upsert by alternate key, ``If-None-Match: *`` to create (a 412: an earlier
-attempt landed, so update) and ``If-Match: *`` to update: a replay cannot duplicate. Deletes:
-change tracking is not read yet; reconciliation finds deleted rows.
+attempt landed, so update) and ``If-Match: *`` to update: a replay cannot duplicate.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.dynamics.objects import CATALOG, SYSTEM
 from pssync.connectors.dynamics.settings import DynamicsSettings
 from pssync.connectors.errors import AuthError, PermanentError
+from pssync.connectors.kit import delta
 from pssync.connectors.kit import upsert as kit
 from pssync.connectors.kit.catalog import ObjectSpec, Ref
-from pssync.connectors.kit.cursor import StampCursor
 from pssync.connectors.kit.transport import Transport
 from pssync.mapping.convert import to_datetime
 
@@ -76,10 +77,6 @@ class DataverseTransport(Transport):
         return message, code, (named.group(1) or named.group(2)) if named else None
 
 
-class Cursor(StampCursor):
-    system, label = SYSTEM, "Dataverse change"
-
-
 def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -111,7 +108,6 @@ class DynamicsConnector(base.Connector):
         assert isinstance(settings, DynamicsSettings)  # checked by Connector.__init__
         self.config = settings
         self.transport = DataverseTransport(settings)
-        self.overlap = dt.timedelta(seconds=settings.overlap_seconds)
 
     def pages(
         self, spec: ObjectSpec, params: dict[str, str] | None
@@ -132,17 +128,22 @@ class DynamicsConnector(base.Connector):
             yield Page(records, None, last)
 
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
-        """Rows modified at or after the cursor's second that it has not delivered."""
-        spec, position = CATALOG[obj], Cursor.decode(cursor, self.overlap)
-        params = {"$orderby": f"{spec.modified_field} asc,{spec.id_field} asc"}
-        since = position.since()
-        if since is not None:
-            params["$filter"] = f"{spec.modified_field} ge {since:%Y-%m-%dT%H:%M:%SZ}"
-        for records, last in self.pages(spec, params):
-            yield Page(position.admit(records), position.encode() or cursor, last)
+        """Rows changed (and deleted) since the cursor's delta link; all rows when none."""
+        spec, get = CATALOG[obj], self.transport.json
+        for page in delta.read(
+            lambda url, params, headers: get("GET", url, params=params, headers=headers),
+            f"/{spec.name}",
+            cursor,
+            key=spec.id_field,
+            page_size=self.config.page_size,
+            system=SYSTEM,
+        ):
+            seen = dt.datetime.now(dt.UTC)  # Dataverse dates no deletion: the read that saw it
+            gone = [SourceRecord(obj, rid, {}, seen, True) for rid in page.removed]
+            yield Page([record(spec, r) for r in page.rows] + gone, page.cursor, page.done)
 
     def deletes(self, obj: str, cursor: str | None) -> tuple[list[base.Deletion], str | None]:
-        """Nothing yet (see the module docstring)."""
+        """None apart: deletions come with the changes, as deleted records."""
         CATALOG[obj]
         return [], cursor
 

@@ -20,4 +20,4 @@ class DynamicsSettings(ConnectorSettings):
     timeout: float = Field(default=60.0, gt=0, description="seconds per HTTP request")
     attempts: int = Field(default=3, ge=1, description="tries of a retriable request")
     max_retry_wait: float = Field(default=2.0, ge=0, description="longer Retry-After: raise")
-    overlap_seconds: int = Field(default=0, ge=0, description="re-read window of changes")
+    overlap_seconds: int = Field(default=0, ge=0, description="unused: changes use delta links")

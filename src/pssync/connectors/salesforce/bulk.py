@@ -3,10 +3,13 @@
 Why: a REST query pages 2,000 records a call, so an object of 500,000 records costs 250 calls of
 the org's daily allowance. A Bulk API 2.0 query job (Bulk API 2.0 and Bulk API Developer Guide,
 "Bulk API 2.0 Query") costs one call to create, one or a few to poll and one per ``maxRecords``
-records of results (50,000 by default here), and Salesforce itself recommends it for queries of
-more than 2,000 records. Which objects go that way is decided with one call to the Record Count
-resource (REST API Developer Guide, "Record Count"), for every object at once: those with at
-least ``bulk_threshold`` records; the rest keep the REST path, and so do all incremental reads.
+records of results (50,000 by default here): three calls for a job whose results fit one
+page (results cannot be read before the job is complete: one poll), and Salesforce itself
+recommends it for queries of more than 2,000 records. Which objects go that way is decided
+with one call to the Record Count resource (REST API Developer Guide, "Record Count"), for
+every object at once: those with at least ``bulk_threshold`` records; the rest keep the REST
+path, and so do all incremental reads. A threshold of 0 sends every object through Bulk and
+skips that call.
 
 Bulk results are CSV, all text: each value is typed back from the object's describe (booleans,
 integers, numbers; empty is null) and datetimes written as the REST API writes them, so a
@@ -90,6 +93,8 @@ class BulkReader:
         """Whether `obj` is large enough to read in bulk."""
         if self.threshold is None:
             return False
+        if self.threshold == 0:  # every object: no Record Count call needed to decide
+            return True
         return self.counts().get(ident(obj).lower(), 0) >= self.threshold
 
     def rows(self, obj: str, soql: str) -> Iterator[list[dict[str, Any]]]:

@@ -38,6 +38,7 @@ from pssync.connectors.salesforce.auth import Authenticator
 from pssync.connectors.salesforce.bulk import BulkReader
 from pssync.connectors.salesforce.cursor import ModstampCursor
 from pssync.connectors.salesforce.deletes import DeleteGap, DeleteReader
+from pssync.connectors.salesforce.describes import describe_all
 from pssync.connectors.salesforce.history import DatedChange
 from pssync.connectors.salesforce.profiles import fields_of, load_profile
 from pssync.connectors.salesforce.settings import SalesforceSettings
@@ -74,6 +75,7 @@ class SalesforceConnector(Connector):
         self.spec: MappingSpec = load_profile(settings.profile, settings.mapping)
         self._client: Salesforce | None = None
         self._describes: dict[str, dict[str, Any]] = {}
+        self._described = False
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
         self.delete_reader = DeleteReader(self.call, lambda: self.clock())
         self.bulk = BulkReader(
@@ -132,8 +134,13 @@ class SalesforceConnector(Connector):
         return [row for rows, _ in self.query_pages(soql) for row in rows]
 
     def describe_raw(self, obj: str) -> dict[str, Any]:
-        """The object's describe, fetched once per connector instance."""
+        """The object's describe, fetched once per connector instance: the first asks for
+        every object this connector reads in one Composite call (see `describes`)."""
         key = ident(obj).lower()
+        if not self._described:
+            self._described = True
+            names = [*self.bulk.objects, obj]
+            self._describes |= describe_all(self.call, self.config.api_version, names)
         if key not in self._describes:
             path = f"sobjects/{ident(obj)}/describe/"
             self._describes[key] = self.call(lambda sf: sf.restful(path))

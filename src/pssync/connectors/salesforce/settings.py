@@ -93,9 +93,10 @@ class SalesforceSettings(ConnectorSettings):
     )
     bulk_threshold: int | None = Field(
         default=10_000,
-        ge=1,
+        ge=0,
         description="initial loads of objects holding at least this many records read through "
-        "Bulk API 2.0 query jobs; null keeps every read on the REST API",
+        "Bulk API 2.0 query jobs (0: every object, without a Record Count call); null keeps "
+        "every read on the REST API",
     )
     bulk_page_records: int = Field(
         default=50_000, ge=1, description="records per Bulk API 2.0 results call (maxRecords)"

@@ -32,7 +32,7 @@ from pssync.connectors.base import (
     UpsertResult,
 )
 from pssync.connectors.errors import PermanentError
-from pssync.connectors.sap_s4 import postings
+from pssync.connectors.sap_s4 import billing_plans, postings
 from pssync.connectors.sap_s4.handoff import SapHandoff
 from pssync.connectors.sap_s4.objects import ELEMENT, NOT_ROOT, OBJECTS, SapObject
 from pssync.connectors.sap_s4.settings import SapS4Settings
@@ -52,7 +52,7 @@ class SapS4Connector(Connector):
 
     name = "sap_s4"
     settings_model = SapS4Settings
-    objects = tuple(OBJECTS)
+    objects = tuple(name for name, o in OBJECTS.items() if o.stamp)  # items: read with orders
     write_batch_size = 100
     read_page_size = 1000
 
@@ -146,6 +146,8 @@ class SapS4Connector(Connector):
             self.add_customer_partner(rows)
         elif sap.posting_kind is not None:
             postings.enrich(self, sap, rows)
+        elif sap.name in (billing_plans.ORDER, billing_plans.PLAN):
+            billing_plans.enrich(self, sap, rows)
         return rows, total
 
     def read_keys(
@@ -174,6 +176,8 @@ class SapS4Connector(Connector):
             clause = postings.accounts_clause(self, sap)
         elif sap.name == ELEMENT:
             clause = NOT_ROOT
+        elif sap.name in billing_plans.KIND:
+            clause = billing_plans.KIND[sap.name]
         else:
             return filter_
         return f"({filter_}) and {clause}" if filter_ else clause
@@ -239,6 +243,9 @@ class SapS4Connector(Connector):
         changed again within that second has a new fingerprint and is delivered again.
         """
         sap = self.sap_object(obj)
+        if sap.name in (billing_plans.PLAN, billing_plans.DATE):
+            yield from billing_plans.changes(self, sap, cursor)
+            return
         at, seen = decode_cursor(cursor)
         size = self.config.page_size
         while True:

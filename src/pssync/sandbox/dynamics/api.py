@@ -14,6 +14,8 @@
   Every row carries ``@odata.etag`` (``W/"<versionnumber>"``) and every answer
   ``OData-Version: 4.0`` ("Retrieve a table row using the Web API", "Update and delete table
   rows using the Web API", https://learn.microsoft.com/power-apps/developer/data-platform/webapi/).
+- A collection GET with ``Prefer: odata.track-changes`` or a ``$deltatoken`` is change
+  tracking (see `changes`).
 - ``EntityDefinitions(LogicalName='<name>')/Attributes`` describes a table's columns ("Query
   table definitions using the Web API", https://learn.microsoft.com/power-apps/developer/
   data-platform/webapi/query-metadata-web-api).
@@ -34,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pssync.sandbox.dynamics import odata
+from pssync.sandbox.dynamics import changes, odata
 from pssync.sandbox.dynamics.entities import BY_LOGICAL, EDM, STATE_LABELS, Record, Table
 from pssync.sandbox.dynamics.errors import NO_SEGMENT, ODATA_HEADERS, PAYLOAD, DataverseError
 
@@ -241,6 +243,9 @@ class DataverseApi:
         self, request: Request, table: Table, select: list[str] | None, suffix: str
     ) -> Response:
         params = request.query_params
+        if changes.wanted(request):
+            tracked, applied = changes.respond(self, request, table, select)
+            return _json(tracked, headers=applied)
         if "$skip" in params:
             raise odata.bad("The query parameter $skip is not supported.")
         rows, order = self.service.query(table, params.get("$filter"), params.get("$orderby"))

@@ -107,6 +107,7 @@ TABLES: dict[str, Table] = {
                 Column("accountnumber", "String", 20),
                 Column("websiteurl", "String", 200),
                 Column("telephone1", "String", 50),
+                Column("fax", "String", 50),
                 Column("address1_line1", "String", 250),
                 Column("address1_city", "String", 80),
                 Column("address1_postalcode", "String", 20),

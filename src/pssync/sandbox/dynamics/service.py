@@ -17,6 +17,8 @@
   through the Project schedule APIs only ("Use Project schedule APIs to perform operations with
   Scheduling entities", https://learn.microsoft.com/dynamics365/project-operations/
   project-management/schedule-api-preview), so direct writes are refused here; they are seeded.
+- Every write takes the next row version (``versionnumber``) and a delete leaves the row's ID
+  and a version behind, which is what change tracking (`changes`) answers from.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from pssync.sandbox.dynamics import odata
 from pssync.sandbox.dynamics.entities import TABLES, Record, Table, check_body
 from pssync.sandbox.dynamics.errors import NO_SEGMENT, NOT_FOUND, DataverseError
 
+DELETED = "deleted:"  # MemTable type prefix of a table's deleted rows (ID, version)
 SCHEDULE_ONLY = "0x80040265"  # a plug-in refused the operation (IsvAborted)
 
 
@@ -48,6 +51,7 @@ class DataverseService:
         self.base_currency = str(uuid.uuid4())  # the organisation's base transaction currency
         self._lock = threading.RLock()
         self._version = itertools.count(1_000_000)
+        self.high_water = 999_999  # the last row version issued (change tracking's clock)
 
     def table(self, set_name: str) -> Table:
         try:
@@ -99,10 +103,19 @@ class DataverseService:
         return self.rows.memo(("query", table.set_name, where, orderby), build), order
 
     # ---- writes -------------------------------------------------------------------------
+    def next_version(self) -> int:
+        with self._lock:
+            self.high_water = next(self._version)
+            return self.high_water
+
     def _stamp(self, row: Record) -> Record:
         row["modifiedon"] = now_text()
-        row["versionnumber"] = next(self._version)
+        row["versionnumber"] = self.next_version()
         return row
+
+    def tombstones(self, table: Table) -> list[Record]:
+        """Deleted rows of `table` as change tracking reports them: ID and deletion version."""
+        return self.rows.values(DELETED + table.set_name)
 
     def _currency(self, table: Table, row: Record) -> None:
         if "_transactioncurrencyid_value" in table.by_name:
@@ -171,8 +184,12 @@ class DataverseService:
 
     def delete(self, table: Table, key: tuple[str, str]) -> None:
         self._refuse_schedule_entity(table)
-        row = self.get(table, key)
-        self.rows.delete(table.set_name, str(row[table.id_field]))
+        with self._lock:
+            row = self.get(table, key)
+            row_id = str(row[table.id_field])
+            self.rows.delete(table.set_name, row_id)
+            gone = {"id": row_id, "versionnumber": self.next_version()}
+            self.rows.put(DELETED + table.set_name, gone)  # for change tracking
 
     def seed(self, set_name: str, rows: list[Record]) -> None:
         """Load rows as stored (lookups as ``_x_value``), keeping stamps the seed gives."""
@@ -190,7 +207,7 @@ class DataverseService:
             row["modifiedon"] = given.get("modifiedon") or stamp
             row["statecode"] = given.get("statecode") or 0
             row["statuscode"] = given.get("statuscode") or 1
-            row["versionnumber"] = next(self._version)
+            row["versionnumber"] = self.next_version()
             self._currency(table, row)
             loaded.append(row)
         self.rows.put_many(set_name, loaded)

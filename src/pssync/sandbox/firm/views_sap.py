@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pssync.sandbox.firm import erp_common
+from pssync.sandbox.firm import erp_common, views_sap_orders
 from pssync.sandbox.firm.ids import stable_uuid
 from pssync.sandbox.firm.state import Firm
 from pssync.sandbox.firm.units import at, cents_str, iso
@@ -282,6 +282,7 @@ def build(firm: Firm) -> None:
                     "LastChangeDateTime": iso(created),
                 },
             )
+    views_sap_orders.build(firm)
     paid = erp_common.paid_state(firm)
     for inv in erp_common.invoices(firm, SYSTEM):
         cents, moment = paid.get(inv.idx, (0, at(inv.issue, 9)))

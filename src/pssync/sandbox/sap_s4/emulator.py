@@ -29,6 +29,10 @@ SEED_ORDER = (
     "A_BillingDocument",
     "A_JournalEntryItemBasic",
     "A_OperationalAcctgDocItemCube",
+    "A_SalesOrder",
+    "A_SalesOrderItem",
+    "A_SalesOrderBillingPlan",
+    "A_SalesOrderBillingPlanItem",
 )
 
 

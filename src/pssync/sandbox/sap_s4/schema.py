@@ -26,6 +26,12 @@ from pssync.sandbox.sap_s4.finance_sets import (
     JOURNAL_ENTRY_ITEM,
     OPERATIONAL_ITEM,
 )
+from pssync.sandbox.sap_s4.sales_sets import (
+    BILLING_PLAN,
+    BILLING_PLAN_ITEM,
+    SALES_ORDER,
+    SALES_ORDER_ITEM,
+)
 
 __all__ = ["SERVICES", "SERVICE_ROOT", "EntitySet", "Nav", "Prop", "Service", "service_of"]
 
@@ -214,6 +220,10 @@ SERVICES: dict[str, Service] = {
         Service("API_BILLING_DOCUMENT_SRV", (BILLING_DOCUMENT,)),
         Service("API_JOURNALENTRYITEMBASIC_SRV", (JOURNAL_ENTRY_ITEM,)),
         Service("API_OPLACCTGDOCITEMCUBE_SRV", (OPERATIONAL_ITEM,)),
+        Service(
+            "API_SALES_ORDER_SRV",
+            (SALES_ORDER, SALES_ORDER_ITEM, BILLING_PLAN, BILLING_PLAN_ITEM),
+        ),
     )
 }
 
