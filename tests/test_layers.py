@@ -64,9 +64,6 @@ KNOWN_CIRCLES: dict[frozenset[str], str] = {
             "pssync.connectors.sap_s4.writes",
         }
     ): "kit: the connector's helpers name its type for mypy (TYPE_CHECKING only)",
-    frozenset({"pssync.forecast.backtest", "pssync.forecast.scorecard"}): (
-        "the scorecard reads the backtest's run types and scores; to be split with issue 17"
-    ),
     # The reader and the writers name the connector's type for mypy (TYPE_CHECKING only); the
     # connector kit's templates take what they need instead (issue 17, item 4).
     frozenset(
