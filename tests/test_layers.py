@@ -47,11 +47,7 @@ APART = {"sandbox"}
 # anything not listed here fails. (The engine, governance, flows runner, runtime, api app, cli
 # and demo have none.)
 KNOWN_UPWARD: dict[tuple[str, str], str] = {}
-KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({"pssync.forecast.backtest", "pssync.forecast.scorecard"}): (
-        "the scorecard reads the backtest's run types and scores; to be split with issue 17"
-    ),
-}
+KNOWN_CIRCLES: dict[frozenset[str], str] = {}
 KNOWN_LARGE: dict[str, str] = {}
 NOT_YET: dict[str, str] = {}
 

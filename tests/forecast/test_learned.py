@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from decimal import Decimal
 from functools import cache
 
@@ -11,7 +12,7 @@ from pssync.forecast import AnalyticsStore
 from pssync.forecast.bulkload import load_truth
 from pssync.forecast.components import Component
 from pssync.forecast.learned import Learned, learned_forecast
-from pssync.forecast.learning import QUARTER
+from pssync.forecast.learning import BIAS_SHRINK_QUARTERS, QUARTER, Blend, learn_bias, recency
 from pssync.forecast.origins import last_full_month
 from pssync.planning.periods import add_months, month_start
 from pssync.sandbox.worlds import generate_world
@@ -67,6 +68,7 @@ def test_a_fact_valid_after_t_changes_nothing_as_of_t() -> None:
     later = _forecast((*truth(), _late_fact(T + dt.timedelta(days=10))))
     assert _rows(later) == _rows(base())
     assert later.blend.weight == base().blend.weight
+    assert later.bias == base().bias
     assert later.bands == base().bands
 
 
@@ -83,6 +85,10 @@ def test_learning_uses_only_quarters_realised_by_t() -> None:
     changed = _forecast((*truth(), _late_fact(dt.date(2025, 7, 10))), MID)
     assert changed.fit.factors == learned.fit.factors
     assert changed.blend.weight == learned.blend.weight
+    # the firm's learned bias: only nested quarters realised by T, unchanged by the late fact
+    assert learned.bias.origins
+    assert all(add_months(month_start(o), QUARTER) <= last for o in learned.bias.origins)
+    assert changed.bias == learned.bias
 
 
 def test_every_adjustment_is_a_contribution_with_its_reason() -> None:
@@ -102,3 +108,35 @@ def test_bands_are_not_degenerate() -> None:
     for band in base().bands:
         if band.p50 > 0:
             assert band.p10 < band.p50 < band.p90, band
+
+
+def test_firm_bias_learns_only_from_quarters_realised_by_t() -> None:
+    t = dt.date(2025, 6, 30)
+    done, recent = dt.date(2025, 1, 31), dt.date(2025, 3, 31)  # quarters ending Apr, Jun
+    open_ = dt.date(2025, 4, 30)  # its quarter (May-Jul) is not realised by T
+    residuals = [
+        (done, "a", 100.0, 110.0),
+        (done, "b", 100.0, 90.0),  # the lines cancel: the firm was right
+        (recent, "a", 100.0, 130.0),
+        (recent, "b", 100.0, 130.0),
+        (open_, "a", 100.0, 1000.0),  # would pull the bias up tenfold
+    ]
+    bias = learn_bias(Blend(1.0, 5, [done, recent, open_], residuals), t)
+    assert bias.origins == [done, recent]
+    w_done, w_recent = recency(done, t), recency(recent, t)
+    raw = w_recent * math.log(1.3) / (w_done + w_recent)
+    assert math.isclose(bias.raw, raw)
+    assert math.isclose(bias.log, raw * 2 / (2 + BIAS_SHRINK_QUARTERS))
+
+
+def test_the_firm_bias_is_a_visible_contribution_and_keeps_the_bands() -> None:
+    learned = base()
+    fixed = [c for c in learned.result.revenue if c.component == Component.LEARNED_FIRM_BIAS]
+    if learned.bias.log:
+        assert fixed and all("firm total" in c.reason for c in fixed)
+    firm = next(b for b in learned.bands if b.service_line is None)
+    before = firm.p50 - sum((c.revenue for c in fixed if c.month >= firm.first_month), Decimal(0))
+    mu, _sigma, _n = learned.spread["firm"]
+    # the band sits where the uncorrected forecast's nested errors put it
+    centre = float(before) * math.exp(mu + learned.bias.log)
+    assert math.isclose(float(firm.p10 * firm.p90) ** 0.5, centre, rel_tol=1e-3)

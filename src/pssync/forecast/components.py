@@ -30,6 +30,7 @@ class Component(StrEnum):
     LEARNED_CONVERSION = "learned_conversion"
     LEARNED_NEW_WORK = "learned_new_work"
     LEARNED_TOP_DOWN = "learned_top_down"
+    LEARNED_FIRM_BIAS = "learned_firm_bias"
 
 
 @dataclass(frozen=True)

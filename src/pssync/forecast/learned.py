@@ -3,7 +3,9 @@
 `learned_forecast` runs the bottom-up model as of T, then, from past origins only (facts known
 at each origin, revenue realised by T), learns how each component converts to revenue month
 by month, how much new work arrives per line, and how much weight the top-down seasonal
-run-rate deserves (learning.py). Each correction is added as its own contribution with its
+run-rate deserves, and how far the firm's summed forecast has been off (learning.py): the
+firm total is corrected by that learned bias and every line reconciled to it in proportion.
+Each correction is added as its own contribution with its
 reason (`Component.LEARNED_*`), so the forecast still reconciles to its lineage: bottom-up
 contributions + learned adjustments = total. The P10-P90 band of each line's next quarter
 comes from the same nested backtests' errors (log forecast/actual), widened for their number.
@@ -21,8 +23,9 @@ from decimal import Decimal
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.components import Component, Contribution, Dims
 from pssync.forecast.engine import ForecastResult
-from pssync.forecast.learning import Blend, Fit, fit, learn_blend, season
+from pssync.forecast.learning import Bias, Blend, Fit, fit, learn_bias, learn_blend, season
 from pssync.forecast.money import cents
+from pssync.forecast.origin_store import OriginStore, state_key
 from pssync.forecast.origins import NEW, OriginView, Realised, origin_view
 from pssync.planning.periods import add_months, month_end, month_start, months_between
 
@@ -34,7 +37,9 @@ MIN_SPREAD = 0.03
 
 
 class OriginCache:
-    """Origin views by date: one origin serves every later as-of date of a backtest."""
+    """Origin views by date: one origin serves every later as-of date of a backtest. With
+    `persist`, views are also kept in the analytics file for the same mirror state and code
+    (origin_store.py), so a second `pssync forecast` does not forecast 24 origins again."""
 
     def __init__(
         self,
@@ -42,6 +47,7 @@ class OriginCache:
         horizon: int,
         currency: str = "USD",
         known_at: dt.datetime | None = None,
+        persist: bool = False,
     ) -> None:
         self.analytics, self.horizon, self.currency, self.known_at = (
             analytics,
@@ -50,17 +56,27 @@ class OriginCache:
             known_at,
         )
         self.views: dict[dt.date, OriginView] = {}
+        self.store = (
+            OriginStore(analytics, state_key(analytics, horizon, currency, known_at))
+            if persist
+            else None
+        )
 
     def get(self, as_of: dt.date) -> OriginView:
         view = self.views.get(as_of)
+        if view is None and self.store is not None:
+            view = self.store.get(as_of)
         if view is None:
-            view = self.views[as_of] = origin_view(
+            view = origin_view(
                 self.analytics,
                 as_of,
                 horizon=self.horizon,
                 currency=self.currency,
                 known_at=self.known_at,
             )
+            if self.store is not None:
+                self.store.put(view)
+        self.views[as_of] = view
         return view
 
 
@@ -86,6 +102,7 @@ class Learned:
     fit: Fit
     blend: Blend
     live: OriginView
+    bias: Bias = field(default_factory=lambda: Bias(0.0, 0.0, []))
     bands: list[QuarterBand] = field(default_factory=list)
     spread: dict[str, tuple[float, float, int]] = field(default_factory=dict)  # mu, sigma, n
 
@@ -191,6 +208,34 @@ def _adjustments(live: OriginView, learned: Fit, blend: Blend, horizon: int) -> 
     return out
 
 
+def _firm_bias(
+    revenue: list[Contribution], bias: Bias, as_of: dt.date, horizon: int
+) -> list[Contribution]:
+    """The firm total scaled by its learned bias, every line (and region, entity) in proportion
+    to its forecast so far: one contribution per month and dimensions, with its reason."""
+    if not bias.log:
+        return []
+    base = month_start(as_of)
+    months = {add_months(base, h) for h in range(1, horizon + 1)}
+    forecast: dict[tuple[dt.date, Dims], Decimal] = defaultdict(Decimal)
+    for c in revenue:
+        if c.component != Component.ACTUALS and c.month in months:
+            forecast[(c.month, c.dims)] += c.revenue
+    m = bias.factor
+    reason = (
+        f"firm total: the forecast summed over the lines was {abs(math.exp(bias.raw) - 1):.1%} "
+        f"{'low' if bias.raw > 0 else 'high'} on {len(bias.origins)} past quarters (nested "
+        f"rolling origins, recency-weighted); scaled by {m:.3f} after shrinking toward no bias, "
+        "each line in proportion"
+    )
+    out = []
+    for (month, dims), value in sorted(forecast.items(), key=lambda kv: str(kv[0])):
+        delta = cents(value * Decimal(str(round(m - 1, 6))))
+        if delta:
+            out.append(_learned(month, Component.LEARNED_FIRM_BIAS, dims, delta, reason, "firm"))
+    return out
+
+
 def learned_forecast(
     analytics: AnalyticsStore,
     as_of: dt.date,
@@ -203,7 +248,8 @@ def learned_forecast(
 ) -> Learned:
     """Bottom-up forecast as of T for months T+1..T+horizon, corrected by what its own past
     forecasts (origins before T, realised by T) got wrong."""
-    cache = cache or OriginCache(analytics, horizon, currency, known_at)
+    persist = analytics.path != ":memory:"  # a file: keep the origins for the next run
+    cache = cache or OriginCache(analytics, horizon, currency, known_at, persist)
     views = [cache.get(t) for t in origin_dates(as_of, learn_months)]
     live = origin_view(
         analytics, as_of, horizon=horizon, currency=currency, known_at=known_at, keep=True
@@ -214,11 +260,16 @@ def learned_forecast(
     learned = fit(views, attributed, as_of, horizon)
     blend = learn_blend(views, attributed, as_of) if learned.learned() else Blend(1.0, 0, [], [])
     adjustments = _adjustments(live, learned, blend, horizon)
-    result = replace(live.result, revenue=[*live.result.revenue, *adjustments])
-    out = Learned(result, live.result, learned, blend, live)
+    revenue = [*live.result.revenue, *adjustments]
+    bias = learn_bias(blend, as_of)
+    result = replace(live.result, revenue=[*revenue, *_firm_bias(revenue, bias, as_of, horizon)])
+    out = Learned(result, live.result, learned, blend, live, bias)
+    # the bands stay where the nested errors put them: centred exp(mu) from the forecast
+    # before the firm bias, i.e. exp(mu - bias) from the forecast after it
+    line, firm = _spread(_log_errors(blend, False)), _spread(_log_errors(blend, True))
     out.spread = {
-        "line": _spread(_log_errors(blend, False)),
-        "firm": _spread(_log_errors(blend, True)),
+        "line": (line[0] - bias.log, line[1], line[2]),
+        "firm": (firm[0] - bias.log, firm[1], firm[2]),
     }
     first = add_months(month_start(as_of), 1)
     quarter = [add_months(first, k) for k in range(3)]

@@ -13,7 +13,12 @@ anything about horizon h (`usable`). Per horizon:
 - new work (revenue from deals not yet in the CRM at t) is a multiple of each line's run-rate;
 - the weight of the calibrated bottom-up forecast against the top-down seasonal run-rate is
   chosen on nested rolling origins: each past quarter is forecast with factors learned only
-  from what was realised before it, and the weight minimising the absolute error wins.
+  from what was realised before it, and the weight minimising the absolute error wins;
+- the firm's bias: the same nested quarters summed over the lines, log(actual / forecast),
+  recency-weighted and shrunk toward none (`learn_bias`). Line errors that share a cause (new
+  work a growing firm keeps under-forecasting, conversion factors that lag a trend) add up in
+  the firm's total instead of cancelling, so the firm total gets its own correction and the
+  lines are reconciled to it in proportion.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ SHRINK_ORIGINS = 0.5  # pseudo-origins of parent volume each factor is pulled wi
 NEW_WORK_SHRINK = 1.0
 MAX_FACTOR = 4.0
 HALF_LIFE_MONTHS = 12
+BIAS_SHRINK_QUARTERS = 2.0  # pseudo-quarters of no bias the firm's learned bias is pulled with
 QUARTER = 3
 Attributed = dict[dt.date, dict[Cell, float]]  # origin -> realised revenue by its groups
 
@@ -204,6 +210,8 @@ class Blend:
     points: int  # (origin, service line) quarters it was chosen on
     origins: list[dt.date]
     residuals: list[tuple[dt.date, str | None, float, float]]  # (origin, line, forecast, actual)
+    # (origin, line, calibrated bottom-up, top-down, actual) of the nested quarters
+    rows: list[tuple[dt.date, str | None, float, float, float]] = field(default_factory=list)
 
 
 def learn_blend(views: list[OriginView], attributed: Attributed, limit: dt.date) -> Blend:
@@ -231,7 +239,7 @@ def learn_blend(views: list[OriginView], attributed: Attributed, limit: dt.date)
     origins = sorted({r[0] for r in rows})
     if len(origins) < 2:
         residuals = [(o, sl, c, a) for o, sl, c, _t, a in rows]
-        return Blend(1.0, len(rows), origins, residuals)
+        return Blend(1.0, len(rows), origins, residuals, rows)
     best, best_err = 1.0, math.inf
     for k in range(20, -1, -1):
         w = k / 20
@@ -241,4 +249,35 @@ def learn_blend(views: list[OriginView], attributed: Attributed, limit: dt.date)
     n = len(origins)
     weight = (n * best + 2 * 1.0) / (n + 2)  # few quarters: lean on the bottom-up
     residuals = [(o, sl, weight * c + (1 - weight) * t, a) for o, sl, c, t, a in rows]
-    return Blend(weight, len(rows), origins, residuals)
+    return Blend(weight, len(rows), origins, residuals, rows)
+
+
+@dataclass(frozen=True)
+class Bias:
+    """The firm total's learned bias: log(actual / forecast) of its nested past quarters."""
+
+    log: float  # recency-weighted mean, shrunk toward 0 (the multiplier is exp(log))
+    raw: float  # the same before shrinkage
+    origins: list[dt.date]  # past origins whose quarter (realised by T) taught it
+
+    @property
+    def factor(self) -> float:
+        return math.exp(self.log)
+
+
+def learn_bias(blend: Blend, limit: dt.date) -> Bias:
+    """The firm's bias from the blend's nested quarters (each realised by `limit`): per origin
+    the forecast and actual summed over the lines; recent quarters weigh more (HALF_LIFE_MONTHS);
+    n quarters are shrunk toward no bias as n / (n + BIAS_SHRINK_QUARTERS)."""
+    by_origin: dict[dt.date, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for origin, _sl, f, a in blend.residuals:
+        if usable(origin, QUARTER, limit):
+            by_origin[origin][0] += f
+            by_origin[origin][1] += a
+    used = sorted(o for o, (f, a) in by_origin.items() if f > 0 and a > 0)
+    if not used:
+        return Bias(0.0, 0.0, [])
+    weights = [recency(o, limit) for o in used]
+    logs = [math.log(by_origin[o][1] / by_origin[o][0]) for o in used]
+    raw = sum(w * x for w, x in zip(weights, logs, strict=True)) / sum(weights)
+    return Bias(raw * len(used) / (len(used) + BIAS_SHRINK_QUARTERS), raw, used)

@@ -11,31 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pssync.forecast import learning
+from pssync.forecast.learned import Learned, QuarterBand
 from pssync.forecast.origins import NEW, Realised, group_class
+from pssync.forecast.scoring import METHODS, ComponentPoint, Point, Run, quarters, score
 from pssync.planning.periods import add_months, month_start
 
-if TYPE_CHECKING:
-    from pssync.forecast.backtest import Point, Run
-    from pssync.forecast.learned import Learned, QuarterBand
-
 CLASSES = ("backlog", "tail", "pending", "pipeline", NEW)
-
-
-@dataclass(frozen=True)
-class ComponentPoint:
-    as_of: dt.date
-    horizon: int
-    month: dt.date
-    service_line: str | None
-    component: str  # backlog / pending / pipeline / new
-    bottom_up: float
-    calibrated: float  # after the learned conversion factors (before the top-down blend)
-    actual: float
 
 
 def component_points(learned: Learned, truth: Realised, horizon: int) -> list[ComponentPoint]:
@@ -141,8 +126,6 @@ def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def build_scorecard(run: Run) -> dict[str, Any]:
     """Everything a user needs to judge the forecast on their own history, as plain data."""
-    from pssync.forecast.backtest import METHODS, quarters, score
-
     q = quarters(run.points)
     last = max(run.learned) if run.learned else None
     learned = run.learned[last] if last else None
