@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +175,12 @@ def test_a_held_deal_and_its_lines_land_after_the_crosswalk_fix_and_replay(org: 
     (orphan,) = org.active("orphan_line_item")
     assert orphan.source_id == org.ids["Acme cloud move"] and orphan.details["lines"] == 2
     assert org.deal("Acme cloud move") is None
+    # Held, not lost: the forecast names the value the exceptions hold back.
+    code, out, output = org.cli("forecast", "--json", "--no-learn", "--no-save")
+    assert code == 0, output
+    (line,) = out["held_back"]
+    assert (line["category"], line["deals"], line["currency"]) == ("unmapped_value", 2, "USD")
+    assert Decimal(line["open_amount"]) == Decimal("100000")
 
     code, out, output = org.cli("exceptions", "replay", "--category", "orphan_line_item", "--json")
     assert code == 1, output  # the deal is still held: the lines cannot nest
