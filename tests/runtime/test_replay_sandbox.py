@@ -20,9 +20,9 @@ import json
 import os
 import subprocess
 import sys
-from decimal import Decimal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
