@@ -21,11 +21,13 @@ from rich.table import Table
 
 from pssync.cli.backtest_view import print_scorecard
 from pssync.cli.output import console, emit_json, fail, open_store, settings
+from pssync.config import ConfigError, Settings, load_settings
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.backtest import backtest_run, last_realised_quarters, score
 from pssync.forecast.calibration import calibrate
 from pssync.forecast.components import Component
 from pssync.forecast.engine import DIMENSIONS, Scenario, forecast_snapshot
+from pssync.forecast.held_back import HeldBackLine
 from pssync.forecast.learned import learned_forecast
 from pssync.forecast.montecarlo import revenue_band
 from pssync.forecast.scorecard import build_scorecard
@@ -38,6 +40,7 @@ from pssync.kpi import (
     start_variance,
 )
 from pssync.planning.periods import add_months, month_end, month_start
+from pssync.runtime.held_back import held_back_now
 
 DbOption = Annotated[
     str | None,
@@ -75,6 +78,15 @@ def _analytics(db: str | None, path: Path | None) -> AnalyticsStore:
     analytics = AnalyticsStore(path or Path(settings().analytics_path))
     analytics.sync(open_store(db))
     return analytics
+
+
+def _held_back(db: str | None) -> list[HeldBackLine]:
+    """The value open exceptions hold back (pssync.yaml's mappings read their records)."""
+    try:
+        config: Settings | None = load_settings()
+    except ConfigError:
+        config = None
+    return held_back_now(open_store(db), config)
 
 
 def _as_of(value: dt.datetime | None) -> dt.date:
@@ -187,6 +199,7 @@ def forecast_command(
         result = learned.result
     version = save_version(analytics, result) if save else None
     rows = result.cells(by=dims)
+    held = _held_back(db)
     if as_json or output == Format.JSON:
         payload: dict[str, Any] = {
             "as_of": str(date),
@@ -196,6 +209,7 @@ def forecast_command(
             "input_digest": result.input_digest,
             "version_id": version,
             "total": str(result.total()),
+            "held_back": [line.as_dict() for line in held],
             "cells": [_jsonable(r) for r in rows],
             "placements": [
                 {
@@ -227,6 +241,13 @@ def forecast_command(
     else:
         _print_table(rows, dims, f"forecast as of {date} ({what_if.name}, {currency})")
         console.print(f"total {result.total():,.2f} {currency}; version {version or '(not saved)'}")
+        for line in held:
+            console.print(
+                f"held back by {line.category}: {line.deals} deals, open {line.open_amount:,.2f} "
+                f"{line.currency} (weighted {line.weighted:,.2f}), not in the forecast until "
+                "fixed and replayed",
+                highlight=False,
+            )
         if band:
             h = revenue_band(result, snap, cal).horizon
             console.print(f"horizon band: P10 {h.p10:,.2f}  P50 {h.p50:,.2f}  P90 {h.p90:,.2f}")

@@ -99,6 +99,7 @@ def sync_command(
         shutdown()
     rows = [
         {"system": r.system, "object": r.object, "pages": r.pages, **r.counts}
+        | ({"exceptions_closed": r.exceptions_closed} if r.exceptions_closed else {})
         for r in cycle.captures
     ]
     if as_json:

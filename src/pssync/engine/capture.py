@@ -25,6 +25,7 @@ from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.errors import QuotaExhaustedError, RetriableError
 from pssync.engine.backfill import first_sync_page
 from pssync.engine.deliver import backoff
+from pssync.engine.held import Held
 from pssync.engine.nesting import NESTED
 from pssync.engine.page_runs import PageRun, apply_page, start_page
 from pssync.engine.records import source_record
@@ -112,6 +113,7 @@ class CaptureReport:
     records: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     retries: int = 0
+    exceptions_closed: int = 0  # held records a full run re-read and applied
 
     def add(self, result: dict[str, Any], pages: int = 1) -> None:
         self.pages += pages
@@ -175,14 +177,20 @@ class Poller:
         self.max_pages, self.on_page = max_pages, on_page
         self.read = 0  # pages read so far (for `max_pages`)
         self.report = CaptureReport(system, obj)
+        self.held: Held | None = None  # a full run's records held by exceptions (`held`)
 
     def run(self, *, full: bool = False) -> CaptureReport:
         """Poll until caught up; `full` starts over from the beginning (the inbox and the
-        golden store's no-op writes make a full re-read cheap in effects)."""
+        golden store's no-op writes make a full re-read cheap in effects) and reads the records
+        held by exceptions again as new events, closing the exceptions of those that land."""
         if full:
             self.cursors.save(self.system, self.obj, None)
+            self.held = Held.load(self.rt.store.engine, self.system, self.obj)
         self._retrying(self._changes)
         self._retrying(self._deletes)
+        if self.held is not None:
+            closed = self.held.close_landed(self.rt.store.engine, self.rt.exceptions)
+            self.report.exceptions_closed = closed
         return self.report
 
     def _retrying(self, read: Callable[[], None]) -> None:
@@ -267,7 +275,10 @@ class Poller:
                     raise
                 if page is None:
                     break
-                pending += [serialise(r) for r in page.records]
+                records = [serialise(r) for r in page.records]
+                if self.held is not None and self.held.by_source:
+                    records = [self.held.tag_record(r) for r in records]
+                pending += records
                 pages += 1
                 self.read += 1
                 if page.cursor is not None:

@@ -52,9 +52,26 @@ def register_stage(stage: str) -> Callable[[StageHandler], StageHandler]:
     return wrap
 
 
+# category -> handler(context, exception, payload or None): for categories whose replay checks
+# the record again (a conflict, a refused field, a deletion), whatever the stage that raised them.
+CHECK_HANDLERS: dict[str, StageHandler] = {}
+
+
+def register_check(category: str) -> Callable[[StageHandler], StageHandler]:
+    def wrap(handler: StageHandler) -> StageHandler:
+        CHECK_HANDLERS[category] = handler
+        return handler
+
+    return wrap
+
+
 # Modules that register handlers when imported; loaded on first need, not at every CLI start-up
 # (the engine pulls in DBOS, which costs a second of import time).
-HANDLER_MODULES = ("pssync.runtime.replay", "pssync.onboarding.replay")
+HANDLER_MODULES = (
+    "pssync.runtime.replay",
+    "pssync.runtime.replay_checks",
+    "pssync.onboarding.replay",
+)
 _loaded: list[bool] = []
 
 
@@ -74,7 +91,7 @@ def replay(
         raise ValueError(f"exception {exc.id} is {exc.state}; reopen it before replaying")
     handler = _handler(exc.category, exc.system)
     text = payload if payload is not None else exc.payload
-    by_stage = STAGE_HANDLERS.get(str(exc.details.get("stage")))
+    by_stage = CHECK_HANDLERS.get(exc.category) or STAGE_HANDLERS.get(str(exc.details.get("stage")))
     if by_stage is not None and text is None:
         ok, note = by_stage(ctx, exc, text)
         return ctx.exceptions.record_attempt(exc.id, ok, note, actor)

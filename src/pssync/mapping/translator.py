@@ -65,6 +65,17 @@ class Translator:
 
     def to_canonical(self, obj: str, record: dict[str, Any]) -> dict[str, Any]:
         """The canonical payload fields of `record` (without id/xrefs, which the caller owns)."""
+        payload, problems = self.to_canonical_partial(obj, record)
+        if problems:
+            record_id = str(record.get(self.object_map(obj).id_field, "?"))
+            raise TranslationError(self.spec.system, obj, record_id, problems)
+        return payload
+
+    def to_canonical_partial(
+        self, obj: str, record: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[Problem]]:
+        """The fields of `record` that translate, and the problems of those that do not (what a
+        record held by an exception is still worth: its amount when only a crosswalk missed)."""
         omap = self.object_map(obj)
         payload: dict[str, Any] = {}
         problems: list[Problem] = []
@@ -79,10 +90,7 @@ class Translator:
                     payload[name] = value
                 else:
                     _put(payload, name, value)
-        if problems:
-            record_id = str(record.get(omap.id_field, "?"))
-            raise TranslationError(self.spec.system, obj, record_id, problems)
-        return payload
+        return payload, problems
 
     def _plan(self, obj: str, omap: ObjectMap) -> list[tuple[str, FieldRule, list[str]]]:
         """(canonical name, rule, name's parts) of each of `obj`'s fields, in mapping order."""

@@ -14,7 +14,10 @@ from pssync.engine.dead_letter import CATEGORIES, replay_delivery
 from pssync.flows import runner
 from pssync.governance.exceptions import ExceptionRecord
 from pssync.governance.replay import HANDLERS, ReplayContext, register
+from pssync.runtime import replay_checks
 
+# Raised by the handoff flow for a deal it may not hand off; replayed by running the handoff again.
+HANDOFF_CATEGORIES = ("won_without_erp_project",)
 # Stages whose exceptions are replayed through the engine's page or flow workflows.
 ENGINE_STAGES = ("ingest", "draft", "handoff")
 
@@ -31,15 +34,20 @@ def register_replays() -> None:
     for category in CATEGORIES:
         if HANDLERS.get((category, None)) is not replay_delivery:
             register(category)(replay_delivery)
-    for category in runner.REPLAYABLE:
+    for category in (*runner.REPLAYABLE, *HANDOFF_CATEGORIES):
         if HANDLERS.get((category, None)) is not runner.replay_flow_exception:
             register(category)(runner.replay_flow_exception)
 
 
 def needs_engine(exc: ExceptionRecord) -> bool:
     """Whether replaying `exc` runs the sync engine (a delivery, a page, a flow workflow)."""
-    return exc.category in CATEGORIES or (
-        exc.category in runner.REPLAYABLE and exc.details.get("stage") in ENGINE_STAGES
+    return (
+        exc.category in CATEGORIES
+        or replay_checks.needs_engine(exc)
+        or (
+            exc.category in (*runner.REPLAYABLE, *HANDOFF_CATEGORIES)
+            and exc.details.get("stage") in ENGINE_STAGES
+        )
     )
 
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from pssync.api.deps import ForecastDep, OperatorDep, StoreDep, ViewerDep, audit_call
+from pssync.api.deps import CtxDep, ForecastDep, OperatorDep, StoreDep, ViewerDep, audit_call
 from pssync.api.forecast_service import ALL_DIMS, FIRM, RunRequest
 from pssync.api.names import NamesDep
 from pssync.api.pivot import build_pivot, pivot_public, previous_version
@@ -26,6 +26,7 @@ from pssync.api.schemas.forecast import (
     CompareRow,
     DrilldownPublic,
     ForecastRunCreate,
+    HeldBackPublic,
     SourcePublic,
     VersionPublic,
 )
@@ -34,6 +35,7 @@ from pssync.api.schemas.types import IsoDate
 from pssync.forecast.components import Component
 from pssync.forecast.engine import Scenario
 from pssync.forecast.versions import VersionInfo
+from pssync.runtime.held_back import held_back_now
 
 router = APIRouter(prefix="/forecast", tags=["forecast"])
 VersionPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$")]
@@ -102,6 +104,14 @@ def run(
         changes={"as_of": str(req.as_of), **scenario.params()},
     )
     return version_public(info)
+
+
+@router.get("/held-back", summary="Value held back by open exceptions, per category")
+def held_back(ctx: CtxDep, _: ViewerDep) -> list[HeldBackPublic]:
+    """Deals kept out of the golden data (and the forecast) by open exceptions, read from the
+    records the exceptions hold: one line per category and currency."""
+    lines = held_back_now(ctx.store, ctx.settings)
+    return [HeldBackPublic.model_validate(line.as_dict()) for line in lines]
 
 
 @router.get("/versions", summary="Stored forecast versions, oldest first")

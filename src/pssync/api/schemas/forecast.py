@@ -134,3 +134,16 @@ class ConnectorHealth(BaseModel):
     open_exceptions: int
     versions: int
     last_change_at: dt.datetime | None = None
+
+
+class HeldBackPublic(BaseModel):
+    """Value held back by open exceptions: deals kept out of the forecast, per category."""
+
+    category: str
+    currency: str
+    deals: int
+    amount: Decimal
+    open_amount: Decimal
+    weighted: Decimal
+    won_amount: Decimal
+    unvalued: int
