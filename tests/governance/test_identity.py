@@ -18,7 +18,7 @@ from pssync.config.exceptions import RoutingConfig
 from pssync.config.settings import default_system_of_record
 from pssync.engine.pipeline import PagePipeline, source_record
 from pssync.engine.runtime import Runtime
-from pssync.governance import identity, stages
+from pssync.governance import identity, links, stages
 from pssync.governance.exceptions import ExceptionStore
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.routing import Router
@@ -98,7 +98,7 @@ COHO_ERP = {
 
 
 def test_identity_resolution_is_a_stage_of_every_governed_runtime(runtime: Runtime) -> None:
-    assert runtime.stages.identify == [identity.resolve_identity]
+    assert runtime.stages.identify == [identity.resolve_identity, links.resolve_links]
 
 
 def test_an_erp_customer_naming_its_crm_account_joins_its_golden_record(

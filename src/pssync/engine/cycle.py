@@ -3,15 +3,17 @@
 `pssync sync` runs one cycle, `pssync worker` one per interval, the demo one per simulated
 day and the benches one per measured sync: the same order and the same steps everywhere.
 
-Order: customer masters first, one system after the other, CRM first, then ERPs, then PSAs.
-Identity resolution links an ERP customer to the CRM account it names (or the other way round)
-only when the other record is already in the golden store, and two systems read side by side
-would each mint their own record for one company. Then the rest is read side by side, one
-thread per system (objects of one system in order, since their references point at each
-other): the PSA's time-entry history dominates an initial sync, and the other systems' pages
-fit into the waits on it. Connectors are per thread in the runtime, and the golden store
-serialises writes. After polling, the runtime's `after_poll` steps run in order, once every
-poll of the cycle has caught up (a failed poll holds them back until a cycle that does).
+Order: customer masters first, one system after the other, CRM first, then ERPs, then PSAs;
+then the same for deals, projects, WBS elements and invoices (`LINKED`). Identity resolution
+links an ERP customer to the CRM account it names (or the other way round), or an ERP project
+to the PSA workspace of the same deal, only when the other record is already in the golden
+store, and two systems read side by side would each mint their own record for one company.
+Then the rest is read side by side, one thread per system (objects of one system in order,
+since their references point at each other): the PSA's time-entry history dominates an initial
+sync, and the other systems' pages fit into the waits on it. Connectors are per thread in the
+runtime, and the golden store serialises writes. After polling, the runtime's `after_poll`
+steps run in order, once every poll of the cycle has caught up (a failed poll holds them back
+until a cycle that does).
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from pssync.engine.runtime import Runtime
 from pssync.engine.setup import capturable
 
 ROLE_ORDER = {"crm": 0, "erp": 1, "psa": 2}
+# Entities read one system after the other, in this order, before the rest: identity
+# resolution joins a record to one another system already brought (the CRM deal a PSA
+# workspace names, the PSA invoice an ERP invoice names), so they must not be read side by side.
+LINKED = ("Account", "Opportunity", "Project", "WbsElement", "Invoice")
 
 
 @dataclass
@@ -78,14 +84,20 @@ def plan(
 
 
 def customer_masters(runtime: Runtime, objects: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """The (system, object) pairs holding customer accounts, CRM first, then ERPs, then PSAs."""
+    """The (system, object) pairs holding records that several systems keep for one firm
+    record (`LINKED`), entity by entity, each CRM first, then ERPs, then PSAs."""
     found = [
         (system, obj)
         for system, names in objects.items()
         for obj in names
-        if runtime.translator(system).object_map(obj).entity == "Account"
+        if runtime.translator(system).object_map(obj).entity in LINKED
     ]
-    return sorted(found, key=lambda so: (ROLE_ORDER.get(runtime.role(so[0]) or "", 3), so))
+
+    def order(so: tuple[str, str]) -> tuple[int, int, tuple[str, str]]:
+        entity = runtime.translator(so[0]).object_map(so[1]).entity
+        return (LINKED.index(entity), ROLE_ORDER.get(runtime.role(so[0]) or "", 3), so)
+
+    return sorted(found, key=order)
 
 
 def run_cycle(runtime: Runtime, options: CycleOptions | None = None) -> CycleReport:

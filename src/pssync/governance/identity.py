@@ -18,6 +18,8 @@ an ambiguous match (two golden records). Probable-but-uncertain matches (similar
 domain) stay with `quality.account_checks`, which raises `duplicate_customer`. No match: the
 pipeline mints a new record.
 
+Projects, invoices and WBS elements are joined the same way by `links`.
+
 Every automatic link is audited (`audit_log` action ``identified``, with the rule and the
 evidence); the xref map and the write's provenance then show both systems on one record.
 """
@@ -56,13 +58,19 @@ def resolve_identity(ctx: PageContext, entity_type: str, fields: dict[str, Any])
     if found is None:
         return None
     record_id, rule, evidence = found
-    claim = (ctx.store.url_text, record_id, system)
+    if not claim(ctx, record_id, system, fields):
+        return None
+    audit_link(ctx, ENTITY, system, record_id, rule, evidence)
+    return record_id
+
+
+def claim(ctx: PageContext, record_id: str, system: str, fields: dict[str, Any]) -> bool:
+    """Claim `record_id` for the record of `system` with `fields`; False when another record of
+    that system claimed it in this process (the same record again may)."""
+    key = (ctx.store.url_text, record_id, system)
     mark = content_digest(fields)
     with _lock:
-        if _claimed.setdefault(claim, mark) != mark:  # another record of this system has it
-            return None
-    _audit(ctx, system, record_id, rule, evidence)
-    return record_id
+        return _claimed.setdefault(key, mark) == mark
 
 
 def forget() -> None:
@@ -83,11 +91,10 @@ def by_reference(
         if not value:
             continue
         target, _, obj = str(key).partition(":")
-        systems = _systems(ctx, target)
-        found |= _xref_records(ctx, systems, obj, str(value))
+        found |= xref_records(ctx, systems_of(ctx, target), obj, str(value))
         if ctx.store.get(ENTITY, str(value)) is not None:  # pssync's own external ID
             found.add(str(value))
-    candidates = [r for r in sorted(found) if _free_for(ctx, r, system)]
+    candidates = [r for r in sorted(found) if free_for(ctx, ENTITY, r, system)]
     if len(candidates) != 1:
         return None
     return candidates[0], "explicit cross-reference", {"references": dict(sorted(refs.items()))}
@@ -110,57 +117,66 @@ def by_tax_id(
         str(p["id"])
         for p in rows
         if names & {normalise_name(p.get(n)) for n in ("name", "legal_name")}
-        and _free_for(ctx, str(p["id"]), system)
+        and free_for(ctx, ENTITY, str(p["id"]), system)
     ]
     if len(candidates) != 1:
         return None
     return candidates[0], "same tax ID and name", {"tax_id": tax_id, "names": sorted(names)}
 
 
-def _systems(ctx: PageContext, target: str) -> list[str]:
+def systems_of(ctx: PageContext, target: str) -> list[str]:
     """A reference's systems: the system it names, or every system playing the role it names."""
     if target in ROLES:
         return sorted(s for s, role in ctx.roles.items() if role == target)
     return [target]
 
 
-def _xref_records(ctx: PageContext, systems: Iterable[str], obj: str, value: str) -> set[str]:
-    """Golden accounts that `systems` know under `value` (any of their customer objects when
-    the reference names a role and the canonical entity rather than a vendor object)."""
+def xref_records(
+    ctx: PageContext, systems: Iterable[str], obj: str, value: str, entity: str = ENTITY
+) -> set[str]:
+    """Golden `entity` records that `systems` know under `value` (any of their objects of
+    that entity when the reference names the canonical entity rather than a vendor object)."""
     wanted = list(systems)
     if not wanted:
         return set()
     x = xref.c
     query = select(x.record_id).where(
-        x.system.in_(wanted), x.external_id == value, x.entity_type == ENTITY
+        x.system.in_(wanted), x.external_id == value, x.entity_type == entity
     )
-    if obj and obj != ENTITY:
+    if obj and obj != entity:
         query = query.where(x.object == obj)
     with ctx.store.engine.connect() as conn:
         return {str(row.record_id) for row in conn.execute(query)}
 
 
-def _free_for(ctx: PageContext, record_id: str, system: str) -> bool:
+def free_for(ctx: PageContext, entity: str, record_id: str, system: str) -> bool:
     """Whether `record_id` exists and holds no record of `system` yet (one customer master per
     company and system; a second one is a duplicate, not the same record)."""
-    if ctx.store.get(ENTITY, record_id) is None:
+    if ctx.store.get(entity, record_id) is None:
         return False
-    held = ctx.store.xrefs(ENTITY, record_id)
+    held = ctx.store.xrefs(entity, record_id)
     return not any(key.partition(":")[0] == system for key in held)
 
 
-def _audit(
-    ctx: PageContext, system: str, record_id: str, rule: str, evidence: dict[str, Any]
+def audit_link(
+    ctx: PageContext,
+    entity_type: str,
+    system: str,
+    record_id: str,
+    rule: str,
+    evidence: dict[str, Any],
 ) -> None:
+    """Audit an automatic link (`audit_log` action ``identified``, rule and evidence)."""
     entry = audit.AuditEntry(
         at=utcnow(),
         transaction_id=uuid.uuid4().hex,
         actor=system,
         action="identified",
-        entity_type=ENTITY,
+        entity_type=entity_type,
         record_id=record_id,
         changes=audit.to_json({"rule": rule, "evidence": evidence}),
-        reason=f"a new {system} customer is {record_id} ({rule})",
+        reason=f"a new {system} {'customer' if entity_type == ENTITY else entity_type} is "
+        f"{record_id} ({rule})",
     )
     with ctx.store.engine.begin() as conn:
         audit.append(conn, [entry])

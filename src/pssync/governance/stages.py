@@ -5,8 +5,11 @@ In page order:
 * enrich: reference resolution (`references.resolve_references`: vendor IDs swapped for
   canonical ones), then fields a source leaves implicit (`enrich`: a deal's region from its
   account, an invoice's customer from its project);
+* enrich also fills a reference a source names only by another system's ID (a workspace's CRM
+  deal, `links.foreign_references`);
 * identify: a record new to pssync that certainly is a golden record already (an ERP customer
-  naming its CRM account, or the same tax ID and name) joins it (`identity`);
+  naming its CRM account, or the same tax ID and name, `identity`; the PSA and ERP projects of
+  one deal, an ERP invoice naming its PSA invoice, `links`) joins it;
 * check: the system-of-record matrix's refusals raised as `non_owner_write` (`gate`), data
   quality flags (`quality`), and the references still unresolved noted for re-pointing;
 * store: the governed write (`gate.OwnershipStage`), then the noted references written once per
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 from pssync.engine.ports import FieldOwnership
 from pssync.engine.stages import Stages
-from pssync.governance import enrich, identity, quality, references
+from pssync.governance import enrich, identity, links, quality, references
 from pssync.governance.gate import OwnershipStage
 
 # Crosswalk -> the exception category its misses are raised as.
@@ -35,10 +38,11 @@ def governance_stages(policy: FieldOwnership) -> Stages:
     return Stages(
         enrich=[
             references.resolve_references,
+            links.foreign_references,
             enrich.account_from_project,
             enrich.region_from_account,
         ],
-        identify=[identity.resolve_identity],
+        identify=[identity.resolve_identity, links.resolve_links],
         check=[
             ownership.check,
             quality.account_checks,

@@ -13,7 +13,8 @@ retried create finds the first one: before each batch the index below is brought
 from ``GET /external_references`` (all of a subject type once per connector instance, then by
 ``updated_after``; one call per 200 references), which is the look-up by external ID every
 create attempt is preceded by. Reads take the references side-loaded on each page
-(``include=external_references``) and need no index.
+(``include=external_references``) and need no index; the references other integrations keep
+(the CRM deal a workspace was opened for) are handed out as companions (`foreign`).
 """
 
 from __future__ import annotations
@@ -91,6 +92,20 @@ class ExternalIds:
 
     def record_id(self, subject_type: str, external_id: str) -> str | None:
         return self._by_external.get(subject_type, {}).get(external_id)
+
+    def foreign(self, row: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        """The links other integrations keep on a listed object, as companions
+        ``external_reference.<service_name>.<service_model>`` -> ``service_model_ref`` (a
+        workspace's CRM deal: ``external_reference.salesforce.Opportunity``)."""
+        index = body.get(KEY) or {}
+        out: dict[str, Any] = {}
+        for ref_id in row.get("external_reference_ids") or []:
+            ref = index.get(str(ref_id))
+            if not isinstance(ref, dict) or ref.get("service_name") == self.service_name:
+                continue
+            name = f"external_reference.{ref.get('service_name')}.{ref.get('service_model')}"
+            out.setdefault(name, ref.get("service_model_ref"))
+        return out
 
     def external_id(self, subject_type: str, row: dict[str, Any], body: dict[str, Any]) -> Any:
         """pssync's external ID of a listed object, from the references side-loaded with it."""

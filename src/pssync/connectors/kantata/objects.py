@@ -7,7 +7,8 @@ sent with every list call: workspaces ask for archived ones too (Kantata hides t
 https://developer.kantata.com/kantata/specification/workspaces/get-workspaces). `includes` are
 associations side-loaded with ``include=`` and handed out as dotted companions
 (``resource.workspace_id``): a resource request carries its workspace, role and hours on the
-workspace resource it asks to staff, and an allocation its resource's role. Users are read-only
+workspace resource it asks to staff, an allocation its resource's role, and a time entry the
+project role the work was logged in (``include=role``). Users are read-only
 over the API (they are invited, not created); allocations hang off a workspace resource and carry
 ``hard`` (true: a committed booking, false: a soft, tentative one).
 """
@@ -59,7 +60,12 @@ OBJECTS: dict[str, KObject] = {
             writable=False,
             includes=(Include("resource", "resource_id", "workspace_resources"),),
         ),
-        KObject("time_entries", "time_entry", "TimeEntry"),
+        KObject(
+            "time_entries",
+            "time_entry",
+            "TimeEntry",
+            includes=(Include("role", "role_id", "roles"),),
+        ),
         KObject("invoices", "invoice", "Invoice"),
     )
 }

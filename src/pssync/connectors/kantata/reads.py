@@ -71,6 +71,7 @@ class Reader:
             row.update(flattened(row))
             if obj.subject_type:
                 row[self.ext_key] = self.ids.external_id(obj.subject_type, row, body)
+                row.update(self.ids.foreign(row, body))
             records.append(SourceRecord(obj.key, str(row["id"]), row, stamp_of(row)))
         return records, last or not rows
 

@@ -105,6 +105,10 @@ def time_rows(firm: Firm, rows: list[int]) -> list[dict[str, Any]]:
                 "currency": p.currency,
                 "user_id": firm.xrefs.get(firm.people[a.person].id, "kantata:users"),
                 "workspace_id": firm.xrefs.get(p.id, "kantata:workspaces"),
+                # the project role the person logs the time in (Kantata: "role (Role) - the
+                # project role of the user who performed the work for the time entry",
+                # https://developer.kantata.com/kantata/specification/time-entries/create-time-entry)
+                "role_id": firm.xrefs.get(f"role-{a.role.lower()}", "kantata:roles"),
                 "notes": "",
                 "approved": True,
             }

@@ -139,14 +139,22 @@ SPECS: dict[str, ObjectSpec] = {
             integers=("time_in_minutes", "rate_in_cents", "cost_rate_in_cents"),
             dates=("date_performed",),
             booleans=("billable", "approved"),
-            parents={"workspace_id": "workspaces", "user_id": "users", "story_id": "stories"},
+            parents={
+                "workspace_id": "workspaces",
+                "user_id": "users",
+                "story_id": "stories",
+                "role_id": "roles",
+            },
             filters={"workspace_id": "workspace_id", "user_id": "user_id", "story_id": "story_id"},
             defaults={"billable": True, "approved": False},
             subject_type="TimeEntry",
+            # include=role: the project role the work was done in (Time Entries reference,
+            # https://developer.kantata.com/kantata/specification/time-entries/create-time-entry)
             includes={
                 "workspace": ("workspace_id", "workspaces"),
                 "user": ("user_id", "users"),
                 "story": ("story_id", "stories"),
+                "role": ("role_id", "roles"),
             },
         ),
         ObjectSpec(
