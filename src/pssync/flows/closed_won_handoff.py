@@ -34,7 +34,7 @@ from typing import Any
 from dbos import DBOS
 
 from pssync.connectors.errors import ConnectorError
-from pssync.engine.routes import Command
+from pssync.engine.outbound import Command
 from pssync.engine.runtime import current
 from pssync.flows.common import (
     FLOW_SYSTEM,

@@ -19,7 +19,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from pssync.engine.routes import AppliedChange, Command, register_route
+from pssync.engine.outbound import AppliedChange, Command, register_route
 from pssync.engine.runtime import Runtime
 from pssync.flows.common import payload, source_id, systems_with_role
 from pssync.flows.triggers import ACTUALS

@@ -25,7 +25,7 @@ from typing import Any
 from dbos import DBOS
 
 from pssync.engine.ids import external_id
-from pssync.engine.routes import Command
+from pssync.engine.outbound import Command
 from pssync.engine.runtime import current
 from pssync.flows.common import deliver_now, payload, system_for, write
 from pssync.governance.conflicts import check_start

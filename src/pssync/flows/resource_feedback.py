@@ -16,7 +16,7 @@ command for the CRM (only ``Delivery_Start__c`` is written; the CRM owns everyth
 
 from __future__ import annotations
 
-from pssync.engine.routes import AppliedChange, Command, register_route
+from pssync.engine.outbound import AppliedChange, Command, register_route
 from pssync.engine.runtime import Runtime
 from pssync.flows.common import payload, source_id, systems_with_role, write
 from pssync.flows.triggers import FEEDBACK

@@ -22,7 +22,7 @@ from pssync.forecast.components import Component
 from pssync.forecast.learned import Learned, OriginCache, QuarterBand, learned_forecast
 from pssync.forecast.money import ZERO, cents
 from pssync.forecast.origins import Realised
-from pssync.forecast.pipeline import DEFAULT_DURATION, spread_months
+from pssync.forecast.sales_pipeline import DEFAULT_DURATION, spread_months
 from pssync.forecast.scorecard import ComponentPoint, component_points
 from pssync.forecast.snapshot import Snapshot, load_snapshot
 from pssync.planning.periods import add_months, as_of_instant, month_end, month_start

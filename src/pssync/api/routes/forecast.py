@@ -32,7 +32,7 @@ from pssync.api.schemas.forecast import (
 from pssync.api.schemas.surfaces import PivotPublic
 from pssync.api.schemas.types import IsoDate
 from pssync.forecast.components import Component
-from pssync.forecast.engine import Scenario
+from pssync.forecast.run import Scenario
 from pssync.forecast.versions import VersionInfo
 
 router = APIRouter(prefix="/forecast", tags=["forecast"])
