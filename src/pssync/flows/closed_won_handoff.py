@@ -1,4 +1,4 @@
-"""Flow 2 — closed-won -> ERP handoff (DESIGN section 6).
+"""Flow 2 — closed-won -> ERP handoff (docs/flows.md).
 
 Once a deal is won, order-to-cash must not wait for rekeying. In order, each a durable step:
 

@@ -1,4 +1,4 @@
-"""Flow 1 — opportunity -> draft project in the PSA (DESIGN section 6).
+"""Flow 1 — opportunity -> draft project in the PSA (docs/flows.md).
 
 When a deal reaches a configured stage and probability (`triggers.wants_draft`), delivery
 should see it coming: a draft project appears in the PSA with the estimated effort by role

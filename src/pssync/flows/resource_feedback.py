@@ -1,4 +1,4 @@
-"""Flow 3 — resource feedback: the PSA's plan flows back to the CRM (DESIGN section 6).
+"""Flow 3 — resource feedback: the PSA's plan flows back to the CRM (docs/flows.md).
 
 Sales should not commit a July start that delivery can only meet in August. When a project's
 plan changes in the PSA (staffing moved its start), the deal behind it learns the start date
