@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import allow_header_conformance
 
 from pssync.api.forecast_service import RunRequest
-from pssync.forecast.engine import Scenario
+from pssync.forecast.run import Scenario
 
 _DIR = Path(tempfile.mkdtemp(prefix="pssync-fuzz-"))
 atexit.register(shutil.rmtree, _DIR, ignore_errors=True)

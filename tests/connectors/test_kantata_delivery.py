@@ -20,7 +20,7 @@ import pytest
 from pssync.connectors.kantata import KantataConnector, KantataSettings
 from pssync.engine import dbos_app
 from pssync.engine.capture import Poller
-from pssync.engine.routes import EntityRoute, register_route
+from pssync.engine.outbound import EntityRoute, register_route
 from pssync.engine.runtime import DeliveryPolicy, Runtime, set_runtime
 from pssync.engine.worker import start, wait_idle
 from pssync.governance.exceptions import ACTIVE, ExceptionStore

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pssync.engine.capture import Poller
-from pssync.engine.routes import ROUTES, EntityRoute
+from pssync.engine.outbound import ROUTES, EntityRoute
 from pssync.engine.worker import wait_idle
 
 from .conftest import BP, EngineEnv, bp_row, edit, writes_made

@@ -11,7 +11,7 @@ from forecast_worked_example import AS_OF, AUG, JUL, SEP, build
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.components import Component
-from pssync.forecast.engine import ForecastResult, run_forecast
+from pssync.forecast.run import ForecastResult, run_forecast
 from pssync.model import (
     BillingMilestone,
     ContractLine,

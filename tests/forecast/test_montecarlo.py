@@ -11,8 +11,8 @@ from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.bookings import bookings_band
 from pssync.forecast.calibration import calibrate
 from pssync.forecast.components import Component
-from pssync.forecast.engine import Scenario, forecast_snapshot
 from pssync.forecast.montecarlo import revenue_band
+from pssync.forecast.run import Scenario, forecast_snapshot
 from pssync.forecast.snapshot import load_snapshot
 
 

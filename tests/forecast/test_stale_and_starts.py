@@ -10,7 +10,7 @@ from forecast_fixtures import FirmWriter, at, usd
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.calibration import STALE, calibrate
-from pssync.forecast.pipeline import requested_start
+from pssync.forecast.sales_pipeline import requested_start
 from pssync.forecast.snapshot import load_snapshot
 from pssync.model import Opportunity
 

@@ -33,7 +33,7 @@ from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.backtest import backtest
 from pssync.forecast.bulkload import load_truth
 from pssync.forecast.components import Component
-from pssync.forecast.engine import run_forecast
+from pssync.forecast.run import run_forecast
 from pssync.model import parse_record
 from pssync.sandbox.up import Sandbox
 from pssync.store import Change, GoldenStore, open_engine

@@ -10,7 +10,7 @@ from forecast_fixtures import at, usd
 from forecast_worked_example import AS_OF, AUG, JUL, build
 
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.engine import Scenario, run_forecast
+from pssync.forecast.run import Scenario, run_forecast
 from pssync.forecast.versions import (
     compare_versions,
     list_versions,

@@ -9,7 +9,7 @@ from forecast_worked_example import AS_OF, AUG, JUL, OCT, SEP, build
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.components import Component
-from pssync.forecast.engine import Scenario, run_forecast
+from pssync.forecast.run import Scenario, run_forecast
 
 Q3 = [JUL, AUG, SEP]
 

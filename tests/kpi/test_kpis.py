@@ -10,7 +10,7 @@ from forecast_fixtures import FirmWriter, at, usd
 from forecast_worked_example import AS_OF, build
 
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.engine import run_forecast
+from pssync.forecast.run import run_forecast
 from pssync.forecast.versions import save_version
 from pssync.kpi import (
     conversion_time,

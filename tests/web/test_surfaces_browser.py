@@ -36,7 +36,7 @@ from pssync.api.context import AppContext
 from pssync.api.forecast_service import RunRequest
 from pssync.api.keys import Role
 from pssync.config import load_settings
-from pssync.forecast.engine import Scenario
+from pssync.forecast.run import Scenario
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]

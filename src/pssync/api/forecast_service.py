@@ -20,8 +20,8 @@ from typing import Any
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.calibration import Calibration, calibrate
-from pssync.forecast.engine import ForecastResult, Scenario, forecast_snapshot
 from pssync.forecast.montecarlo import BandReport, revenue_band
+from pssync.forecast.run import ForecastResult, Scenario, forecast_snapshot
 from pssync.forecast.snapshot import Snapshot, load_snapshot
 from pssync.forecast.versions import (
     DIM_COLUMNS,

@@ -26,10 +26,10 @@ from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.backtest import backtest_run, last_realised_quarters, score
 from pssync.forecast.calibration import calibrate
 from pssync.forecast.components import Component
-from pssync.forecast.engine import DIMENSIONS, Scenario, forecast_snapshot
 from pssync.forecast.held_back import HeldBackLine
 from pssync.forecast.learned import learned_forecast
 from pssync.forecast.montecarlo import revenue_band
+from pssync.forecast.run import DIMENSIONS, Scenario, forecast_snapshot
 from pssync.forecast.scorecard import build_scorecard
 from pssync.forecast.snapshot import load_snapshot
 from pssync.forecast.versions import save_version

@@ -145,7 +145,7 @@ class WebhooksConfig(_Strict):
 
 
 def default_system_of_record() -> dict[str, dict[str, str]]:
-    """DESIGN section 5: CRM owns commercial fields, PSA delivery, ERP legal and financial."""
+    """The default matrix: CRM owns commercial fields, PSA delivery, ERP legal and financial."""
     return {
         "Opportunity": {
             f: "crm"

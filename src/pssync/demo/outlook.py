@@ -16,8 +16,8 @@ from typing import Any
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.calibration import Calibration, calibrate
-from pssync.forecast.engine import ForecastResult, forecast_snapshot
 from pssync.forecast.montecarlo import revenue_band
+from pssync.forecast.run import ForecastResult, forecast_snapshot
 from pssync.forecast.snapshot import Snapshot, load_snapshot
 from pssync.forecast.versions import save_version
 from pssync.governance.exceptions import ACTIVE, ExceptionStore

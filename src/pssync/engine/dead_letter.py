@@ -14,7 +14,7 @@ from typing import Any
 
 from pssync.engine import runtime as engine_runtime
 from pssync.engine.deliver import refreshed, send
-from pssync.engine.routes import Command
+from pssync.engine.outbound import Command
 from pssync.engine.runtime import Runtime
 from pssync.store.problems import NewException
 

@@ -26,7 +26,7 @@ from pssync.connectors.errors import (
 )
 from pssync.engine.circuit import Breaker
 from pssync.engine.echo import PENDING, Ledger, Written, is_noop, written_hash
-from pssync.engine.routes import Command
+from pssync.engine.outbound import Command
 from pssync.engine.runtime import DeliveryPolicy, Runtime
 from pssync.mapping.translator import TranslationError
 from pssync.store.history import utcnow

@@ -13,7 +13,7 @@ from typing import Any
 
 from pssync.engine.deliver import render
 from pssync.engine.echo import same_fields
-from pssync.engine.routes import ROUTES, AppliedChange, Command, route_change
+from pssync.engine.outbound import ROUTES, AppliedChange, Command, route_change
 from pssync.engine.runtime import Runtime
 
 

@@ -30,10 +30,10 @@ from pssync.engine.dead_letter import dead_letter
 from pssync.engine.deliver import send
 from pssync.engine.ids import digest
 from pssync.engine.inbox import Event, Inbox
+from pssync.engine.outbound import Command
 from pssync.engine.page_result import decode_decision, encode_result
 from pssync.engine.pipeline import PagePipeline
 from pssync.engine.records import event_of
-from pssync.engine.routes import Command
 from pssync.engine.runtime import current
 
 

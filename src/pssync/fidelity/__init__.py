@@ -1,4 +1,4 @@
-"""The fidelity check: how faithfully the golden store holds the firm (DESIGN section 11).
+"""The fidelity check: how faithfully the golden store holds the firm (docs/fidelity.md).
 
 The golden store is compared with a canonical truth record by record, every difference is
 tied to the open exception that explains it or named as a defect, the exceptions are scored

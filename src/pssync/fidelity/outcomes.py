@@ -16,8 +16,8 @@ from typing import Any
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.components import Component
-from pssync.forecast.engine import run_forecast
 from pssync.forecast.money import ZERO
+from pssync.forecast.run import run_forecast
 from pssync.forecast.versions import save_version
 from pssync.kpi import (
     conversion_time,

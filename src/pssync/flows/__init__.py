@@ -1,4 +1,4 @@
-"""The business flows (DESIGN section 6), each a small module over the engine and governance.
+"""The business flows (docs/flows.md), each a small module over the engine and governance.
 
 `runner.configure(runtime, settings.flows)` turns them on; `runner.dispatch(runtime)` starts the
 workflow flows after a capture cycle; see docs/flows.md.

@@ -1,4 +1,4 @@
-"""Flow 2 — closed-won -> ERP handoff (DESIGN section 6).
+"""Flow 2 — closed-won -> ERP handoff (docs/flows.md).
 
 Once a deal is won, order-to-cash must not wait for rekeying. In order, each a durable step:
 
@@ -34,7 +34,7 @@ from typing import Any
 from dbos import DBOS
 
 from pssync.connectors.errors import ConnectorError
-from pssync.engine.routes import Command
+from pssync.engine.outbound import Command
 from pssync.engine.runtime import current
 from pssync.flows.common import (
     FLOW_SYSTEM,

@@ -20,7 +20,7 @@ from typing import Any
 from pssync.engine.dead_letter import dead_letter
 from pssync.engine.deliver import send
 from pssync.engine.echo import Ledger
-from pssync.engine.routes import Command
+from pssync.engine.outbound import Command
 from pssync.engine.runtime import Runtime
 from pssync.governance.gate import write_governed
 from pssync.model import parse_record

@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
 from pssync.engine.ids import external_id
-from pssync.engine.routes import Command
+from pssync.engine.outbound import Command
 from pssync.engine.runtime import Runtime
 
 ROUTE = "closed_won_handoff"

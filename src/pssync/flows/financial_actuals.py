@@ -1,5 +1,5 @@
 """Flow 4 — financial actuals: ERP invoices, revenue, cost and collections to analytics and
-to the CRM account (DESIGN section 6).
+to the CRM account (docs/flows.md).
 
 Analytics need nothing extra: the ERP's invoices, payments, cost actuals and revenue events are
 captured into the golden store, whose history the analytics mirror and the forecast read.
@@ -19,7 +19,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from pssync.engine.routes import AppliedChange, Command, register_route
+from pssync.engine.outbound import AppliedChange, Command, register_route
 from pssync.engine.runtime import Runtime
 from pssync.flows.common import payload, source_id, systems_with_role
 from pssync.flows.triggers import ACTUALS

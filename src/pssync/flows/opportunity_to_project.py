@@ -1,4 +1,4 @@
-"""Flow 1 — opportunity -> draft project in the PSA (DESIGN section 6).
+"""Flow 1 — opportunity -> draft project in the PSA (docs/flows.md).
 
 When a deal reaches a configured stage and probability (`triggers.wants_draft`), delivery
 should see it coming: a draft project appears in the PSA with the estimated effort by role
@@ -25,7 +25,7 @@ from typing import Any
 from dbos import DBOS
 
 from pssync.engine.ids import external_id
-from pssync.engine.routes import Command
+from pssync.engine.outbound import Command
 from pssync.engine.runtime import current
 from pssync.flows.common import deliver_now, payload, system_for, write
 from pssync.governance.conflicts import check_start

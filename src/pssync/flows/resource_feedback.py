@@ -1,4 +1,4 @@
-"""Flow 3 — resource feedback: the PSA's plan flows back to the CRM (DESIGN section 6).
+"""Flow 3 — resource feedback: the PSA's plan flows back to the CRM (docs/flows.md).
 
 Sales should not commit a July start that delivery can only meet in August. When a project's
 plan changes in the PSA (staffing moved its start), the deal behind it learns the start date
@@ -16,7 +16,7 @@ command for the CRM (only ``Delivery_Start__c`` is written; the CRM owns everyth
 
 from __future__ import annotations
 
-from pssync.engine.routes import AppliedChange, Command, register_route
+from pssync.engine.outbound import AppliedChange, Command, register_route
 from pssync.engine.runtime import Runtime
 from pssync.flows.common import payload, source_id, systems_with_role, write
 from pssync.flows.triggers import FEEDBACK

@@ -11,8 +11,8 @@ from pssync.forecast.backtest import backtest, score
 from pssync.forecast.bookings import bookings_band
 from pssync.forecast.calibration import Calibration, calibrate
 from pssync.forecast.components import Component, Contribution, Dims
-from pssync.forecast.engine import ForecastResult, Scenario, forecast_snapshot, run_forecast
 from pssync.forecast.montecarlo import Band, BandReport, revenue_band
+from pssync.forecast.run import ForecastResult, Scenario, forecast_snapshot, run_forecast
 from pssync.forecast.snapshot import Snapshot, load_snapshot
 from pssync.forecast.versions import (
     compare_versions,

@@ -20,7 +20,7 @@ from pssync.forecast.components import Component
 from pssync.forecast.learned import Learned, OriginCache, learned_forecast
 from pssync.forecast.money import ZERO, cents
 from pssync.forecast.origins import Realised
-from pssync.forecast.pipeline import DEFAULT_DURATION, spread_months
+from pssync.forecast.sales_pipeline import DEFAULT_DURATION, spread_months
 from pssync.forecast.scorecard import component_points
 from pssync.forecast.scoring import METHODS, Key, Point, Run, quarters, score
 from pssync.forecast.snapshot import Snapshot, load_snapshot

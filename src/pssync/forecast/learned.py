@@ -22,11 +22,11 @@ from decimal import Decimal
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.components import Component, Contribution, Dims
-from pssync.forecast.engine import ForecastResult
 from pssync.forecast.learning import Bias, Blend, Fit, fit, learn_bias, learn_blend, season
 from pssync.forecast.money import cents
 from pssync.forecast.origin_store import OriginStore, state_key
 from pssync.forecast.origins import NEW, OriginView, Realised, origin_view
+from pssync.forecast.run import ForecastResult
 from pssync.planning.periods import add_months, month_end, month_start, months_between
 
 LEARN_MONTHS = 24  # monthly origins looked back on

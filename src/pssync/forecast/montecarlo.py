@@ -20,9 +20,9 @@ import numpy.typing as npt
 
 from pssync.forecast.calibration import Calibration
 from pssync.forecast.components import Component
-from pssync.forecast.engine import ForecastResult
 from pssync.forecast.money import cents
-from pssync.forecast.pipeline import DEFAULT_DURATION
+from pssync.forecast.run import ForecastResult
+from pssync.forecast.sales_pipeline import DEFAULT_DURATION
 from pssync.forecast.snapshot import Snapshot
 from pssync.planning.periods import month_start, months_between
 

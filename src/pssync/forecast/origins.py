@@ -23,7 +23,7 @@ from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.backlog import CLOSED
 from pssync.forecast.calibration import STALE_DAYS, calibrate
 from pssync.forecast.components import Component
-from pssync.forecast.engine import ForecastResult, forecast_snapshot
+from pssync.forecast.run import ForecastResult, forecast_snapshot
 from pssync.forecast.snapshot import Snapshot, load_snapshot
 from pssync.planning.periods import add_months, month_end, month_start, months_between
 

@@ -21,8 +21,8 @@ import numpy as np
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.components import Contribution
-from pssync.forecast.engine import ForecastResult, Scenario, run_forecast
 from pssync.forecast.learned import learned_forecast
+from pssync.forecast.run import ForecastResult, Scenario, run_forecast
 from pssync.planning.periods import month_start, months_between
 
 _DDL = """

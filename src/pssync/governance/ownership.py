@@ -1,6 +1,6 @@
 """The system-of-record matrix, enforced per field.
 
-Each field of each entity has one owning role (crm, psa or erp; DESIGN section 5, configurable
+Each field of each entity has one owning role (crm, psa or erp; configurable
 in `pssync.yaml`). A write from any other system does not change an owned field: the golden
 value stays, and the refusal is audited with the reason. Fields nobody owns are open to all.
 Where the golden record has no value yet, `fill_gaps` lets a non-owner's value in provisionally

@@ -13,8 +13,8 @@ from typing import Any
 
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.backtest import realised
-from pssync.forecast.engine import run_forecast
 from pssync.forecast.money import ZERO
+from pssync.forecast.run import run_forecast
 from pssync.forecast.snapshot import load_snapshot
 from pssync.forecast.versions import get_version, version_cells
 from pssync.planning.periods import as_of_instant, month_start

@@ -19,7 +19,7 @@ from pssync.api.deps import audit_call
 from pssync.api.forecast_service import RunRequest
 from pssync.api.names import NamesDep
 from pssync.api.security import Principal, get_ctx
-from pssync.forecast.engine import Scenario
+from pssync.forecast.run import Scenario
 from pssync.governance.exceptions import State, TransitionError
 from pssync.governance.replay import ReplayContext, replay
 from pssync.web.auth import UserDep, check_form

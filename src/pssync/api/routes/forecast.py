@@ -33,7 +33,7 @@ from pssync.api.schemas.forecast import (
 from pssync.api.schemas.surfaces import PivotPublic
 from pssync.api.schemas.types import IsoDate
 from pssync.forecast.components import Component
-from pssync.forecast.engine import Scenario
+from pssync.forecast.run import Scenario
 from pssync.forecast.versions import VersionInfo
 from pssync.runtime.held_back import held_back_now
 

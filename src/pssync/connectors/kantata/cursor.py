@@ -4,7 +4,8 @@ every record delivered at that second.
 Kantata shows ``updated_at`` to the second and ``updated_after`` is strict, so the next read asks
 for ``updated_after = second - 1s`` (the whole second again) and drops what the cursor already
 holds; a record saved twice in that second has a new fingerprint and comes again. `reads` asks
-for ``order=updated_at:asc``, so each page's cursor covers exactly the records up to it.
+for ``order=updated_at:asc``, so each page's cursor covers exactly the records up to it. The
+cursor is the connector kit's (`kit.cursor.StampCursor`), whose JSON is the one stored before.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import datetime as dt
 from typing import Any
 
 from pssync.connectors.kantata.transport import SYSTEM
-from pssync.connectors.stamp_cursor import SecondStampCursor
+from pssync.connectors.kit import cursor as kit
 
 
 def stamp_of(data: dict[str, Any]) -> dt.datetime | None:
@@ -25,8 +26,8 @@ def stamp_of(data: dict[str, Any]) -> dt.datetime | None:
     return moment.astimezone(dt.UTC).replace(microsecond=0)
 
 
-class StampCursor(SecondStampCursor):
-    """The shared second-stamp cursor with this API's resume condition."""
+class StampCursor(kit.StampCursor):
+    """The kit's stamp cursor (whole seconds, no overlap) with this API's resume condition."""
 
     system = SYSTEM
     label = "Kantata change"

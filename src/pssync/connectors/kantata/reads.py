@@ -32,7 +32,7 @@ from pssync.connectors.kantata.externals import ExternalIds
 from pssync.connectors.kantata.objects import KObject
 from pssync.connectors.kantata.settings import KantataSettings
 from pssync.connectors.kantata.transport import Transport
-from pssync.connectors.stamp_cursor import fingerprint
+from pssync.connectors.kit.cursor import fingerprint
 
 ORDER = "updated_at:asc"
 SECOND = dt.timedelta(seconds=1)
@@ -106,26 +106,14 @@ class Reader:
                 yield from self.whole_delta(obj, cursor)
                 return
             first = False
-            yield Page(self.admitted(position, records), position.encode() or cursor, last)
+            yield Page(position.admit(records), position.encode() or cursor, last)
             if last:
                 return
             if position.at != window:  # keyset: start again at the cursor's second, past the
                 # whole pages of it already delivered (they come first in that window)
-                window, number = position.at, 1 + len(position.seen) // self.page_size
+                window, number = position.at, 1 + len(position.known) // self.page_size
             else:
                 number += 1
-
-    @staticmethod
-    def admitted(position: StampCursor, records: list[SourceRecord]) -> list[SourceRecord]:
-        """The records new to `position`, in stamp order, advancing it over them."""
-        records.sort(key=lambda r: (r.modified_at is None, r.modified_at, _id_key(r.id)))
-        fresh = []
-        for rec in records:
-            mark = fingerprint(rec.data)
-            if rec.modified_at is not None and position.admits(rec.modified_at, rec.id, mark):
-                position.advance(rec.modified_at, rec.id, mark)
-                fresh.append(rec)
-        return fresh
 
     def whole_delta(self, obj: KObject, cursor: str | None) -> Iterator[Page]:
         """The fallback for a list Kantata will not order by ``updated_at``: the whole delta
@@ -140,7 +128,7 @@ class Reader:
             records, last = self.page(obj, params, number)
             delta += records
             number += 1
-        fresh = self.admitted(position, delta)
+        fresh = position.admit(delta)
         check = StampCursor.decode(cursor)
         for start in range(0, max(len(fresh), 1), self.page_size):
             chunk = fresh[start : start + self.page_size]
@@ -163,7 +151,3 @@ def flattened(row: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, list) and value and not isinstance(value[0], dict | list):
             extra[f"{name}.0"] = value[0]
     return extra
-
-
-def _id_key(record_id: str) -> tuple[int, int | str]:
-    return (0, int(record_id)) if record_id.isdigit() else (1, record_id)

@@ -5,6 +5,9 @@ Every list answers ``{"count", "results": [{"key", "id"}], "<key>": {id: object}
 plural key. Errors come as ``{"errors": [{"type", "message", "field"?}]}``: 422 ``validation``
 names the field (the record is wrong: PermanentError), 401 ``oauth`` is the token (AuthError),
 429 and 5xx are retriable with the server's Retry-After.
+
+The connector kit's transport sends and classifies (`details` reads Kantata's error body). It
+makes one attempt per call: the engine's poller and delivery queues retry what is retriable.
 """
 
 from __future__ import annotations
@@ -13,13 +16,8 @@ from typing import Any
 
 import httpx
 
-from pssync.connectors.errors import (
-    ConnectorError,
-    PermanentError,
-    RetriableError,
-    classify_http,
-)
 from pssync.connectors.kantata.settings import KantataSettings
+from pssync.connectors.kit import transport as kit
 
 SYSTEM = "kantata"
 
@@ -37,30 +35,23 @@ def error_details(response: httpx.Response) -> tuple[str, str | None, str | None
     return message, errors[0].get("type"), errors[0].get("field")
 
 
-def classify(response: httpx.Response, record_id: str | None = None) -> ConnectorError:
-    message, kind, field = error_details(response)
-    return classify_http(
-        response.status_code,
-        system=SYSTEM,
-        message=message,
-        vendor_code=kind,
-        retry_after=response.headers.get("retry-after"),
-        record_id=record_id,
-        field=field,
-    )
-
-
-class Transport:
+class Transport(kit.Transport):
     """Requests to one Kantata account; failures leave as connector error classes."""
+
+    system = SYSTEM
 
     def __init__(self, settings: KantataSettings) -> None:
         self.settings = settings
         root = settings.base_url.rstrip("/") + "/" + settings.api_root.strip("/")
-        self.client = httpx.Client(
+        client = httpx.Client(
             base_url=root,
             timeout=settings.timeout,
             headers={"Authorization": f"Bearer {settings.token.get_secret_value()}"},
         )
+        super().__init__(client, attempts=1)
+
+    def details(self, response: httpx.Response) -> tuple[str, str | None, str | None]:
+        return error_details(response)
 
     def call(
         self,
@@ -71,23 +62,8 @@ class Transport:
         json: Any = None,
         record_id: str | None = None,
     ) -> dict[str, Any]:
-        try:
-            response = self.client.request(method, path, params=params, json=json)
-        except httpx.HTTPError as exc:
-            transient = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-            cls = RetriableError if isinstance(exc, transient) else PermanentError
-            raise cls(f"{type(exc).__name__}: {exc}", system=SYSTEM, record_id=record_id) from exc
-        if response.status_code >= 400:
-            raise classify(response, record_id)
-        if response.status_code == 204 or not response.content:
-            return {}
-        try:
-            body = response.json()
-        except ValueError as exc:  # a body cut short by a dropped connection
-            raise RetriableError(f"unreadable answer: {exc}", system=SYSTEM) from exc
-        if not isinstance(body, dict):
-            raise PermanentError(f"unexpected answer: {body!r:.200}", system=SYSTEM)
-        return body
+        """One call; the answer's JSON object ({} for an empty answer)."""
+        return self.json(method, path, params=params, json=json, record_id=record_id)
 
     def page(
         self, key: str, params: dict[str, Any], page: int
@@ -104,9 +80,6 @@ class Transport:
         body = self.call("GET", f"/{key}.json", params=query)
         last = page >= int((body.get("meta") or {}).get("page_count") or 1)
         return body, objects_of(body, key), last
-
-    def close(self) -> None:
-        self.client.close()
 
 
 def objects_of(body: dict[str, Any], key: str) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from pssync.forecast.backlog import BacklogOptions, add_backlog
 from pssync.forecast.calibration import calibrate
 from pssync.forecast.components import Component, Contribution, Ledger, add_actuals
 from pssync.forecast.money import ZERO
-from pssync.forecast.pipeline import (
+from pssync.forecast.sales_pipeline import (
     PipelineOptions,
     ProbabilityFn,
     add_pipeline,
