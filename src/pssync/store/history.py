@@ -17,7 +17,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from pssync.store import audit
 from pssync.store.tables import audit_log, record_merge, record_version, xref
@@ -52,6 +52,15 @@ __all__ = [
 _T = TypeVar("_T")
 # Transactions a write may take when concurrent writers keep touching the same records.
 _WRITE_ATTEMPTS = 8
+
+
+def _lost_race(error: Exception) -> bool:
+    """A failure another writer caused: a stale close, a unique index, or PostgreSQL choosing
+    this transaction as a deadlock's or a serialisation conflict's victim (SQLSTATE 40P01,
+    40001); any other operational error (a lost connection, a locked SQLite file) is not."""
+    if not isinstance(error, OperationalError):
+        return True
+    return getattr(error.orig, "sqlstate", None) in ("40P01", "40001")
 
 
 def _as_known(known_at: dt.datetime | None) -> ColumnElement[bool]:
@@ -146,8 +155,8 @@ class GoldenStore:
             try:
                 with self.engine.begin() as conn:
                     return attempt(conn)
-            except (StaleWriteError, IntegrityError):
-                if tries == _WRITE_ATTEMPTS:
+            except (StaleWriteError, IntegrityError, OperationalError) as error:
+                if tries == _WRITE_ATTEMPTS or not _lost_race(error):
                     raise
                 time.sleep(random.uniform(0, 0.05 * tries))
         raise AssertionError("unreachable")
