@@ -40,7 +40,6 @@ from pssync.kpi import (
     project_code_sla,
     start_variance,
 )
-from pssync.runtime.held_back import held_back_now
 
 DbOption = Annotated[
     str | None,
@@ -82,6 +81,8 @@ def _analytics(db: str | None, path: Path | None) -> AnalyticsStore:
 
 def _held_back(db: str | None) -> list[HeldBackLine]:
     """The value open exceptions hold back (pssync.yaml's mappings read their records)."""
+    from pssync.runtime.held_back import held_back_now  # the runtime loads the engine
+
     try:
         config: Settings | None = load_settings()
     except ConfigError:
