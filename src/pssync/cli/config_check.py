@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from pssync.cli.output import console, emit_json, fail
 from pssync.config import ConfigError, ConnectorConfig, Settings, load_settings
 from pssync.config.settings import ENV_PREFIX, env_source
+from pssync.governance.check_policy import problems as check_problems
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,9 @@ def check(settings: Settings, path: Path) -> list[Problem]:
             message = f"no connector named {schedule.connector!r} (connectors: "
             message += f"{', '.join(sorted(settings.connectors)) or 'none'})"
             found.append(Problem(".".join(loc), message, _source(loc, path)))
+    for message in check_problems(settings.checks):
+        key = message.split(":", 1)[0]
+        found.append(Problem(key, message.split(": ", 1)[1], _source(tuple(key.split(".")), path)))
     return found + _environment(settings)
 
 

@@ -33,12 +33,6 @@ from pssync.forecast.run import DIMENSIONS, Scenario, forecast_snapshot
 from pssync.forecast.scorecard import build_scorecard
 from pssync.forecast.snapshot import load_snapshot
 from pssync.forecast.versions import save_version
-from pssync.kpi import (
-    conversion_time,
-    milestone_adherence,
-    project_code_sla,
-    start_variance,
-)
 from pssync.planning.periods import add_months, month_end, month_start
 from pssync.runtime.held_back import held_back_now
 
@@ -82,6 +76,7 @@ def _analytics(db: str | None, path: Path | None) -> AnalyticsStore:
 
 def _held_back(db: str | None) -> list[HeldBackLine]:
     """The value open exceptions hold back (pssync.yaml's mappings read their records)."""
+
     try:
         config: Settings | None = load_settings()
     except ConfigError:
@@ -157,6 +152,14 @@ def forecast_command(
         ),
     ] = True,
     known_now: KnownNowOption = False,
+    bookings: Annotated[
+        bool,
+        typer.Option(
+            "--bookings",
+            help="Closed-won value over the horizon (3 months unless given) with its band, deals "
+            "not yet created included: the forecast of a CRM-only firm.",
+        ),
+    ] = False,
     output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
     as_json: JsonOption = False,
     db: DbOption = None,
@@ -169,6 +172,13 @@ def forecast_command(
         raise fail(f"unknown dimension(s) {unknown}; choose from {list(DIMENSIONS)}")
     date = _as_of(as_of)
     analytics = _analytics(db, analytics_path)
+    if bookings:
+        from pssync.cli.bookings_cmds import print_bookings
+
+        known = analytics.high_water_mark if known_now else None
+        months = horizon if horizon != 12 else 3
+        print_bookings(analytics, date, months, currency, known, as_json or output == "json")
+        return
     snap = load_snapshot(analytics, date, analytics.high_water_mark if known_now else None)
     cal = calibrate(analytics, snap, currency)
     what_if = _scenario(scenario, probability_multiplier, shift_days, add_capacity or [])
@@ -310,6 +320,14 @@ def backtest_command(
     ] = None,
     currency: str = "USD",
     known_now: KnownNowOption = False,
+    bookings: Annotated[
+        bool,
+        typer.Option(
+            "--bookings",
+            help="Score the bookings forecast against closed-won value (a CRM-only firm has no "
+            "recognised revenue to score against).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     db: DbOption = None,
     analytics_path: AnalyticsOption = None,
@@ -322,6 +340,14 @@ def backtest_command(
     else:
         analytics, realised_as_of = _analytics(db, analytics_path), _as_of(realised)
     dates = _backtest_dates(start, end, realised_as_of, n_quarters)
+    if bookings:
+        from pssync.cli.bookings_cmds import print_bookings_backtest
+
+        firsts = [d + dt.timedelta(days=1) for d in dates]  # each period's first day
+        print_bookings_backtest(
+            analytics, firsts, horizon, currency, realised_as_of, known_now, as_json
+        )
+        return
     run = backtest_run(
         analytics,
         dates,
@@ -333,7 +359,8 @@ def backtest_command(
     if not run.realised_months:
         raise fail(
             f"no recognised revenue (RevenueEvent) up to {realised_as_of}: the backtest "
-            "compares forecasts with recognised revenue, and this store has none"
+            "compares forecasts with recognised revenue, and this store has none (a CRM-only "
+            "firm: score the bookings forecast with `pssync backtest --bookings`)"
         )
     if not any(p.actual for p in run.points):
         print(
@@ -355,33 +382,3 @@ def backtest_command(
         )
         return
     print_scorecard(card)
-
-
-def kpis_command(
-    as_of: AsOfOption = None,
-    sla_days: Annotated[int, typer.Option(help="Days allowed from win to coded ERP project.")] = 5,
-    as_json: JsonOption = False,
-    db: DbOption = None,
-    analytics_path: AnalyticsOption = None,
-) -> None:
-    """Handoff and delivery KPIs as of a date."""
-    date = _as_of(as_of)
-    analytics = _analytics(db, analytics_path)
-    starts = start_variance(analytics, date)
-    result = {
-        "as_of": str(date),
-        "conversion_time": conversion_time(analytics, date),
-        "project_code_sla": project_code_sla(analytics, date, sla_days),
-        "start_variance": {k: v for k, v in starts.items() if k != "projects"},
-        "milestone_adherence": milestone_adherence(analytics, date),
-    }
-    if as_json:
-        emit_json(result)
-        return
-    table = Table(title=f"KPIs as of {date}")
-    table.add_column("KPI")
-    table.add_column("value", justify="right")
-    for name, values in result.items():
-        if isinstance(values, dict):
-            table.add_row(name.replace("_", " "), ", ".join(f"{k}={v}" for k, v in values.items()))
-    console.print(table)

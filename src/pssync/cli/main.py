@@ -13,6 +13,7 @@ from pssync.cli import (
     demo,
     fidelity_cmds,
     forecast_cmds,
+    kpis_cmd,
     onboard_cmds,
     serve_cmds,
     store_cmds,
@@ -39,7 +40,7 @@ app.command("check")(onboard_cmds.check_command)
 app.command("demo")(demo.demo_command)
 app.command("forecast")(forecast_cmds.forecast_command)
 app.command("backtest")(forecast_cmds.backtest_command)
-app.command("kpis")(forecast_cmds.kpis_command)
+app.command("kpis")(kpis_cmd.kpis_command)
 app.command("sync")(sync_cmds.sync_command)
 app.command("worker")(sync_cmds.worker_command)
 app.command("reconcile")(sync_cmds.reconcile_command)

@@ -207,6 +207,9 @@ class Settings(BaseSettings):
     # ignored there).
     crosswalks: dict[str, dict[str, str]] = Field(default_factory=dict)
     system_of_record: dict[str, dict[str, str]] = Field(default_factory=default_system_of_record)
+    # What a failed check does to its record: reject | hold | accept (with a flag), per
+    # exception category; unnamed checks keep their default (docs/configuration.md).
+    checks: dict[str, Literal["reject", "hold", "accept"]] = Field(default_factory=dict)
     flows: dict[str, FlowConfig] = Field(default_factory=dict)
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     exceptions: RoutingConfig = Field(default_factory=RoutingConfig)

@@ -163,7 +163,9 @@ class PageState:
             field_name = first.field if first else None
             return self._reject(record, event, rid, category, str(exc), field_name, extra)
         if isinstance(exc, RejectedError):
-            return self._reject(record, event, rid, exc.category, str(exc), exc.field)
+            return self._reject(
+                record, event, rid, exc.category, str(exc), exc.field, keep=exc.keep
+            )
         return self._reject(record, event, rid, "invalid_record", str(exc), None)
 
     def _reject(
@@ -175,7 +177,13 @@ class PageState:
         message: str,
         field: str | None,
         extra: dict[str, Any] | None = None,
+        *,
+        keep: bool = True,
     ) -> Decision:
+        """Raise the record's exception; it holds the source record to replay unless the
+        category's mode (`Stages.modes`) or the check rejects it outright."""
+        keep = keep and self.stages.modes.get(category) != "reject"
+        payload = {"system": self.system, "object": self.obj, "record": record}
         self.exceptions.raise_(
             NewException(
                 category=category,
@@ -190,10 +198,9 @@ class PageState:
                     "event_key": event.key,
                     "stage": "ingest",
                     **(extra or {}),
+                    **({} if keep else {"policy": "reject"}),
                 },
-                payload=json.dumps(
-                    {"system": self.system, "object": self.obj, "record": record}, default=str
-                ),
+                payload=json.dumps(payload, default=str) if keep else None,
                 correlation_id=event.key,
             ),
             actor="engine",

@@ -24,9 +24,12 @@ class RejectedError(ValueError):
     """A govern stage refusing a record; the engine makes it an exception of `category` with
     the source record as its replay payload."""
 
-    def __init__(self, category: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self, category: str, message: str, field: str | None = None, *, keep: bool = True
+    ) -> None:
         super().__init__(message)
         self.category, self.field = category, field
+        self.keep = keep  # False: rejected outright, the source record is not kept to replay
 
 
 class PageContext(Protocol):
@@ -113,3 +116,6 @@ class Stages:
     page_end: list[PageEnd] = field(default_factory=list)
     write: Writer = plain_write
     crosswalk_categories: dict[str, str] = field(default_factory=dict)
+    # Exception category -> "reject" | "hold" | "accept" (pssync.yaml's `checks:`): a record
+    # refused at ingest is held (kept on its exception to replay) unless its category rejects.
+    modes: dict[str, str] = field(default_factory=dict)

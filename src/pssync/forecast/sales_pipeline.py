@@ -45,6 +45,11 @@ def is_open(opp: Opportunity) -> bool:
 
 
 def won_without_contract(snap: Snapshot) -> list[Opportunity]:
+    """Won deals whose contract lines have not arrived yet (ERP handoff pending). A store with
+    no contract line and no project at all has no PSA or ERP feeding it (a CRM-only firm): its
+    wins are bookings, not backlog pending a handoff that never comes."""
+    if not snap.contract_lines and not snap.projects:
+        return []
     contracted = {c.opportunity_id for c in snap.contract_lines.values() if c.opportunity_id}
     contracted |= {
         p.opportunity_id for p in snap.projects.values() if p.opportunity_id and snap.lines_of(p.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from pssync.engine.ports import ExceptionSink
 from pssync.engine.stages import PageContext
+from pssync.governance import check_policy
 from pssync.governance.duplicates import CustomerProfile, DuplicateMatcher, Match, ProfileIndex
 from pssync.governance.references import source_of
 from pssync.model import CanonicalRecord
@@ -39,8 +41,13 @@ def flag(
     details: dict[str, Any] | None = None,
     *,
     active: bool = True,
+    modes: Mapping[str, str] | None = None,
 ) -> None:
-    """Raise (or, with `active=False`, auto-resolve) one problem of one record."""
+    """Raise (or, with `active=False`, auto-resolve) one problem of one record. With the
+    checks' `modes` (pssync.yaml's `checks:`), a check that holds or rejects its record
+    raises `RejectedError` instead, and the engine holds the record on its exception."""
+    if active and modes is not None:
+        check_policy.enforce(modes, category, field, message)
     obj, source_id = source_of(system, record) if system else (None, None)
     payload = record.model_dump(mode="json")
     new = NewException(
@@ -124,7 +131,9 @@ def candidates_detail(matches: list[Match], store: GoldenStore) -> list[dict[str
     ]
 
 
-def account_checks(ctx: PageContext, record: CanonicalRecord) -> None:
+def account_checks(
+    ctx: PageContext, record: CanonicalRecord, modes: Mapping[str, str] | None = None
+) -> None:
     """Flag accounts without a legal entity and probable duplicate customer masters. The legal
     entity is what an ERP handoff contracts under, so a firm with no ERP connected (CRM only)
     is not asked for one."""
@@ -141,6 +150,7 @@ def account_checks(ctx: PageContext, record: CanonicalRecord) -> None:
         "legal_entity_id",
         f"{name} has no legal entity: set the contracting entity on the account in {ctx.system}",
         active=has_erp and not account.get("legal_entity_id"),
+        modes=modes,
     )
     matches = duplicate_candidates(ctx.store, account)
     detail = candidates_detail(matches, ctx.store)
@@ -154,10 +164,13 @@ def account_checks(ctx: PageContext, record: CanonicalRecord) -> None:
         f"{name} looks like a duplicate of: {listed}",
         {"candidates": detail},
         active=bool(matches),
+        modes=modes,
     )
 
 
-def opportunity_checks(ctx: PageContext, record: CanonicalRecord) -> None:
+def opportunity_checks(
+    ctx: PageContext, record: CanonicalRecord, modes: Mapping[str, str] | None = None
+) -> None:
     """Flag open deals whose close date is long past (the stage is stale)."""
     if record.entity_type != "Opportunity":
         return
@@ -174,4 +187,5 @@ def opportunity_checks(ctx: PageContext, record: CanonicalRecord) -> None:
         "past; update the stage or the close date",
         {"close_date": str(close), "days_overdue": overdue},
         active=not deal.get("is_closed") and overdue > STALE_AFTER_DAYS,
+        modes=modes,
     )

@@ -23,18 +23,23 @@ business flows are on or not.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
+
 from pssync.engine.ports import FieldOwnership
 from pssync.engine.stages import Stages
-from pssync.governance import enrich, identity, links, quality, references
+from pssync.governance import check_policy, enrich, identity, links, quality, references
 from pssync.governance.gate import OwnershipStage
 
 # Crosswalk -> the exception category its misses are raised as.
 CROSSWALK_OWNERS = {"tax_code": "invalid_tax_code", "legal_entity": "missing_legal_entity"}
 
 
-def governance_stages(policy: FieldOwnership) -> Stages:
-    """The govern and store stages for a runtime whose system-of-record matrix is `policy`."""
+def governance_stages(policy: FieldOwnership, modes: Mapping[str, str] | None = None) -> Stages:
+    """The govern and store stages for a runtime whose system-of-record matrix is `policy`;
+    `modes`: what each check does to its record (`check_policy`, pssync.yaml's `checks:`)."""
     ownership = OwnershipStage(policy)
+    chosen = {**check_policy.DEFAULTS, **(modes or {})}
     return Stages(
         enrich=[
             references.resolve_references,
@@ -45,13 +50,14 @@ def governance_stages(policy: FieldOwnership) -> Stages:
         identify=[identity.resolve_identity, links.resolve_links],
         check=[
             ownership.check,
-            quality.account_checks,
-            quality.opportunity_checks,
+            partial(quality.account_checks, modes=chosen),
+            partial(quality.opportunity_checks, modes=chosen),
             references.note_dangling,
         ],
         page_end=[references.write_dangling],
         write=ownership.write,
         crosswalk_categories=dict(CROSSWALK_OWNERS),
+        modes=chosen,
     )
 
 

@@ -22,18 +22,25 @@ BILLED = frozenset({"invoiced", "billed", "paid"})
 
 
 def _first_dates(
-    analytics: AnalyticsStore, entity_type: str, as_of: dt.date
+    analytics: AnalyticsStore,
+    entity_type: str,
+    as_of: dt.date,
+    known_at: dt.datetime | None = None,
 ) -> dict[str, list[tuple[dt.date, dict[str, Any]]]]:
+    """Versions valid by the end of T, as known then (or at `known_at`: `--known-now`)."""
     out: dict[str, list[tuple[dt.date, dict[str, Any]]]] = defaultdict(list)
-    for record_id, valid_from, _to, payload in analytics.history(entity_type, as_of_instant(as_of)):
+    end = as_of_instant(as_of)
+    for record_id, valid_from, _to, payload in analytics.history(entity_type, known_at or end, end):
         out[record_id].append((valid_from.date(), payload))
     return out
 
 
-def won_dates(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, dt.date]:
+def won_dates(
+    analytics: AnalyticsStore, as_of: dt.date, known_at: dt.datetime | None = None
+) -> dict[str, dt.date]:
     """When each deal first showed as closed-won (valid time), as known at the end of T."""
     out = {}
-    for opp_id, versions in _first_dates(analytics, "Opportunity", as_of).items():
+    for opp_id, versions in _first_dates(analytics, "Opportunity", as_of, known_at).items():
         won = [day for day, p in versions if p.get("is_won")]
         if won and versions[-1][1].get("is_won"):
             out[opp_id] = won[0]
@@ -56,9 +63,11 @@ class Conversion:
         return None if self.coded_on is None else (self.coded_on - self.won_on).days
 
 
-def conversions(analytics: AnalyticsStore, as_of: dt.date) -> list[Conversion]:
+def conversions(
+    analytics: AnalyticsStore, as_of: dt.date, known_at: dt.datetime | None = None
+) -> list[Conversion]:
     """Each closed-won deal with when a project for it appeared and when it got an ERP code."""
-    projects = _first_dates(analytics, "Project", as_of)
+    projects = _first_dates(analytics, "Project", as_of, known_at)
     created: dict[str, dt.date] = {}
     coded: dict[str, dt.date] = {}
     for versions in projects.values():
@@ -71,13 +80,15 @@ def conversions(analytics: AnalyticsStore, as_of: dt.date) -> list[Conversion]:
                 coded[opp] = min(coded.get(opp, day), day)
     return [
         Conversion(opp, won, created.get(opp), coded.get(opp))
-        for opp, won in sorted(won_dates(analytics, as_of).items())
+        for opp, won in sorted(won_dates(analytics, as_of, known_at).items())
     ]
 
 
-def conversion_time(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, Any]:
+def conversion_time(
+    analytics: AnalyticsStore, as_of: dt.date, known_at: dt.datetime | None = None
+) -> dict[str, Any]:
     """Opportunity-to-project conversion time in days (median and mean over converted deals)."""
-    days = [c.days_to_project for c in conversions(analytics, as_of)]
+    days = [c.days_to_project for c in conversions(analytics, as_of, known_at)]
     done = [max(d, 0) for d in days if d is not None]
     return {
         "won": len(days),
@@ -88,14 +99,17 @@ def conversion_time(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, Any]
 
 
 def project_code_sla(
-    analytics: AnalyticsStore, as_of: dt.date, sla_days: int = 5
+    analytics: AnalyticsStore,
+    as_of: dt.date,
+    sla_days: int = 5,
+    known_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Share of closed-won deals with a coded ERP project within `sla_days` of the win.
 
     Deals won less than `sla_days` ago without a code yet are not due, so they are left out.
     """
     met = due = 0
-    for c in conversions(analytics, as_of):
+    for c in conversions(analytics, as_of, known_at):
         on_time = c.days_to_code is not None and c.days_to_code <= sla_days
         if on_time or (as_of - c.won_on).days > sla_days:
             due += 1
@@ -116,7 +130,9 @@ def first_time_logged(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, dt
     return {str(r[0]): r[1] for r in rows}
 
 
-def start_variance(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, Any]:
+def start_variance(
+    analytics: AnalyticsStore, as_of: dt.date, known_at: dt.datetime | None = None
+) -> dict[str, Any]:
     """Actual start minus the first planned start (the baseline), in days, per started project.
 
     The actual start is the project's own `actual_start`; a PSA that does not record one
@@ -125,7 +141,7 @@ def start_variance(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     days: list[int] = []
     logged = first_time_logged(analytics, as_of)
-    for pid, versions in sorted(_first_dates(analytics, "Project", as_of).items()):
+    for pid, versions in sorted(_first_dates(analytics, "Project", as_of, known_at).items()):
         planned = next((p["planned_start"] for _, p in versions if p.get("planned_start")), None)
         actual_text = versions[-1][1].get("actual_start")
         actual = dt.date.fromisoformat(actual_text) if actual_text else logged.get(pid)
@@ -141,10 +157,13 @@ def start_variance(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, Any]:
 
 
 def milestone_adherence(
-    analytics: AnalyticsStore, as_of: dt.date, grace_days: int = 0
+    analytics: AnalyticsStore,
+    as_of: dt.date,
+    grace_days: int = 0,
+    known_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Share of milestones due by T that were invoiced by their due date (plus grace)."""
-    snap = load_snapshot(analytics, as_of)
+    snap = load_snapshot(analytics, as_of, known_at)
     due = on_time = 0
     for m in snap.milestones.values():
         if m.due_date > as_of:

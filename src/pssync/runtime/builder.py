@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
-from pssync.config.settings import Settings
+from pssync.config.settings import ConfigError, Settings
 from pssync.engine.runtime import CycleStep, Runtime
 from pssync.engine.setup import connector_factory
+from pssync.governance.check_policy import problems as check_problems
 from pssync.governance.notify import exception_store
 from pssync.governance.ownership import OwnershipPolicy
 from pssync.governance.repoint import repoint
@@ -17,10 +19,10 @@ from pssync.runtime.replay import register_replays
 from pssync.store import GoldenStore, open_engine
 
 
-def govern(runtime: Runtime) -> Runtime:
-    """Give `runtime` governance's stages (over its own matrix) and the re-pointing step after
-    each poll; returns it. Every runtime the builder makes has them."""
-    runtime.stages = governance_stages(runtime.policy)
+def govern(runtime: Runtime, modes: Mapping[str, str] | None = None) -> Runtime:
+    """Give `runtime` governance's stages (over its own matrix, with the checks' `modes`) and
+    the re-pointing step after each poll; returns it. Every runtime the builder makes has them."""
+    runtime.stages = governance_stages(runtime.policy, modes)
     if not any(step.name == "repointed" for step in runtime.after_poll):
         runtime.after_poll.insert(0, CycleStep("repointed", repoint))
     register_replays()
@@ -30,6 +32,10 @@ def govern(runtime: Runtime) -> Runtime:
 def build_runtime(settings: Settings, base: Path | None = None) -> Runtime:
     """The runtime a worker, `pssync sync`, `pssync serve` or the demo runs with: governed
     always; with the business flows' routes and dispatch when `flows:` is configured."""
+    if wrong := check_problems(settings.checks):
+        raise ConfigError(
+            "pssync.yaml", [(m.split(": ", 1)[0], m.split(": ", 1)[1]) for m in wrong]
+        )
     store = GoldenStore(open_engine(settings.database_url))
     runtime = Runtime(
         store=store,
@@ -43,7 +49,7 @@ def build_runtime(settings: Settings, base: Path | None = None) -> Runtime:
         # overrides and default currency applied.
         if (spec := mapping_spec(settings, name, base)) is not None:
             runtime.translators[name] = Translator(spec)
-    govern(runtime)
+    govern(runtime, settings.checks)
     if settings.flows:
         from pssync.flows.runner import configure, dispatch_step
 

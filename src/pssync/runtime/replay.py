@@ -18,6 +18,9 @@ from pssync.runtime import replay_checks
 
 # Raised by the handoff flow for a deal it may not hand off; replayed by running the handoff again.
 HANDOFF_CATEGORIES = ("won_without_erp_project",)
+# Data-quality checks that hold their record at ingest when pssync.yaml's `checks:` says so
+# (the rest are among the flows' replayable categories already).
+HELD_CHECKS = ("stale_stage",)
 # Stages whose exceptions are replayed through the engine's page or flow workflows.
 ENGINE_STAGES = ("ingest", "draft", "handoff")
 
@@ -34,7 +37,7 @@ def register_replays() -> None:
     for category in CATEGORIES:
         if HANDLERS.get((category, None)) is not replay_delivery:
             register(category)(replay_delivery)
-    for category in (*runner.REPLAYABLE, *HANDOFF_CATEGORIES):
+    for category in (*runner.REPLAYABLE, *HANDOFF_CATEGORIES, *HELD_CHECKS):
         if HANDLERS.get((category, None)) is not runner.replay_flow_exception:
             register(category)(runner.replay_flow_exception)
 
@@ -45,7 +48,7 @@ def needs_engine(exc: ExceptionRecord) -> bool:
         exc.category in CATEGORIES
         or replay_checks.needs_engine(exc)
         or (
-            exc.category in (*runner.REPLAYABLE, *HANDOFF_CATEGORIES)
+            exc.category in (*runner.REPLAYABLE, *HANDOFF_CATEGORIES, *HELD_CHECKS)
             and exc.details.get("stage") in ENGINE_STAGES
         )
     )

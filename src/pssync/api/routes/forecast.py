@@ -35,7 +35,6 @@ from pssync.api.schemas.types import IsoDate
 from pssync.forecast.components import Component
 from pssync.forecast.run import Scenario
 from pssync.forecast.versions import VersionInfo
-from pssync.runtime.held_back import held_back_now
 
 router = APIRouter(prefix="/forecast", tags=["forecast"])
 VersionPath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9a-f]+$")]
@@ -110,6 +109,8 @@ def run(
 def held_back(ctx: CtxDep, _: ViewerDep) -> list[HeldBackPublic]:
     """Deals kept out of the golden data (and the forecast) by open exceptions, read from the
     records the exceptions hold: one line per category and currency."""
+    from pssync.runtime.held_back import held_back_now  # the runtime loads the engine
+
     lines = held_back_now(ctx.store, ctx.settings)
     return [HeldBackPublic.model_validate(line.as_dict()) for line in lines]
 
