@@ -39,8 +39,12 @@ def flag(
     details: dict[str, Any] | None = None,
     *,
     active: bool = True,
+    memo: dict[Any, Any] | None = None,
 ) -> None:
-    """Raise (or, with `active=False`, auto-resolve) one problem of one record."""
+    """Raise (or, with `active=False`, auto-resolve) one problem of one record.
+
+    With the page's `memo`, the fingerprints of the category's active exceptions are read once
+    per page, so a record without the problem (most of them) costs no query."""
     obj, source_id = source_of(system, record) if system else (None, None)
     payload = record.model_dump(mode="json")
     new = NewException(
@@ -55,8 +59,13 @@ def flag(
         service_line_id=payload.get("service_line_id"),
         details={"field": field, "stage": "govern", **(details or {})},
     )
+    active_now = None if memo is None else _active_fingerprints(exceptions, category, memo)
     if active:
         exceptions.raise_(new, actor="governance")
+        if active_now is not None:
+            active_now.add(new.fingerprint())
+        return
+    if active_now is not None and new.fingerprint() not in active_now:
         return
     xr = exception_record.c
     with exceptions.engine.connect() as conn:
@@ -70,6 +79,22 @@ def flag(
         ]
     for exc_id in ids:
         exceptions.resolve(exc_id, "auto-resolved: fixed at the source", "governance")
+
+
+def _active_fingerprints(
+    exceptions: ExceptionSink, category: str, memo: dict[Any, Any]
+) -> set[str]:
+    """The fingerprints of `category`'s active exceptions, read once per page."""
+    key = ("quality.active", category)
+    if key not in memo:
+        xr = exception_record.c
+        query = select(xr.fingerprint).where(
+            xr.category == category, xr.state.in_([s.value for s in ACTIVE])
+        )
+        with exceptions.engine.connect() as conn:
+            memo[key] = {str(fp) for (fp,) in conn.execute(query)}
+    found: set[str] = memo[key]
+    return found
 
 
 @dataclass
@@ -141,6 +166,7 @@ def account_checks(ctx: PageContext, record: CanonicalRecord) -> None:
         "legal_entity_id",
         f"{name} has no legal entity: set the contracting entity on the account in {ctx.system}",
         active=has_erp and not account.get("legal_entity_id"),
+        memo=ctx.memo,
     )
     matches = duplicate_candidates(ctx.store, account)
     detail = candidates_detail(matches, ctx.store)
@@ -154,6 +180,7 @@ def account_checks(ctx: PageContext, record: CanonicalRecord) -> None:
         f"{name} looks like a duplicate of: {listed}",
         {"candidates": detail},
         active=bool(matches),
+        memo=ctx.memo,
     )
 
 
@@ -174,4 +201,5 @@ def opportunity_checks(ctx: PageContext, record: CanonicalRecord) -> None:
         "past; update the stage or the close date",
         {"close_date": str(close), "days_overdue": overdue},
         active=not deal.get("is_closed") and overdue > STALE_AFTER_DAYS,
+        memo=ctx.memo,
     )
