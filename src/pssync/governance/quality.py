@@ -42,10 +42,14 @@ def flag(
     *,
     active: bool = True,
     modes: Mapping[str, str] | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> None:
-    """Raise (or, with `active=False`, auto-resolve) one problem of one record. With the
-    checks' `modes` (pssync.yaml's `checks:`), a check that holds or rejects its record
-    raises `RejectedError` instead, and the engine holds the record on its exception."""
+    """Raise (or, with `active=False`, auto-resolve) one problem of one record.
+
+    With the checks' `modes` (pssync.yaml's `checks:`), a check that holds or rejects its record
+    raises `RejectedError` instead, and the engine holds the record on its exception. With the
+    page's `memo`, the fingerprints of the category's active exceptions are read once per page,
+    so a record without the problem (most of them) costs no query."""
     if active and modes is not None:
         check_policy.enforce(modes, category, field, message)
     obj, source_id = source_of(system, record) if system else (None, None)
@@ -62,8 +66,13 @@ def flag(
         service_line_id=payload.get("service_line_id"),
         details={"field": field, "stage": "govern", **(details or {})},
     )
+    active_now = None if memo is None else _active_fingerprints(exceptions, category, memo)
     if active:
         exceptions.raise_(new, actor="governance")
+        if active_now is not None:
+            active_now.add(new.fingerprint())
+        return
+    if active_now is not None and new.fingerprint() not in active_now:
         return
     xr = exception_record.c
     with exceptions.engine.connect() as conn:
@@ -77,6 +86,22 @@ def flag(
         ]
     for exc_id in ids:
         exceptions.resolve(exc_id, "auto-resolved: fixed at the source", "governance")
+
+
+def _active_fingerprints(
+    exceptions: ExceptionSink, category: str, memo: dict[Any, Any]
+) -> set[str]:
+    """The fingerprints of `category`'s active exceptions, read once per page."""
+    key = ("quality.active", category)
+    if key not in memo:
+        xr = exception_record.c
+        query = select(xr.fingerprint).where(
+            xr.category == category, xr.state.in_([s.value for s in ACTIVE])
+        )
+        with exceptions.engine.connect() as conn:
+            memo[key] = {str(fp) for (fp,) in conn.execute(query)}
+    found: set[str] = memo[key]
+    return found
 
 
 @dataclass
@@ -151,6 +176,7 @@ def account_checks(
         f"{name} has no legal entity: set the contracting entity on the account in {ctx.system}",
         active=has_erp and not account.get("legal_entity_id"),
         modes=modes,
+        memo=ctx.memo,
     )
     matches = duplicate_candidates(ctx.store, account)
     detail = candidates_detail(matches, ctx.store)
@@ -165,6 +191,7 @@ def account_checks(
         {"candidates": detail},
         active=bool(matches),
         modes=modes,
+        memo=ctx.memo,
     )
 
 
@@ -188,4 +215,5 @@ def opportunity_checks(
         {"close_date": str(close), "days_overdue": overdue},
         active=not deal.get("is_closed") and overdue > STALE_AFTER_DAYS,
         modes=modes,
+        memo=ctx.memo,
     )
