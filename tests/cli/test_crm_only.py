@@ -28,8 +28,8 @@ from typer.testing import CliRunner
 from pssync.cli.main import app
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.components import Component
-from pssync.forecast.engine import forecast_snapshot
-from pssync.forecast.pipeline import won_without_contract
+from pssync.forecast.run import forecast_snapshot
+from pssync.forecast.sales_pipeline import won_without_contract
 from pssync.forecast.snapshot import load_snapshot
 from pssync.sandbox.worlds import generate_world
 from pssync.store import GoldenStore, open_engine

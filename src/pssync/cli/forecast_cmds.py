@@ -34,7 +34,6 @@ from pssync.forecast.scorecard import build_scorecard
 from pssync.forecast.snapshot import load_snapshot
 from pssync.forecast.versions import save_version
 from pssync.planning.periods import add_months, month_end, month_start
-from pssync.runtime.held_back import held_back_now
 
 DbOption = Annotated[
     str | None,
@@ -76,6 +75,7 @@ def _analytics(db: str | None, path: Path | None) -> AnalyticsStore:
 
 def _held_back(db: str | None) -> list[HeldBackLine]:
     """The value open exceptions hold back (pssync.yaml's mappings read their records)."""
+    from pssync.runtime.held_back import held_back_now  # the runtime loads the engine
 
     try:
         config: Settings | None = load_settings()

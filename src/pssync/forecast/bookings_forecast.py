@@ -30,8 +30,8 @@ from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.calibration import calibrate
 from pssync.forecast.money import cents
 from pssync.forecast.montecarlo import Band, draw_deals
-from pssync.forecast.periods import add_months, as_of_instant, month_start, months_between
 from pssync.forecast.snapshot import Snapshot, load_snapshot
+from pssync.planning.periods import add_months, as_of_instant, month_start, months_between
 
 QUARTER = 3
 
