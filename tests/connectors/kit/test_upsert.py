@@ -126,3 +126,20 @@ def test_keys_are_compared_as_the_system_compares_them() -> None:
         normalise=str.casefold, lookup=lambda keys: {"abc": Found("id-0", {"name": "a"})}
     )
     assert upper.run([{"ext": "ABC", "name": "a"}])[0].outcome is Outcome.UNCHANGED
+
+
+def test_lists_compare_element_by_element_ids_as_text_or_numbers() -> None:
+    system = System()
+    system.template().run([{"ext": "L", "ids": [1, 2]}])
+    system.calls.clear()
+    same = system.template().run([{"ext": "L", "ids": ["1", "2"]}])
+    assert same[0].outcome is Outcome.UNCHANGED and system.calls == ["lookup"]
+    longer = system.template().run([{"ext": "L", "ids": ["1", "2", "3"]}])
+    assert longer[0].outcome is Outcome.UPDATED
+
+
+def test_a_record_whose_fields_were_not_read_is_updated() -> None:
+    system = System()
+    system.template().run([{"ext": "U", "name": "u"}])
+    unread = system.template(lookup=lambda keys: {"U": Found(system.rows["U"][0], None)})
+    assert unread.run([{"ext": "U", "name": "u"}])[0].outcome is Outcome.UPDATED

@@ -14,50 +14,27 @@ Kantata's bulk create is not used: it stops at the first refused object, leaving
 it created and the rest unsent, which cannot be reported per record.
 
 A 422 fails only its record, naming the field Kantata names; a retriable or auth failure aborts
-the call (safe to replay, as above).
+the call (safe to replay, as above). The per-record decisions are the connector kit's
+external-ID upsert template (`kit.upsert.ExternalIdUpsert`); this module gives it Kantata's
+look-up, create and update calls.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pssync.connectors.base import Outcome, UpsertResult
+from pssync.connectors.base import UpsertResult
 from pssync.connectors.errors import PermanentError
 from pssync.connectors.kantata.externals import ExternalIds
 from pssync.connectors.kantata.objects import SERVER_FIELDS, KObject
 from pssync.connectors.kantata.settings import KantataSettings
 from pssync.connectors.kantata.transport import SYSTEM, Transport, objects_of
-
-
-def _blank(value: Any) -> bool:
-    return value is None or value == "" or value == []
-
-
-def same(sent: Any, stored: Any) -> bool:
-    """Whether Kantata already holds `sent`: IDs travel as strings, numbers may come as either."""
-    if _blank(sent) or _blank(stored):
-        return _blank(sent) and _blank(stored)
-    if isinstance(sent, bool) or isinstance(stored, bool):
-        return sent is stored
-    if isinstance(sent, list) and isinstance(stored, list):
-        return len(sent) == len(stored) and all(map(same, sent, stored))
-    if isinstance(sent, dict) or isinstance(stored, dict):
-        return bool(sent == stored)
-    if isinstance(sent, int | float | Decimal) or isinstance(stored, int | float | Decimal):
-        try:
-            return Decimal(str(sent)) == Decimal(str(stored))
-        except InvalidOperation:
-            return False
-    return str(sent) == str(stored)
-
-
-def _failed(key: str, message: str, field: str | None = None) -> UpsertResult:
-    error = PermanentError(message, system=SYSTEM, record_id=key, field=field)
-    return UpsertResult(key, Outcome.FAILED, error=error)
+from pssync.connectors.kit import upsert as kit
 
 
 class Upsert:
+    """Kantata's calls for the kit's upsert template, for one object."""
+
     def __init__(
         self,
         transport: Transport,
@@ -73,24 +50,30 @@ class Upsert:
         self.settings = settings
 
     def run(self, records: list[dict[str, Any]]) -> list[UpsertResult]:
-        size = self.settings.page_size
-        results: list[UpsertResult] = []
-        for start in range(0, len(records), size):
-            results += self.chunk(records[start : start + size])
-        return results
+        template = kit.ExternalIdUpsert(
+            system=SYSTEM,
+            key_field=self.ext,
+            lookup=self.lookup,
+            create=self.create,
+            update=self.update,
+            read_only=None
+            if self.obj.writable
+            else f"{self.obj.key} cannot be written through the Kantata API",
+            batch_size=self.settings.page_size,
+        )
+        server = SERVER_FIELDS - {self.ext}
+        return template.run([{k: v for k, v in r.items() if k not in server} for r in records])
 
-    def chunk(self, records: list[dict[str, Any]]) -> list[UpsertResult]:
+    def lookup(self, keys: list[str]) -> dict[str, kit.Found]:
+        """The records Kantata holds for these external IDs (the reference index brought up to
+        date first), with their stored fields when unchanged records are detected."""
         subject = self.obj.subject_type
-        if self.obj.writable:
-            self.ids.refresh(subject)
-        known = [
-            rid
-            for r in records
-            if not _blank(r.get(self.ext))
-            and (rid := self.ids.record_id(subject, str(r[self.ext])))
-        ]
-        current = self.current(known) if known and self.settings.detect_unchanged else {}
-        return [self.one(record, current) for record in records]
+        self.ids.refresh(subject)
+        known = {key: rid for key in keys if (rid := self.ids.record_id(subject, key))}
+        current = (
+            self.current(list(known.values())) if known and self.settings.detect_unchanged else {}
+        )
+        return {key: kit.Found(rid, current.get(rid)) for key, rid in known.items()}
 
     def current(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The stored records among `record_ids`: one call for up to 200."""
@@ -99,27 +82,8 @@ class Upsert:
         found, _ = self.transport.page(self.obj.key, params, 1)
         return {str(r["id"]): r for r in found}
 
-    def one(self, record: dict[str, Any], current: dict[str, dict[str, Any]]) -> UpsertResult:
-        key = "" if _blank(record.get(self.ext)) else str(record[self.ext])
-        if not self.obj.writable:
-            return _failed(key, f"{self.obj.key} cannot be written through the Kantata API")
-        if not key.strip():
-            return _failed(key, f"no value in {self.ext}", self.ext)
-        body = {k: v for k, v in record.items() if k != self.ext and k not in SERVER_FIELDS}
-        record_id = self.ids.record_id(self.obj.subject_type, key)
-        try:
-            if record_id is not None:
-                stored = current.get(record_id)
-                if stored is not None and all(same(v, stored.get(k)) for k, v in body.items()):
-                    return UpsertResult(key, Outcome.UNCHANGED, id=record_id)
-                if self.update(key, record_id, body):
-                    return UpsertResult(key, Outcome.UPDATED, id=record_id)
-            return UpsertResult(key, Outcome.CREATED, id=self.create(key, body))
-        except PermanentError as exc:
-            return UpsertResult(key, Outcome.FAILED, error=exc)
-
-    def update(self, key: str, record_id: str, body: dict[str, Any]) -> bool:
-        """PUT the fields sent; False when the record is gone (it is then created again)."""
+    def update(self, key: str, record_id: str, body: dict[str, Any]) -> None:
+        """PUT the fields sent; a record gone meanwhile is created again."""
         try:
             self.transport.call(
                 "PUT",
@@ -129,11 +93,14 @@ class Upsert:
             )
         except PermanentError as exc:
             if exc.status == 404:
-                return False
+                raise kit.KeyGoneError from exc
             raise
-        return True
 
     def create(self, key: str, body: dict[str, Any]) -> str:
+        """POST the record with its external reference; a key created earlier in the same
+        batch (a record sent twice) is updated instead."""
+        if self.ids.record_id(self.obj.subject_type, key) is not None:
+            raise kit.KeyTakenError
         link = self.ids.reference(self.obj.subject_type, key)
         answer = self.transport.call(
             "POST",

@@ -42,7 +42,7 @@ class KeyGoneError(Exception):
 @dataclass(frozen=True)
 class Found:
     id: str
-    data: Body
+    data: Body | None  # None: the stored fields were not read (the record is updated)
 
 
 def blank(value: Any) -> bool:
@@ -60,6 +60,8 @@ def same(sent: Any, stored: Any) -> bool:
             return Decimal(str(sent)) == Decimal(str(stored))
         except InvalidOperation:
             return False
+    if isinstance(sent, list) and isinstance(stored, list):  # IDs as text or numbers alike
+        return len(sent) == len(stored) and all(map(same, sent, stored))
     if isinstance(sent, list | dict) or isinstance(stored, list | dict):
         return bool(sent == stored)
     return str(sent) == str(stored)
@@ -108,7 +110,8 @@ class ExternalIdUpsert:
         found = stored.get(self.normalise(key))
         try:
             if found is not None:
-                if all(same(v, found.data.get(k)) for k, v in body.items()):
+                data = found.data
+                if data is not None and all(same(v, data.get(k)) for k, v in body.items()):
                     return UpsertResult(key, Outcome.UNCHANGED, id=found.id)
                 try:
                     self.update(key, found.id, body)
