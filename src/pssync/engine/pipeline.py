@@ -26,7 +26,7 @@ from pssync.engine.nesting import NESTED, NestedLines
 from pssync.engine.page_result import PageResult
 from pssync.engine.page_state import Refusals, moment
 from pssync.engine.records import event_of, source_record
-from pssync.engine.routes import AppliedChange, route_change
+from pssync.engine.routes import AppliedChange, route_change, routing_pass
 from pssync.engine.runtime import Runtime
 from pssync.model import parse_record
 from pssync.store import RecordVersion
@@ -226,6 +226,10 @@ class PagePipeline(NestedLines):
         changed (refused fields) or that the page deleted is read back from the store."""
         if not self.rt.routes:
             return
+        with routing_pass():
+            self._route_each(applied, refused)
+
+    def _route_each(self, applied: list[Decision], refused: set[tuple[str, str]]) -> None:
         done: set[str] = set()
         entity_type = self.nesting.parent if self.nesting else self.entity_type
         for decision in reversed(applied):  # newest per record only
