@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from pssync.engine.ids import external_id
-from pssync.engine.routes import Command
+from pssync.engine.outbound import Command
 from pssync.flows.common import deliver_now
 from pssync.flows.erp_targets import ROUTE
 from pssync.model import parse_record

@@ -10,9 +10,11 @@ exercised end to end: canonical Accounts from the CRM go to every ERP as custome
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pssync.engine.ids import external_id
 from pssync.engine.runtime import Runtime
@@ -76,6 +78,34 @@ def register_route(name: str) -> Callable[[Route], Route]:
         return route
 
     return wrap
+
+
+_T = TypeVar("_T")
+# What routes worked out while one page is routed (`routing_pass`), by key.
+_pass: ContextVar[dict[Any, Any] | None] = ContextVar("pssync_routing_pass", default=None)
+
+
+@contextmanager
+def routing_pass() -> Iterator[None]:
+    """Route one page's changes: the golden store holds still meanwhile (the page is written
+    before it is routed), so what a route derives from the whole store — an account's totals
+    over every actual — is worked out once per pass (`once`), not once per change."""
+    token = _pass.set({})
+    try:
+        yield
+    finally:
+        _pass.reset(token)
+
+
+def once(key: Any, compute: Callable[[], _T]) -> _T:
+    """`compute()`, remembered under `key` for the rest of the routing pass (if any)."""
+    memo = _pass.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    result: _T = memo[key]
+    return result
 
 
 def route_change(runtime: Runtime, change: AppliedChange) -> list[Command]:

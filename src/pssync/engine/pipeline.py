@@ -226,6 +226,10 @@ class PagePipeline(NestedLines):
         changed (refused fields) or that the page deleted is read back from the store."""
         if not self.rt.routes:
             return
+        with routing_pass():
+            self._route_each(applied, refused)
+
+    def _route_each(self, applied: list[Decision], refused: set[tuple[str, str]]) -> None:
         done: set[str] = set()
         entity_type = self.nesting.parent if self.nesting else self.entity_type
         for decision in reversed(applied):  # newest per record only
