@@ -24,8 +24,9 @@ import datetime as dt
 import json
 import os
 import statistics
+import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from decimal import Decimal
 from typing import Any
 
@@ -138,10 +139,12 @@ def main() -> None:
     worlds = []
     seeds = _seeds(args.seeds)
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = pool.map(run_world, seeds, [args.quarters] * len(seeds))
-        for w in results:
+        futures = [pool.submit(run_world, seed, args.quarters) for seed in seeds]
+        for future in as_completed(futures):
+            w = future.result()
             worlds.append(w)
-            if args.json:
+            if args.json:  # each world as it completes, so a stopped run keeps what it did
+                print(json.dumps(w, sort_keys=True, default=str), file=sys.stderr, flush=True)
                 continue
             print(
                 f"seed {w['seed']}: model {w['model_wape']:.3f} "
@@ -152,6 +155,7 @@ def main() -> None:
                 f"({w['seconds']} s)",
                 flush=True,
             )
+    worlds.sort(key=lambda w: int(w["seed"]))
     result = {
         "bench": "forecast_family",
         "seeds": args.seeds,

@@ -113,8 +113,10 @@ def test_backtest_without_dates_scores_the_last_realised_quarters_of_a_world() -
     assert card["band_coverage"]["line_quarters"] > 0
     assert card["band_coverage"]["degenerate_bands"] == 0
     assert card["learned"]["factors"]
+    assert card["learned"]["firm_bias_factor"] > 0 and card["learned"]["firm_bias_quarters"] > 0
     table = runner.invoke(app, ["backtest", "--world", "3", "--quarters", "1"])
     assert table.exit_code == 0 and "firm-total error" in table.stdout
+    assert "for its bias" in " ".join(table.stdout.split())  # however rich wraps it
 
 
 def test_backtest_says_why_when_nothing_was_recognised(tmp_path: Path) -> None:

@@ -62,5 +62,6 @@ def print_scorecard(card: dict[str, Any]) -> None:
     console.print(
         f"learned as of {learned['as_of']}: {learned['blend_weight']} weight on the calibrated "
         f"bottom-up ({learned['blend_quarters']} past quarters), "
-        f"{len(learned['factors'])} conversion factors"
+        f"{len(learned['factors'])} conversion factors, firm total x "
+        f"{learned['firm_bias_factor']} for its bias ({learned['firm_bias_quarters']} quarters)"
     )

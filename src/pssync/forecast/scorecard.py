@@ -147,6 +147,8 @@ def build_scorecard(run: Run) -> dict[str, Any]:
             "as_of": str(last) if last else None,
             "blend_weight": round(learned.blend.weight, 3) if learned else None,
             "blend_quarters": len(learned.blend.origins) if learned else 0,
+            "firm_bias_factor": round(learned.bias.factor, 4) if learned else None,
+            "firm_bias_quarters": len(learned.bias.origins) if learned else 0,
             "factors": factors,
         },
     }
