@@ -9,7 +9,8 @@ import typer
 from forecast_worked_example import build
 from typer.testing import CliRunner
 
-from pssync.cli.forecast_cmds import backtest_command, forecast_command, kpis_command
+from pssync.cli.forecast_cmds import backtest_command, forecast_command
+from pssync.cli.kpis_cmd import kpis_command
 
 app = typer.Typer()
 app.command("forecast")(forecast_command)
