@@ -114,3 +114,45 @@ def test_won_deals_are_handed_off_or_say_why_not(synced) -> None:  # type: ignor
     assert won - coded <= explained, won - coded - explained
     assert report["kpis"]["conversion_time"]["synced"] is not None
     assert report["kpis"]["start_variance"]["synced"] is not None
+
+
+def test_the_links_the_firm_keeps_make_one_golden_record(synced) -> None:  # type: ignore[no-untyped-def]
+    """Mapping gaps the check named are closed on the product path: a time entry's role
+    (Kantata ``include=role``), a deal's owner by name, the deal a workspace was opened for,
+    one golden project for the PSA workspace and the ERP project of a deal, one golden invoice
+    for the PSA invoice and the ERP invoice raised from it, an account's billing address."""
+    from pssync.store import GoldenStore, open_engine
+
+    cwd, _, report = synced
+    unexplained = report["unexplained_by_kind"]
+    for gap in (
+        "TimeEntry field role_id",
+        "Opportunity field owner",
+        "Assignment field role_id",
+        "Project field opportunity_id",
+    ):
+        assert gap not in unexplained, (gap, unexplained.get(gap))
+    by_type = report["records"]["by_type"]
+    time = by_type["TimeEntry"]
+    assert time["identical"] >= 0.9 * time["truth"], time
+    store = GoldenStore(open_engine(f"sqlite:///{cwd / 'pssync.db'}"))
+    systems = [
+        {key.partition(":")[0] for key in v.payload.get("xrefs", {})}
+        for v in store.iter_records("Project")
+    ]
+    # Every ERP project of a deal the firm ran in Kantata joined that deal's workspace.
+    joined = [s for s in systems if "kantata" in s and s & {"netsuite", "filedrop"}]
+    assert len(joined) >= 10, systems
+    workspaces = [
+        v.payload
+        for v in store.iter_records("Project")
+        if "kantata:workspaces" in v.payload["xrefs"]
+    ]
+    assert sum(1 for p in workspaces if p.get("opportunity_id")) >= len(workspaces) // 2
+    # NetSuite invoices name the Kantata invoice they were raised from: never a second record.
+    for v in store.iter_records("Invoice"):
+        held = {key.partition(":")[0] for key in v.payload.get("xrefs", {})}
+        if "netsuite" in held:
+            assert "kantata" in held, v.payload
+    assert by_type["Invoice"]["extra"] < by_type["Invoice"]["truth"]
+    assert unexplained.get("Account field billing_address", 0) <= 2

@@ -23,7 +23,7 @@ from typing import Any
 from pssync.engine.echo import Ledger, Written, is_echo
 from pssync.engine.inbox import Decision, Event, Inbox, Status, is_older
 from pssync.engine.nesting import NESTED, NestedLines
-from pssync.engine.outbound import AppliedChange, route_change
+from pssync.engine.outbound import AppliedChange, route_change, routing_pass
 from pssync.engine.page_result import PageResult
 from pssync.engine.page_state import Refusals, moment
 from pssync.engine.records import event_of, source_record
