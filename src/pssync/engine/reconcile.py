@@ -37,6 +37,8 @@ from pssync.store.lookup import latest, live_payloads, resolve_xrefs
 from pssync.store.problems import NewException
 from pssync.store.tables import xref
 
+# Records compared in full per durable workflow (a snapshot page's worth).
+_COMPARE_BATCH = 1000
 # Linked records whose live versions one batch read checks for hard deletes.
 _DELETE_BATCH = 5000
 
@@ -205,30 +207,42 @@ def reconcile(
     report = ReconcileReport(system, obj, run)
     seen: set[str] = set()
     fingerprint = mapping_fingerprint(runtime, system, obj)
-    for number, page in enumerate(runtime.connector(system).snapshot(obj)):
+    pending: list[dict[str, Any]] = []
+    batches = 0
+    for page in runtime.connector(system).snapshot(obj):
         records = [_serialise(r) for r in page.records]
         seen.update(r["id"] for r in records)
         report.pages += 1
         report.checked += len(records)
         # Records whose source and golden version are as when last found in step are still
-        # in step; only the others are compared (reconcile_digest).
+        # in step; the others are compared in workflows of up to _COMPARE_BATCH records, so a
+        # few changes scattered over many pages make a few workflows (reconcile_digest).
         todo = unchanged(runtime, system, obj, records, fingerprint)
         report.in_step += len(records) - len(todo)
-        if not todo:
-            continue
-        records = todo
-        with SetWorkflowID(f"reconcile:{run}:{system}:{obj}:{number}"):
-            out = DBOS.start_workflow(
-                reconcile_page, system, obj, records, run, repair
-            ).get_result()
-        report.in_step += out["in_step"]
-        report.missing += out["missing"]
-        report.drift.update(out["drift"])
-        report.untranslatable += out["untranslatable"]
-        report.repaired += out["repaired"]
-        report.raised += out["raised"]
+        pending += todo
+        while len(pending) >= _COMPARE_BATCH:
+            batch, pending = pending[:_COMPARE_BATCH], pending[_COMPARE_BATCH:]
+            _compare_batch(report, batch, batches, repair)
+            batches += 1
+    if pending:
+        _compare_batch(report, pending, batches, repair)
     _hard_deletes(runtime, report, seen, repair)
     return report
+
+
+def _compare_batch(
+    report: ReconcileReport, records: list[dict[str, Any]], number: int, repair: bool
+) -> None:
+    """Compare `records` in full in one durable workflow and add its findings to `report`."""
+    system, obj, run = report.system, report.object, report.run_id
+    with SetWorkflowID(f"reconcile:{run}:{system}:{obj}:{number}"):
+        out = DBOS.start_workflow(reconcile_page, system, obj, records, run, repair).get_result()
+    report.in_step += out["in_step"]
+    report.missing += out["missing"]
+    report.drift.update(out["drift"])
+    report.untranslatable += out["untranslatable"]
+    report.repaired += out["repaired"]
+    report.raised += out["raised"]
 
 
 def _hard_deletes(runtime: Runtime, report: ReconcileReport, seen: set[str], repair: bool) -> None:
