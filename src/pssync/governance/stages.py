@@ -43,6 +43,7 @@ def governance_stages(policy: FieldOwnership) -> Stages:
             enrich.project_from_deal,
             enrich.from_project,
             enrich.rate_from_deal,
+            enrich.contract_from_project,
             enrich.region_from_account,
         ],
         identify=[identity.resolve_identity, links.resolve_links],
