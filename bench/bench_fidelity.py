@@ -24,9 +24,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress
 
+from pssync.demo.firm_truth import firm_truth
 from pssync.demo.run import DemoOptions, run_demo
 from pssync.fidelity import check_fidelity
-from pssync.fidelity.firm import firm_truth
 
 
 def measure(size: str, seed: int, clock_steps: int) -> dict[str, Any]:

@@ -340,3 +340,23 @@ def test_default_mapping_translates_what_the_connector_reads(
         payload = translator.to_canonical(obj, record.data)
         extra = {k: v for k, v in enrich.items() if k in model.model_fields and k not in payload}
         model.model_validate({"id": f"x-{record.id}", **extra, **payload})
+
+
+def test_time_entries_carry_their_role_and_workspaces_their_crm_deal(
+    conn: KantataConnector,
+) -> None:
+    """`include=role` side-loads a time entry's project role (mapped by name through the role
+    crosswalk); the Salesforce external reference the firm's integration keeps on a workspace
+    is handed out as a companion and mapped to the workspace's CRM deal link."""
+    translator = Translator(load_spec(MAPPING))
+    entries, _, _ = drain(conn.snapshot("time_entries"))
+    entry = entries[0]
+    assert entry.data["role.name"]
+    fields = translator.to_canonical("time_entries", entry.data)
+    assert str(fields["role_id"]).startswith("role-")
+    workspaces, _, _ = drain(conn.snapshot("workspaces"))
+    linked = [w for w in workspaces if w.data.get("external_reference.salesforce.Opportunity")]
+    assert linked and len(linked) >= len(workspaces) // 2  # the firm's: tests add their own
+    fields = translator.to_canonical("workspaces", linked[0].data)
+    deal = linked[0].data["external_reference.salesforce.Opportunity"]
+    assert fields["xrefs"] == {"crm:Opportunity": deal}

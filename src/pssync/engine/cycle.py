@@ -4,16 +4,16 @@
 day and the benches one per measured sync: the same order and the same steps everywhere.
 
 Order: customer masters first, one system after the other, CRM first, then ERPs, then PSAs; then
-deals, projects, WBS elements and invoices the same way (`LINKED`, PSA before ERP). Identity
-resolution links an ERP customer to the CRM account it names (or the other way round), or an ERP
-project to the PSA workspace of the same deal, only when the other record is already in the golden
-store, and two systems read side by side would each mint their own record for one firm record. Then
-the rest is read side by side, one thread per system (objects of one system in order, since their
-references point at each other): the PSA's time-entry history dominates an initial sync, and the
-other systems' pages fit into the waits on it. Connectors are per thread in the runtime, and the
-golden store serialises writes. After polling, the runtime's `after_poll` steps run in order,
-once every poll of the cycle has caught up (a failed poll holds them back until a cycle that
-does).
+deals, projects, WBS elements, contract lines and invoices the same way (`LINKED`, PSA before ERP
+past projects). Identity resolution links an ERP customer to the CRM account it names (or the other
+way round), or an ERP project to the PSA workspace of the same deal, only when the other record is
+already in the golden store, and two systems read side by side would each mint their own record for
+one firm record. Then the rest is read side by side, one thread per system (objects of one system in
+order, since their references point at each other): the PSA's time-entry history dominates an
+initial sync, and the other systems' pages fit into the waits on it. Connectors are per thread in
+the runtime, and the golden store serialises writes. After polling, the runtime's `after_poll` steps
+run in order, once every poll of the cycle has caught up (a failed poll holds them back until a
+cycle that does).
 """
 
 from __future__ import annotations
@@ -32,11 +32,21 @@ ROLE_ORDER = {"crm": 0, "erp": 1, "psa": 2}
 # Entities read one system after the other, in this order, before the rest: identity
 # resolution joins a record to one another system already brought (the CRM deal a PSA
 # workspace names, the PSA invoice an ERP invoice names), so they must not be read side by side;
-# a deal's priced lines come with it (a booking is billed at the rate its role was sold at).
-# Past customers the PSA comes before the ERP: an ERP invoice names the PSA invoice it was
-# raised from, never the other way round.
+# a deal's priced lines come with it (a booking is billed at the rate its role was sold at), and
+# a project's contract before its invoices (an invoice bills the one contract of its project).
+# Past customers and projects the PSA comes before the ERP: an ERP invoice names the PSA invoice
+# it was raised from, never the other way round. A project is the ERP's first (its code is the
+# ERP's, and a record joined later is valid from the later of the two stamps).
 LINK_ORDER = {"crm": 0, "psa": 1, "erp": 2}
-LINKED = ("Account", "Opportunity", "OpportunityLineItem", "Project", "WbsElement", "Invoice")
+LINKED = (
+    "Account",
+    "Opportunity",
+    "OpportunityLineItem",
+    "Project",
+    "WbsElement",
+    "ContractLine",
+    "Invoice",
+)
 
 
 @dataclass
@@ -99,7 +109,7 @@ def customer_masters(runtime: Runtime, objects: dict[str, list[str]]) -> list[tu
 
     def order(so: tuple[str, str]) -> tuple[int, int, tuple[str, str]]:
         entity = runtime.translator(so[0]).object_map(so[1]).entity
-        roles = ROLE_ORDER if entity == "Account" else LINK_ORDER
+        roles = ROLE_ORDER if entity in ("Account", "Project") else LINK_ORDER
         return (LINKED.index(entity), roles.get(runtime.role(so[0]) or "", 3), so)
 
     return sorted(found, key=order)

@@ -126,3 +126,30 @@ def rate_from_deal(ctx: PageContext, obj: str, fields: dict[str, Any]) -> dict[s
         return fields
     amount, currency = rates.pop()
     return {**fields, "bill_rate": {"amount": amount, "currency": currency}}
+
+
+# Records that bill or recognise a project's contract, when their source names only the project
+# (Kantata and NetSuite invoices, NetSuite revenue journals).
+CONTRACT_OF_PROJECT = frozenset({"Invoice", "RevenueEvent"})
+
+
+def contract_from_project(ctx: PageContext, obj: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Fill a missing `contract_line_id` with the one contract line of the record's project
+    (a project sold as one contract; two or none leave it empty)."""
+    entity_type = ctx.translator(ctx.system).object_map(obj).entity
+    project_id = fields.get("project_id")
+    if entity_type not in CONTRACT_OF_PROJECT or fields.get("contract_line_id") or not project_id:
+        return fields
+    index = ctx.memo.get(_CONTRACTS)
+    if index is None:
+        index = {}
+        for version in ctx.store.iter_records("ContractLine"):
+            owner = version.payload.get("project_id")
+            if owner:
+                index.setdefault(str(owner), set()).add(version.record_id)
+        ctx.memo[_CONTRACTS] = index
+    found = index.get(str(project_id), set())
+    return {**fields, "contract_line_id": next(iter(found))} if len(found) == 1 else fields
+
+
+_CONTRACTS = ("enrich", "contracts by project")

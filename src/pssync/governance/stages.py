@@ -48,6 +48,7 @@ def governance_stages(policy: FieldOwnership, modes: Mapping[str, str] | None = 
             enrich.project_from_deal,
             enrich.from_project,
             enrich.rate_from_deal,
+            enrich.contract_from_project,
             enrich.region_from_account,
         ],
         identify=[identity.resolve_identity, links.resolve_links],
