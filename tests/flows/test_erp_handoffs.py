@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from dbos import DBOS, SetWorkflowID
 
+from pssync.connectors.filedrop.handoff import BILLING_METHOD as FILEDROP_BILLING
 from pssync.connectors.sap_s4 import SapS4Connector
 from pssync.engine.ids import external_id
 from pssync.flows.closed_won_handoff import closed_won_handoff
-from pssync.flows.erp_targets import FILEDROP_BILLING
 from pssync.flows.handoff_records import project_code
 from pssync.flows.opportunity_to_project import draft_project_id
 from pssync.governance.replay import ReplayContext, replay

@@ -9,7 +9,7 @@ the share comes back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pssync.connectors.base import (
@@ -32,6 +32,7 @@ from pssync.connectors.filedrop.exports import (
     fingerprint,
     latest_export,
 )
+from pssync.connectors.filedrop.handoff import FileDropHandoff
 from pssync.connectors.filedrop.layouts import (
     ERP_ID,
     EXTERNAL_ID,
@@ -72,6 +73,10 @@ class FileDropConnector(Connector):
             return latest_export(self.config.outbound_dir, kind.name)
         except OSError as exc:
             raise RetriableError(f"cannot read exports: {exc}", system=SYSTEM) from exc
+
+    def handoff(self, entity_code: str, vendor_value: Callable[[str, Any], Any]) -> FileDropHandoff:
+        """The closed-won handoff's batch rows for this ERP (see `handoff`)."""
+        return FileDropHandoff(vendor_value, self.external_id_of)
 
     def external_id_of(self, obj: str, erp_id: str) -> str | None:
         """The external ID a record was sent under (what other records reference it by), from

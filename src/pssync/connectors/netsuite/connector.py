@@ -15,7 +15,7 @@ a snapshot with the golden store and finds hard deletes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pssync.connectors.base import (
@@ -31,6 +31,7 @@ from pssync.connectors.base import (
 from pssync.connectors.errors import PermanentError
 from pssync.connectors.netsuite.auth import SYSTEM
 from pssync.connectors.netsuite.cursor import ORDER, StampCursor, after_key
+from pssync.connectors.netsuite.handoff import NetSuiteHandoff
 from pssync.connectors.netsuite.objects import (
     OBJECTS,
     NsObject,
@@ -171,6 +172,10 @@ class NetSuiteConnector(Connector):
     ) -> list[UpsertResult]:
         """Create or update by external ID (see `writes.Upsert`); one result per record."""
         return Upsert(self, self.ns_object(obj), external_id_field).run(records)
+
+    def handoff(self, subsidiary: str, vendor_value: Callable[[str, Any], Any]) -> NetSuiteHandoff:
+        """The closed-won handoff's request bodies for this NetSuite account (see `handoff`)."""
+        return NetSuiteHandoff(subsidiary, vendor_value)
 
     def describe(self, obj: str) -> ObjectDescription:
         """The connector's field catalogue for `obj` (the sandbox has no metadata catalog;

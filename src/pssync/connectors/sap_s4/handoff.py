@@ -63,7 +63,11 @@ class SapHandoff:
         self.vendor_value = vendor_value
 
     def customer(
-        self, account: dict[str, Any], opp: dict[str, Any], external_id: str
+        self,
+        account: dict[str, Any],
+        opp: dict[str, Any],
+        external_id: str,
+        entity: dict[str, Any] | None,
     ) -> VendorWrite:
         name = str(account.get("legal_name") or account.get("name") or "")
         company: dict[str, Any] = {"CompanyCode": self.company_code}
@@ -85,8 +89,14 @@ class SapHandoff:
         return self.connector.partner_uuid(customer_id)
 
     def project(
-        self, opp: dict[str, Any], project: dict[str, Any], code: str, customer_ref: str
+        self,
+        opp: dict[str, Any],
+        project: dict[str, Any],
+        code: str,
+        customer_ref: str,
+        external_id: str,
     ) -> VendorWrite:
+        """Keyed by the project code, SAP's own project ID (not `external_id`)."""
         start, end = _dates(project, opp)
         body = {
             "ProjectDescription": str(project["name"])[:60],
@@ -101,8 +111,9 @@ class SapHandoff:
         return VendorWrite("A_EnterpriseProject", "Project", code, body)
 
     def milestones(
-        self, plan: list[dict[str, Any]], project_id: str, code: str
+        self, plan: list[dict[str, Any]], project_id: str, code: str, external_ids: list[str]
     ) -> list[VendorWrite]:
+        """Keyed by element IDs under the project code (`external_ids` are not used)."""
         return [
             VendorWrite(
                 "A_EnterpriseProjectElement",
