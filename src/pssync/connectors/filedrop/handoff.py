@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from pssync.connectors.kit.handoff import VendorWrite
 
 # Canonical revenue method -> the file-drop ERP's billing method codes.
 BILLING_METHOD = {
@@ -25,16 +26,6 @@ BILLING_METHOD = {
     "milestone": "MILESTONE",
     "retainer": "RETAINER",
 }
-
-
-@dataclass(frozen=True)
-class VendorWrite:
-    """One create-or-update row: batch, external-ID column and value, columns."""
-
-    object: str
-    key_field: str
-    external_id: str
-    body: dict[str, Any]
 
 
 class FileDropHandoff:

@@ -12,18 +12,9 @@ flows, so the connector stays below them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-
-@dataclass(frozen=True)
-class VendorWrite:
-    """One create-or-update for NetSuite: record type, external-ID field and value, body."""
-
-    object: str
-    key_field: str
-    external_id: str
-    body: dict[str, Any]
+from pssync.connectors.kit.handoff import VendorWrite
 
 
 class NetSuiteHandoff:

@@ -20,24 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from pssync.connectors.kit.handoff import VendorWrite
 
 if TYPE_CHECKING:
     from pssync.connectors.sap_s4.service import SapService
 
 # The customer roles a partner needs to be invoiced: FI customer and sales customer.
 CUSTOMER_ROLES = ("FLCU00", "FLCU01")
-
-
-@dataclass(frozen=True)
-class VendorWrite:
-    """One create-or-update for SAP: entity set, external-ID property and value, body."""
-
-    object: str
-    key_field: str
-    external_id: str
-    body: dict[str, Any]
 
 
 def _dates(project: dict[str, Any], opp: dict[str, Any]) -> tuple[str, str]:
