@@ -9,6 +9,7 @@ tests that raise, fix and replay each category through the product path:
 * invalid_tax_code, unmapped_value (flows): tests/flows/test_governance_e2e.py
 * delivery_failed, auth_failure: tests/engine/test_delivery.py, tests/cli/test_engine_commands.py
 * invalid_event: tests/engine/test_pushed.py
+* won_without_erp_project: tests/flows/test_won_without_erp_replay.py
 """
 
 from __future__ import annotations
