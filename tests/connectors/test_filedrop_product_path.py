@@ -10,28 +10,15 @@ invoices. Each record the ERP holds must reach the golden store with the truth's
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
+from product_path import Synced, money, synced_erp
 
-from pssync.config.settings import default_system_of_record
 from pssync.connectors.filedrop import FileDropConnector, FileDropSettings
-from pssync.engine import dbos_app
-from pssync.engine.capture import Poller
-from pssync.engine.runtime import Runtime, set_runtime
-from pssync.engine.worker import start, wait_idle
-from pssync.governance.exceptions import ExceptionStore
-from pssync.governance.ownership import OwnershipPolicy
-from pssync.mapping import Translator, load_spec
-from pssync.runtime.builder import govern
 from pssync.sandbox.filedrop import FileDropEmulator
 from pssync.sandbox.firm import generate_firm
-from pssync.store import GoldenStore, open_engine
 
 pytestmark = pytest.mark.integration
 
@@ -42,59 +29,18 @@ OBJECTS = (
 )
 
 
-@dataclass
-class Synced:
-    store: GoldenStore
-    firm: Any
-    truth: dict[tuple[str, str], dict[str, Any]]
-    counts: dict[str, dict[str, int]]
-
-    def golden(self, obj: str, canonical_id: str) -> tuple[str, dict[str, Any]]:
-        erp_id = self.firm.xrefs.get(canonical_id, f"filedrop:{obj}")
-        assert erp_id is not None, (obj, canonical_id)
-        found = self.store.resolve_xref("filedrop", obj, erp_id)
-        assert found is not None, f"filedrop {obj} {erp_id} is not in the golden store"
-        version = self.store.get(*found)
-        assert version is not None
-        return found[1], version.payload
-
-
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
     base: Path = tmp_path_factory.mktemp("fd-path")
     firm = generate_firm("small")
-    truth: dict[tuple[str, str], dict[str, Any]] = {}
-    for line in firm.truth_lines():
-        fact = json.loads(line)
-        truth[(fact["entity_type"], fact["payload"]["id"])] = fact["payload"]  # latest wins
-    url = f"sqlite:///{base}/pssync.db"
-    store = GoldenStore(open_engine(url))
     with FileDropEmulator(state_dir=base / "fd", poll_interval=0.05) as emu:
         emu.seed(copy.deepcopy(firm.views["filedrop"]))
         creds = emu.credentials()
         folders = ("inbound_dir", "ack_dir", "reject_dir", "outbound_dir")
         settings = FileDropSettings.model_validate({k: creds[k] for k in folders})
-        runtime = Runtime(
-            store=store,
-            exceptions=ExceptionStore(store.engine),
-            connectors={"filedrop": lambda: FileDropConnector(settings)},
-            translators={"filedrop": Translator(load_spec(MAPPING))},
-            roles={"filedrop": "erp"},
-            policy=OwnershipPolicy(default_system_of_record()),
-        )
-        govern(runtime)
-        start(runtime, url, polling_interval=0.05)
-        try:
-            counts = {obj: Poller(runtime, "filedrop", obj).run().counts for obj in OBJECTS}
-            assert wait_idle(60)
-            yield Synced(store, firm, truth, counts)
-        finally:
-            dbos_app.shutdown()
-            set_runtime(None)
-
-
-def money(value: dict[str, str]) -> tuple[Decimal, str]:
-    return Decimal(value["amount"]), value["currency"]
+        connector = lambda: FileDropConnector(settings)  # noqa: E731
+        with synced_erp(base, firm, "filedrop", connector, MAPPING, OBJECTS) as synced:
+            yield synced
 
 
 def held(synced: Synced, obj: str, ids: list[str]) -> list[str]:

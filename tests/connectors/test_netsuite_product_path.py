@@ -11,29 +11,16 @@ records of the NetSuite project, customer, sales order and invoice).
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
+from product_path import Synced, money, synced_erp
 from test_netsuite import MAPPING, settings_for
 
-from pssync.config.settings import default_system_of_record
 from pssync.connectors.netsuite import NetSuiteConnector
-from pssync.engine import dbos_app
-from pssync.engine.capture import Poller
-from pssync.engine.runtime import Runtime, set_runtime
-from pssync.engine.worker import start, wait_idle
-from pssync.governance.exceptions import ExceptionStore
-from pssync.governance.ownership import OwnershipPolicy
-from pssync.mapping import Translator, load_spec
-from pssync.runtime.builder import govern
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.netsuite import NetSuiteEmulator
-from pssync.store import GoldenStore, open_engine
 
 pytestmark = pytest.mark.integration
 
@@ -44,60 +31,16 @@ OBJECTS = (
 )
 
 
-@dataclass
-class Synced:
-    store: GoldenStore
-    firm: Any
-    truth: dict[tuple[str, str], dict[str, Any]]
-    counts: dict[str, dict[str, int]]
-
-    def golden(self, obj: str, netsuite_id: str | None) -> tuple[str, dict[str, Any]]:
-        """(golden ID, payload) of the record NetSuite holds as `obj` `netsuite_id`."""
-        assert netsuite_id is not None
-        found = self.store.resolve_xref("netsuite", obj, netsuite_id)
-        assert found is not None, f"netsuite {obj} {netsuite_id} is not in the golden store"
-        version = self.store.get(*found)
-        assert version is not None
-        return found[1], version.payload
-
-    def golden_id(self, obj: str, canonical_id: str) -> str:
-        return self.golden(obj, self.firm.xrefs.get(canonical_id, f"netsuite:{obj}"))[0]
-
-
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
     base: Path = tmp_path_factory.mktemp("ns-path")
     firm = generate_firm("small")
-    truth: dict[tuple[str, str], dict[str, Any]] = {}
-    for line in firm.truth_lines():
-        fact = json.loads(line)
-        truth[(fact["entity_type"], fact["payload"]["id"])] = fact["payload"]  # latest wins
-    url = f"sqlite:///{base}/pssync.db"
-    store = GoldenStore(open_engine(url))
     with NetSuiteEmulator(state_dir=base / "ns") as emu:
         emu.seed(copy.deepcopy(firm.views["netsuite"]))
         settings = settings_for(emu)
-        runtime = Runtime(
-            store=store,
-            exceptions=ExceptionStore(store.engine),
-            connectors={"netsuite": lambda: NetSuiteConnector(settings)},
-            translators={"netsuite": Translator(load_spec(MAPPING))},
-            roles={"netsuite": "erp"},
-            policy=OwnershipPolicy(default_system_of_record()),
-        )
-        govern(runtime)
-        start(runtime, url, polling_interval=0.05)
-        try:
-            counts = {obj: Poller(runtime, "netsuite", obj).run().counts for obj in OBJECTS}
-            assert wait_idle(60)
-            yield Synced(store, firm, truth, counts)
-        finally:
-            dbos_app.shutdown()
-            set_runtime(None)
-
-
-def money(value: dict[str, str]) -> tuple[Decimal, str]:
-    return Decimal(value["amount"]), value["currency"]
+        connector = lambda: NetSuiteConnector(settings)  # noqa: E731
+        with synced_erp(base, firm, "netsuite", connector, MAPPING, OBJECTS) as synced:
+            yield synced
 
 
 def test_every_record_is_applied_without_rejection(synced: Synced) -> None:
@@ -113,7 +56,7 @@ def test_contract_lines_match_the_truth(synced: Synced) -> None:
             continue
         held += 1
         truth = synced.truth[("ContractLine", c.id)]
-        _, got = synced.golden("salesorder", ns_id)
+        _, got = synced.golden_of("salesorder", ns_id)
         assert money(got["amount"]) == money(truth["amount"])
         for name in ("name", "revenue_method", "start_date", "end_date", "billing_rule"):
             assert got[name] == truth[name], name
@@ -135,7 +78,7 @@ def test_billing_schedules_match_the_truth(synced: Synced) -> None:
             continue
         held += 1
         truth = synced.truth[("BillingSchedule", key)]
-        _, got = synced.golden("billingschedule", ns_id)
+        _, got = synced.golden_of("billingschedule", ns_id)
         assert money(got["amount_per_period"]) == money(truth["amount_per_period"])
         for name in ("frequency", "start_date", "end_date"):
             assert got[name] == truth[name], name
@@ -151,7 +94,7 @@ def test_billing_milestones_match_the_truth(synced: Synced) -> None:
             continue
         held += 1
         truth = synced.truth[("BillingMilestone", m.id)]
-        _, got = synced.golden("projecttask_milestone", ns_id)
+        _, got = synced.golden_of("projecttask_milestone", ns_id)
         assert money(got["amount"]) == money(truth["amount"])
         for name in ("name", "due_date", "status"):
             assert got[name] == truth[name], name
@@ -168,7 +111,7 @@ def test_payments_match_the_truth(synced: Synced) -> None:
             continue
         held += 1
         truth = synced.truth[("Payment", pay.id)]
-        _, got = synced.golden("customerpayment", ns_id)
+        _, got = synced.golden_of("customerpayment", ns_id)
         assert money(got["amount"]) == money(truth["amount"])
         assert got["received_date"] == truth["received_date"]
         assert got["invoice_id"] == synced.golden_id("invoice", truth["invoice_id"])

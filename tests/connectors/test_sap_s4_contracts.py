@@ -13,29 +13,17 @@ shapes the NetSuite connector produces for the US entity.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from product_path import Synced, money, synced_erp
 from test_sap_s4 import MAPPING, settings_for
 
-from pssync.config.settings import default_system_of_record
 from pssync.connectors.sap_s4 import SapS4Connector
-from pssync.engine import dbos_app
-from pssync.engine.capture import Poller
-from pssync.engine.runtime import Runtime, set_runtime
-from pssync.engine.worker import start, wait_idle
-from pssync.governance.exceptions import ExceptionStore
-from pssync.governance.ownership import OwnershipPolicy
-from pssync.mapping import Translator, load_spec
-from pssync.runtime.builder import govern
 from pssync.sandbox.firm import generate_firm
 from pssync.sandbox.sap_s4 import SapS4Emulator
-from pssync.store import GoldenStore, open_engine
 
 pytestmark = pytest.mark.integration
 
@@ -45,60 +33,24 @@ OBJECTS = (
 )
 
 
-@dataclass
-class Synced:
-    store: GoldenStore
-    firm: Any
-    truth: dict[tuple[str, str], dict[str, Any]]
-    counts: dict[str, dict[str, int]]
-
-    def golden(self, obj: str, canonical_id: str) -> tuple[str, dict[str, Any]]:
-        """(golden ID, payload) of what SAP holds as `obj` for the truth's `canonical_id`."""
-        sap_id = self.firm.xrefs.get(canonical_id, f"sap_s4:{obj}")
+class SapSynced(Synced):
+    def source_id(self, obj: str, canonical_id: str) -> str | None:
         if obj == "A_EnterpriseProject":  # read keyed by its GUID
-            sap_id = self.firm.view_record("sap_s4", obj, canonical_id)["ProjectUUID"]
-        assert sap_id is not None, (obj, canonical_id)
-        found = self.store.resolve_xref("sap_s4", obj, sap_id)
-        assert found is not None, f"sap_s4 {obj} {sap_id} is not in the golden store"
-        version = self.store.get(*found)
-        assert version is not None
-        return found[1], version.payload
+            found: str = self.firm.view_record("sap_s4", obj, canonical_id)["ProjectUUID"]
+            return found
+        return super().source_id(obj, canonical_id)
 
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
     base: Path = tmp_path_factory.mktemp("sap-contracts")
     firm = generate_firm("small", seed=1)
-    truth: dict[tuple[str, str], dict[str, Any]] = {}
-    for line in firm.truth_lines():
-        fact = json.loads(line)
-        truth[(fact["entity_type"], fact["payload"]["id"])] = fact["payload"]  # latest wins
-    url = f"sqlite:///{base}/pssync.db"
-    store = GoldenStore(open_engine(url))
     with SapS4Emulator(state_dir=base / "sap") as emu:
         emu.seed(copy.deepcopy(firm.views["sap_s4"]))
         settings = settings_for(emu)
-        runtime = Runtime(
-            store=store,
-            exceptions=ExceptionStore(store.engine),
-            connectors={"sap_s4": lambda: SapS4Connector(settings)},
-            translators={"sap_s4": Translator(load_spec(MAPPING))},
-            roles={"sap_s4": "erp"},
-            policy=OwnershipPolicy(default_system_of_record()),
-        )
-        govern(runtime)
-        start(runtime, url, polling_interval=0.05)
-        try:
-            counts = {obj: Poller(runtime, "sap_s4", obj).run().counts for obj in OBJECTS}
-            assert wait_idle(60)
-            yield Synced(store, firm, truth, counts)
-        finally:
-            dbos_app.shutdown()
-            set_runtime(None)
-
-
-def money(value: dict[str, str]) -> tuple[Decimal, str]:
-    return Decimal(value["amount"]), value["currency"]
+        connector = lambda: SapS4Connector(settings)  # noqa: E731
+        with synced_erp(base, firm, "sap_s4", connector, MAPPING, OBJECTS, SapSynced) as synced:
+            yield synced
 
 
 def german(firm: Any) -> list[Any]:
