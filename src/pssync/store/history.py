@@ -9,8 +9,6 @@ Unchanged content is a no-op, which is what makes re-imports and replays free of
 from __future__ import annotations
 
 import datetime as dt
-import random
-import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
@@ -18,6 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from pssync.store import audit
 from pssync.store.tables import audit_log, record_merge, record_version, xref
@@ -54,13 +53,15 @@ _T = TypeVar("_T")
 _WRITE_ATTEMPTS = 8
 
 
-def _lost_race(error: Exception) -> bool:
-    """A failure another writer caused: a stale close, a unique index, or PostgreSQL choosing
-    this transaction as a deadlock's or a serialisation conflict's victim (SQLSTATE 40P01,
-    40001); any other operational error (a lost connection, a locked SQLite file) is not."""
-    if not isinstance(error, OperationalError):
+def _lost_race(error: BaseException) -> bool:
+    """A failure another writer caused, worth applying again: a stale close, a unique index, or
+    PostgreSQL choosing this transaction as a deadlock's or a serialisation conflict's victim
+    (SQLSTATE 40P01, 40001); any other error (a lost connection, a locked SQLite file) is not."""
+    if isinstance(error, StaleWriteError | IntegrityError):
         return True
-    return getattr(error.orig, "sqlstate", None) in ("40P01", "40001")
+    return isinstance(error, OperationalError) and (
+        getattr(error.orig, "sqlstate", None) in ("40P01", "40001")
+    )
 
 
 def _as_known(known_at: dt.datetime | None) -> ColumnElement[bool]:
@@ -151,15 +152,16 @@ class GoldenStore:
         Two workers polling the same page thus end with one current version per record and
         valid time, not two (`tests/store/test_concurrent_writes.py`).
         """
-        for tries in range(1, _WRITE_ATTEMPTS + 1):
-            try:
-                with self.engine.begin() as conn:
-                    return attempt(conn)
-            except (StaleWriteError, IntegrityError, OperationalError) as error:
-                if tries == _WRITE_ATTEMPTS or not _lost_race(error):
-                    raise
-                time.sleep(random.uniform(0, 0.05 * tries))
-        raise AssertionError("unreachable")
+        retrying = Retrying(
+            stop=stop_after_attempt(_WRITE_ATTEMPTS),
+            wait=wait_random_exponential(multiplier=0.01, max=0.4),
+            retry=retry_if_exception(_lost_race),
+            reraise=True,
+        )
+        for retry in retrying:
+            with retry, self.engine.begin() as conn:
+                result = attempt(conn)
+        return result
 
     def audit_refusals(
         self,
