@@ -39,6 +39,13 @@ def test_truth_against_itself_is_identical(store: GoldenStore, small_truth) -> N
         assert result.kpis[name]["synced"] == result.kpis[name]["truth"], name
     assert result.headline().startswith("golden store vs firm: 100.0% of records identical")
 
+    # With everything known now (`pssync fidelity --known-now`) the stick still reads zero.
+    now = check_fidelity(store, small_truth.lines, as_of=small_truth.today, known_now=True)
+    assert now.forecast is not None and now.forecast["known_now"] is True
+    for name, row in now.forecast.items():
+        if isinstance(row, dict):
+            assert Decimal(row["difference"]) == 0, (name, row)
+
 
 def test_a_changed_field_is_a_named_defect(store: GoldenStore, small_truth) -> None:  # type: ignore[no-untyped-def]
     lines = list(small_truth.lines)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from pssync.cli.forecast_cmds import KnownNowOption
 from pssync.cli.output import console, emit_json, fail, open_store
 from pssync.demo.firm_truth import PLANTED_FILE, firm_truth
 from pssync.fidelity import FidelityReport, TruthError, check_fidelity, read_planted
@@ -101,6 +102,7 @@ def fidelity_command(
     firm_start: DateOption = None,
     clock_days: Annotated[int, typer.Option(min=0, help="With --firm: days its clock played.")] = 0,
     as_of: DateOption = None,
+    known_now: KnownNowOption = False,
     outcomes: Annotated[bool, typer.Option(help="Also compare the forecast and KPIs.")] = True,
     strict: Annotated[bool, typer.Option(help="Exit 1 when a difference is unexplained.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -128,7 +130,12 @@ def fidelity_command(
     date = as_of.date() if as_of else dt.datetime.now(dt.UTC).date()
     try:
         report = check_fidelity(
-            open_store(db), lines, planted=answers, as_of=date, outcomes=outcomes
+            open_store(db),
+            lines,
+            planted=answers,
+            as_of=date,
+            outcomes=outcomes,
+            known_now=known_now,
         )
     except (TruthError, CanonicalValidationError) as exc:  # a truth the model rejects
         raise fail(f"the truth does not validate: {exc}") from None

@@ -174,8 +174,11 @@ def check_fidelity(
     currency: str = "USD",
     exceptions: ExceptionStore | None = None,
     outcomes: bool = True,
+    known_now: bool = False,
 ) -> FidelityReport:
-    """Compare `store` with the truth; `outcomes=False` skips the forecast and KPIs."""
+    """Compare `store` with the truth; `outcomes=False` skips the forecast and KPIs, and
+    `known_now` reads their as-of date with everything known now (as `pssync forecast
+    --known-now` does) instead of what was known then."""
     truth = read_truth(truth_lines)
     golden: GoldenView = read_golden(store, exceptions)
     records = compare_records(truth, golden)
@@ -195,8 +198,10 @@ def check_fidelity(
         try:
             synced.sync(store)
             load_truth(truth_mirror, truth_lines)
-            report.forecast = compare_forecast(synced, truth_mirror, date, currency)
-            report.kpis = compare_kpis(synced, truth_mirror, date, currency)
+            report.forecast = compare_forecast(
+                synced, truth_mirror, date, currency, known_now=known_now
+            )
+            report.kpis = compare_kpis(synced, truth_mirror, date, currency, known_now)
         finally:
             synced.close()
             truth_mirror.close()

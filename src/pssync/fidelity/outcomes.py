@@ -33,10 +33,19 @@ FORECAST_TOLERANCE = Decimal("0.01")  # 1% of the truth's figure
 ACCURACY_LOOKBACK = dt.timedelta(days=91)
 
 
+def _known(analytics: AnalyticsStore, known_now: bool) -> dt.datetime | None:
+    """What the as-of date reads: as known then (None), or with all known now (`--known-now`)."""
+    return analytics.high_water_mark if known_now else None
+
+
 def forecast_components(
-    analytics: AnalyticsStore, as_of: dt.date, currency: str, horizon: int
+    analytics: AnalyticsStore,
+    as_of: dt.date,
+    currency: str,
+    horizon: int,
+    known_at: dt.datetime | None = None,
 ) -> dict[str, Decimal]:
-    result = run_forecast(analytics, as_of, horizon=horizon, currency=currency)
+    result = run_forecast(analytics, as_of, horizon=horizon, currency=currency, known_at=known_at)
     out = {c.value: result.total(c) for c in Component}
     out["total"] = result.total()
     return out
@@ -48,9 +57,10 @@ def compare_forecast(
     as_of: dt.date,
     currency: str = "USD",
     horizon: int = 12,
+    known_now: bool = False,
 ) -> dict[str, Any]:
-    got = forecast_components(synced, as_of, currency, horizon)
-    want = forecast_components(truth, as_of, currency, horizon)
+    got = forecast_components(synced, as_of, currency, horizon, _known(synced, known_now))
+    want = forecast_components(truth, as_of, currency, horizon, _known(truth, known_now))
     rows = {}
     for name in want:
         diff = got[name] - want[name]
@@ -62,7 +72,13 @@ def compare_forecast(
             "relative": None if share is None else float(round(share, 4)),
             "within_1pct": share is not None and share <= FORECAST_TOLERANCE,
         }
-    return {"as_of": str(as_of), "currency": currency, "horizon_months": horizon, **rows}
+    return {
+        "as_of": str(as_of),
+        "known_now": known_now,
+        "currency": currency,
+        "horizon_months": horizon,
+        **rows,
+    }
 
 
 def _variance_pct(analytics: AnalyticsStore, as_of: dt.date, currency: str) -> float | None:
@@ -77,14 +93,23 @@ def _variance_pct(analytics: AnalyticsStore, as_of: dt.date, currency: str) -> f
 
 #: KPI -> (how to compute its headline number, unit). Units: "days" (tolerance 1) or "share"
 #: (tolerance 0.02, two points).
-KPIS: dict[str, tuple[Callable[[AnalyticsStore, dt.date, str], Any], str]] = {
-    "conversion_time": (lambda a, d, c: conversion_time(a, d)["median_days"], "days"),
-    "project_code_sla": (lambda a, d, c: project_code_sla(a, d)["share"], "share"),
-    "start_variance": (lambda a, d, c: start_variance(a, d)["mean_days"], "days"),
-    "milestone_adherence": (lambda a, d, c: milestone_adherence(a, d)["share"], "share"),
-    "forecast_variance": (_variance_pct, "share"),
+#: The delivery KPIs read the as-of date as known then or with all known now (`known_at`); the
+#: accuracy KPIs compare a forecast with what was realised, known now either way.
+Compute = Callable[[AnalyticsStore, dt.date, str, dt.datetime | None], Any]
+KPIS: dict[str, tuple[Compute, str]] = {
+    "conversion_time": (lambda a, d, c, k: conversion_time(a, d, k)["median_days"], "days"),
+    "project_code_sla": (
+        lambda a, d, c, k: project_code_sla(a, d, known_at=k)["share"],
+        "share",
+    ),
+    "start_variance": (lambda a, d, c, k: start_variance(a, d, k)["mean_days"], "days"),
+    "milestone_adherence": (
+        lambda a, d, c, k: milestone_adherence(a, d, known_at=k)["share"],
+        "share",
+    ),
+    "forecast_variance": (lambda a, d, c, k: _variance_pct(a, d, c), "share"),
     "utilization_accuracy": (
-        lambda a, d, c: utilization_accuracy(a, d - ACCURACY_LOOKBACK, d)["accuracy"],
+        lambda a, d, c, k: utilization_accuracy(a, d - ACCURACY_LOOKBACK, d)["accuracy"],
         "share",
     ),
 }
@@ -92,11 +117,16 @@ TOLERANCE = {"days": 1.0, "share": 0.02}
 
 
 def compare_kpis(
-    synced: AnalyticsStore, truth: AnalyticsStore, as_of: dt.date, currency: str = "USD"
+    synced: AnalyticsStore,
+    truth: AnalyticsStore,
+    as_of: dt.date,
+    currency: str = "USD",
+    known_now: bool = False,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, (compute, unit) in KPIS.items():
-        got, want = compute(synced, as_of, currency), compute(truth, as_of, currency)
+        got = compute(synced, as_of, currency, _known(synced, known_now))
+        want = compute(truth, as_of, currency, _known(truth, known_now))
         close = (
             got is not None
             and want is not None
