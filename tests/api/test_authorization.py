@@ -45,6 +45,7 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/forecast/versions/{version_id}/cells"): "viewer",
     ("GET", "/api/v1/forecast/versions/{version_id}/drilldown"): "viewer",
     ("GET", "/api/v1/forecast/compare"): "viewer",
+    ("GET", "/api/v1/forecast/held-back"): "viewer",
     ("GET", "/api/v1/forecast/versions/{version_id}/pivot"): "viewer",
     ("GET", "/api/v1/kpis/cards"): "viewer",
     ("GET", "/api/v1/connectors/health/objects"): "viewer",
