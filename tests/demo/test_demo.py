@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from pssync.store import GoldenStore, open_engine
+
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 CLI = [sys.executable, "-c", "from pssync.cli.main import app; app()"]
@@ -112,11 +114,26 @@ def test_exceptions_are_the_firms_not_pssyncs_mapping_gaps(
     assert lines.get("applied", 0) > 0, lines  # nested into Opportunity.line_items
 
 
-def test_flows_ran_and_drafted_projects(demo: tuple[Path, dict[str, Any]]) -> None:
-    """The demo's pssync.yaml turns the flows on and the demo dispatches them after each poll:
-    deals at Proposal/Negotiation get a PSA draft."""
+def test_every_deal_the_flows_watch_has_its_project(demo: tuple[Path, dict[str, Any]]) -> None:
+    """The demo's pssync.yaml turns the flows on and the demo dispatches them after each poll.
+    Every open deal at a drafting stage (Proposal/Negotiation) ends with a PSA project, drafted
+    by the flow or the firm's own workspace linked to it, never both; every won deal has a coded
+    ERP project (handed off by the flow or the firm's own, linked)."""
     cwd, summary = demo
     flows = summary["flows"]
-    assert flows["started"].get("draft", 0) > 0, flows
-    assert flows["draft_projects"] >= 1, flows
     assert "flows:" in (cwd / "pssync.yaml").read_text(encoding="utf-8")
+    assert flows["won_deals"] > 0 and flows["won_deals_with_erp_project"] == flows["won_deals"]
+    store = GoldenStore(open_engine(f"sqlite:///{cwd}/pssync.db"))
+    projects: dict[str, int] = {}
+    for version in store.iter_records("Project"):
+        deal = version.payload.get("opportunity_id")
+        if deal:
+            projects[deal] = projects.get(deal, 0) + 1
+    watched = [
+        v.payload["id"]
+        for v in store.iter_records("Opportunity")
+        if not v.payload.get("is_closed") and v.payload.get("stage") in ("Proposal", "Negotiation")
+    ]
+    assert watched, "no open deal at a drafting stage"
+    assert all(projects.get(deal) == 1 for deal in watched), (watched, projects)
+    assert flows["draft_projects"] <= len(watched)
