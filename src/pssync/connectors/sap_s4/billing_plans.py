@@ -30,25 +30,12 @@ from typing import Any, Protocol
 
 from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.sap_s4.objects import OBJECTS, SapObject
+from pssync.connectors.sap_s4.service import SapService
 
 
-class Reader(Protocol):
-    """What is read through (the connector; a protocol, so this module needs no import of it)."""
-
-    @property
-    def config(self) -> Any: ...
-
-    def fetch(
-        self,
-        sap: SapObject,
-        *,
-        top: int,
-        skip: int = 0,
-        filter_: str | None = None,
-        order_by: str | None = None,
-        count: bool = False,
-        etags: dict[str, str] | None = None,
-    ) -> tuple[list[dict[str, Any]], int | None]: ...
+class Reader(SapService, Protocol):
+    """The SAP services, plus the connector's change pages and records (a protocol, so this
+    module needs no import of the connector)."""
 
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]: ...
 
