@@ -13,11 +13,10 @@ delivery commands; nothing here knows about flows.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from pssync.connectors.kit.handoff import VendorWrite
+from pssync.connectors.kit.handoff import VendorWrite, project_dates
 
 # Canonical revenue method -> the file-drop ERP's billing method codes.
 BILLING_METHOD = {
@@ -70,9 +69,7 @@ class FileDropHandoff:
         customer_ref: str,
         external_id: str,
     ) -> VendorWrite:
-        start = str(project.get("planned_start") or opp["close_date"])
-        end = str(project.get("planned_end") or start)
-        end = str(max(dt.date.fromisoformat(end), dt.date.fromisoformat(start)))
+        start, end = project_dates(project, opp)
         body = {
             "customer_external_id": customer_ref,
             "code": code,

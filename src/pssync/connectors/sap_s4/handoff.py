@@ -18,23 +18,16 @@ about flows, so the connector stays below them.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pssync.connectors.kit.handoff import VendorWrite
+from pssync.connectors.kit.handoff import VendorWrite, project_dates
 
 if TYPE_CHECKING:
     from pssync.connectors.sap_s4.service import SapService
 
 # The customer roles a partner needs to be invoiced: FI customer and sales customer.
 CUSTOMER_ROLES = ("FLCU00", "FLCU01")
-
-
-def _dates(project: dict[str, Any], opp: dict[str, Any]) -> tuple[str, str]:
-    start = str(project.get("planned_start") or opp["close_date"])
-    end = str(project.get("planned_end") or start)
-    return start, str(max(dt.date.fromisoformat(end), dt.date.fromisoformat(start)))
 
 
 class SapHandoff:
@@ -88,7 +81,7 @@ class SapHandoff:
         external_id: str,
     ) -> VendorWrite:
         """Keyed by the project code, SAP's own project ID (not `external_id`)."""
-        start, end = _dates(project, opp)
+        start, end = project_dates(project, opp)
         body = {
             "ProjectDescription": str(project["name"])[:60],
             "ProjectStartDate": start,
