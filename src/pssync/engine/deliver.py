@@ -25,6 +25,7 @@ from pssync.connectors.errors import (
     RetriableError,
 )
 from pssync.engine.circuit import Breaker
+from pssync.engine.deliver_claims import Claims
 from pssync.engine.echo import PENDING, Ledger, Written, is_noop, written_hash
 from pssync.engine.outbound import Command
 from pssync.engine.runtime import DeliveryPolicy, Runtime
@@ -44,6 +45,7 @@ class SendResult:
     delay: float = 0.0
     error: dict[str, Any] | None = None
     quota: bool = False
+    busy: bool = False  # only records another delivery holds are left: wait, not a failure
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,7 +90,27 @@ def render(runtime: Runtime, command: Command) -> dict[str, Any]:
 
 
 def send(runtime: Runtime, commands: list[Command], attempt: int = 0) -> SendResult:
-    """One attempt to deliver `commands` (same target, object and external-ID field)."""
+    """One attempt to deliver `commands` (same target, object and external-ID field): those
+    another delivery holds right now (`deliver_claims`) are left for a later attempt."""
+    if not commands:
+        return SendResult()
+    target, obj = commands[0].target, commands[0].object
+    claims = Claims(runtime.store.engine)
+    mine = claims.take(target, obj, [c.external_id for c in commands])
+    try:
+        result = _send(runtime, [c for c in commands if c.external_id in mine], attempt)
+    finally:
+        claims.release(target, obj, mine)
+    busy = [c.as_dict() for c in commands if c.external_id not in mine]
+    if busy:
+        result.retry += busy
+        if result.error is None:
+            result.busy = True
+            result.delay = max(result.delay, backoff(0, runtime.delivery))
+    return result
+
+
+def _send(runtime: Runtime, commands: list[Command], attempt: int) -> SendResult:
     result = SendResult()
     if not commands:
         return result

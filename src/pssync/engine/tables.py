@@ -98,6 +98,17 @@ engine_pushed_lease = Table(
     Column("holder", String(255), nullable=False),
     Column("until", Float, nullable=False),
 )
+# Who is delivering to one target record right now, until when (Unix seconds): two workers
+# routing the same golden record must not both look it up, find nothing and create it.
+engine_delivery_claim = Table(
+    "engine_delivery_claim",
+    metadata,
+    Column("system", String(64), primary_key=True),
+    Column("object", String(128), primary_key=True),
+    Column("external_id", String(255), primary_key=True),
+    Column("holder", String(255), nullable=False),
+    Column("until", Float, nullable=False),
+)
 # Webhook message IDs already accepted per sender, with their body digest (`webhooks.py`).
 engine_webhook_message = Table(
     "engine_webhook_message",

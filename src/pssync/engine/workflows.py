@@ -160,7 +160,7 @@ def deliver_batch(commands: list[dict[str, Any]]) -> dict[str, Any]:
             pending, attempt, size = rest, 0, min(len(commands), size * 2)
             continue
         pending = out["retry"] + rest
-        if out["quota"]:
+        if out["quota"] or out.get("busy"):  # a pause or another delivery's record: wait
             quota_waited += out["delay"]
         else:
             attempt, size = attempt + 1, max(1, size // 2)
