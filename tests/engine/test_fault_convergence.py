@@ -4,8 +4,10 @@ Two runs of the same sync — CRM business partners captured, routed by the buil
 ``account_to_erp`` route and delivered to the ERP — each on a fresh golden store, fresh DBOS
 database and fresh SAP emulators seeded with the same rows: one clean, one with 20% injected
 429/500/503 answers and 5% timeouts on both emulators (reads and writes alike). The injected
-timeout sleeps 2 s and the connectors' client timeout is 0.5 s, so the client really times out
-(a ``ReadTimeout``), which the connector must report as retriable and the engine must retry.
+timeout sleeps 3 s (the issue's) and the faulty run's client timeout is 1 s, so the client
+really times out (a ``ReadTimeout``), which the connector must report as retriable and the
+engine must retry. The clean run has a generous client timeout: it must see no failure at all,
+and on a loaded machine a short one would time out with no fault injected.
 
 The faulty run must end where the clean one did: the same golden records with the same content
 and one version each, the same partners in the ERP (by pssync's external ID, with the same
@@ -45,13 +47,14 @@ pytestmark = pytest.mark.integration
 
 RECORDS = 100
 PAGE = 20  # CRM read page: one ingest workflow and one delivery batch per 20 partners
-CLIENT_TIMEOUT = 0.5  # seconds; shorter than the injected sleep so the client times out
+FAULTY_CLIENT_TIMEOUT = 1.0  # seconds; shorter than the injected sleep: the client times out
+CLEAN_CLIENT_TIMEOUT = 30.0
 ISSUE_FAULTS = {
     "error_rate": 0.20,
     "error_statuses": [429, 500, 503],
     "retry_after": 0,
     "timeout_rate": 0.05,
-    "timeout_seconds": 2.0,
+    "timeout_seconds": 3.0,
     # SAP writes go in one $batch per delivery: few requests, so a sequence that faults early.
     "seed": 15,
 }
@@ -75,8 +78,10 @@ class Observed:
         return sum("Timeout" in e for e in self.errors)
 
 
-def observing_factory(emulator: Emulator, seen: Observed) -> Callable[[], SapS4Connector]:
-    """Connectors with a short client timeout that note every retriable failure they raise."""
+def observing_factory(
+    emulator: Emulator, seen: Observed, timeout: float
+) -> Callable[[], SapS4Connector]:
+    """Connectors with this client timeout that note every retriable failure they raise."""
     creds = emulator.credentials()
     settings = SapS4Settings(
         base_url=emulator.base_url,
@@ -84,7 +89,7 @@ def observing_factory(emulator: Emulator, seen: Observed) -> Callable[[], SapS4C
         password=creds["password"],
         sap_client=creds["sap_client"],
         page_size=PAGE,
-        timeout=CLIENT_TIMEOUT,
+        timeout=timeout,
     )
 
     class Observing(SapS4Connector):
@@ -164,7 +169,7 @@ def comparable(payload: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def run_sync(base: Path, faults: dict[str, Any]) -> RunResult:
+def run_sync(base: Path, faults: dict[str, Any], client_timeout: float) -> RunResult:
     """One full sync on fresh state; faults on both emulators during capture and delivery."""
     base.mkdir(parents=True)
     url = f"sqlite:///{base}/pssync.db"
@@ -179,7 +184,10 @@ def run_sync(base: Path, faults: dict[str, Any]) -> RunResult:
         runtime = Runtime(
             store=store,
             exceptions=exceptions,
-            connectors={"crm": observing_factory(crm, seen), "erp": observing_factory(erp, seen)},
+            connectors={
+                "crm": observing_factory(crm, seen, client_timeout),
+                "erp": observing_factory(erp, seen, client_timeout),
+            },
             translators={"crm": Translator(SAP_MAPPING), "erp": Translator(SAP_MAPPING)},
             roles={"crm": "crm", "erp": "erp"},
             delivery=POLICY,
@@ -222,13 +230,13 @@ def run_sync(base: Path, faults: dict[str, Any]) -> RunResult:
 def test_a_full_sync_under_20pct_errors_and_5pct_timeouts_converges_to_the_clean_run(
     tmp_path: Path,
 ) -> None:
-    clean = run_sync(tmp_path / "clean", NO_FAULTS)
+    clean = run_sync(tmp_path / "clean", NO_FAULTS, CLEAN_CLIENT_TIMEOUT)
     assert clean.captured == {"applied": RECORDS}
     assert len(clean.golden) == RECORDS and len(clean.erp) == RECORDS
     assert clean.dead_lettered == 0 and clean.open_exceptions == 0
     assert not clean.observed.errors
 
-    faulty = run_sync(tmp_path / "faulty", ISSUE_FAULTS)
+    faulty = run_sync(tmp_path / "faulty", ISSUE_FAULTS, FAULTY_CLIENT_TIMEOUT)
     # The faults really happened, timeouts included, and cost retries.
     assert faulty.observed.timeouts() >= 1, faulty.observed.errors
     assert len(faulty.observed.errors) > faulty.observed.timeouts()
