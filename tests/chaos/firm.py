@@ -89,8 +89,11 @@ def sandbox(state_dir: Path, size: str, seed: int, faults: str | None) -> Iterat
         log.close()
 
 
-def write_config(systems: Systems, workdir: Path, database_url: str, page_processes: int) -> Path:
-    """The demo's pssync.yaml for these systems, on `database_url`, with `page_processes`."""
+def write_config(
+    systems: Systems, workdir: Path, database_url: str, page_processes: int | None
+) -> Path:
+    """The demo's pssync.yaml for these systems, on `database_url`, with `page_processes`
+    (None: left out, so pssync's default, one per core)."""
     from pssync.demo.config import sandbox_config
     from pssync.sandbox.firm.generate import DEFAULT_TODAY
 
@@ -107,7 +110,8 @@ def write_config(systems: Systems, workdir: Path, database_url: str, page_proces
     gap = (dt.datetime.now(dt.UTC).date() - DEFAULT_TODAY).days
     handoff["lookback_days"] = int(handoff["lookback_days"]) + max(gap, 0)
     config["database_url"] = database_url
-    config["page_processes"] = page_processes
+    if page_processes is not None:
+        config["page_processes"] = page_processes
     path = workdir / "pssync.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path

@@ -42,7 +42,7 @@ class Scenario:
     size: str = "small"
     seed: int = 7
     database: str = "sqlite"  # "sqlite" or a PostgreSQL database URL
-    page_processes: int = 0
+    page_processes: int | None = None  # None: pssync's default (one per core)
     faults: str | None = ISSUE_FAULTS
     kills: int = 5
     kill_window: tuple[float, float] = (4.0, 30.0)  # seconds after each (re)start
@@ -58,6 +58,18 @@ class Scenario:
         """Which of the two PostgreSQL workers each kill hits: seeded."""
         rng = random.Random(f"victims:{self.seed}")
         return [rng.randrange(2) for _ in range(self.kills)]
+
+
+# The chaos runs by name. The default test run makes the first two (pssync's default settings
+# on SQLite, and two PostgreSQL workers); `PSSYNC_CHAOS_ALL=1 pytest tests/chaos` and
+# `bench/bench_chaos.py --variants` make the others too.
+VARIANTS = {
+    "sqlite": Scenario(),
+    "postgres-two-workers": Scenario(database="postgres"),
+    "sqlite-threads": Scenario(page_processes=0),
+    "sqlite-page-processes": Scenario(page_processes=2),
+}
+DEFAULT_VARIANTS = ("sqlite", "postgres-two-workers")
 
 
 @dataclass
@@ -178,7 +190,7 @@ def _kill_workers(scenario: Scenario, config: Path, log: Path) -> list[dict[str,
         # Let the survivors drain what the killed ones left: no active workflow twice in a row.
         deadline, quiet = time.monotonic() + ROUND_TIMEOUT[scenario.size], 0
         while time.monotonic() < deadline and quiet < 2:
-            time.sleep(5)
+            time.sleep(2)
             quiet = quiet + 1 if _active_workflows(scenario.database) == 0 else 0
     finally:
         for process in workers:

@@ -7,7 +7,10 @@ starts it again each time, then takes it to rest with `pssync sync` rounds (faul
 The oracle reads every system back through its API and compares it with a clean run of the
 same firm (module fixture): no duplicate, nothing lost, the same field values.
 
-Re-run one variant with ``pytest tests/chaos -k sqlite-threads``; each test's work directory
+The default run makes two variants: SQLite with pssync's default settings (a page process per
+core) and two PostgreSQL `pssync worker`s. ``PSSYNC_CHAOS_ALL=1`` adds SQLite with threads only
+and SQLite with two page processes. Re-run one variant with ``pytest tests/chaos -k sqlite``;
+each test's work directory
 (`pssync.log` with every process's output, `pssync.yaml`, the SQLite files) stays under
 pytest's tmp path for a post-mortem. `bench/bench_chaos.py` runs the same on the medium firm.
 """
@@ -23,7 +26,7 @@ import pytest
 
 from .firm import postgres_database
 from .oracle import EndState, Verdict, compare
-from .runs import Outcome, Scenario, run
+from .runs import DEFAULT_VARIANTS, VARIANTS, Outcome, Scenario, run
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e, pytest.mark.timeout(1500)]
 POSTGRES_URL = os.environ.get("PSSYNC_TEST_POSTGRES_URL")
@@ -36,11 +39,7 @@ POSTGRES_URL = os.environ.get("PSSYNC_TEST_POSTGRES_URL")
 # marked here with `variants(name=(reason, strict))` until it is fixed.
 
 
-VARIANTS = {
-    "sqlite-threads": Scenario(),
-    "sqlite-page-processes": Scenario(page_processes=2),
-    "postgres-two-workers": Scenario(database="postgres"),
-}
+ALL_VARIANTS = bool(os.environ.get("PSSYNC_CHAOS_ALL"))
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +69,9 @@ def chaos(
 
 
 def variants(**defects: tuple[str, bool]) -> list[Any]:
-    """Every variant; those named are marked xfail with their defect, strict when the defect
-    shows on every run (a defect that shows only when the faults hit the right calls is not)."""
+    """The default variants (every one with PSSYNC_CHAOS_ALL set); those named are marked
+    xfail with their defect, strict when the defect shows on every run (a defect that shows
+    only when the faults hit the right calls is not)."""
     return [
         pytest.param(
             name,
@@ -83,6 +83,7 @@ def variants(**defects: tuple[str, bool]) -> list[Any]:
             ],
         )
         for name in VARIANTS
+        if ALL_VARIANTS or name in DEFAULT_VARIANTS
     ]
 
 
