@@ -6,12 +6,14 @@ system read back and compared with a clean run of the same firm and seed). Print
 and rewrites its own section of bench/results.md (a table: seed, variant, kills, duplicates,
 lost, other differences, minutes), noting the machine and its load.
 
-    python bench/bench_chaos.py [--size medium] [--seeds 7,11] [--variants sqlite,pages,postgres]
+    python bench/bench_chaos.py [--size medium] [--seeds 7,11]
+        [--variants sqlite,postgres-two-workers,sqlite-threads,sqlite-page-processes]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import importlib.util
 import json
@@ -50,17 +52,16 @@ def one(size: str, seed: int, variant: str, clean: Any, base: Path) -> dict[str,
     _suite()
     from chaos.firm import postgres_database  # type: ignore[import-not-found]
     from chaos.oracle import compare  # type: ignore[import-not-found]
-    from chaos.runs import Scenario, run  # type: ignore[import-not-found]
+    from chaos.runs import VARIANTS, run  # type: ignore[import-not-found]
 
     window = (10.0, 120.0) if size != "small" else (4.0, 30.0)
     load_before = _load()
-    if variant == "postgres":
+    scenario = dataclasses.replace(VARIANTS[variant], size=size, seed=seed, kill_window=window)
+    if scenario.database == "postgres":
         with postgres_database(POSTGRES) as url:
-            scenario = Scenario(size=size, seed=seed, database=url, kill_window=window)
+            scenario = dataclasses.replace(scenario, database=url)
             outcome = run(scenario, base / f"{variant}-{seed}", chaos=True)
     else:
-        pages = 2 if variant == "pages" else 0
-        scenario = Scenario(size=size, seed=seed, page_processes=pages, kill_window=window)
         outcome = run(scenario, base / f"{variant}-{seed}", chaos=True)
     verdict = compare(clean, outcome.end)
     in_targets = [d for d in verdict.differences if d.system != "pssync"]
@@ -128,12 +129,20 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="medium")
     parser.add_argument("--seeds", default="7,11")
-    parser.add_argument("--variants", default="sqlite,pages,postgres")
+    parser.add_argument(
+        "--variants",
+        default="sqlite,postgres-two-workers",
+        help="names from tests/chaos/runs.py VARIANTS: sqlite (default settings), "
+        "postgres-two-workers, sqlite-threads, sqlite-page-processes",
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     _suite()
-    from chaos.runs import Scenario, run
+    from chaos.runs import VARIANTS, Scenario, run
 
+    unknown = sorted(set(args.variants.split(",")) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variants {unknown}; known: {sorted(VARIANTS)}")
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-chaos-") as tmp:
         base = Path(tmp)
