@@ -123,6 +123,7 @@ def settle(config: Path, log: Path, timeout: float) -> list[dict[str, Any]]:
     rounds: list[dict[str, Any]] = []
     for _ in range(MAX_ROUNDS):
         args = ["sync", "--config", str(config), "--json"]
+        began = time.monotonic()
         done = subprocess.run(
             pssync_command(*args),
             capture_output=True,
@@ -132,7 +133,11 @@ def settle(config: Path, log: Path, timeout: float) -> list[dict[str, Any]]:
             check=False,
         )
         with log.open("a") as out:
-            out.write(f"\n=== settle round {len(rounds) + 1}: exit {done.returncode}\n")
+            took = time.monotonic() - began
+            out.write(
+                f"\n=== settle round {len(rounds) + 1}: exit {done.returncode} "
+                f"({took:.0f} s, ended {time.strftime('%H:%M:%S')})\n"
+            )
             out.write(done.stdout[-20000:] + done.stderr[-20000:])
         applied = -1
         try:
