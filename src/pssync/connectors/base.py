@@ -14,11 +14,14 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from pssync.connectors.errors import PermanentError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class ConnectorSettings(BaseModel):
@@ -52,6 +55,17 @@ class Page:
     records: list[SourceRecord]
     cursor: str | None
     done: bool = True
+
+
+@dataclass(frozen=True)
+class ColumnSnapshot:
+    """Every live record of an object as one frame of string columns (null: empty), as
+    `snapshot` would give them: `id_column` is each record's ID, `modified_at` every record's
+    stamp. Reconciliation compares it column-wise (docs/decisions/0007)."""
+
+    frame: pl.DataFrame
+    id_column: str
+    modified_at: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -120,6 +134,11 @@ class Connector(abc.ABC):
     @abc.abstractmethod
     def snapshot(self, obj: str) -> Iterator[Page]:
         """Every live record of `obj`, page by page."""
+
+    def snapshot_columns(self, obj: str) -> ColumnSnapshot | None:
+        """`snapshot` as one column frame, for a system that can read it whole cheaply (an
+        export file); None (the default) where only pages exist."""
+        return None
 
     @abc.abstractmethod
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:

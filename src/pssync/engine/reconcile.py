@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from pssync.connectors.base import SourceRecord
 from pssync.engine.pipeline import PagePipeline
+from pssync.engine.reconcile_columns import compare_columns
 from pssync.engine.reconcile_digest import mapping_fingerprint, remember, unchanged
 from pssync.engine.records import source_record
 from pssync.engine.runtime import Runtime, current
@@ -33,7 +34,7 @@ from pssync.engine.workflows import enqueue_deliveries
 from pssync.mapping.translator import TranslationError, Translator
 from pssync.model import CanonicalValidationError, parse_record
 from pssync.store.history import utcnow
-from pssync.store.lookup import latest, live_payloads, resolve_xrefs
+from pssync.store.lookup import latest, links_of, live_payloads, resolve_xrefs
 from pssync.store.problems import NewException
 from pssync.store.tables import xref
 
@@ -72,10 +73,10 @@ def compare(
     translator = runtime.translator(system)
     entity_type = translator.object_map(obj).entity
     found = runtime.store.resolve_xref(system, obj, str(record["id"]))
-    golden = None if found is None else runtime.store.get(entity_type, found[1])
-    return _verdict(
-        translator, entity_type, obj, record, None if golden is None else golden.payload
-    )
+    version = None if found is None else runtime.store.get(entity_type, found[1])
+    golden = None if version is None else version.payload
+    judged = _verdict(translator, entity_type, obj, record, golden)
+    return _references_resolved(runtime, system, [judged])[0]
 
 
 def compare_page(
@@ -88,16 +89,50 @@ def compare_page(
     engine = runtime.store.engine
     found = resolve_xrefs(engine, system, obj, (str(r["id"]) for r in records))
     goldens = live_payloads(engine, ((entity_type, rid) for _, rid in found.values()))
-    out = []
+    judged = []
     for record in records:
         hit = found.get(str(record["id"]))
-        text = None if hit is None else goldens.get((entity_type, hit[1]))
-        out.append(_verdict(translator, entity_type, obj, record, _loads(text)))
+        golden = _loads(None if hit is None else goldens.get((entity_type, hit[1])))
+        judged.append(_verdict(translator, entity_type, obj, record, golden))
+    return _references_resolved(runtime, system, judged)
+
+
+def _references_resolved(
+    runtime: Runtime, system: str, judged: list[Judged]
+) -> list[tuple[str, list[str]]]:
+    """The verdicts without the drift of a reference field: the source names a record by its
+    own ID (a Salesforce AccountId, an ERP customer number) where the golden record holds the
+    canonical ID the sync resolved it to through the xref map (governance.references). Such
+    a field is in step when the xref map links the source's ID to the golden value; one read
+    for the page."""
+    values = {value for _, _, pairs in judged for _, value, _ in pairs}
+    if not values:
+        return [(verdict, drifted) for verdict, drifted, _ in judged]
+    # Xrefs are kept under the object or, for some, the entity type (as references.py asks).
+    maps = runtime.translator(system).spec.objects
+    objects = [*maps, *(m.entity for m in maps.values())]
+    linked = links_of(runtime.store.engine, system, objects, values)
+    out: list[tuple[str, list[str]]] = []
+    for verdict, drifted, pairs in judged:
+        resolved = {name for name, value, held in pairs if held in linked.get(value, ())}
+        left = [name for name in drifted if name not in resolved]
+        out.append(
+            (verdict, drifted)
+            if verdict != "drift"
+            else ("drift", left)
+            if left
+            else ("in_step", [])
+        )
     return out
 
 
 def _loads(text: str | None) -> dict[str, Any] | None:
     return None if text is None else dict(json.loads(text))
+
+
+# A verdict, the drifted fields, and of those the (field, source value, golden value) pairs
+# that are both strings: a reference the golden record may hold resolved.
+Judged = tuple[str, list[str], list[tuple[str, str, str]]]
 
 
 def _verdict(
@@ -106,22 +141,27 @@ def _verdict(
     obj: str,
     record: dict[str, Any],
     golden: dict[str, Any] | None,
-) -> tuple[str, list[str]]:
+) -> Judged:
     """The verdict on `record` against its golden payload (None: the store has none)."""
     try:
         fields = translator.to_canonical(obj, record["data"])
     except TranslationError:
-        return "untranslatable", []
+        return "untranslatable", [], []
     if golden is None:
-        return "missing", []
+        return "missing", [], []
     try:
         merged = parse_record(entity_type, {**golden, **fields}).model_dump(mode="json")
     except CanonicalValidationError:
-        return "untranslatable", []
+        return "untranslatable", [], []
     # `xrefs` a mapping delivers are identity evidence (the CRM ID an ERP customer carries),
     # which the xref map already holds; they are not content that can drift.
     drifted = sorted(k for k in fields if k != "xrefs" and merged.get(k) != golden.get(k))
-    return ("drift", drifted) if drifted else ("in_step", [])
+    pairs = [
+        (k, fields[k], golden[k])
+        for k in drifted
+        if isinstance(fields[k], str) and isinstance(golden.get(k), str)
+    ]
+    return ("drift", drifted, pairs) if drifted else ("in_step", [], [])
 
 
 @DBOS.step()
@@ -205,6 +245,13 @@ def reconcile(
     """Compare `system`'s `obj` with the golden store; see the module docstring."""
     run = run_id or uuid.uuid4().hex[:12]
     report = ReconcileReport(system, obj, run)
+    columns = compare_columns(runtime, system, obj)
+    if columns is not None:  # the columnar path (reconcile_columns)
+        report.pages, report.checked, report.in_step = 1, columns.checked, columns.in_step
+        for number, batch in enumerate(columns.batches(_COMPARE_BATCH)):
+            _compare_batch(report, batch, number, repair)
+        _report_deletes(runtime, report, columns.gone, repair)
+        return report
     seen: set[str] = set()
     fingerprint = mapping_fingerprint(runtime, system, obj)
     pending: list[dict[str, Any]] = []
@@ -258,6 +305,13 @@ def _hard_deletes(runtime: Runtime, report: ReconcileReport, seen: set[str], rep
             for r in conn.execute(stmt)
             if r.external_id not in seen
         ]
+    _report_deletes(runtime, report, gone, repair)
+
+
+def _report_deletes(
+    runtime: Runtime, report: ReconcileReport, gone: list[tuple[str, str, str]], repair: bool
+) -> None:
+    """Of the linked records the snapshot lacks, those still live are hard deletes."""
     for start in range(0, len(gone), _DELETE_BATCH):
         batch = gone[start : start + _DELETE_BATCH]
         live = latest(runtime.store.engine, ((e, r) for e, r, _ in batch))

@@ -150,3 +150,25 @@ def live_payloads(engine: Engine, keys: Iterable[Key]) -> dict[Key, str]:
                     if key not in newest or valid_from > newest[key][0]:
                         newest[key] = (valid_from, bool(deleted), str(payload))
     return {key: payload for key, (_, deleted, payload) in newest.items() if not deleted}
+
+
+def links_of(
+    engine: Engine, system: str, objects: Iterable[str], external_ids: Iterable[str]
+) -> dict[str, set[str]]:
+    """external ID -> the canonical IDs the xref map links it to in any of `system`'s
+    `objects` (each asked by the (system, object, external ID) index)."""
+    wanted = sorted(set(external_ids))
+    found: dict[str, set[str]] = defaultdict(set)
+    with engine.connect() as conn:
+        for obj in dict.fromkeys(objects):
+            for part in _chunks(wanted):
+                for external_id, record_id in select_in(
+                    conn,
+                    xref,
+                    ("external_id", "record_id"),
+                    {"system": system, "object": obj},
+                    "external_id",
+                    part,
+                ):
+                    found[str(external_id)].add(str(record_id))
+    return dict(found)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from pssync.connectors.base import (
+    ColumnSnapshot,
     Connector,
     ConnectorSettings,
     Deletion,
@@ -31,6 +32,7 @@ from pssync.connectors.filedrop.exports import (
     ExportCursor,
     fingerprint,
     latest_export,
+    latest_export_frame,
 )
 from pssync.connectors.filedrop.handoff import FileDropHandoff
 from pssync.connectors.filedrop.layouts import (
@@ -134,6 +136,21 @@ class FileDropConnector(Connector):
                 None,
                 start + size >= len(export.rows),
             )
+
+    def snapshot_columns(self, obj: str) -> ColumnSnapshot | None:
+        """The newest export read by polars, for kinds whose rows name no other record (the
+        others gain ERP-id columns per row, see `with_references`)."""
+        kind = self.kind(obj)
+        if REFERENCES.get(kind.name):
+            return None
+        try:
+            found = latest_export_frame(self.config.outbound_dir, kind.name)
+        except OSError as exc:
+            raise RetriableError(f"cannot read exports: {exc}", system=SYSTEM) from exc
+        if found is None:
+            return None
+        frame, written = found
+        return ColumnSnapshot(frame, ERP_ID, written)
 
     def changes(self, obj: str, cursor: str | None) -> Iterator[Page]:
         """Rows of the newest export that are new or differ from what the cursor delivered."""

@@ -17,9 +17,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pssync.connectors.errors import PermanentError
+
+if TYPE_CHECKING:
+    import polars as pl
 
 SYSTEM = "filedrop"
 
@@ -39,18 +42,41 @@ class Export:
         return f"{stat.st_mtime_ns}:{stat.st_size}"
 
 
+def _newest(outbound: Path, kind: str) -> Path | None:
+    files = sorted(p for p in outbound.glob(f"{kind}_*.csv") if p.stem[len(kind) + 1 :].isdigit())
+    return files[-1] if files else None
+
+
+def _written(path: Path) -> dt.datetime:
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+
+
 def latest_export(outbound: Path, kind: str) -> Export | None:
     """The newest export of `kind`, or None before the ERP has written one."""
-    files = sorted(p for p in outbound.glob(f"{kind}_*.csv") if p.stem[len(kind) + 1 :].isdigit())
-    if not files:
+    path = _newest(outbound, kind)
+    if path is None:
         return None
-    path = files[-1]
     with path.open(encoding="utf-8", newline="") as handle:
         rows = [
             {k: (v if v != "" else None) for k, v in row.items()} for row in csv.DictReader(handle)
         ]
-    written = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
-    return Export(path, rows, written)
+    return Export(path, rows, _written(path))
+
+
+def latest_export_frame(outbound: Path, kind: str) -> tuple[pl.DataFrame, dt.datetime] | None:
+    """`latest_export` as a frame of string columns (null where the row is empty, as there),
+    read by polars' CSV reader instead of one dict per row."""
+    import polars as pl  # not imported by every command that loads the connector
+
+    path = _newest(outbound, kind)
+    if path is None:
+        return None
+    written = _written(path)
+    frame = pl.read_csv(path, infer_schema=False)
+    empty = [
+        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns
+    ]
+    return frame.with_columns(empty), written
 
 
 def fingerprint(row: dict[str, Any]) -> str:
