@@ -72,6 +72,17 @@ def test_same_problem_twice_is_one_exception(exceptions: ExceptionStore) -> None
     assert len(exceptions.find()) == 1
 
 
+def test_same_problem_twice_in_one_batch_is_one_exception_with_the_later_details(
+    exceptions: ExceptionStore,
+) -> None:
+    first, later = _missing_le(), _missing_le()
+    later.message, later.payload = "raised again", '{"v": 2}'
+    ids = exceptions.raise_many([first, later])
+    assert ids[0] == ids[1]
+    (found,) = exceptions.find()
+    assert (found.message, found.payload) == ("raised again", '{"v": 2}')
+
+
 def test_lifecycle_with_reopen_and_audit(exceptions: ExceptionStore, store: GoldenStore) -> None:
     exc = exceptions.raise_(_missing_le())
     assert exceptions.assign(exc.id, "ana@finance", "lead").state == "assigned"

@@ -9,6 +9,7 @@ that is fine are nested as soon as it arrives.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -128,3 +129,17 @@ def test_lines_read_before_a_good_deal_are_nested_when_it_arrives(runtime: Runti
     assert ingest(runtime, "Opportunity", [("006A", {**DEAL, "Category": "Cloud"})]) == "applied"
     assert len(deal_lines(runtime)) == 2
     assert not runtime.exceptions.find(states=["open"], category="orphan_line_item")
+
+
+def test_a_page_refusing_a_record_twice_keeps_its_later_version_to_replay(
+    runtime: Runtime,
+) -> None:
+    stamp = dt.datetime.now(dt.UTC)
+    page = [
+        source_record("006A", {**DEAL, "Category": "cloud mig.", "Name": name}, at.isoformat())
+        for name, at in (("old", stamp), ("new", stamp + dt.timedelta(seconds=1)))
+    ]
+    result = PagePipeline(runtime, "crm", "Opportunity").run(page)
+    assert [d.status.value for d in result.decisions] == ["rejected", "rejected"]
+    (refused,) = runtime.exceptions.find(category="unmapped_value")
+    assert json.loads(refused.payload or "{}")["record"]["data"]["Name"] == "new"

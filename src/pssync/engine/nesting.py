@@ -56,6 +56,8 @@ class NestedLines(PageState):
         self.parents: dict[str, str | None] = {}
         # For parents: orphan lines waiting for them, by the parent's source ID.
         self.held: dict[str, tuple[str, str, list[dict[str, Any]]]] = {}
+        # Orphan lines this page holds, by their exception's fingerprint (`_hold`).
+        self.holding: dict[str, list[dict[str, Any]]] = {}
 
     def _line(self, obj: str, record: dict[str, Any]) -> tuple[str, dict[str, Any], str]:
         """(parent reference, canonical line, line ID) of one nested source record."""
@@ -155,27 +157,33 @@ class NestedLines(PageState):
             entity_type=self.nesting.parent,
             details={"field": self.nesting.key, "stage": "ingest", "parent": parent_ref},
         )
-        xr = exception_record.c
-        with self.store.engine.connect() as conn:
-            row = conn.execute(
-                select(xr.payload).where(
-                    xr.fingerprint == new.fingerprint(),
-                    xr.state.in_([s.value for s in ACTIVE]),
-                )
-            ).first()
-        held: list[dict[str, Any]] = []
-        if row is not None and row.payload:
-            held = [
-                r for r in json.loads(row.payload).get("records", []) if r["id"] != record["id"]
-            ]
+        fingerprint = new.fingerprint()
+        if fingerprint not in self.holding:
+            self.holding[fingerprint] = self._held_before(fingerprint)
+        held = [r for r in self.holding[fingerprint] if r["id"] != record["id"]]
         held.append(record)
+        self.holding[fingerprint] = held
         new.details["lines"] = len(held)
         new.payload = json.dumps(
             {"system": self.system, "object": self.obj, "records": held}, default=str
         )
         new.correlation_id = event.key
-        self.exceptions.raise_(new, actor="engine")
+        self.refusals.append(new)  # raised with the page's refusals; the last one stands
         return self._decide(event, Status.REJECTED, line_rid)
+
+    def _held_before(self, fingerprint: str) -> list[dict[str, Any]]:
+        """The lines an active orphan exception (by fingerprint) held before this page."""
+        xr = exception_record.c
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(xr.payload).where(
+                    xr.fingerprint == fingerprint,
+                    xr.state.in_([s.value for s in ACTIVE]),
+                )
+            ).first()
+        if row is None or not row.payload:
+            return []
+        return list(json.loads(row.payload).get("records", []))
 
     def _held_lines(
         self, source_ids: list[str]

@@ -55,6 +55,9 @@ class PageState:
         self.records: list[dict[str, Any]] = []
         self.translated: dict[tuple[str, int], dict[str, Any] | TranslationError] = {}
         self.links: list[Any] = []  # pssync's own records read back, to link (echo.Written)
+        # The page's refused records, raised together (`raise_refused`): one transaction and
+        # one audit-chain append for the page instead of one each.
+        self.refusals: list[NewException] = []
 
     # -- PageContext ---------------------------------------------------------------------
     def translator(self, system: str) -> Translator:
@@ -184,7 +187,7 @@ class PageState:
         category's mode (`Stages.modes`) or the check rejects it outright."""
         keep = keep and self.stages.modes.get(category) != "reject"
         payload = {"system": self.system, "object": self.obj, "record": record}
-        self.exceptions.raise_(
+        self.refusals.append(
             NewException(
                 category=category,
                 message=message,
@@ -202,10 +205,16 @@ class PageState:
                 },
                 payload=json.dumps(payload, default=str) if keep else None,
                 correlation_id=event.key,
-            ),
-            actor="engine",
+            )
         )
         return self._decide(event, Status.REJECTED, rid)
+
+    def raise_refused(self) -> None:
+        """Raise the exceptions of the records the page refused so far, in one batch, before
+        the page's write: a crash before it re-applies the page, which refuses them again."""
+        if self.refusals:
+            self.exceptions.raise_many(self.refusals, actor="engine")
+            self.refusals = []
 
 
 def moment(text: str | None) -> dt.datetime:

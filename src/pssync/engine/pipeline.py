@@ -63,6 +63,7 @@ class PagePipeline(NestedLines):
             events = [event_of(self.system, self.obj, r) for r in records]
         self.records = records
         applied, nested_done = self._inbox(records, events)
+        self.raise_refused()
         refused = self._store(correlation_id)
         Ledger(self.store.engine).link(self.links)
         for exc_id in nested_done:

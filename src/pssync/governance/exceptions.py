@@ -124,14 +124,20 @@ class ExceptionStore:
                 )
                 existing.update({str(r.fingerprint): str(r.id) for r in conn.execute(query)})
             entries, rows = [], []
+            opening: dict[str, dict[str, Any]] = {}  # rows this batch inserts, by fingerprint
             for new, fp in zip(news, fps, strict=True):
                 values = _values(new, now)
+                if fp in opening:  # raised again within the batch: the later raise stands
+                    opening[fp].update(values)
+                    ids.append(existing[fp])
+                    continue
                 if fp in existing:
                     conn.execute(update(xr).where(xr.c.id == existing[fp]).values(**values))
                     ids.append(existing[fp])
                     continue
                 exc_id = existing[fp] = uuid.uuid4().hex
-                rows.append(self._new_row(new, exc_id, fp, now) | values)
+                opening[fp] = self._new_row(new, exc_id, fp, now) | values
+                rows.append(opening[fp])
                 entries.append(_entry(exc_id, "exception.raise", actor, now, new.category))
                 ids.append(exc_id)
                 opened.append(exc_id)

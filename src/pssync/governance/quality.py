@@ -68,7 +68,7 @@ def flag(
     )
     active_now = None if memo is None else _active_fingerprints(exceptions, category, memo)
     if active:
-        exceptions.raise_(new, actor="governance")
+        exceptions.raise_many([new], actor="governance")  # raise_ would read it back, unused
         if active_now is not None:
             active_now.add(new.fingerprint())
         return

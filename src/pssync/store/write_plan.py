@@ -127,7 +127,9 @@ class WritePlan:
     actor: str
     correlation_id: str | None
     closes: list[int] = field(default_factory=list)
-    inserts: list[RecordVersion] = field(default_factory=list)
+    # New versions by identity, in order: one superseded within the batch is dropped in O(1)
+    # (a list's `remove` compared whole versions, payloads included, against every insert).
+    inserts: dict[int, RecordVersion] = field(default_factory=dict)
     audits: list[audit.AuditItem] = field(default_factory=list)
     shared: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict)
     actors: dict[str, str] = field(default_factory=dict)
@@ -169,7 +171,7 @@ class WritePlan:
             deleted=deleted,
         )
         versions.append(new)
-        self.inserts.append(new)
+        self.inserts[id(new)] = new
         action = "delete" if deleted else ("update" if covering is not None else "create")
         self._audit(
             fact, action, self._changes_text(start, diff, fact.payload_json, covering is None)
@@ -202,7 +204,7 @@ class WritePlan:
             fact.source_record,
         )
         versions.append(new)
-        self.inserts.append(new)
+        self.inserts[id(new)] = new
         start = fact.valid_from_text or fact.valid_from.isoformat()
         actor = self.actors.get(fact.system)
         if actor is None:
@@ -250,18 +252,18 @@ class WritePlan:
         return audit.to_json({"fields": diff, "valid_from": start.isoformat()})
 
     def _close(self, old: RecordVersion, versions: list[RecordVersion]) -> None:
-        versions.remove(old)
+        del versions[next(i for i, v in enumerate(versions) if v is old)]
         if old.version_id is not None:
             self.closes.append(old.version_id)
         else:  # superseded within this same batch: never reaches the database
-            self.inserts.remove(old)
+            del self.inserts[id(old)]
 
     def _insert(
         self, versions: list[RecordVersion], old: RecordVersion, valid_to: dt.datetime
     ) -> None:
         split = replace(old, version_id=None, valid_to=valid_to, recorded_from=self.now)
         versions.append(split)
-        self.inserts.append(split)
+        self.inserts[id(split)] = split
 
     def flush(self, conn: Connection) -> None:
         rv = record_version.c
@@ -281,7 +283,7 @@ class WritePlan:
             # New versions of one batch mostly share a provenance map object (see `_create`).
             texts: dict[int, str] = {}
             rows = []
-            for v in self.inserts:
+            for v in self.inserts.values():
                 text = texts.get(id(v.provenance))
                 if text is None:
                     text = texts[id(v.provenance)] = json.dumps(v.provenance, separators=(",", ":"))
