@@ -9,6 +9,9 @@ date reads only facts valid and recorded by then.
 Per world: next-quarter WAPE over (as-of, service line) points of the learned model, the
 bottom-up model alone and both baselines (run-rate, CRM weighted pipeline + backlog); firm-
 total error (WAPE of the summed firm per as-of); P10-P90 coverage of the learned bands.
+Degenerate bands (any of P10, P50, P90 equal) are counted in the learned next-quarter bands
+and in the quarter bands the demo, API and CLI show (Monte Carlo), forecast as of a day
+inside the world's last quarter: its partly realised quarter and every later one.
 Family: medians, the ratio to the better baseline, the worst world against its run-rate.
 
     python bench/bench_forecast_family.py [--seeds 1000-1019] [--quarters 6] [--jobs N] [--json]
@@ -33,7 +36,11 @@ from typing import Any
 from pssync.forecast import AnalyticsStore
 from pssync.forecast.backtest import Point, backtest_run, quarters, score
 from pssync.forecast.bulkload import load_truth
+from pssync.forecast.calibration import calibrate
+from pssync.forecast.montecarlo import quarter_bands
+from pssync.forecast.run import forecast_snapshot
 from pssync.forecast.scorecard import coverage, score_components
+from pssync.forecast.snapshot import load_snapshot
 from pssync.planning.periods import add_months, month_end, month_start
 from pssync.sandbox.worlds import generate_world
 
@@ -67,6 +74,23 @@ def _firm_error(points: list[Point], method: str) -> float | None:
     return float(sum((abs(f[t] - a[t]) for t in a), Decimal(0)) / total)
 
 
+def product_bands(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, Any]:
+    """The Monte Carlo quarter bands of the forecast as of `as_of` (12 months), and how many
+    are degenerate: P10, P50 and P90 not strictly increasing."""
+    snap = load_snapshot(analytics, as_of, analytics.high_water_mark)
+    cal = calibrate(analytics, snap)
+    result = forecast_snapshot(
+        snap,
+        horizon=12,
+        probability=cal.probability,
+        overrun=cal.overrun_of,
+        realisation=cal.realisation,
+    )
+    rows = quarter_bands(result, snap, cal)
+    bad = [r["quarter"] for r in rows if not r["p10"] < r["p50"] < r["p90"]]
+    return {"as_of": str(as_of), "quarters": len(rows), "degenerate": bad}
+
+
 def run_world(seed: int, n_quarters: int) -> dict[str, Any]:
     started = time.perf_counter()
     world = generate_world(seed)
@@ -83,6 +107,7 @@ def run_world(seed: int, n_quarters: int) -> dict[str, Any]:
     out["ratio_to_better_baseline"] = out["model_wape"] / better if better else None
     out["ratio_to_run_rate"] = out["model_wape"] / out["run_rate_wape"]
     out["coverage"] = coverage(run.bands)
+    out["product_bands"] = product_bands(analytics, world.today - dt.timedelta(days=20))
     out["blend_weight"] = {str(t): round(v.blend.weight, 2) for t, v in run.learned.items()}
     out["components"] = score_components(run.components)
     out["seconds"] = round(time.perf_counter() - started, 1)
@@ -125,6 +150,8 @@ def summary(worlds: list[dict[str, Any]]) -> dict[str, Any]:
         "line_band_coverage": round(inside / n, 4) if n else None,
         "firm_band_coverage": round(firm_in / firm_n, 4) if firm_n else None,
         "degenerate_bands": sum(w["coverage"]["degenerate_bands"] for w in worlds),
+        "degenerate_product_bands": sum(len(w["product_bands"]["degenerate"]) for w in worlds),
+        "product_quarter_bands": sum(w["product_bands"]["quarters"] for w in worlds),
     }
 
 

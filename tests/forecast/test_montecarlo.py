@@ -27,7 +27,7 @@ def _setup(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_band_of_one_seventy_percent_deal(tmp_path: Path) -> None:
     snap, cal = _setup(tmp_path)
     result = forecast_snapshot(snap, horizon=6, probability=cal.probability)
-    band = revenue_band(result, snap, cal, n=4000, seed=3)
+    band = revenue_band(result, snap, cal, n=4000, seed=3, delivery_sigma=0.0)
     horizon = band.horizon
     certain = result.total() - result.total(Component.WEIGHTED_PIPELINE)
     # lost (30%): only the contracted part; won (70%): plus the whole 300k inside the horizon
@@ -35,8 +35,20 @@ def test_band_of_one_seventy_percent_deal(tmp_path: Path) -> None:
     assert abs(horizon.p90 - certain - 300000) < Decimal("3000")
     assert horizon.p10 <= horizon.p50 <= horizon.p90
     assert abs(horizon.mean - result.total()) / result.total() < Decimal("0.02")
-    again = revenue_band(result, snap, cal, n=4000, seed=3)
+    again = revenue_band(result, snap, cal, n=4000, seed=3, delivery_sigma=0.0)
     assert again.horizon == horizon
+
+
+def test_backlog_still_to_deliver_widens_the_band_around_the_same_mean(tmp_path: Path) -> None:
+    snap, cal = _setup(tmp_path)
+    result = forecast_snapshot(
+        snap, horizon=6, scenario=Scenario("none", probability_multiplier=Decimal(0))
+    )
+    exact = revenue_band(result, snap, cal, n=4000, seed=3, delivery_sigma=0.0).horizon
+    wobbly = revenue_band(result, snap, cal, n=4000, seed=3, delivery_sigma=0.2).horizon
+    assert exact.p10 == exact.p90
+    assert wobbly.p10 < exact.p50 < wobbly.p90
+    assert abs(wobbly.mean - exact.mean) / exact.mean < Decimal("0.02")
 
 
 def test_zero_probability_scenario_collapses_the_band(tmp_path: Path) -> None:
@@ -44,7 +56,7 @@ def test_zero_probability_scenario_collapses_the_band(tmp_path: Path) -> None:
     result = forecast_snapshot(
         snap, horizon=6, scenario=Scenario("none", probability_multiplier=Decimal(0))
     )
-    band = revenue_band(result, snap, cal, n=500, seed=1, overrun_sigma=0.0)
+    band = revenue_band(result, snap, cal, n=500, seed=1, overrun_sigma=0.0, delivery_sigma=0.0)
     horizon = band.horizon
     assert horizon.p10 == horizon.p90 == result.total()
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.calibration import Calibration, calibrate
-from pssync.forecast.montecarlo import revenue_band
+from pssync.forecast.calibration import calibrate
+from pssync.forecast.montecarlo import quarter_bands
 from pssync.forecast.run import ForecastResult, forecast_snapshot
-from pssync.forecast.snapshot import Snapshot, load_snapshot
+from pssync.forecast.snapshot import load_snapshot
 from pssync.forecast.versions import save_version
 from pssync.governance.exceptions import ACTIVE, ExceptionStore
 from pssync.kpi import conversion_time, milestone_adherence, project_code_sla, start_variance
@@ -36,34 +36,6 @@ class Outlook:
     result: ForecastResult
     quarters: list[dict[str, Any]]
     kpis: dict[str, Any]
-
-
-def quarter_of(month: dt.date) -> str:
-    return f"{month.year}-Q{(month.month - 1) // 3 + 1}"
-
-
-def quarter_bands(result: ForecastResult, snap: Snapshot, cal: Calibration) -> list[dict[str, Any]]:
-    """P10/P50/P90 per quarter. Percentiles do not add up across months, so each quarter is
-    its own Monte Carlo run over just its months; the same seed draws the same deals, so the
-    quarters describe one set of simulated futures."""
-    quarters: dict[str, list[dt.date]] = {}
-    for month in result.months:
-        quarters.setdefault(quarter_of(month), []).append(month)
-    rows = []
-    for name, months in quarters.items():
-        inside = [c for c in result.revenue if c.month in months]
-        part = dataclasses.replace(result, months=months, revenue=inside)
-        band = revenue_band(part, snap, cal).horizon
-        rows.append(
-            {
-                "quarter": name,
-                "forecast": result.total(months=months),
-                "p10": band.p10,
-                "p50": band.p50,
-                "p90": band.p90,
-            }
-        )
-    return rows
 
 
 def kpis(analytics: AnalyticsStore, as_of: dt.date, sla_days: int = 5) -> dict[str, Any]:

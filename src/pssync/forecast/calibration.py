@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from pssync.forecast.analytics import AnalyticsStore, known_filter
 from pssync.forecast.money import FxTable
-from pssync.forecast.realisation import realisation_ratio
+from pssync.forecast.realisation import realisation_ratio, realisation_spread
 from pssync.forecast.schema import typed_name
 from pssync.forecast.snapshot import Snapshot
 from pssync.forecast.survival import KaplanMeier
@@ -302,6 +302,8 @@ class Calibration:
     overrun: dict[str | None, Decimal]
     deals: list[DealHistory]
     realisation: Decimal = Decimal(1)
+    #: how far a month's delivered hours stray from its bookings (log sd; None: unseen)
+    delivery_spread: float | None = None
 
     def probability(self, opp: Opportunity) -> Decimal:
         return self.win.probability(opp)
@@ -320,4 +322,5 @@ def calibrate(analytics: AnalyticsStore, snap: Snapshot, currency: str = "USD") 
         overrun=overrun_ratios(snap),
         deals=deals,
         realisation=realisation_ratio(analytics, snap),
+        delivery_spread=realisation_spread(analytics, snap),
     )

@@ -4,16 +4,22 @@ The deterministic forecast weights each deal by its probability; reality is lump
 won or not, closes late, and fixed-fee work overruns. Each simulation draws, for every open deal
 at once (numpy arrays of simulations x deals), a win with its calibrated probability and a
 delay from the Kaplan-Meier slippage curve (given how overdue it already is), and stretches the
-unscheduled backlog by a lognormal overrun around the calibrated ratio. Actuals and scheduled
-backlog are taken as certain. Floats are fine here: the output is a band, rounded to cents.
+unscheduled backlog by a lognormal overrun around the calibrated ratio. Only actuals are
+certain: backlog still to be worked, booked or not, is delivered each month at a lognormal
+factor around 1 whose spread is how far the firm's monthly delivery strayed from its bookings
+(`Calibration.delivery_spread`), so a month not yet realised never has P10 = P50 = P90. The
+factor is firm-wide per month, as that spread was measured. Floats are fine here: the output
+is a band, rounded to cents.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +35,7 @@ from pssync.planning.periods import month_start, months_between
 Matrix = npt.NDArray[np.float64]
 DAYS_PER_MONTH = 30.44
 QUANTILES = (10, 50, 90)
+MIN_DELIVERY_SIGMA = 0.01  # a history without a wobble still leaves future months uncertain
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,19 @@ def _spread(
     np.add.at(out, (rows[keep], idx[keep]), per[keep])
 
 
+def _sigma(given: float | None, cal: Calibration, fallback: float) -> float:
+    if given is not None:
+        return given
+    seen = cal.delivery_spread
+    return fallback if seen is None else max(seen, MIN_DELIVERY_SIGMA)
+
+
+def _delivery(n: int, n_months: int, seed: int, sigma: float) -> Matrix:
+    """Per simulation and month: delivered / forecast backlog, lognormal with mean 1."""
+    rng = np.random.default_rng(seed + 2)
+    return rng.lognormal(-sigma * sigma / 2, sigma, (n, n_months))
+
+
 def revenue_band(
     result: ForecastResult,
     snap: Snapshot,
@@ -91,8 +111,12 @@ def revenue_band(
     n: int = 2000,
     seed: int = 7,
     overrun_sigma: float = 0.15,
+    delivery_sigma: float | None = None,
 ) -> BandReport:
-    """Bands of revenue per month and for the whole horizon, and per service line."""
+    """Bands of revenue per month and for the whole horizon, and per service line.
+
+    `delivery_sigma` is the log spread of a month's delivered backlog; by default the
+    calibrated one, else (no bookings and time seen) `overrun_sigma`."""
     months = result.months
     index = {m: i for i, m in enumerate(months)}
     groups: dict[str | None, Matrix] = defaultdict(lambda: np.zeros((n, len(months))))
@@ -100,10 +124,13 @@ def revenue_band(
     stretch_by_sl: dict[str | None, Matrix] = {}
     first_forecast = index.get(month_start(snap.as_of), 0)
     rows = np.arange(n, dtype=np.int64)
+    delivered = _delivery(n, len(months), seed, _sigma(delivery_sigma, cal, overrun_sigma))
     for c in result.revenue:
         sl, i, value = c.dims.service_line_id, index[c.month], float(c.revenue)
-        if c.component in (Component.ACTUALS, Component.SCHEDULED_BACKLOG):
+        if c.component == Component.ACTUALS:
             groups[sl][:, i] += value
+        elif c.component == Component.SCHEDULED_BACKLOG:
+            groups[sl][:, i] += value * delivered[:, i]
         elif c.component == Component.UNSCHEDULED_BACKLOG:
             if sl not in stretch_by_sl:
                 mu = np.log(float(cal.overrun_of(sl)))
@@ -111,7 +138,9 @@ def revenue_band(
             pos = first_forecast + (i - first_forecast + 0.5) * stretch_by_sl[sl]
             target = np.floor(pos).astype(np.int64)
             keep = target < len(months)
-            np.add.at(groups[sl], (rows[keep], target[keep]), value)
+            np.add.at(
+                groups[sl], (rows[keep], target[keep]), value * delivered[rows[keep], target[keep]]
+            )
     draws = draw_deals(snap, cal, n, seed, result.scenario.probability_multiplier)
     for j, deal_id in enumerate(draws.deal_ids):
         placement = result.placements.get(deal_id)
@@ -133,3 +162,31 @@ def revenue_band(
         horizon=Band.of(total.sum(axis=1)),
         by_service_line={sl: Band.of(g.sum(axis=1)) for sl, g in lines},
     )
+
+
+def quarter_of(month: dt.date) -> str:
+    return f"{month.year}-Q{(month.month - 1) // 3 + 1}"
+
+
+def quarter_bands(result: ForecastResult, snap: Snapshot, cal: Calibration) -> list[dict[str, Any]]:
+    """P10/P50/P90 per quarter. Percentiles do not add up across months, so each quarter is
+    its own Monte Carlo run over just its months; the same seed draws the same deals, so the
+    quarters describe one set of simulated futures."""
+    quarters: dict[str, list[dt.date]] = {}
+    for month in result.months:
+        quarters.setdefault(quarter_of(month), []).append(month)
+    rows = []
+    for name, months in quarters.items():
+        inside = [c for c in result.revenue if c.month in months]
+        part = dataclasses.replace(result, months=months, revenue=inside)
+        band = revenue_band(part, snap, cal).horizon
+        rows.append(
+            {
+                "quarter": name,
+                "forecast": result.total(months=months),
+                "p10": band.p10,
+                "p50": band.p50,
+                "p90": band.p90,
+            }
+        )
+    return rows

@@ -93,7 +93,7 @@ def coverage(bands: Sequence[tuple[dt.date, QuarterBand, Decimal]]) -> dict[str,
             return None
         return round(sum(b.p10 <= a <= b.p90 for b, a in items) / len(items), 4)
 
-    degenerate = sum(b.p10 == b.p50 == b.p90 for _t, b, _a in bands)
+    degenerate = sum(not b.p10 < b.p50 < b.p90 for _t, b, _a in bands)  # any tie
     return {
         "line_quarters": len(lines),
         "line_coverage": share(lines),
