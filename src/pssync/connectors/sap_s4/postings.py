@@ -15,6 +15,9 @@ DZ by default, a setting), credits, so reported positive too; each names the inv
 accounting document (``InvoiceReference``), and ``BillingDocument`` is added: the billing
 document posted as that accounting document, which is how invoices are known to the ID map.
 
+Billing documents name their project only in a custom header field (setting
+`billing_project_field`); ``ProjectUUID`` is added from it, the GUID the ID map knows.
+
 Accounting documents are never changed once posted (a correction is a new, reversing entry), so
 items are read by posting date. An entry posted later with an earlier posting date is found by
 the scheduled reconciliation, as hard deletes are.
@@ -65,6 +68,16 @@ def enrich(connector: SapService, sap: SapObject, rows: list[dict[str, Any]]) ->
     guids = project_guids(connector, [str(r.get("ProjectExternalID") or "") for r in rows])
     for row in rows:
         row[PROJECT_GUID] = guids.get(str(row.get("ProjectExternalID") or ""))
+
+
+def add_billing_project(connector: SapService, rows: list[dict[str, Any]]) -> None:
+    """Add ``ProjectUUID`` to billing documents: the GUID of the project their header's custom
+    project field names (setting `billing_project_field`), None without one."""
+    field = connector.config.billing_project_field
+    codes = [str(r.get(field) or "") if field else "" for r in rows]
+    guids = project_guids(connector, codes)
+    for row, code in zip(rows, codes, strict=True):
+        row["ProjectUUID"] = guids.get(code) if code else None
 
 
 def billing_documents(connector: SapService, documents: list[str]) -> dict[str, str]:

@@ -64,6 +64,10 @@ BILLING_DOCUMENT = EntitySet(
         text("OverallBillingStatus", 1, "Status"),
         text("AccountingPostingStatus", 1, "Posting Status"),
         text("InvoiceClearingStatus", 1, "Clearing Status"),
+        # A custom field of the billing document header (key-user extensibility adds it to the
+        # API as YY1_<name>_BDH): the firm's project, which a services billing document has no
+        # standard header field for.
+        text("YY1_EnterpriseProject_BDH", 24, "Enterprise Project"),
     ),
 )
 
