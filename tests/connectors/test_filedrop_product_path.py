@@ -2,9 +2,9 @@
 engine -> golden store, compared with the generator's truth record by record.
 
 The emulator is seeded with the small firm's file-drop view (the APAC entity), whose exports
-carry contracts, instalment plans, milestones and payments besides customers, projects and
-invoices. Each record the ERP holds must reach the golden store with the truth's amounts
-(Decimal with currency), dates and references.
+carry contracts, instalment plans, milestones, payments and the general ledger journal besides
+customers, projects and invoices. Each record the ERP holds must reach the golden store with the
+truth's amounts (Decimal with currency), dates and references.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 MAPPING = Path(__file__).parents[2] / "src/pssync/connectors/filedrop/mapping.yaml"
 OBJECTS = (
     *("customers", "projects", "invoices", "contracts"),
-    *("billing_schedules", "milestones", "payments"),
+    *("billing_schedules", "milestones", "payments", "journal_revenue", "journal_cost"),
 )
 
 
@@ -109,6 +109,47 @@ def test_payments_match_the_truth(synced: Synced) -> None:
         assert got["invoice_id"] == synced.golden("invoices", truth["invoice_id"])[0]
         assert got["account_id"] == synced.golden("customers", truth["account_id"])[0]
     assert synced.store.counts()["Payment"] == len(ids)
+
+
+def test_invoices_carry_the_erps_payment_state(synced: Synced) -> None:
+    ids = held(synced, "invoices", [i.id for i in synced.firm.books.invoices])
+    assert ids
+    states = set()
+    for iid in ids:
+        truth = synced.truth[("Invoice", iid)]
+        _, got = synced.golden("invoices", iid)
+        assert got["status"] == truth["status"], iid
+        assert got["project_id"] == synced.golden("projects", truth["project_id"])[0]
+        states.add(got["status"])
+    assert {"paid", "open"} <= states  # the export is not just the default
+
+
+@pytest.mark.parametrize(
+    ("obj", "entity", "date"),
+    [
+        ("journal_revenue", "RevenueEvent", "recognized_date"),
+        ("journal_cost", "CostActual", "posting_date"),
+    ],
+)
+def test_journal_lines_are_the_projects_actuals(
+    synced: Synced, obj: str, entity: str, date: str
+) -> None:
+    """Revenue and cost postings come from the journal export's P&L lines, amounts positive
+    as finance reports them, dated at posting, on the project they are posted to."""
+    kind = obj.removeprefix("journal_")
+    ids = held(synced, obj, [p.id for p in synced.firm.postings if p.kind == kind])
+    assert ids
+    cents = 0
+    for pid in ids:
+        truth = synced.truth[(entity, pid)]
+        _, got = synced.golden(obj, pid)
+        assert money(got["amount"]) == money(truth["amount"]) and money(got["amount"])[0] > 0
+        assert got[date] == truth[date]
+        assert got["project_id"] == synced.golden("projects", truth["project_id"])[0]
+        cents += int(money(got["amount"])[0] * 100)
+    expected = sum(p.amount_cents for p in synced.firm.postings if p.id in set(ids))
+    assert cents == expected  # the totals reconcile to the cent
+    assert synced.store.counts()[entity] == len(ids)
 
 
 def test_the_erps_own_books_cannot_be_written(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """FileDropConnector: customers, projects and invoices of a legacy ERP, exchanged as CSV files,
-plus the contracts, billing schedules, milestones and payments it exports (read-only).
+plus the contracts, billing schedules, milestones, payments and general ledger journal it
+exports (read-only).
 
 Writes are batches dropped into the ERP's inbound folder and answered line by line in ack and
 reject files; reads come from the ERP's export files. Every file operation that fails with an
@@ -30,6 +31,7 @@ from pssync.connectors.filedrop.exports import (
     Export,
     ExportCursor,
     fingerprint,
+    journal_lines,
     latest_export,
 )
 from pssync.connectors.filedrop.handoff import FileDropHandoff
@@ -70,9 +72,15 @@ class FileDropConnector(Connector):
 
     def export(self, kind: Kind) -> Export | None:
         try:
-            return latest_export(self.config.outbound_dir, kind.name)
+            export = latest_export(self.config.outbound_dir, kind.file)
         except OSError as exc:
             raise RetriableError(f"cannot read exports: {exc}", system=SYSTEM) from exc
+        if export is not None and kind.posting is not None:
+            accounts = self.config.revenue_accounts
+            if kind.posting == "cost":
+                accounts = self.config.cost_accounts
+            export.rows = journal_lines(export.rows, set(accounts), kind.posting)
+        return export
 
     def handoff(self, entity_code: str, vendor_value: Callable[[str, Any], Any]) -> FileDropHandoff:
         """The closed-won handoff's batch rows for this ERP (see `handoff`)."""

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,21 @@ def latest_export(outbound: Path, kind: str) -> Export | None:
         ]
     written = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
     return Export(path, rows, written)
+
+
+def journal_lines(
+    rows: list[dict[str, str | None]], accounts: set[str], posting: str
+) -> list[dict[str, str | None]]:
+    """The journal's lines on `accounts`, each with ``reported_amount``: the amount as finance
+    reports it, positive (revenue: credit minus debit; cost: debit minus credit)."""
+    out = []
+    for row in rows:
+        if row.get("account") not in accounts:
+            continue
+        debit, credit = Decimal(row.get("debit") or 0), Decimal(row.get("credit") or 0)
+        amount = credit - debit if posting == "revenue" else debit - credit
+        out.append({**row, "reported_amount": str(amount)})
+    return out
 
 
 def fingerprint(row: dict[str, Any]) -> str:

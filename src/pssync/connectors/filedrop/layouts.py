@@ -2,8 +2,11 @@
 
 Batches must carry a header with at least the required columns; exports add the ERP's own id
 (``erp_id``) and, for invoices, the payment state the ERP maintains. Contracts, billing
-schedules, milestones and payments are the ERP's own books: they appear in its exports only,
-and the connector refuses to write them. This mirrors the ERP's
+schedules, milestones, payments and the general ledger journal are the ERP's own books: they
+appear in its exports only, and the connector refuses to write them. The journal is read as two
+kinds, its revenue lines and its cost lines (by account, settings `revenue_accounts` and
+`cost_accounts`), each line with its ``reported_amount`` (revenue credit minus debit, cost debit
+minus credit). This mirrors the ERP's
 interface document, not the sandbox's implementation of it.
 """
 
@@ -23,6 +26,14 @@ class Kind:
     erp_columns: tuple[str, ...] = ()  # export-only columns the ERP maintains
     types: tuple[tuple[str, str], ...] = ()  # column -> type, "string" when absent
     export_only: bool = False  # the ERP's own books: read from its exports, never written
+    # The export file the kind is read from, when it is a slice of another kind's file: the
+    # journal's lines of one kind of posting ("revenue" or "cost", by account; see settings).
+    source: str = ""
+    posting: str | None = None
+
+    @property
+    def file(self) -> str:
+        return self.source or self.name
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -146,6 +157,28 @@ KINDS: dict[str, Kind] = {
             types=(("received_date", "date"), ("amount", "decimal")),
             export_only=True,
         ),
+        *(
+            Kind(
+                f"journal_{posting}",
+                required=(
+                    "external_id",
+                    "entry_no",
+                    "line_no",
+                    "posting_date",
+                    "account",
+                    "debit",
+                    "credit",
+                    "currency",
+                ),
+                optional=("project_external_id", "description"),
+                erp_columns=(),
+                types=(("posting_date", "date"), ("debit", "decimal"), ("credit", "decimal")),
+                export_only=True,
+                source="journal",
+                posting=posting,
+            )
+            for posting in ("revenue", "cost")
+        ),
     )
 }
 
@@ -157,6 +190,8 @@ REFERENCES: dict[str, dict[str, str]] = {
     "billing_schedules": {"contract_external_id": "contracts"},
     "milestones": {"contract_external_id": "contracts", "invoice_external_id": "invoices"},
     "payments": {"invoice_external_id": "invoices", "customer_external_id": "customers"},
+    "journal_revenue": {"project_external_id": "projects"},
+    "journal_cost": {"project_external_id": "projects"},
 }
 
 
