@@ -157,7 +157,7 @@ def test_customers_carry_their_terms_of_payment(synced: Synced) -> None:
     assert held > 0
 
 
-def test_billing_documents_name_their_project(synced: Synced) -> None:
+def test_billing_documents_name_their_project_and_due_date(synced: Synced) -> None:
     firm, held = synced.firm, 0
     for inv in firm.books.invoices:
         if not firm.xrefs.get(inv.id, "sap_s4:A_BillingDocument"):
@@ -167,4 +167,5 @@ def test_billing_documents_name_their_project(synced: Synced) -> None:
         _, got = synced.golden("A_BillingDocument", inv.id)
         assert money(got["amount"]) == money(truth["amount"])
         assert got["project_id"] == synced.golden("A_EnterpriseProject", truth["project_id"])[0]
+        assert got["due_date"] == truth["due_date"]  # the receivable's net due date
     assert held > 0

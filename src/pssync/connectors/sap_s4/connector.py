@@ -156,7 +156,7 @@ class SapS4Connector(Connector):
         elif sap.posting_kind is not None:
             postings.enrich(self, sap, rows)
         elif sap.name == "A_BillingDocument":
-            postings.add_billing_project(self, rows)
+            postings.complete_billing(self, rows)
         elif sap.name in (billing_plans.ORDER, billing_plans.PLAN):
             billing_plans.enrich(self, sap, rows)
         return rows, total

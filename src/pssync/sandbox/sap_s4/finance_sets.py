@@ -148,6 +148,7 @@ OPERATIONAL_ITEM = EntitySet(
         text("GLAccount", 10, "G/L Account"),
         date("PostingDate", "Posting Date"),
         date("DocumentDate", "Journal Entry Date"),
+        date("NetDueDate", "Net Due Date"),
         text("DebitCreditCode", 1, "Debit/Credit Code"),
         amount("AmountInCompanyCodeCurrency", 23, "Amount in CC Crcy", "CompanyCodeCurrency"),
         _currency("CompanyCodeCurrency", "Company Code Currency"),
