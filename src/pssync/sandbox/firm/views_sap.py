@@ -281,6 +281,8 @@ def build(firm: Firm) -> None:
                         w.id, "sap_s4:A_EnterpriseProjectElement", w.code
                     ),
                     "ProjectElementDescription": w.name,
+                    # The firm bills its customer projects by their elements.
+                    "WBSElementIsBillingElement": True,
                     "PlannedStartDate": w.start.isoformat(),
                     "PlannedEndDate": w.end.isoformat(),
                     "LastChangeDateTime": iso(created),
