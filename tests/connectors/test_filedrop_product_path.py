@@ -43,6 +43,13 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
             yield synced
 
 
+def valid_day(synced: Synced, entity: str, record_id: str) -> str:
+    """The day the golden record is valid from (a dated fact: its business date)."""
+    version = synced.store.get(entity, record_id)
+    assert version is not None
+    return version.valid_from.date().isoformat()
+
+
 def held(synced: Synced, obj: str, ids: list[str]) -> list[str]:
     return [i for i in ids if synced.firm.xrefs.get(i, f"filedrop:{obj}")]
 
@@ -106,6 +113,7 @@ def test_payments_match_the_truth(synced: Synced) -> None:
         _, got = synced.golden("payments", pid)
         assert money(got["amount"]) == money(truth["amount"])
         assert got["received_date"] == truth["received_date"]
+        assert valid_day(synced, "Payment", got["id"]) == truth["received_date"]
         assert got["invoice_id"] == synced.golden("invoices", truth["invoice_id"])[0]
         assert got["account_id"] == synced.golden("customers", truth["account_id"])[0]
     assert synced.store.counts()["Payment"] == len(ids)
@@ -135,7 +143,7 @@ def test_journal_lines_are_the_projects_actuals(
     synced: Synced, obj: str, entity: str, date: str
 ) -> None:
     """Revenue and cost postings come from the journal export's P&L lines, amounts positive
-    as finance reports them, dated at posting, on the project they are posted to."""
+    as finance reports them, dated at posting (their valid time too), on their project."""
     kind = obj.removeprefix("journal_")
     ids = held(synced, obj, [p.id for p in synced.firm.postings if p.kind == kind])
     assert ids
@@ -147,6 +155,7 @@ def test_journal_lines_are_the_projects_actuals(
         assert got[date] == truth[date]
         assert got["project_id"] == synced.golden("projects", truth["project_id"])[0]
         cents += int(money(got["amount"])[0] * 100)
+        assert valid_day(synced, entity, got["id"]) == truth[date]  # valid from the posting
     expected = sum(p.amount_cents for p in synced.firm.postings if p.id in set(ids))
     assert cents == expected  # the totals reconcile to the cent
     assert synced.store.counts()[entity] == len(ids)

@@ -30,6 +30,7 @@ from pssync.connectors.filedrop.exports import (
     SYSTEM,
     Export,
     ExportCursor,
+    business_date,
     fingerprint,
     journal_lines,
     latest_export,
@@ -122,7 +123,8 @@ class FileDropConnector(Connector):
             for column, erp_ids in refs.items():
                 value = row.get(column)
                 data[erp_column(column)] = erp_ids.get(value) if value else None
-            out.append(SourceRecord(kind.name, str(row[ERP_ID]), data, export.written_at))
+            stamp = business_date(row.get(kind.dated_by)) if kind.dated_by else None
+            out.append(SourceRecord(kind.name, str(row[ERP_ID]), data, stamp or export.written_at))
         return out
 
     # ---- reads -------------------------------------------------------------------------

@@ -69,6 +69,15 @@ def journal_lines(
     return out
 
 
+def business_date(value: str | None) -> dt.datetime | None:
+    """A dated fact's day as its stamp (midnight UTC), None when the cell is not a date."""
+    try:
+        day = dt.date.fromisoformat(str(value or "")[:10])
+    except ValueError:
+        return None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
 def fingerprint(row: dict[str, Any]) -> str:
     text = json.dumps(row, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

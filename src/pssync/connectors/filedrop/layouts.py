@@ -30,6 +30,9 @@ class Kind:
     # journal's lines of one kind of posting ("revenue" or "cost", by account; see settings).
     source: str = ""
     posting: str | None = None
+    # A dated fact's business date (never changed once exported): it stamps the record, so its
+    # valid time is the day it happened, not the day the export was read.
+    dated_by: str | None = None
 
     @property
     def file(self) -> str:
@@ -156,6 +159,7 @@ KINDS: dict[str, Kind] = {
             optional=(),
             types=(("received_date", "date"), ("amount", "decimal")),
             export_only=True,
+            dated_by="received_date",
         ),
         *(
             Kind(
@@ -176,6 +180,7 @@ KINDS: dict[str, Kind] = {
                 export_only=True,
                 source="journal",
                 posting=posting,
+                dated_by="posting_date",
             )
             for posting in ("revenue", "cost")
         ),
