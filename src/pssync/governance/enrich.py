@@ -140,7 +140,7 @@ CONTRACT_OF_PROJECT = frozenset({"Invoice", "RevenueEvent"})
 def contract_from_project(ctx: PageContext, obj: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Fill a missing `contract_line_id` with the one contract line of the record's project
     (a project sold as one contract; two or none leave it empty), and a revenue posting's
-    missing revenue method with that contract's (its deal may be held back)."""
+    missing revenue method and service line with that contract's (its deal may be held back)."""
     entity_type = ctx.translator(ctx.system).object_map(obj).entity
     project_id = fields.get("project_id")
     if entity_type not in CONTRACT_OF_PROJECT or fields.get("contract_line_id") or not project_id:
@@ -159,7 +159,7 @@ def contract_from_project(ctx: PageContext, obj: str, fields: dict[str, Any]) ->
     out = {**fields, "contract_line_id": next(iter(found))}
     contract = ctx.golden("ContractLine", out["contract_line_id"])
     if entity_type == "RevenueEvent" and contract is not None:  # recognised as it was sold
-        out = _fill(out, contract.payload, ("revenue_method",))
+        out = _fill(out, contract.payload, ("revenue_method", "service_line_id"))
     return out
 
 
