@@ -10,6 +10,7 @@ truth's amounts (Decimal with currency), dates and references.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -130,6 +131,26 @@ def test_invoices_carry_the_erps_payment_state(synced: Synced) -> None:
         assert got["project_id"] == synced.golden("projects", truth["project_id"])[0]
         states.add(got["status"])
     assert {"paid", "open"} <= states  # the export is not just the default
+
+
+def test_a_paid_invoice_was_open_from_its_date_until_paid(synced: Synced) -> None:
+    """Valid time from the source: the first sync writes an invoice paid since its issue as
+    open from its date, then paid from the day of its last payment (the export's paid_date)."""
+    firm, seen = synced.firm, 0
+    for iid in held(synced, "invoices", [i.id for i in firm.books.invoices]):
+        truth = synced.truth[("Invoice", iid)]
+        gid, got = synced.golden("invoices", iid)
+        if got["status"] == "open":
+            assert valid_day(synced, "Invoice", gid) == truth["issue_date"]
+            continue
+        seen += 1
+        states = [json.loads(v.payload_json) for v in synced.store.history("Invoice", gid)]
+        days = [v.valid_from.date().isoformat() for v in synced.store.history("Invoice", gid)]
+        assert [s["status"] for s in states] == ["open", got["status"]], iid
+        inv = next(i for i in firm.books.invoices if i.id == iid)
+        last = max(p.received for p in firm.books.payments if p.invoice == inv.idx)
+        assert days == [truth["issue_date"], last.isoformat()], iid
+    assert seen > 0
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ customer with its terms of payment.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -169,3 +170,23 @@ def test_billing_documents_name_their_project_and_due_date(synced: Synced) -> No
         assert got["project_id"] == synced.golden("A_EnterpriseProject", truth["project_id"])[0]
         assert got["due_date"] == truth["due_date"]  # the receivable's net due date
     assert held > 0
+
+
+def test_a_cleared_billing_document_was_open_from_its_date(synced: Synced) -> None:
+    """Valid time from the source: the first sync writes a billing document cleared since its
+    billing date as open from that date, then as it is now from its last change."""
+    firm, seen = synced.firm, 0
+    for inv in firm.books.invoices:
+        if not firm.xrefs.get(inv.id, "sap_s4:A_BillingDocument"):
+            continue
+        gid, got = synced.golden("A_BillingDocument", inv.id)
+        versions = synced.store.history("Invoice", gid)
+        first = json.loads(versions[0].payload_json)
+        assert versions[0].valid_from.date() == inv.issue
+        if got["status"] == "open":
+            assert len(versions) == 1
+            continue
+        seen += 1
+        assert first["status"] == "open" and len(versions) == 2
+        assert versions[1].valid_from.date() > inv.issue
+    assert seen > 0

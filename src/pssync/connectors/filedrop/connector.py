@@ -10,7 +10,7 @@ the share comes back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pssync.connectors.base import (
@@ -123,8 +123,23 @@ class FileDropConnector(Connector):
             for column, erp_ids in refs.items():
                 value = row.get(column)
                 data[erp_column(column)] = erp_ids.get(value) if value else None
-            stamp = business_date(row.get(kind.dated_by)) if kind.dated_by else None
-            out.append(SourceRecord(kind.name, str(row[ERP_ID]), data, stamp or export.written_at))
+            stamps = (business_date(row.get(column)) for column in kind.dated_by)
+            stamp = next((s for s in stamps if s is not None), export.written_at)
+            out.append(SourceRecord(kind.name, str(row[ERP_ID]), data, stamp))
+        return out
+
+    def history(self, obj: str, records: Sequence[SourceRecord]) -> list[SourceRecord]:
+        """An invoice paid since it was issued was open before: that state, at its date (the
+        ERP keeps no other history)."""
+        if obj != "invoices":
+            return []
+        out = []
+        for record in records:
+            issued = business_date(record.data.get("invoice_date"))
+            if record.data.get("status") in (None, "open") or issued is None:
+                continue
+            data = {**record.data, "status": "open", "paid_amount": None, "paid_date": None}
+            out.append(SourceRecord(record.object, record.id, data, issued))
         return out
 
     # ---- reads -------------------------------------------------------------------------

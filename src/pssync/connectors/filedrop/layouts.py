@@ -30,9 +30,9 @@ class Kind:
     # journal's lines of one kind of posting ("revenue" or "cost", by account; see settings).
     source: str = ""
     posting: str | None = None
-    # A dated fact's business date (never changed once exported): it stamps the record, so its
-    # valid time is the day it happened, not the day the export was read.
-    dated_by: str | None = None
+    # A dated fact's business date: it stamps the record, so its valid time is the day it
+    # happened, not the day the export was read (an invoice: its last payment, else its date).
+    dated_by: tuple[str, ...] = ()  # the first of these columns with a date
 
     @property
     def file(self) -> str:
@@ -81,6 +81,7 @@ KINDS: dict[str, Kind] = {
             ),
             optional=("project_external_id", "tax_amount", "description"),
             erp_columns=("status", "paid_amount", "paid_date"),
+            dated_by=("paid_date", "invoice_date"),
             types=(
                 ("invoice_date", "date"),
                 ("due_date", "date"),
@@ -159,7 +160,7 @@ KINDS: dict[str, Kind] = {
             optional=(),
             types=(("received_date", "date"), ("amount", "decimal")),
             export_only=True,
-            dated_by="received_date",
+            dated_by=("received_date",),
         ),
         *(
             Kind(
@@ -180,7 +181,7 @@ KINDS: dict[str, Kind] = {
                 export_only=True,
                 source="journal",
                 posting=posting,
-                dated_by="posting_date",
+                dated_by=("posting_date",),
             )
             for posting in ("revenue", "cost")
         ),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pyodata
@@ -299,6 +299,21 @@ class SapS4Connector(Connector):
             yield Page(fresh, encode_cursor(at, seen), done)
             if done:
                 return
+
+    def history(self, obj: str, records: Sequence[SourceRecord]) -> list[SourceRecord]:
+        """A billing document cleared (in part or whole) since it was issued was not cleared
+        before: that state, at its billing date (its change stamp is its last clearing)."""
+        if obj != "A_BillingDocument":
+            return []
+        out = []
+        for record in records:
+            day = record.data.get("BillingDocumentDate")
+            if record.data.get("InvoiceClearingStatus") in (None, "A") or not day:
+                continue
+            issued = dt.datetime.fromisoformat(str(day)[:10]).replace(tzinfo=dt.UTC)
+            data = {**record.data, "InvoiceClearingStatus": "A"}
+            out.append(SourceRecord(record.object, record.id, data, issued))
+        return out
 
     def deletes(self, obj: str, cursor: str | None) -> tuple[list[Deletion], str | None]:
         """Nothing: SAP exposes no deleted-records feed; reconciliation finds hard deletes."""

@@ -30,6 +30,13 @@ def _iso(day: Any) -> str:
     return dt.datetime.strptime(text, "%d/%m/%Y").date().isoformat()  # noqa: DTZ007 - a date
 
 
+def _paid_date(row: Row) -> str:
+    """The day of the last payment of a (partly) paid invoice: its last update."""
+    if str(row.get("status") or "OPEN").upper() == "OPEN":
+        return ""
+    return str(row.get("updated_at") or "")[:10]
+
+
 def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
     """The same records keyed the ledger's way, references resolved to external IDs."""
     customer_ext: dict[str, str] = {}
@@ -81,6 +88,7 @@ def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
             # The ERP's own payment state (its export writes it in lower case).
             "status": str(row.get("status") or "OPEN").lower(),
             "paid_amount": row.get("paid_amount", ""),
+            "paid_date": _paid_date(row),
         }
         for row in view.get("invoices", [])
     ]
