@@ -2,14 +2,15 @@
 engine -> golden store, compared with the generator's truth record by record.
 
 The emulator is seeded with the small firm's file-drop view (the APAC entity), whose exports
-carry contracts, instalment plans, milestones and payments besides customers, projects and
-invoices. Each record the ERP holds must reach the golden store with the truth's amounts
-(Decimal with currency), dates and references.
+carry contracts, instalment plans, milestones, payments and the general ledger journal besides
+customers, projects and invoices. Each record the ERP holds must reach the golden store with the
+truth's amounts (Decimal with currency), dates and references.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.integration
 MAPPING = Path(__file__).parents[2] / "src/pssync/connectors/filedrop/mapping.yaml"
 OBJECTS = (
     *("customers", "projects", "invoices", "contracts"),
-    *("billing_schedules", "milestones", "payments"),
+    *("billing_schedules", "milestones", "payments", "journal_revenue", "journal_cost"),
 )
 
 
@@ -41,6 +42,13 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
         connector = lambda: FileDropConnector(settings)  # noqa: E731
         with synced_erp(base, firm, "filedrop", connector, MAPPING, OBJECTS) as synced:
             yield synced
+
+
+def valid_day(synced: Synced, entity: str, record_id: str) -> str:
+    """The day the golden record is valid from (a dated fact: its business date)."""
+    version = synced.store.get(entity, record_id)
+    assert version is not None
+    return version.valid_from.date().isoformat()
 
 
 def held(synced: Synced, obj: str, ids: list[str]) -> list[str]:
@@ -106,9 +114,72 @@ def test_payments_match_the_truth(synced: Synced) -> None:
         _, got = synced.golden("payments", pid)
         assert money(got["amount"]) == money(truth["amount"])
         assert got["received_date"] == truth["received_date"]
+        assert valid_day(synced, "Payment", got["id"]) == truth["received_date"]
         assert got["invoice_id"] == synced.golden("invoices", truth["invoice_id"])[0]
         assert got["account_id"] == synced.golden("customers", truth["account_id"])[0]
     assert synced.store.counts()["Payment"] == len(ids)
+
+
+def test_invoices_carry_the_erps_payment_state(synced: Synced) -> None:
+    ids = held(synced, "invoices", [i.id for i in synced.firm.books.invoices])
+    assert ids
+    states = set()
+    for iid in ids:
+        truth = synced.truth[("Invoice", iid)]
+        _, got = synced.golden("invoices", iid)
+        assert got["status"] == truth["status"], iid
+        assert got["project_id"] == synced.golden("projects", truth["project_id"])[0]
+        states.add(got["status"])
+    assert {"paid", "open"} <= states  # the export is not just the default
+
+
+def test_a_paid_invoice_was_open_from_its_date_until_paid(synced: Synced) -> None:
+    """Valid time from the source: the first sync writes an invoice paid since its issue as
+    open from its date, then paid from the day of its last payment (the export's paid_date)."""
+    firm, seen = synced.firm, 0
+    for iid in held(synced, "invoices", [i.id for i in firm.books.invoices]):
+        truth = synced.truth[("Invoice", iid)]
+        gid, got = synced.golden("invoices", iid)
+        if got["status"] == "open":
+            assert valid_day(synced, "Invoice", gid) == truth["issue_date"]
+            continue
+        seen += 1
+        states = [json.loads(v.payload_json) for v in synced.store.history("Invoice", gid)]
+        days = [v.valid_from.date().isoformat() for v in synced.store.history("Invoice", gid)]
+        assert [s["status"] for s in states] == ["open", got["status"]], iid
+        inv = next(i for i in firm.books.invoices if i.id == iid)
+        last = max(p.received for p in firm.books.payments if p.invoice == inv.idx)
+        assert days == [truth["issue_date"], last.isoformat()], iid
+    assert seen > 0
+
+
+@pytest.mark.parametrize(
+    ("obj", "entity", "date"),
+    [
+        ("journal_revenue", "RevenueEvent", "recognized_date"),
+        ("journal_cost", "CostActual", "posting_date"),
+    ],
+)
+def test_journal_lines_are_the_projects_actuals(
+    synced: Synced, obj: str, entity: str, date: str
+) -> None:
+    """Revenue and cost postings come from the journal export's P&L lines, amounts positive
+    as finance reports them, dated at posting (their valid time too), on their project."""
+    kind = obj.removeprefix("journal_")
+    ids = held(synced, obj, [p.id for p in synced.firm.postings if p.kind == kind])
+    assert ids
+    cents = 0
+    for pid in ids:
+        truth = synced.truth[(entity, pid)]
+        _, got = synced.golden(obj, pid)
+        assert money(got["amount"]) == money(truth["amount"]) and money(got["amount"])[0] > 0
+        assert got[date] == truth[date]
+        assert got["project_id"] == synced.golden("projects", truth["project_id"])[0]
+        cents += int(money(got["amount"])[0] * 100)
+        assert valid_day(synced, entity, got["id"]) == truth[date]  # valid from the posting
+    expected = sum(p.amount_cents for p in synced.firm.postings if p.id in set(ids))
+    assert cents == expected  # the totals reconcile to the cent
+    assert synced.store.counts()[entity] == len(ids)
 
 
 def test_the_erps_own_books_cannot_be_written(tmp_path: Path) -> None:

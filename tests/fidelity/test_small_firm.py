@@ -119,8 +119,10 @@ def test_won_deals_are_handed_off_or_say_why_not(synced) -> None:  # type: ignor
 def test_the_links_the_firm_keeps_make_one_golden_record(synced) -> None:  # type: ignore[no-untyped-def]
     """Mapping gaps the check named are closed on the product path: a time entry's role
     (Kantata ``include=role``), a deal's owner by name, the deal a workspace was opened for,
-    one golden project for the PSA workspace and the ERP project of a deal, one golden invoice
-    for the PSA invoice and the ERP invoice raised from it, an account's billing address."""
+    one golden project for the PSA workspace and the ERP project of a deal (SAP's through the
+    deal its sales order was created from; a held-back deal's too), one golden invoice for the
+    PSA invoice and the ERP invoice raised from it, an account's billing address, the file
+    drop's journal postings."""
     from pssync.store import GoldenStore, open_engine
 
     cwd, _, report = synced
@@ -130,6 +132,19 @@ def test_the_links_the_firm_keeps_make_one_golden_record(synced) -> None:  # typ
         "Opportunity field owner",
         "Assignment field role_id",
         "Project field opportunity_id",
+        # the ERP side: SAP projects join their deal's workspace (the sales order's external
+        # document), the file drop exports its journal, ERP contracts and postings carry the
+        # deal and revenue method of their project, even while the deal is held back
+        "Project extra",
+        "WbsElement extra",
+        "TimeEntry field wbs_element_id",
+        "Invoice field project_id",
+        "Invoice field due_date",
+        "RevenueEvent missing",
+        "CostActual missing",
+        "RevenueEvent field revenue_method",
+        "ContractLine field opportunity_id",
+        "ContractLine missing",
     ):
         assert gap not in unexplained, (gap, unexplained.get(gap))
     by_type = report["records"]["by_type"]
@@ -143,6 +158,7 @@ def test_the_links_the_firm_keeps_make_one_golden_record(synced) -> None:  # typ
     # Every ERP project of a deal the firm ran in Kantata joined that deal's workspace.
     joined = [s for s in systems if "kantata" in s and s & {"netsuite", "filedrop"}]
     assert len(joined) >= 10, systems
+    assert sum(1 for s in systems if {"kantata", "sap_s4"} <= s) >= 5, systems
     workspaces = [
         v.payload
         for v in store.iter_records("Project")

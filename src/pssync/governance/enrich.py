@@ -49,11 +49,15 @@ def account_from_project(ctx: PageContext, obj: str, fields: dict[str, Any]) -> 
 # sets the same from the deal): a PSA workspace knows its deal, not the firm's service line,
 # delivery region or contracting entity.
 FROM_DEAL = ("service_line_id", "region_id", "legal_entity_id")
-# Records that carry their project's service line and region, or its deal's revenue method, when
-# their source leaves them out (Kantata staffing requests, ERP revenue postings).
+# Records that carry their project's service line and region (or deal), or its deal's revenue
+# method, when their source leaves them out (Kantata staffing requests, ERP revenue postings and
+# contracts).
 FROM_PROJECT: dict[str, tuple[str, ...]] = {
     "ResourceRequest": ("region_id",),
     "RevenueEvent": ("region_id", "service_line_id"),
+    # An ERP contract names its project, not the deal it was sold in (SAP's sales order item
+    # and the file drop's contract name the project); the project knows both.
+    "ContractLine": ("opportunity_id", "service_line_id"),
 }
 DEAL_OF_PROJECT: dict[str, tuple[str, ...]] = {"RevenueEvent": ("revenue_method",)}
 
@@ -135,7 +139,8 @@ CONTRACT_OF_PROJECT = frozenset({"Invoice", "RevenueEvent"})
 
 def contract_from_project(ctx: PageContext, obj: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Fill a missing `contract_line_id` with the one contract line of the record's project
-    (a project sold as one contract; two or none leave it empty)."""
+    (a project sold as one contract; two or none leave it empty), and a revenue posting's
+    missing revenue method and service line with that contract's (its deal may be held back)."""
     entity_type = ctx.translator(ctx.system).object_map(obj).entity
     project_id = fields.get("project_id")
     if entity_type not in CONTRACT_OF_PROJECT or fields.get("contract_line_id") or not project_id:
@@ -149,7 +154,13 @@ def contract_from_project(ctx: PageContext, obj: str, fields: dict[str, Any]) ->
                 index.setdefault(str(owner), set()).add(version.record_id)
         ctx.memo[_CONTRACTS] = index
     found = index.get(str(project_id), set())
-    return {**fields, "contract_line_id": next(iter(found))} if len(found) == 1 else fields
+    if len(found) != 1:
+        return fields
+    out = {**fields, "contract_line_id": next(iter(found))}
+    contract = ctx.golden("ContractLine", out["contract_line_id"])
+    if entity_type == "RevenueEvent" and contract is not None:  # recognised as it was sold
+        out = _fill(out, contract.payload, ("revenue_method", "service_line_id"))
+    return out
 
 
 _CONTRACTS = ("enrich", "contracts by project")

@@ -159,13 +159,14 @@ class Sandbox:
         self, system: str, obj: str, rows: list[dict[str, Any]]
     ) -> dict[str, list[dict[str, Any]]]:
         """The changed rows in the shape the emulator's `seed` takes. The file drop resolves
-        an invoice's customer through the customer rows, so its rows are converted to the
-        ledger's own shape here, with all customers known, and only the changed kind is sent."""
+        an invoice's customer and project through their rows, so its rows are converted to the
+        ledger's own shape here, with all customers and projects known, and only the changed
+        kind is sent."""
         if system != "filedrop":
             return {obj: rows}
         firm_view = _import("pssync.sandbox.filedrop.firm_view", "to_ledger", "the file drop")
-        customers = self.firm.views[system].get("customers", [])
-        ledger: dict[str, list[dict[str, Any]]] = firm_view({"customers": customers, obj: rows})
+        known = {k: self.firm.views[system].get(k, []) for k in ("customers", "projects")}
+        ledger: dict[str, list[dict[str, Any]]] = firm_view({**known, obj: rows})
         return {obj: ledger.get(obj, [])}
 
     def stop(self) -> None:

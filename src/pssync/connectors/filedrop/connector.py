@@ -1,5 +1,6 @@
 """FileDropConnector: customers, projects and invoices of a legacy ERP, exchanged as CSV files,
-plus the contracts, billing schedules, milestones and payments it exports (read-only).
+plus the contracts, billing schedules, milestones, payments and general ledger journal it
+exports (read-only).
 
 Writes are batches dropped into the ERP's inbound folder and answered line by line in ack and
 reject files; reads come from the ERP's export files. Every file operation that fails with an
@@ -9,7 +10,7 @@ the share comes back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pssync.connectors.base import (
@@ -30,7 +31,9 @@ from pssync.connectors.filedrop.exports import (
     SYSTEM,
     Export,
     ExportCursor,
+    business_date,
     fingerprint,
+    journal_lines,
     latest_export,
     latest_export_frame,
 )
@@ -72,9 +75,15 @@ class FileDropConnector(Connector):
 
     def export(self, kind: Kind) -> Export | None:
         try:
-            return latest_export(self.config.outbound_dir, kind.name)
+            export = latest_export(self.config.outbound_dir, kind.file)
         except OSError as exc:
             raise RetriableError(f"cannot read exports: {exc}", system=SYSTEM) from exc
+        if export is not None and kind.posting is not None:
+            accounts = self.config.revenue_accounts
+            if kind.posting == "cost":
+                accounts = self.config.cost_accounts
+            export.rows = journal_lines(export.rows, set(accounts), kind.posting)
+        return export
 
     def handoff(self, entity_code: str, vendor_value: Callable[[str, Any], Any]) -> FileDropHandoff:
         """The closed-won handoff's batch rows for this ERP (see `handoff`)."""
@@ -116,7 +125,23 @@ class FileDropConnector(Connector):
             for column, erp_ids in refs.items():
                 value = row.get(column)
                 data[erp_column(column)] = erp_ids.get(value) if value else None
-            out.append(SourceRecord(kind.name, str(row[ERP_ID]), data, export.written_at))
+            stamps = (business_date(row.get(column)) for column in kind.dated_by)
+            stamp = next((s for s in stamps if s is not None), export.written_at)
+            out.append(SourceRecord(kind.name, str(row[ERP_ID]), data, stamp))
+        return out
+
+    def history(self, obj: str, records: Sequence[SourceRecord]) -> list[SourceRecord]:
+        """An invoice paid since it was issued was open before: that state, at its date (the
+        ERP keeps no other history)."""
+        if obj != "invoices":
+            return []
+        out = []
+        for record in records:
+            issued = business_date(record.data.get("invoice_date"))
+            if record.data.get("status") in (None, "open") or issued is None:
+                continue
+            data = {**record.data, "status": "open", "paid_amount": None, "paid_date": None}
+            out.append(SourceRecord(record.object, record.id, data, issued))
         return out
 
     # ---- reads -------------------------------------------------------------------------

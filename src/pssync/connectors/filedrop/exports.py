@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,30 @@ def latest_export_frame(outbound: Path, kind: str) -> tuple[pl.DataFrame, dt.dat
         pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns
     ]
     return frame.with_columns(empty), written
+
+
+def journal_lines(
+    rows: list[dict[str, str | None]], accounts: set[str], posting: str
+) -> list[dict[str, str | None]]:
+    """The journal's lines on `accounts`, each with ``reported_amount``: the amount as finance
+    reports it, positive (revenue: credit minus debit; cost: debit minus credit)."""
+    out = []
+    for row in rows:
+        if row.get("account") not in accounts:
+            continue
+        debit, credit = Decimal(row.get("debit") or 0), Decimal(row.get("credit") or 0)
+        amount = credit - debit if posting == "revenue" else debit - credit
+        out.append({**row, "reported_amount": str(amount)})
+    return out
+
+
+def business_date(value: str | None) -> dt.datetime | None:
+    """A dated fact's day as its stamp (midnight UTC), None when the cell is not a date."""
+    try:
+        day = dt.date.fromisoformat(str(value or "")[:10])
+    except ValueError:
+        return None
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def fingerprint(row: dict[str, Any]) -> str:

@@ -2,8 +2,11 @@
 
 Batches must carry a header with at least the required columns; exports add the ERP's own id
 (``erp_id``) and, for invoices, the payment state the ERP maintains. Contracts, billing
-schedules, milestones and payments are the ERP's own books: they appear in its exports only,
-and the connector refuses to write them. This mirrors the ERP's
+schedules, milestones, payments and the general ledger journal are the ERP's own books: they
+appear in its exports only, and the connector refuses to write them. The journal is read as two
+kinds, its revenue lines and its cost lines (by account, settings `revenue_accounts` and
+`cost_accounts`), each line with its ``reported_amount`` (revenue credit minus debit, cost debit
+minus credit). This mirrors the ERP's
 interface document, not the sandbox's implementation of it.
 """
 
@@ -23,6 +26,17 @@ class Kind:
     erp_columns: tuple[str, ...] = ()  # export-only columns the ERP maintains
     types: tuple[tuple[str, str], ...] = ()  # column -> type, "string" when absent
     export_only: bool = False  # the ERP's own books: read from its exports, never written
+    # The export file the kind is read from, when it is a slice of another kind's file: the
+    # journal's lines of one kind of posting ("revenue" or "cost", by account; see settings).
+    source: str = ""
+    posting: str | None = None
+    # A dated fact's business date: it stamps the record, so its valid time is the day it
+    # happened, not the day the export was read (an invoice: its last payment, else its date).
+    dated_by: tuple[str, ...] = ()  # the first of these columns with a date
+
+    @property
+    def file(self) -> str:
+        return self.source or self.name
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -67,6 +81,7 @@ KINDS: dict[str, Kind] = {
             ),
             optional=("project_external_id", "tax_amount", "description"),
             erp_columns=("status", "paid_amount", "paid_date"),
+            dated_by=("paid_date", "invoice_date"),
             types=(
                 ("invoice_date", "date"),
                 ("due_date", "date"),
@@ -145,6 +160,30 @@ KINDS: dict[str, Kind] = {
             optional=(),
             types=(("received_date", "date"), ("amount", "decimal")),
             export_only=True,
+            dated_by=("received_date",),
+        ),
+        *(
+            Kind(
+                f"journal_{posting}",
+                required=(
+                    "external_id",
+                    "entry_no",
+                    "line_no",
+                    "posting_date",
+                    "account",
+                    "debit",
+                    "credit",
+                    "currency",
+                ),
+                optional=("project_external_id", "description"),
+                erp_columns=(),
+                types=(("posting_date", "date"), ("debit", "decimal"), ("credit", "decimal")),
+                export_only=True,
+                source="journal",
+                posting=posting,
+                dated_by=("posting_date",),
+            )
+            for posting in ("revenue", "cost")
         ),
     )
 }
@@ -157,6 +196,8 @@ REFERENCES: dict[str, dict[str, str]] = {
     "billing_schedules": {"contract_external_id": "contracts"},
     "milestones": {"contract_external_id": "contracts", "invoice_external_id": "invoices"},
     "payments": {"invoice_external_id": "invoices", "customer_external_id": "customers"},
+    "journal_revenue": {"project_external_id": "projects"},
+    "journal_cost": {"project_external_id": "projects"},
 }
 
 

@@ -24,6 +24,13 @@ class FileDropSettings(ConnectorSettings):
     ack_timeout: float = Field(default=600.0, gt=0, description="seconds to wait for an ack")
     poll_interval: float = Field(default=1.0, gt=0, description="seconds between ack checks")
     page_size: int = Field(default=1000, ge=1, description="records per page on reads")
+    revenue_accounts: list[str] = Field(
+        default=["4000"],
+        description="journal accounts whose lines are recognised revenue (RevenueEvent)",
+    )
+    cost_accounts: list[str] = Field(
+        default=["5000"], description="journal accounts whose lines are project costs (CostActual)"
+    )
     skip_unchanged: bool = Field(
         default=True, description="do not resend records the latest export already shows"
     )

@@ -16,6 +16,9 @@ https://api.sap.com/api/API_SALES_ORDER_SRV/overview), read-only.
   schedule: its dates are the milestones.
 * ``A_SalesOrderBillingPlanItem`` of milestone plans (``BillingPlanType eq '01'``) becomes a
   BillingMilestone.
+* An order created from another system's document names it (``SenderBusinessSystemName``,
+  ``ExternalDocumentID``): a CRM integration keeps the won opportunity there. Projects are read
+  with it (``SalesOrderExternalDocumentID``, `external_documents`): the deal they deliver.
 
 Billing plans carry no change stamp: a change to one is a change of its sales order (whose
 ``LastChangeDateTime`` moves), so they are read through the orders changed since the cursor,
@@ -31,6 +34,7 @@ from typing import Any, Protocol
 from pssync.connectors.base import Page, SourceRecord
 from pssync.connectors.sap_s4.objects import OBJECTS, SapObject
 from pssync.connectors.sap_s4.service import SapService
+from pssync.connectors.sap_s4.transport import translated
 
 
 class Reader(SapService, Protocol):
@@ -77,6 +81,36 @@ def project_guids(connector: Reader, projects: list[str]) -> dict[str, str]:
         rows = connector.fetch(sap, top=len(part) * 2 + 1, filter_=clause)[0]
         found.update({str(r["Project"]): str(r["ProjectUUID"]) for r in rows})
     return found
+
+
+def _quoted(name: str, values: list[str]) -> str:
+    return " or ".join(f"{name} eq '" + v.replace("'", "''") + "'" for v in values)
+
+
+def external_documents(connector: SapService, projects: list[str]) -> dict[str, str]:
+    """The external document (a CRM deal's ID) of the sales order each project delivers, by
+    Project ID: the order whose item names the project's root WBS element. A project with
+    orders from several documents gets none (no certain deal)."""
+    unique, chunk = sorted({p for p in projects if p}), connector.config.lookup_chunk
+    order_of: dict[str, set[str]] = {}
+    for start in range(0, len(unique), chunk):
+        clause = _quoted("WBSElement", unique[start : start + chunk])
+        for item in connector.fetch(OBJECTS["A_SalesOrderItem"], top=10_000, filter_=clause)[0]:
+            order_of.setdefault(str(item["SalesOrder"]), set()).add(str(item["WBSElement"]))
+    found: dict[str, set[str]] = {}
+    orders = sorted(order_of)
+    for start in range(0, len(orders), chunk):
+        part = orders[start : start + chunk]
+        request = connector.entity_set(OBJECTS[ORDER]).get_entities()
+        request = request.select("SalesOrder,ExternalDocumentID").filter(
+            _quoted("SalesOrder", part)
+        )
+        with translated():
+            rows = list(request.top(len(part) + 1).execute())
+        for row in rows:
+            for project in order_of.get(str(row.SalesOrder), ()):
+                found.setdefault(project, set()).add(str(row.ExternalDocumentID or ""))
+    return {p: docs.pop() for p, docs in found.items() if len(docs) == 1 and "" not in docs}
 
 
 def dates_by_order(connector: Reader, orders: list[str]) -> dict[str, list[dict[str, Any]]]:

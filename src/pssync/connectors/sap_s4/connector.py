@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pyodata
@@ -40,8 +40,12 @@ from pssync.connectors.sap_s4.transport import SYSTEM, CsrfToken, SapSession, tr
 from pssync.connectors.sap_s4.values import fingerprint, to_plain
 from pssync.connectors.sap_s4.writes import Upsert
 
-# Added to read project rows: the BusinessPartner number behind their CustomerUUID.
+# Added to read project rows: the BusinessPartner number behind their CustomerUUID, and the
+# external document (the CRM deal) of the sales order the project delivers.
 CUSTOMER_PARTNER = "CustomerBusinessPartner"
+DEAL_DOCUMENT = "SalesOrderExternalDocumentID"
+# Added to read partner rows: their customer's terms of payment (A_CustomerCompany).
+PAYMENT_TERMS = "CustomerPaymentTerms"
 # Rows without a change stamp sort before every stamped row; they count as stamped at the epoch.
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
@@ -142,10 +146,17 @@ class SapS4Connector(Connector):
             for entity, row in zip(entities, rows, strict=False):
                 if entity.etag:
                     etags[str(row[sap.key])] = entity.etag
-        if sap.name == "A_EnterpriseProject":
+        if sap.name == "A_BusinessPartner":
+            self.add_payment_terms(rows)
+        elif sap.name == "A_EnterpriseProject":
             self.add_customer_partner(rows)
+            deals = billing_plans.external_documents(self, [str(r["Project"]) for r in rows])
+            for row in rows:
+                row[DEAL_DOCUMENT] = deals.get(str(row["Project"]))
         elif sap.posting_kind is not None:
             postings.enrich(self, sap, rows)
+        elif sap.name == "A_BillingDocument":
+            postings.complete_billing(self, rows)
         elif sap.name in (billing_plans.ORDER, billing_plans.PLAN):
             billing_plans.enrich(self, sap, rows)
         return rows, total
@@ -214,6 +225,24 @@ class SapS4Connector(Connector):
             uuid = str(row.get("CustomerUUID") or "").lower()
             row[CUSTOMER_PARTNER] = numbers.get(uuid) if uuid else None
 
+    def add_payment_terms(self, rows: list[dict[str, Any]]) -> None:
+        """Add ``CustomerPaymentTerms``: the terms of payment of the partner's customer in
+        its company code (``A_CustomerCompany``; the first company code when several)."""
+        numbers = sorted({str(r["Customer"]) for r in rows if r.get("Customer")})
+        terms: dict[str, str] = {}
+        chunk = self.config.lookup_chunk
+        companies = self.client("API_BUSINESS_PARTNER").entity_sets.A_CustomerCompany
+        for start in range(0, len(numbers), chunk):
+            part = numbers[start : start + chunk]
+            clause = " or ".join("Customer eq '" + n.replace("'", "''") + "'" for n in part)
+            request = companies.get_entities().select("Customer,CompanyCode,PaymentTerms")
+            with translated():
+                found = list(request.filter(clause).order_by("CompanyCode asc").execute())
+            for row in found:
+                terms.setdefault(str(row.Customer), str(row.PaymentTerms or ""))
+        for row in rows:
+            row[PAYMENT_TERMS] = terms.get(str(row.get("Customer") or "")) or None
+
     def record(self, sap: SapObject, row: dict[str, Any]) -> SourceRecord:
         return SourceRecord(sap.name, sap.record_id(row), row, sap.stamp_of(row))
 
@@ -270,6 +299,21 @@ class SapS4Connector(Connector):
             yield Page(fresh, encode_cursor(at, seen), done)
             if done:
                 return
+
+    def history(self, obj: str, records: Sequence[SourceRecord]) -> list[SourceRecord]:
+        """A billing document cleared (in part or whole) since it was issued was not cleared
+        before: that state, at its billing date (its change stamp is its last clearing)."""
+        if obj != "A_BillingDocument":
+            return []
+        out = []
+        for record in records:
+            day = record.data.get("BillingDocumentDate")
+            if record.data.get("InvoiceClearingStatus") in (None, "A") or not day:
+                continue
+            issued = dt.datetime.fromisoformat(str(day)[:10]).replace(tzinfo=dt.UTC)
+            data = {**record.data, "InvoiceClearingStatus": "A"}
+            out.append(SourceRecord(record.object, record.id, data, issued))
+        return out
 
     def deletes(self, obj: str, cursor: str | None) -> tuple[list[Deletion], str | None]:
         """Nothing: SAP exposes no deleted-records feed; reconciliation finds hard deletes."""

@@ -15,6 +15,10 @@ DZ by default, a setting), credits, so reported positive too; each names the inv
 accounting document (``InvoiceReference``), and ``BillingDocument`` is added: the billing
 document posted as that accounting document, which is how invoices are known to the ID map.
 
+Billing documents name their project only in a custom header field (setting
+`billing_project_field`); ``ProjectUUID`` is added from it, the GUID the ID map knows, and
+``NetDueDate``, the due date of the receivable the document was posted as.
+
 Accounting documents are never changed once posted (a correction is a new, reversing entry), so
 items are read by posting date. An entry posted later with an earlier posting date is found by
 the scheduled reconciliation, as hard deletes are.
@@ -26,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pssync.connectors.sap_s4.objects import OBJECTS, SapObject
+from pssync.connectors.sap_s4.transport import translated
 
 if TYPE_CHECKING:
     from pssync.connectors.sap_s4.service import SapService
@@ -65,6 +70,38 @@ def enrich(connector: SapService, sap: SapObject, rows: list[dict[str, Any]]) ->
     guids = project_guids(connector, [str(r.get("ProjectExternalID") or "") for r in rows])
     for row in rows:
         row[PROJECT_GUID] = guids.get(str(row.get("ProjectExternalID") or ""))
+
+
+def complete_billing(connector: SapService, rows: list[dict[str, Any]]) -> None:
+    """Add to billing documents ``ProjectUUID``, the GUID of the project their header's custom
+    project field names (setting `billing_project_field`), and ``NetDueDate``, the due date
+    of the receivable they were posted as (the customer item of their accounting document)."""
+    field = connector.config.billing_project_field
+    codes = [str(r.get(field) or "") if field else "" for r in rows]
+    guids = project_guids(connector, codes)
+    due = due_dates(connector, [str(r.get("AccountingDocument") or "") for r in rows])
+    for row, code in zip(rows, codes, strict=True):
+        row["ProjectUUID"] = guids.get(code) if code else None
+        row["NetDueDate"] = due.get(str(row.get("AccountingDocument") or ""))
+
+
+def due_dates(connector: SapService, documents: list[str]) -> dict[str, str]:
+    """NetDueDate of each accounting document's customer item (FinancialAccountType D)."""
+    items = connector.client("API_OPLACCTGDOCITEMCUBE_SRV").entity_sets
+    cube = getattr(items, OBJECTS["A_OperationalAcctgDocItemCube_payment"].entity_set_name)
+    unique, found = sorted({d for d in documents if d}), {}
+    chunk = connector.config.lookup_chunk
+    for start in range(0, len(unique), chunk):
+        part = unique[start : start + chunk]
+        clause = " or ".join("AccountingDocument eq '" + d.replace("'", "''") + "'" for d in part)
+        request = cube.get_entities().select("AccountingDocument,NetDueDate")
+        request = request.filter(f"({clause}) and FinancialAccountType eq 'D'")
+        with translated():
+            rows = list(request.top(len(part) * 4 + 1).execute())
+        for row in rows:
+            if row.NetDueDate is not None:
+                found[str(row.AccountingDocument)] = str(row.NetDueDate)[:10]
+    return found
 
 
 def billing_documents(connector: SapService, documents: list[str]) -> dict[str, str]:

@@ -40,6 +40,11 @@ class SapS4Settings(ConnectorSettings):
         default=["DZ"],
         description="accounting document types of incoming customer payments (Payment)",
     )
+    billing_project_field: str | None = Field(
+        default="YY1_EnterpriseProject_BDH",
+        description="custom field of the billing document header holding its Project ID "
+        "(key-user extensibility); None when the tenant has none",
+    )
     customer_grouping: str = Field(
         default="BP02",
         max_length=4,

@@ -1,7 +1,8 @@
 """Read the synthetic firm's view of the legacy ERP (its native export layout) into the ledger's.
 
 Besides customers, projects and invoices (what pssync also sends), the firm's view holds what
-the ERP keeps itself (contracts, billing schedules, milestones, payments), numbered by the ERP.
+the ERP keeps itself (contracts, billing schedules, milestones, payments, its general ledger
+journal), numbered by the ERP.
 
 The firm writes what such an ERP exports: its own numbers (`customer_no`, `project_no`,
 `invoice_no`), the CRM reference pssync once sent (`crm_ref`) and `dd/mm/yyyy` dates. The ledger
@@ -27,6 +28,13 @@ def _iso(day: Any) -> str:
     if not text:
         return ""
     return dt.datetime.strptime(text, "%d/%m/%Y").date().isoformat()  # noqa: DTZ007 - a date
+
+
+def _paid_date(row: Row) -> str:
+    """The day of the last payment of a (partly) paid invoice: its last update."""
+    if str(row.get("status") or "OPEN").upper() == "OPEN":
+        return ""
+    return str(row.get("updated_at") or "")[:10]
 
 
 def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
@@ -77,6 +85,10 @@ def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
             "currency": row.get("currency", ""),
             "amount": row.get("net_amount", ""),
             "tax_amount": row.get("tax_amount", ""),
+            # The ERP's own payment state (its export writes it in lower case).
+            "status": str(row.get("status") or "OPEN").lower(),
+            "paid_amount": row.get("paid_amount", ""),
+            "paid_date": _paid_date(row),
         }
         for row in view.get("invoices", [])
     ]
@@ -152,9 +164,26 @@ def _own_records(
         }
         for row in view.get("payments", [])
     ]
+    journal = [
+        {
+            "erp_id": f"{row['entry_no']}/{row['line_no']}",
+            "external_id": f"{row['entry_no']}/{row['line_no']}",
+            "entry_no": row["entry_no"],
+            "line_no": row["line_no"],
+            "posting_date": _iso(row.get("posting_date")),
+            "account": row.get("gl_account", ""),
+            "project_external_id": project_ext.get(str(row.get("project_no") or ""), ""),
+            "debit": row.get("debit", ""),
+            "credit": row.get("credit", ""),
+            "currency": row.get("currency", ""),
+            "description": row.get("narration", ""),
+        }
+        for row in view.get("journal", [])
+    ]
     return {
         "contracts": contracts,
         "billing_schedules": schedules,
         "milestones": milestones,
         "payments": payments,
+        "journal": journal,
     }

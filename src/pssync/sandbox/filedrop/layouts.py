@@ -148,9 +148,9 @@ LAYOUTS: dict[str, Layout] = {
 
 # What the ERP keeps itself and only exports (its interface document lists them as
 # outbound-only files; a batch of one of these kinds is not a known batch kind): the contract
-# behind each project, the instalment plan that bills it, its milestones, and the payments
-# collected. References name the other records by the external IDs they were sent under (for
-# the ERP's own records, their ERP number).
+# behind each project, the instalment plan that bills it, its milestones, the payments
+# collected and the general ledger journal. References name the other records by the external
+# IDs they were sent under (for the ERP's own records, their ERP number).
 EXPORT_LAYOUTS: dict[str, Layout] = {
     layout.kind: layout
     for layout in (
@@ -221,6 +221,26 @@ EXPORT_LAYOUTS: dict[str, Layout] = {
             optional=(),
             checks={},
             references={"invoice_external_id": "invoices", "customer_external_id": "customers"},
+        ),
+        # The general ledger journal: one row per line of an entry (external ID
+        # ``<entry>/<line>``), debit and credit in the entry's currency; lines on P&L accounts
+        # name the project they are posted to. Entries are never changed once posted.
+        Layout(
+            kind="journal",
+            prefix="JE",
+            required=(
+                "external_id",
+                "entry_no",
+                "line_no",
+                "posting_date",
+                "account",
+                "debit",
+                "credit",
+                "currency",
+            ),
+            optional=("project_external_id", "description"),
+            checks={},
+            references={"project_external_id": "projects"},
         ),
     )
 }

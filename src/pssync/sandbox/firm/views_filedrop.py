@@ -1,6 +1,7 @@
 """What the legacy APAC ERP exchanges by file drop: CSV-ready rows of customers, projects and
 invoices, and the books it keeps itself and only exports: contracts (one per project), their
-billing schedules (instalment plans) and milestones, and the payments it collected. Every value
+billing schedules (instalment plans) and milestones, the payments it collected and its general
+ledger journal (the lines of the projects' revenue recognition and labour costs). Every value
 is a string, dates are day/month/year, as the legacy export writes them.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 from pssync.sandbox.firm import erp_common
 from pssync.sandbox.firm.state import Firm
 from pssync.sandbox.firm.units import at, cents_str
-from pssync.sandbox.firm.world import ContractLineRec, InvoiceRec, PaymentRec
+from pssync.sandbox.firm.world import ContractLineRec, InvoiceRec, PaymentRec, PostingRec
 
 SYSTEM = "filedrop"
 BILLING_METHOD = {
@@ -21,6 +22,14 @@ BILLING_METHOD = {
     "milestone": "MILESTONE",
     "retainer": "RETAINER",
 }
+
+
+# The ledger's chart of accounts: (debit, credit) accounts of each kind of posting. Revenue
+# recognition debits unbilled revenue and credits services revenue; labour cost debits cost of
+# services and credits accrued wages. Lines on the P&L accounts carry the project.
+ACCOUNTS = {"revenue": ("1250", "4000"), "cost": ("5000", "2150")}
+P_AND_L = {"4000", "5000"}
+NARRATION = {"revenue": "Revenue recognised", "cost": "Labour cost"}
 
 
 def dmy(day: dt.date) -> str:
@@ -137,6 +146,35 @@ def payment_row(firm: Firm, pay: PaymentRec) -> dict[str, Any]:
     }
 
 
+def journal_rows(
+    firm: Firm, post: PostingRec, number: int
+) -> list[tuple[str | None, dict[str, Any]]]:
+    """(canonical id or None, row) of the two lines of a posting's journal entry; the P&L line
+    is the one the canonical fact is read from."""
+    p = firm.projects[post.project]
+    entry = f"JE{number:07d}"
+    rows: list[tuple[str | None, dict[str, Any]]] = []
+    for line, account in enumerate(ACCOUNTS[post.kind], start=1):
+        debit = line == 1
+        fact = account in P_AND_L
+        if fact:
+            firm.xrefs.issue(post.id, f"{SYSTEM}:journal_{post.kind}", f"{entry}/{line}")
+        row = {
+            "entry_no": entry,
+            "line_no": str(line),
+            "posting_date": dmy(post.posted),
+            "gl_account": account,
+            "project_no": (firm.xrefs.get(p.id, "filedrop:projects") or "") if fact else "",
+            "debit": cents_str(post.amount_cents) if debit else "0.00",
+            "credit": "0.00" if debit else cents_str(post.amount_cents),
+            "currency": p.currency,
+            "narration": f"{NARRATION[post.kind]} {p.code}",
+            "updated_at": stamp(at(post.posted, 18)),
+        }
+        rows.append((post.id if fact else None, row))
+    return rows
+
+
 def build(firm: Firm) -> None:
     for acc, since in erp_common.customers(firm, SYSTEM):
         firm.add_view(
@@ -188,3 +226,10 @@ def build(firm: Firm) -> None:
     for pay in firm.books.payments:
         if pay.invoice in ours:
             firm.add_view(SYSTEM, "payments", pay.id, payment_row(firm, pay))
+    number = 0
+    for post in firm.postings:
+        if firm.projects[post.project].legal_entity != "AU01":
+            continue
+        number += 1
+        for canonical, row in journal_rows(firm, post, number):
+            firm.add_view(SYSTEM, "journal", canonical, row)

@@ -90,7 +90,11 @@ def receivable_items(firm: Firm) -> None:
     for inv in mine.values():
         row = open_item(firm, invoice_document(inv), 1, inv.issue, inv.gross_cents, inv)
         clearing = cleared.get(inv.idx)
-        row |= {"AccountingDocumentType": "RV", "DocumentItemText": f"Invoice {inv.number}"}
+        row |= {
+            "AccountingDocumentType": "RV",
+            "DocumentItemText": f"Invoice {inv.number}",
+            "NetDueDate": inv.due.isoformat(),
+        }
         if clearing:
             row |= {
                 "ClearingAccountingDocument": clearing[0],
@@ -277,6 +281,8 @@ def build(firm: Firm) -> None:
                         w.id, "sap_s4:A_EnterpriseProjectElement", w.code
                     ),
                     "ProjectElementDescription": w.name,
+                    # The firm bills its customer projects by their elements.
+                    "WBSElementIsBillingElement": True,
                     "PlannedStartDate": w.start.isoformat(),
                     "PlannedEndDate": w.end.isoformat(),
                     "LastChangeDateTime": iso(created),

@@ -7,7 +7,9 @@ month, billed at the end of its settlement month for a fixed fee, in arrears, or
 for a retainer, in advance) or, for milestones, a milestone billing plan (type 01: one date per
 milestone, its value, and a customer-defined date description naming the milestone). Time and
 materials has no billing plan: it is billed from the time booked (resource-related billing).
-A date is billed (status C) once invoiced, else not yet processed (A).
+A date is billed (status C) once invoiced, else not yet processed (A). The firm's CRM
+integration creates each order from its won deal, so the order names the deal as its external
+document (``SenderBusinessSystemName``, ``ExternalDocumentID``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pssync.sandbox.firm.units import cents_str, iso
 from pssync.sandbox.firm.world import ContractLineRec
 
 SYSTEM = "sap_s4"
+CRM_SYSTEM = "SALESFORCE"  # the logical name of the sending system in the firm's landscape
 ORDER_BASE = 3_000_000
 PLAN_TYPE = {"fixed_fee": "02", "retainer": "02", "milestone": "01"}
 # Customer-defined date descriptions (customizing) for the firm's milestone names.
@@ -105,6 +108,9 @@ def build(firm: Firm) -> None:
                 "DistributionChannel": "10",
                 "OrganizationDivision": "00",
                 "SoldToParty": firm.xrefs.get(acc.id, f"{SYSTEM}:A_BusinessPartner"),
+                # The firm's CRM integration created the order from the won deal.
+                "SenderBusinessSystemName": CRM_SYSTEM,
+                "ExternalDocumentID": firm.xrefs.get(firm.opps[p.opp].id, "salesforce:Opportunity"),
                 "SalesOrderDate": c.start.isoformat(),  # dated as the contract starts
                 "PurchaseOrderByCustomer": f"{p.code} {c.method.replace('_', ' ')}"[:35],
                 "RequestedDeliveryDate": c.end.isoformat(),

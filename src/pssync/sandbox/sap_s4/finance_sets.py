@@ -64,6 +64,10 @@ BILLING_DOCUMENT = EntitySet(
         text("OverallBillingStatus", 1, "Status"),
         text("AccountingPostingStatus", 1, "Posting Status"),
         text("InvoiceClearingStatus", 1, "Clearing Status"),
+        # A custom field of the billing document header (key-user extensibility adds it to the
+        # API as YY1_<name>_BDH): the firm's project, which a services billing document has no
+        # standard header field for.
+        text("YY1_EnterpriseProject_BDH", 24, "Enterprise Project"),
     ),
 )
 
@@ -144,6 +148,7 @@ OPERATIONAL_ITEM = EntitySet(
         text("GLAccount", 10, "G/L Account"),
         date("PostingDate", "Posting Date"),
         date("DocumentDate", "Journal Entry Date"),
+        date("NetDueDate", "Net Due Date"),
         text("DebitCreditCode", 1, "Debit/Credit Code"),
         amount("AmountInCompanyCodeCurrency", 23, "Amount in CC Crcy", "CompanyCodeCurrency"),
         _currency("CompanyCodeCurrency", "Company Code Currency"),

@@ -11,7 +11,11 @@ https://api.sap.com/api/API_SALES_ORDER_SRV/overview; communication scenario SAP
 ``A_SalesOrderBillingPlanItem`` "Header Billing Plan Item" (SalesOrder, BillingPlan,
 BillingPlanItem), linked by ``to_Item``, ``to_BillingPlan`` and ``to_BillingPlanItem``. The
 billing status of a date (``BillingPlanRelatedBillgStatus``) is SD's status: A not yet
-processed, C completely processed (billed). Only the properties an integration reads are kept.
+processed, C completely processed (billed). ``SenderBusinessSystemName`` and
+``ExternalDocumentID`` (CHAR 60 and 40, in the API's metadata and the SAP Cloud SDK's generated
+client of the service) name the system and document an order was created from: a firm whose CRM
+integration creates the order from a won opportunity finds the opportunity there. Only the
+properties an integration reads are kept.
 Billing plans carry no change stamp of their own: a change to one is a change of its sales
 order, whose ``LastChangeDateTime`` moves.
 """
@@ -43,6 +47,10 @@ SALES_ORDER = EntitySet(
         text("DistributionChannel", 2, "Distribution Channel"),
         text("OrganizationDivision", 2, "Division"),
         text("SoldToParty", 10, "Sold-to Party"),
+        # The document an external system created the order from (its business system, its
+        # document's ID): a CRM integration keeps the won opportunity here.
+        text("SenderBusinessSystemName", 60, "Sender Business System", upper=False),
+        text("ExternalDocumentID", 40, "External Document ID", upper=False),
         date("SalesOrderDate", "Document Date"),
         text("PurchaseOrderByCustomer", 35, "Customer Reference", upper=False),
         date("RequestedDeliveryDate", "Requested Delivery Date"),
