@@ -19,7 +19,7 @@ from pssync.fidelity.golden import GoldenView, read_golden
 from pssync.fidelity.outcomes import compare_forecast, compare_kpis
 from pssync.fidelity.planted import PlantedScore, score
 from pssync.fidelity.records import RecordsResult, compare_records
-from pssync.fidelity.truth import Planted, TruthRecord, read_truth
+from pssync.fidelity.truth import Planted, SourceKey, TruthRecord, read_truth
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.bulkload import load_truth
 from pssync.governance.exceptions import ExceptionStore
@@ -30,6 +30,16 @@ KIND_FIELD = {
     "free_text_service_category": "service_line_id",
     "invalid_tax_code": "tax_code_id",
     "missing_legal_entity": "legal_entity_id",
+}
+#: Planted kind -> the entity type of the record it is planted on.
+KIND_ENTITY = {
+    "free_text_service_category": "Opportunity",
+    "stale_stage": "Opportunity",
+    "won_without_erp_project": "Opportunity",
+    "psa_crm_date_mismatch": "Project",
+    "invalid_tax_code": "Account",
+    "missing_legal_entity": "Account",
+    "duplicate_customer": "Account",
 }
 _DUPLICATE_OF = re.compile(r"^duplicate of (\S+)")
 TARGET_SHARE = 0.95
@@ -121,7 +131,7 @@ def _absorbed(
     """Planted problems that never reached golden: the record arrived with the truth's value
     of the field the problem is about, or — a won deal the firm never handed to the ERP —
     pssync handed it off (golden has a coded project for the deal)."""
-    owner = {s: key for key, r in truth.items() for s in r.sources}
+    owner = _owners(truth)
     wrong = {(d.entity_type, d.truth_id, d.field) for d in records.differences}
     coded = {
         str(p.get("opportunity_id"))
@@ -131,7 +141,7 @@ def _absorbed(
     out = []
     for p in planted:
         name = KIND_FIELD.get(p.kind)
-        key = owner.get(p.source)
+        key = _planted_record(p, owner)
         if key is None or key not in records.matching.ids:
             continue
         same = bool(name) and (*key, name) not in wrong
@@ -139,6 +149,26 @@ def _absorbed(
         if same or handed_off or _date_fed_back(p, truth[key], records, wrong):
             out.append(p)
     return out
+
+
+def _owners(truth: dict[tuple[str, str], TruthRecord]) -> dict[SourceKey, list[tuple[str, str]]]:
+    """The truth records each vendor record stands for: several at times (a Kantata workspace
+    names its project, its staffing requests and its WBS elements)."""
+    owner: dict[SourceKey, list[tuple[str, str]]] = {}
+    for key, record in truth.items():
+        for source in record.sources:
+            owner.setdefault(source, []).append(key)
+    return owner
+
+
+def _planted_record(
+    p: Planted, owner: dict[SourceKey, list[tuple[str, str]]]
+) -> tuple[str, str] | None:
+    """The truth record a planted problem is about: of the records its vendor record names,
+    the one of the kind's entity type."""
+    keys = owner.get(p.source, [])
+    wanted = KIND_ENTITY.get(p.kind)
+    return next((k for k in keys if k[0] == wanted), keys[0] if keys else None)
 
 
 def _date_fed_back(
