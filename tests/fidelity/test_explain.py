@@ -93,3 +93,40 @@ def test_an_extra_record_flagged_as_duplicate_is_explained() -> None:
     result = compare_records(_truth(), view)
     [extra] = result.differences
     assert extra.kind == "extra" and extra.explained
+
+
+def test_a_reference_left_as_the_vendor_id_of_a_held_back_record_is_explained() -> None:
+    """The ERP's customer reached golden, the CRM's account was refused for its tax code: the
+    CRM contact still names the CRM account's own ID, and that exception explains it."""
+    erp = ("netsuite", "customer", "77")
+    truth_records = {
+        ("Account", "acc-1"): truth(
+            "Account", account("acc-1", "A", tax_code_id="tax-us-ex"), SF_ACC, erp
+        ),
+        ("Contact", "con-1"): truth("Contact", contact("con-1", "acc-1", "B"), SF_CON),
+    }
+    view = golden(
+        {
+            ("Account", "account-1"): (account("account-1", "A", tax_code_id="tax-us-ex"), {erp}),
+            ("Contact", "contact-1"): (contact("contact-1", "001A", "B"), {SF_CON}),
+        }
+    )
+    result = compare_records(truth_records, view)
+    [unexplained] = result.unexplained  # without the exception: a dangling reference
+    assert (unexplained.field, unexplained.golden) == ("account_id", "001A")
+    view.exceptions = [
+        exception(
+            "invalid_tax_code",
+            system="salesforce",
+            object="Account",
+            source_id="001A",
+            entity_type="Account",
+            details={"field": "tax_code_id", "stage": "ingest"},
+        )
+    ]
+    [difference] = compare_records(truth_records, view).differences
+    assert difference.explanation is not None
+    assert difference.explanation.category == "invalid_tax_code"
+    assert difference.explanation.via == "Account 001A"
+    view.exceptions[0].source_id = "001B"  # about another account: explains nothing
+    assert compare_records(truth_records, view).unexplained

@@ -11,7 +11,7 @@ from pssync.fidelity.compare import REFERENCE_FIELDS, canonical, diff_fields, tr
 from pssync.fidelity.explain import Explainer, Explanation
 from pssync.fidelity.golden import GoldenView
 from pssync.fidelity.matching import Matching, match, ordered_types
-from pssync.fidelity.truth import TruthRecord
+from pssync.fidelity.truth import SourceKey, TruthRecord
 
 RecordKey = tuple[str, str]
 
@@ -115,8 +115,10 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
         stats[key[0]].identical += not changed
         stats[key[0]].field_differences += len(changed)
         for name, (t, g) in changed.items():
-            why = explainer.field(key[0], golden_id, sources, name) or _through_reference(
-                key[0], name, t, truth, held_back
+            why = (
+                explainer.field(key[0], golden_id, sources, name)
+                or _through_reference(key[0], name, t, truth, held_back)
+                or _dangling(explainer, key[0], name, g, sources)
             )
             result.differences.append(
                 Difference(
@@ -168,3 +170,18 @@ def _through_reference(
     if why is None or target not in truth:
         return None
     return Explanation(why.exception_id, why.category, via=f"{target[0]} {target[1]}")
+
+
+def _dangling(
+    explainer: Explainer, entity_type: str, name: str, golden_value: Any, sources: set[SourceKey]
+) -> Explanation | None:
+    """A reference golden still holds as the source's own ID (it never resolved) to a vendor
+    record an open exception holds back: a deal of an account refused for its tax code."""
+    if name not in REFERENCE_FIELDS or not isinstance(golden_value, str):
+        return None
+    target = REFERENCE_FIELDS[name] or entity_type
+    systems = {system for system, _obj, _id in sources}
+    why = explainer.missing(target, [(system, target, golden_value) for system in systems])
+    if why is None:
+        return None
+    return Explanation(why.exception_id, why.category, via=f"{target} {golden_value}")
