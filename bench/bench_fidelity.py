@@ -9,7 +9,10 @@ records per entity type (matched, identical, missing, extra, fields that differ)
 explained by open exceptions or not, exceptions against the planted misalignments (precision and
 recall), forecast per component and the six KPIs on the synced store vs on the truth.
 
-    python bench/bench_fidelity.py [--size medium] [--seed 0] [--clock-steps 1]
+With `--deal-desk` the demo's deal desk maps the reps' free-text categories in pssync.yaml and
+replays the held deals before the check (`pssync.demo.deal_desk`).
+
+    python bench/bench_fidelity.py [--size medium] [--seed 0] [--clock-steps 1] [--deal-desk]
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from pssync.demo.run import DemoOptions, run_demo
 from pssync.fidelity import check_fidelity
 
 
-def measure(size: str, seed: int, clock_steps: int) -> dict[str, Any]:
+def measure(size: str, seed: int, clock_steps: int, deal_desk: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-fidelity-") as work:
         started = time.monotonic()
-        options = DemoOptions(Path(work), size=size, seed=seed, clock_steps=clock_steps)
+        options = DemoOptions(
+            Path(work), size=size, seed=seed, clock_steps=clock_steps, deal_desk=deal_desk
+        )
         quiet = Progress(console=Console(quiet=True))
         result = run_demo(options, quiet)
         synced_s = time.monotonic() - started
@@ -79,6 +84,7 @@ def measure(size: str, seed: int, clock_steps: int) -> dict[str, Any]:
             },
             "kpis": {k: [v["synced"], v["truth"]] for k, v in (data["kpis"] or {}).items()},
             "flows": result.flows,
+            "deal_desk": result.deal_desk,
             "acceptance": data["acceptance"],
             "sync_s": round(synced_s, 1),
             "check_s": round(check_s, 1),
@@ -90,8 +96,9 @@ def main() -> None:
     parser.add_argument("--size", default="medium")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--clock-steps", type=int, default=1)
+    parser.add_argument("--deal-desk", action="store_true", help="map free text, replay")
     args = parser.parse_args()
-    print(json.dumps(measure(args.size, args.seed, args.clock_steps), default=str))
+    print(json.dumps(measure(args.size, args.seed, args.clock_steps, args.deal_desk), default=str))
 
 
 if __name__ == "__main__":

@@ -78,3 +78,48 @@ def test_a_free_text_category_that_reached_golden_wrong_is_not_absorbed(
     )
     assert report.planted is not None and report.planted.detected == 0
     assert [d.field for d in report.records.unexplained] == ["service_line_id"]
+
+
+def test_a_psa_date_fed_back_to_the_deal_is_absorbed_though_the_workspace_names_more(
+    store: GoldenStore,
+) -> None:
+    """The Kantata workspace is the source of its project and of the staffing requests made on
+    it; the planted date mismatch is about the project, whoever comes last in the truth."""
+    workspace = "kantata:workspaces:41000012"
+    deal = {**DEAL, "delivery_start": "2026-05-04"}
+    project = {
+        "id": "prj-1",
+        "name": "Alpine ERP",
+        "account_id": "acc-1",
+        "currency": "USD",
+        "opportunity_id": "opp-1",
+        "planned_start": "2026-05-04",
+    }
+    request = {
+        "id": "rr-1",
+        "project_id": "prj-1",
+        "role_id": "role-pm",
+        "hours": "40",
+        "start_date": "2026-05-04",
+        "end_date": "2026-05-29",
+    }
+    truth = [
+        TRUTH[0],
+        line("Opportunity", deal, "salesforce:Opportunity:006A"),
+        line("Project", project, workspace),
+        line("ResourceRequest", request, workspace),
+    ]
+    planted = Planted("psa_crm_date_mismatch", "kantata", "workspaces", "41000012")
+    import_lines(store, truth, system="salesforce")
+    report = check_fidelity(
+        store, truth, planted=[planted], as_of=dt.date(2026, 3, 2), outcomes=False
+    )
+    assert report.planted is not None
+    assert (report.planted.detected, report.planted.absorbed) == (1, 1)
+    stale = [*truth[:1], line("Opportunity", DEAL, "salesforce:Opportunity:006A"), *truth[2:]]
+    store2 = GoldenStore(store.engine)
+    import_lines(store2, stale[1:2], system="salesforce")  # the CRM's date never moved
+    report = check_fidelity(
+        store2, truth, planted=[planted], as_of=dt.date(2026, 3, 2), outcomes=False
+    )
+    assert report.planted is not None and report.planted.detected == 0

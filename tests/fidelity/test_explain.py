@@ -93,3 +93,87 @@ def test_an_extra_record_flagged_as_duplicate_is_explained() -> None:
     result = compare_records(_truth(), view)
     [extra] = result.differences
     assert extra.kind == "extra" and extra.explained
+
+
+def test_a_reference_left_as_the_vendor_id_of_a_held_back_record_is_explained() -> None:
+    """The ERP's customer reached golden, the CRM's account was refused for its tax code: the
+    CRM contact still names the CRM account's own ID, and that exception explains it."""
+    erp = ("netsuite", "customer", "77")
+    truth_records = {
+        ("Account", "acc-1"): truth(
+            "Account", account("acc-1", "A", tax_code_id="tax-us-ex"), SF_ACC, erp
+        ),
+        ("Contact", "con-1"): truth("Contact", contact("con-1", "acc-1", "B"), SF_CON),
+    }
+    view = golden(
+        {
+            ("Account", "account-1"): (account("account-1", "A", tax_code_id="tax-us-ex"), {erp}),
+            ("Contact", "contact-1"): (contact("contact-1", "001A", "B"), {SF_CON}),
+        }
+    )
+    result = compare_records(truth_records, view)
+    [unexplained] = result.unexplained  # without the exception: a dangling reference
+    assert (unexplained.field, unexplained.golden) == ("account_id", "001A")
+    view.exceptions = [
+        exception(
+            "invalid_tax_code",
+            system="salesforce",
+            object="Account",
+            source_id="001A",
+            entity_type="Account",
+            details={"field": "tax_code_id", "stage": "ingest"},
+        )
+    ]
+    [difference] = compare_records(truth_records, view).differences
+    assert difference.explanation is not None
+    assert difference.explanation.category == "invalid_tax_code"
+    assert difference.explanation.via == "Account 001A"
+    view.exceptions[0].source_id = "001B"  # about another account: explains nothing
+    assert compare_records(truth_records, view).unexplained
+
+
+def test_a_field_filled_from_a_held_back_deal_is_explained_only_when_left_empty() -> None:
+    """A staffing request takes its region from its project's deal; the deal was refused for
+    its free-text category, so golden's request has no region: the deal's exception explains
+    it. A request with another region is a defect all the same."""
+    sf_deal = ("salesforce", "Opportunity", "006A")
+    ws = ("kantata", "workspaces", "41")
+    deal = {"id": "opp-1", "account_id": "acc-1", "name": "D", "region_id": "reg-na"}
+    project = {"id": "prj-1", "name": "P", "opportunity_id": "opp-1"}
+    request = {"id": "rr-1", "project_id": "prj-1", "role_id": "role-pm", "region_id": "reg-na"}
+    truth_records = {
+        ("Opportunity", "opp-1"): truth("Opportunity", deal, sf_deal),
+        ("Project", "prj-1"): truth("Project", project, ws),
+        ("ResourceRequest", "rr-1"): truth("ResourceRequest", request, ("kantata", "rr", "9")),
+    }
+    got = {**request, "id": "resourcerequest-1", "project_id": "project-1", "region_id": None}
+    view = golden(
+        {
+            ("Project", "project-1"): (
+                {**project, "id": "project-1", "opportunity_id": None},
+                {ws},
+            ),
+            ("ResourceRequest", "resourcerequest-1"): (got, {("kantata", "rr", "9")}),
+        }
+    )
+    view.exceptions = [
+        exception(
+            "unmapped_value",
+            system="salesforce",
+            object="Opportunity",
+            source_id="006A",
+            entity_type="Opportunity",
+            details={"field": "service_line_id", "stage": "ingest"},
+        )
+    ]
+    result = compare_records(truth_records, view)
+    assert result.unexplained == []
+    region = next(d for d in result.differences if d.field == "region_id")
+    assert region.explanation is not None and region.explanation.via == "Opportunity opp-1"
+    got["region_id"] = "reg-emea"
+    [wrong] = compare_records(truth_records, view).unexplained
+    assert (wrong.entity_type, wrong.field, wrong.golden) == (
+        "ResourceRequest",
+        "region_id",
+        "reg-emea",
+    )

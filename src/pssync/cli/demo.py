@@ -41,6 +41,13 @@ def demo_command(
     size: Annotated[str, typer.Option(hidden=True)] = "small",
     clock_steps: Annotated[int, typer.Option(hidden=True, min=0)] = 3,
     max_pages: Annotated[int | None, typer.Option(hidden=True, min=1)] = None,
+    deal_desk: Annotated[
+        bool,
+        typer.Option(
+            "--deal-desk/--no-deal-desk",
+            help="Play the deal desk: map the reps' free-text categories, replay the held deals.",
+        ),
+    ] = False,
 ) -> None:
     """Sandbox systems -> sync -> live changes -> forecast -> report -> dashboard."""
     from pssync.demo.report import write_report
@@ -51,7 +58,9 @@ def demo_command(
     if size not in SIZES:
         raise typer.BadParameter(f"choose one of {', '.join(SIZES)}", param_hint="--size")
     workdir = Path.cwd()
-    options = DemoOptions(workdir, size=size, clock_steps=clock_steps, max_pages=max_pages)
+    options = DemoOptions(
+        workdir, size=size, clock_steps=clock_steps, max_pages=max_pages, deal_desk=deal_desk
+    )
 
     def say(message: str) -> None:
         if not as_json:

@@ -24,6 +24,7 @@ from typing import Any
 from rich.progress import Progress, TaskID
 
 from pssync.demo.config import ANALYTICS_FILE, CONFIG_FILE, DB_FILE, sandbox_config, write_config
+from pssync.demo.deal_desk import firm_vocabulary, fix_free_text
 from pssync.demo.outlook import Outlook, compute_outlook, exception_groups
 from pssync.demo.sync import SyncTally, poll_all, targets
 from pssync.engine.runtime import Runtime
@@ -70,6 +71,7 @@ class DemoOptions:
     clock_steps: int = 3
     days_per_step: int = 1
     max_pages: int | None = None  # test-only cap per object on the initial sync
+    deal_desk: bool = False  # map the reps' free-text categories and replay (demo.deal_desk)
 
 
 @dataclass
@@ -85,6 +87,7 @@ class DemoResult:
     outlook: Outlook
     store: GoldenStore
     timings: dict[str, float] = field(default_factory=dict)
+    deal_desk: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -203,6 +206,13 @@ def run_demo(
                     day = start_day + dt.timedelta(days=(step + 1) * options.days_per_step)
                     live.append({"day": day, "changes": len(changes), "captured": tally.records()})
                     say(f"clock {day}: {len(changes)} changes made, {tally.records()} captured")
+                deal_desk: dict[str, Any] = {}
+                if options.deal_desk:
+                    say("deal desk: the reps' free-text categories mapped, held deals replayed")
+                    vocabulary = firm_vocabulary(sandbox.firm)
+                    deal_desk = fix_free_text(runtime, workdir / CONFIG_FILE, vocabulary)
+                    wait_idle(60.0)
+                    flows.run(runtime)
                 wait_idle(60.0)
                 timings["live"] = time.monotonic() - clock
                 groups = exception_groups(ExceptionStore(runtime.store.engine))
@@ -227,4 +237,5 @@ def run_demo(
         outlook,
         runtime.store,
         timings,
+        deal_desk,
     )

@@ -123,6 +123,7 @@ def build_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
             "systems": systems,
             "live": result.live,
             "flows": flow_summary(result.flows, store),
+            "deal_desk": result.deal_desk,
             "exceptions": result.exceptions,
             "forecast": {
                 "as_of": outlook.as_of,
@@ -201,6 +202,14 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
         f"handed off to the ERP {flows['handed_off_projects']}; won deals with a coded ERP "
         f"project {flows['won_deals_with_erp_project']} of {flows['won_deals']}"
     )
+    desk = summary.get("deal_desk") or {}
+    if desk:
+        console.print(
+            f"deal desk: {len(desk['mapped_values'])} free-text categories mapped in "
+            f"pssync.yaml (crosswalks.service_line); {desk['resolved']} of {desk['held']} held "
+            f"deals replayed, {desk['still_open']} still held",
+            highlight=False,
+        )
     fidelity = summary["fidelity"]
     planted = fidelity["planted"]
     console.print(

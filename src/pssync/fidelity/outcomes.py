@@ -51,6 +51,10 @@ def forecast_components(
     return out
 
 
+def _share(diff: Decimal, base: Decimal) -> Decimal | None:
+    return abs(diff) / abs(base) if base else (None if diff else ZERO)
+
+
 def compare_forecast(
     synced: AnalyticsStore,
     truth: AnalyticsStore,
@@ -58,13 +62,24 @@ def compare_forecast(
     currency: str = "USD",
     horizon: int = 12,
     known_now: bool = False,
+    truth_without_held: AnalyticsStore | None = None,
 ) -> dict[str, Any]:
+    """Per component, synced vs truth. With `truth_without_held` (the truth less the records
+    open exceptions hold back), also how much of the gap those exceptions explain: the rest,
+    `unexplained`, is what pssync itself got wrong. The verdict stays on the whole truth."""
     got = forecast_components(synced, as_of, currency, horizon, _known(synced, known_now))
     want = forecast_components(truth, as_of, currency, horizon, _known(truth, known_now))
+    less = (
+        None
+        if truth_without_held is None
+        else forecast_components(
+            truth_without_held, as_of, currency, horizon, _known(truth_without_held, known_now)
+        )
+    )
     rows = {}
     for name in want:
         diff = got[name] - want[name]
-        share = abs(diff) / abs(want[name]) if want[name] else (None if diff else ZERO)
+        share = _share(diff, want[name])
         rows[name] = {
             "synced": str(got[name]),
             "truth": str(want[name]),
@@ -72,6 +87,13 @@ def compare_forecast(
             "relative": None if share is None else float(round(share, 4)),
             "within_1pct": share is not None and share <= FORECAST_TOLERANCE,
         }
+        if less is not None:
+            rest = _share(got[name] - less[name], less[name])
+            rows[name] |= {
+                "held_back": str(want[name] - less[name]),
+                "unexplained": str(got[name] - less[name]),
+                "unexplained_relative": None if rest is None else float(round(rest, 4)),
+            }
     return {
         "as_of": str(as_of),
         "known_now": known_now,

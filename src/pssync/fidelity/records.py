@@ -11,7 +11,7 @@ from pssync.fidelity.compare import REFERENCE_FIELDS, canonical, diff_fields, tr
 from pssync.fidelity.explain import Explainer, Explanation
 from pssync.fidelity.golden import GoldenView
 from pssync.fidelity.matching import Matching, match, ordered_types
-from pssync.fidelity.truth import TruthRecord
+from pssync.fidelity.truth import SourceKey, TruthRecord
 
 RecordKey = tuple[str, str]
 
@@ -115,8 +115,11 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
         stats[key[0]].identical += not changed
         stats[key[0]].field_differences += len(changed)
         for name, (t, g) in changed.items():
-            why = explainer.field(key[0], golden_id, sources, name) or _through_reference(
-                key[0], name, t, truth, held_back
+            why = (
+                explainer.field(key[0], golden_id, sources, name)
+                or _through_reference(key[0], name, t, truth, held_back)
+                or _dangling(explainer, key[0], name, g, sources)
+                or _derived(key[0], name, record.payload, g, truth, held_back)
             )
             result.differences.append(
                 Difference(
@@ -168,3 +171,61 @@ def _through_reference(
     if why is None or target not in truth:
         return None
     return Explanation(why.exception_id, why.category, via=f"{target[0]} {target[1]}")
+
+
+def _dangling(
+    explainer: Explainer, entity_type: str, name: str, golden_value: Any, sources: set[SourceKey]
+) -> Explanation | None:
+    """A reference golden still holds as the source's own ID (it never resolved) to a vendor
+    record an open exception holds back: a deal of an account refused for its tax code."""
+    if name not in REFERENCE_FIELDS or not isinstance(golden_value, str):
+        return None
+    target = REFERENCE_FIELDS[name] or entity_type
+    systems = {system for system, _obj, _id in sources}
+    why = explainer.missing(target, [(system, target, golden_value) for system in systems])
+    if why is None:
+        return None
+    return Explanation(why.exception_id, why.category, via=f"{target} {golden_value}")
+
+
+#: Fields pssync fills from another record when the source leaves them out (governance.enrich),
+#: with the references that lead to that record: a deal's region from its account, a staffing
+#: request's region and a booking's rate from the project's deal.
+DERIVED_FROM: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Opportunity", "region_id"): ("account_id",),
+    ("Project", "service_line_id"): ("opportunity_id",),
+    ("Project", "region_id"): ("opportunity_id",),
+    ("Project", "legal_entity_id"): ("opportunity_id",),
+    ("ResourceRequest", "region_id"): ("project_id", "opportunity_id"),
+    ("Assignment", "bill_rate"): ("project_id", "opportunity_id"),
+    ("RevenueEvent", "region_id"): ("project_id", "opportunity_id"),
+    ("RevenueEvent", "service_line_id"): ("project_id", "opportunity_id"),
+    ("RevenueEvent", "revenue_method"): ("project_id", "opportunity_id"),
+}
+
+
+def _derived(
+    entity_type: str,
+    name: str,
+    payload: Mapping[str, Any],
+    golden_value: Any,
+    truth: Mapping[RecordKey, TruthRecord],
+    held_back: Mapping[RecordKey, Explanation | None],
+) -> Explanation | None:
+    """A field golden lacks because the record pssync fills it from (through the truth's own
+    references) is held back by an open exception: a staffing request of a deal refused for
+    its free-text category has no region until the deal is fixed."""
+    path = DERIVED_FROM.get((entity_type, name))
+    if path is None or golden_value not in (None, ""):
+        return None
+    current = payload
+    for ref in path:
+        value = current.get(ref)
+        target = (REFERENCE_FIELDS[ref] or entity_type, str(value))
+        why = held_back.get(target)
+        if why is not None:
+            return Explanation(why.exception_id, why.category, via=f"{target[0]} {target[1]}")
+        if value is None or target not in truth:
+            return None
+        current = truth[target].payload
+    return None
