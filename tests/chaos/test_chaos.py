@@ -3,7 +3,8 @@
 Each test sets the firm up as a user does (`pssync sandbox up --faults ...`, the demo's
 pssync.yaml with every connector and the flows on, the reference data through `pssync import`),
 runs the engine in its own processes, kills it with SIGKILL at 5 moments drawn from the seed and
-starts it again each time, then takes it to rest with `pssync sync` rounds (faults still on).
+starts it again each time, then takes it to rest with `pssync sync` rounds: the first that
+completes does so with the faults still on, the rest run without them (`runs.settle`).
 The oracle reads every system back through its API and compares it with a clean run of the
 same firm (module fixture): no duplicate, nothing lost, the same field values.
 
@@ -100,6 +101,7 @@ def test_five_kills_land_mid_run_and_the_engine_then_settles(
 ) -> None:
     outcome, verdict = chaos
     assert sum(k["landed"] for k in outcome.kills) == 5, outcome.kills
+    assert outcome.completed_under_faults, context(outcome, verdict)
     assert outcome.rounds[-1] == {"exit": 0, "applied": 0}, context(outcome, verdict)
 
 
