@@ -103,8 +103,9 @@ def account(i: int) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
-def build(workdir: Path, records: int) -> dict[str, Any]:
-    """The export, the golden store and `pssync.yaml`; the planted findings' counts."""
+def build(workdir: Path, records: int, golden_store: bool = True) -> dict[str, Any]:
+    """The export, the golden store (empty unless `golden_store`) and `pssync.yaml`; the
+    planted findings' counts."""
     outbound = workdir / "outbound"
     for name in ("inbound", "ack", "reject", "outbound"):
         (workdir / name).mkdir(parents=True, exist_ok=True)
@@ -120,6 +121,7 @@ def build(workdir: Path, records: int) -> dict[str, Any]:
     db = workdir / "pssync.db"
     open_engine(f"sqlite:///{db}").dispose()  # the schema, by the store's own migrations
     golden = [i for i in range(records + deleted) if i >= records or not is_missing(i)]
+    golden = golden if golden_store else []
     with sqlite3.connect(db) as conn:
         conn.executemany(
             "INSERT INTO record_version (entity_type, record_id, valid_from, valid_to, "

@@ -83,6 +83,18 @@ def test_same_problem_twice_in_one_batch_is_one_exception_with_the_later_details
     assert (found.message, found.payload) == ("raised again", '{"v": 2}')
 
 
+def test_a_batch_raised_again_refreshes_each_exception(exceptions: ExceptionStore) -> None:
+    """A reconciliation raises its findings again on every run: one statement refreshes them
+    all, each with its own new message, and none is opened twice."""
+    first = exceptions.raise_many([_missing_le(record=f"acc-{n}") for n in range(3)])
+    again = [_missing_le(record=f"acc-{n}") for n in range(3)]
+    for n, new in enumerate(again):
+        new.message = f"still no legal entity ({n})"
+    assert exceptions.raise_many(again) == first
+    found = {e.id: e.message for e in exceptions.find()}
+    assert found == {exc_id: f"still no legal entity ({n})" for n, exc_id in enumerate(first)}
+
+
 def test_lifecycle_with_reopen_and_audit(exceptions: ExceptionStore, store: GoldenStore) -> None:
     exc = exceptions.raise_(_missing_le())
     assert exceptions.assign(exc.id, "ana@finance", "lead").state == "assigned"

@@ -9,9 +9,12 @@ has (hard deletes). With ``repair`` the missed and drifted records are applied t
 normal pipeline (tagged with the run, so the inbox does not take them for duplicates) and hard
 deletes are recorded; without it each finding is raised as an exception with an owner.
 
-Records found in step leave a digest (`reconcile_digest`, docs/decisions/0005); on later runs a
-record whose source data, mapping and golden version are all unchanged since is counted in step
-from a batch read, and only the rest are compared in full.
+Where the connector gives its snapshot as columns and the object's mapping is plain, the whole
+snapshot is compared with the golden store column-wise first (`reconcile_columns`,
+docs/decisions/0007) and only the records that differ are compared here. Otherwise records
+found in step leave a digest (`reconcile_digest`, docs/decisions/0005); on later runs a record
+whose source data, mapping and golden version are all unchanged since is counted in step from a
+batch read, and only the rest are compared in full.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, Select, func, insert, select, update
+from sqlalchemy import Engine, Select, bindparam, func, insert, select, update
 
 from pssync.governance.routing import Router
 from pssync.store import audit
@@ -125,6 +125,7 @@ class ExceptionStore:
                 existing.update({str(r.fingerprint): str(r.id) for r in conn.execute(query)})
             entries, rows = [], []
             opening: dict[str, dict[str, Any]] = {}  # rows this batch inserts, by fingerprint
+            refreshed: list[dict[str, Any]] = []
             for new, fp in zip(news, fps, strict=True):
                 values = _values(new, now)
                 if fp in opening:  # raised again within the batch: the later raise stands
@@ -132,7 +133,9 @@ class ExceptionStore:
                     ids.append(existing[fp])
                     continue
                 if fp in existing:
-                    conn.execute(update(xr).where(xr.c.id == existing[fp]).values(**values))
+                    refreshed.append(
+                        {"ref_id": existing[fp]} | {f"ref_{k}": v for k, v in values.items()}
+                    )
                     ids.append(existing[fp])
                     continue
                 exc_id = existing[fp] = uuid.uuid4().hex
@@ -143,6 +146,12 @@ class ExceptionStore:
                 opened.append(exc_id)
             if rows:
                 conn.execute(insert(xr), rows)  # one executemany
+            if refreshed:  # a reconciliation refreshes thousands: one executemany too
+                columns: dict[str, Any] = {
+                    k.removeprefix("ref_"): bindparam(k) for k in refreshed[0] if k != "ref_id"
+                }
+                stmt = update(xr).where(xr.c.id == bindparam("ref_id")).values(columns)
+                conn.execute(stmt, refreshed)
             audit.append(conn, entries)
         if self.notify is not None:
             for exc_id in opened:

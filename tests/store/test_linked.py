@@ -1,0 +1,62 @@
+"""The linked-records frame answers what the one-record reads answer (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import insert
+
+from pssync.model import Account
+from pssync.store import Change, GoldenStore
+from pssync.store.linked import PLAIN, linked_frame
+from pssync.store.lookup import live_payloads
+from pssync.store.tables import record_merge
+
+NAMES = {
+    "001A": 'Quote "and" back\\slash',
+    "001B": "Ünïcödé \u2028 line",
+    "001C": "Merged away",
+    "001D": "Deleted since",
+    "001E": "Plain",
+}
+
+
+def utc(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+def test_frame_gives_each_plain_links_fields_and_flags_the_rest(store: GoldenStore) -> None:
+    for n, (source, name) in enumerate(NAMES.items()):
+        payload = {"id": f"acc-{n}", "name": name, "xrefs": {"salesforce:Account": source}}
+        if source == "001E":
+            payload["legal_name"] = "Plain Pty"
+        store.write([Change(Account.model_validate(payload), utc(2026, 2, 1), "salesforce")])
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(record_merge).values(
+                entity_type="Account",
+                from_id="acc-2",
+                to_id="acc-4",
+                merged_at=utc(2026, 3, 1),
+                actor="test",
+            )
+        )
+    assert store.delete("Account", "acc-3", utc(2026, 3, 1), system="salesforce")
+
+    frame = linked_frame(store.engine, "salesforce", "Account", ["name", "legal_name"])
+    rows = {r["external_id"]: r for r in frame.to_dicts()}
+    assert set(rows) == set(NAMES)
+    live = live_payloads(store.engine, [("Account", f"acc-{n}") for n in range(5)])
+    for n, source in enumerate(NAMES):
+        row = rows[source]
+        assert (row["entity_type"], row["record_id"]) == ("Account", f"acc-{n}")
+        if source in ("001C", "001D"):  # merged away, deleted: compared one by one
+            assert not row[PLAIN]
+            continue
+        assert row[PLAIN]
+        golden = json.loads(live[("Account", f"acc-{n}")])
+        assert row["name"] == golden["name"] == NAMES[source]
+        assert row["legal_name"] == golden.get("legal_name")  # JSON null reads as null
+    assert rows["001E"]["legal_name"] == "Plain Pty"
+    assert linked_frame(store.engine, "salesforce", "Contact", ["name"]).height == 0
