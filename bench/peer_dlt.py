@@ -115,7 +115,12 @@ def run(
     pipeline = dlt.pipeline(
         pipeline_name="peer",
         pipelines_dir=str(workdir / "dlt"),
-        destination=dlt.destinations.sqlalchemy(f"sqlite:///{workdir / 'dlt.db'}"),
+        # dlt's loader runs its jobs in parallel; SQLite lets one write at a time, and on a busy
+        # machine a job waits longer than sqlite3's default 5 s for the lock ("database is
+        # locked"). A longer wait lets every job through without serialising the loader.
+        destination=dlt.destinations.sqlalchemy(
+            f"sqlite:///{workdir / 'dlt.db'}", engine_args={"connect_args": {"timeout": 600}}
+        ),
         dataset_name="peer",
     )
     began = time.perf_counter()
