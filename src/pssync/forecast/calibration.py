@@ -312,7 +312,11 @@ class Calibration:
         return self.overrun.get(service_line_id, self.overrun[None])
 
 
-def calibrate(analytics: AnalyticsStore, snap: Snapshot, currency: str = "USD") -> Calibration:
+def calibrate(
+    analytics: AnalyticsStore, snap: Snapshot, currency: str = "USD", *, bands: bool = True
+) -> Calibration:
+    """Everything learned from history as of the snapshot; without `bands`, not the delivery
+    spread only the Monte Carlo band uses (past origins of the learned forecast skip it)."""
     deals = deal_histories(analytics, snap.as_of, snap.known_at)
     return Calibration(
         as_of=snap.as_of,
@@ -322,5 +326,5 @@ def calibrate(analytics: AnalyticsStore, snap: Snapshot, currency: str = "USD") 
         overrun=overrun_ratios(snap),
         deals=deals,
         realisation=realisation_ratio(analytics, snap),
-        delivery_spread=realisation_spread(analytics, snap),
+        delivery_spread=realisation_spread(analytics, snap) if bands else None,
     )

@@ -168,7 +168,7 @@ def origin_view(
 ) -> OriginView:
     """The calibrated bottom-up forecast as of `as_of` (facts valid and known then), grouped."""
     snap = load_snapshot(analytics, as_of, known_at, invoices=False)
-    cal = calibrate(analytics, snap, currency)
+    cal = calibrate(analytics, snap, currency, bands=False)  # no Monte Carlo here
     result = forecast_snapshot(
         snap,
         horizon=horizon + 1,
