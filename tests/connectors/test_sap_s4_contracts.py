@@ -190,3 +190,15 @@ def test_a_cleared_billing_document_was_open_from_its_date(synced: Synced) -> No
         assert first["status"] == "open" and len(versions) == 2
         assert versions[1].valid_from.date() > inv.issue
     assert seen > 0
+
+
+def test_projects_carry_the_service_line_of_their_profit_center(synced: Synced) -> None:
+    """No deal needed: the profit center a project settles to names its service line."""
+    firm, held = synced.firm, 0
+    for c in german(firm):
+        project = firm.projects[c.project]
+        truth = synced.truth[("Project", project.id)]
+        _, got = synced.golden("A_EnterpriseProject", project.id)
+        assert got["service_line_id"] == truth["service_line_id"], project.id
+        held += 1
+    assert held > 0

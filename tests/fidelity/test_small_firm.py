@@ -147,6 +147,7 @@ def test_the_links_the_firm_keeps_make_one_golden_record(synced) -> None:  # typ
         # deal and revenue method of their project, even while the deal is held back
         "Project extra",
         "WbsElement extra",
+        "Invoice extra",
         "TimeEntry field wbs_element_id",
         "Invoice field project_id",
         "Invoice field due_date",

@@ -121,7 +121,10 @@ def resolve_links(ctx: PageContext, entity_type: str, fields: dict[str, Any]) ->
     if len(free) != 1:
         return None
     found = free[0]
-    if not identity.claim(ctx, found, system, fields):
+    # Claimed by what names the record, not its whole content: the earlier states a first sync
+    # backfills (an invoice open, then paid) are the same record claiming the same golden one.
+    names = ("opportunity_id", "project_id", "number", "name", "code", "project_code", "xrefs")
+    if not identity.claim(ctx, found, system, {k: fields.get(k) for k in names}):
         return None
     evidence = {k: fields.get(k) for k in ("opportunity_id", "project_id", "number", "name")}
     identity.audit_link(ctx, entity_type, system, found, rule, evidence)
