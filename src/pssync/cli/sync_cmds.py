@@ -32,7 +32,9 @@ SystemOption = Annotated[
 ]
 
 
-def _runtime(config: Path | None, db: str | None = None) -> Runtime:
+def _runtime(
+    config: Path | None, db: str | None = None, page_processes: int | None = None
+) -> Runtime:
     from pssync.config import ConfigError, load_settings
     from pssync.engine.worker import start
     from pssync.runtime import build_runtime
@@ -44,7 +46,8 @@ def _runtime(config: Path | None, db: str | None = None) -> Runtime:
     if db:
         loaded = loaded.model_copy(update={"database_url": db})
     runtime = build_runtime(loaded, base=(config or Path("pssync.yaml")).parent)
-    start(runtime, loaded.database_url, page_processes=loaded.page_processes)
+    processes = loaded.page_processes if page_processes is None else page_processes
+    start(runtime, loaded.database_url, page_processes=processes)
     return runtime
 
 
@@ -178,7 +181,9 @@ def reconcile_command(
     from pssync.engine.dbos_app import shutdown
     from pssync.engine.reconcile import reconcile
 
-    runtime = _runtime(config)
+    # Reconciliation compares and repairs in this process: page processes would only be
+    # started (two more interpreters importing pssync) to sit idle.
+    runtime = _runtime(config, page_processes=0)
     try:
         reports = [reconcile(runtime, s, o, repair=repair) for s, o in _targets(runtime, system)]
     finally:
