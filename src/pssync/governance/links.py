@@ -9,7 +9,10 @@ ERP invoice carries the PSA invoice it was raised from. Mappings hand these out 
 
 * `foreign_references` (an enricher) fills a reference the source names only by another
   system's ID: a workspace's ``opportunity_id`` from its CRM deal. Within one system
-  `references.resolve_references` does this; across systems only the link knows.
+  `references.resolve_references` does this; across systems only the link knows. A deal held
+  back at ingest (an open exception about it) still names the canonical ID it will have once
+  fixed and replayed: the reference takes that one, so the workspace and the ERP project of a
+  held deal still meet as one project, and point at the deal when it arrives.
 * `resolve_links` (an identify stage) joins a record new to pssync to the golden record it
   certainly is: a project to the one golden project of the same deal (the PSA workspace and
   the ERP project created by the handoff are one engagement); an invoice to the invoice it
@@ -23,8 +26,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from pssync.engine.stages import PageContext
 from pssync.governance import identity
+from pssync.store.tables import exception_record
+
+OPEN = ("open", "assigned")
 
 # Entity a link names -> the reference field it fills.
 LINK_FIELDS = {"Opportunity": "opportunity_id", "Project": "project_id", "Invoice": "invoice_id"}
@@ -60,10 +68,31 @@ def foreign_references(ctx: PageContext, obj: str, fields: dict[str, Any]) -> di
         name = LINK_FIELDS.get(entity)
         if name is None or entity == entity_type or fields.get(name) not in (None, ""):
             continue
-        found = linked_records(ctx, target, entity, value)
+        found = linked_records(ctx, target, entity, value) or held_back(ctx, target, entity, value)
         if len(found) == 1:
             out = {**out, name: found.pop()}
     return out
+
+
+def held_back(ctx: PageContext, target: str, entity: str, value: str) -> set[str]:
+    """The canonical IDs that open exceptions give the `entity` records the systems `target`
+    names hold back under `value` (read once per page: a few hundred rows at most)."""
+    index = ctx.memo.get(("links", "held"))
+    if index is None:
+        x = exception_record.c
+        query = select(x.system, x.source_id, x.entity_type, x.record_id).where(
+            x.state.in_(OPEN), x.record_id.is_not(None), x.source_id.is_not(None)
+        )
+        index = {}
+        with ctx.store.engine.connect() as conn:
+            for row in conn.execute(query):
+                key = (str(row.system), str(row.source_id), str(row.entity_type))
+                index.setdefault(key, set()).add(str(row.record_id))
+        ctx.memo[("links", "held")] = index
+    found: set[str] = set()
+    for system in identity.systems_of(ctx, target):
+        found |= index.get((system, value, entity), set())
+    return found
 
 
 def resolve_links(ctx: PageContext, entity_type: str, fields: dict[str, Any]) -> str | None:
