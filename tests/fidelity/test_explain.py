@@ -177,3 +177,36 @@ def test_a_field_filled_from_a_held_back_deal_is_explained_only_when_left_empty(
         "region_id",
         "reg-emea",
     )
+
+
+def test_a_deal_region_left_empty_by_an_unresolved_held_back_account_is_explained() -> None:
+    erp = ("netsuite", "customer", "77")
+    sf_deal = ("salesforce", "Opportunity", "006A")
+    deal = {"id": "opp-1", "account_id": "acc-1", "name": "D", "region_id": "reg-na"}
+    truth_records = {
+        ("Account", "acc-1"): truth("Account", account("acc-1", "A"), SF_ACC, erp),
+        ("Opportunity", "opp-1"): truth("Opportunity", deal, sf_deal),
+    }
+    got = {**deal, "id": "opportunity-1", "account_id": "001A", "region_id": None}
+    view = golden(
+        {
+            ("Account", "account-1"): (account("account-1", "A"), {erp}),
+            ("Opportunity", "opportunity-1"): (got, {sf_deal}),
+        }
+    )
+    view.exceptions = [
+        exception(
+            "invalid_tax_code",
+            system="salesforce",
+            object="Account",
+            source_id="001A",
+            entity_type="Account",
+            details={"field": "tax_code_id", "stage": "ingest"},
+        )
+    ]
+    result = compare_records(truth_records, view)
+    assert {d.field for d in result.differences} == {"account_id", "region_id"}
+    assert result.unexplained == []
+    got["region_id"] = "reg-emea"  # a region of its own is not the account's to explain
+    [wrong] = compare_records(truth_records, view).unexplained
+    assert (wrong.field, wrong.golden) == ("region_id", "reg-emea")

@@ -276,7 +276,7 @@ class Poller:
                 if page is None:
                     break
                 records = [serialise(r) for r in page.records]
-                if self.held is not None and self.held.by_source:
+                if self.held is not None and (self.held.by_source or self.held.landed):
                     records = [self.held.tag_record(r) for r in records]
                 pending += records
                 pages += 1

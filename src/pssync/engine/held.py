@@ -5,6 +5,12 @@ deal) keeps its inbox event: read again unchanged, it would be answered `duplica
 sync re-reads these records as new events (tagged with the run), so a fixed cause — a crosswalk
 extended in pssync.yaml, a mapping changed — lets them land; the exceptions whose records all
 landed are resolved.
+
+A record read while a record it names was held (a PSA workspace naming its CRM deal) could not
+be linked to it, and read again unchanged it would be a duplicate too. So a full sync also
+reads again, as new events, the records that name a held record which has landed since (its
+ingest exception resolved), and those naming the project of a deal that landed so (a staffing
+request, a booking): the link and the fields taken from it are made then.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from pssync.engine.nesting import ORPHAN_CATEGORY
 from pssync.engine.ports import ExceptionSink
 from pssync.engine.records import event_of
 from pssync.engine.tables import engine_inbox
+from pssync.store import GoldenStore
 from pssync.store.bulk import select_in
-from pssync.store.problems import ACTIVE
+from pssync.store.problems import ACTIVE, State
 from pssync.store.tables import exception_record
 
 _CHUNK = 400
@@ -38,20 +45,34 @@ class Held:
     by_source: dict[str, set[str]] = field(default_factory=dict)  # source ID -> exception IDs
     needs: dict[str, set[str]] = field(default_factory=dict)  # exception ID -> source IDs
     keys: dict[str, str] = field(default_factory=dict)  # tagged event key -> source ID
+    landed: set[str] = field(default_factory=set)  # source IDs of held records, landed since
 
     @classmethod
     def load(cls, engine: Engine, system: str, obj: str) -> Held:
         xr = exception_record.c
-        stmt = select(xr.id, xr.category, xr.source_id, xr.details, xr.payload).where(
-            xr.system == system,
-            xr.object == obj,
-            xr.state.in_([s.value for s in ACTIVE]),
+        stmt = select(
+            xr.id,
+            xr.category,
+            xr.source_id,
+            xr.details,
+            xr.payload,
+            xr.system,
+            xr.state,
+            xr.record_id,
+        ).where(
+            ((xr.system == system) & (xr.object == obj) & xr.state.in_([s.value for s in ACTIVE]))
+            | ((xr.state == State.RESOLVED.value) & xr.source_id.is_not(None))
         )
-        held = cls(system, obj)
+        held, landed_ids = cls(system, obj), set[str]()
         with engine.connect() as conn:
             for row in conn.execute(stmt):
                 details = json.loads(row.details or "{}")
                 if details.get("stage") != "ingest":
+                    continue
+                if row.state == State.RESOLVED.value:
+                    if row.system != system:  # another system's record this one may name
+                        held.landed.add(str(row.source_id))
+                        landed_ids.add(str(row.record_id))
                     continue
                 sources = {str(row.source_id)} if row.source_id else set()
                 if row.category == ORPHAN_CATEGORY:  # the lines, not the deal they wait for
@@ -60,11 +81,15 @@ class Held:
                 held.needs[str(row.id)] = sources
                 for source_id in sources:
                     held.by_source.setdefault(source_id, set()).add(str(row.id))
+        held.landed |= _projects_of(engine, system, landed_ids)
         return held
 
     def tag_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The record as read, tagged as a new event when an exception holds it."""
+        """The record as read, tagged as a new event when an exception holds it (or when it
+        names a held record that landed since: it is linked to it now)."""
         if str(record["id"]) not in self.by_source:
+            if self.landed and _names(record.get("data"), self.landed):
+                return {**record, "tag": self.tag}
             return record
         tagged = {**record, "tag": self.tag}
         self.keys[event_of(self.system, self.obj, tagged).key] = str(record["id"])
@@ -94,3 +119,26 @@ class Held:
         for exc_id in closed:
             exceptions.resolve(exc_id, "auto-resolved: re-read by a full sync", "engine")
         return len(closed)
+
+
+def _names(value: Any, wanted: set[str]) -> bool:
+    """Whether any string in the (nested) source data `value` is one of `wanted`."""
+    if isinstance(value, str):
+        return value in wanted
+    if isinstance(value, dict):
+        return any(_names(v, wanted) for v in value.values())
+    if isinstance(value, list):
+        return any(_names(v, wanted) for v in value)
+    return False
+
+
+def _projects_of(engine: Engine, system: str, deals: set[str]) -> set[str]:
+    """The IDs in `system` of the golden projects of `deals` (the few held deals that landed)."""
+    if not deals:
+        return set()
+    found: set[str] = set()
+    for version in GoldenStore(engine).iter_records("Project"):
+        if version.payload.get("opportunity_id") in deals:
+            xrefs = version.payload.get("xrefs") or {}
+            found |= {str(v) for k, v in xrefs.items() if k.partition(":")[0] == system}
+    return found

@@ -109,7 +109,8 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
         record = truth[key]
         stats[key[0]].matched += 1
         want = translate(key[0], canonical(key[0], record.payload), m.ids)
-        got = canonical(key[0], golden.records[(key[0], golden_id)])
+        golden_payload = golden.records[(key[0], golden_id)]
+        got = canonical(key[0], golden_payload)
         sources = record.sources | golden.sources.get((key[0], golden_id), set())
         changed = diff_fields(want, got)
         stats[key[0]].identical += not changed
@@ -120,6 +121,7 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
                 or _through_reference(key[0], name, t, truth, held_back)
                 or _dangling(explainer, key[0], name, g, sources)
                 or _derived(key[0], name, record.payload, g, truth, held_back)
+                or _derived_dangling(explainer, key[0], name, g, golden_payload, sources)
             )
             result.differences.append(
                 Difference(
@@ -229,3 +231,19 @@ def _derived(
             return None
         current = truth[target].payload
     return None
+
+
+def _derived_dangling(
+    explainer: Explainer,
+    entity_type: str,
+    name: str,
+    golden_value: Any,
+    golden_payload: Mapping[str, Any],
+    sources: set[SourceKey],
+) -> Explanation | None:
+    """A derived field left empty because the record's own reference to its source record never
+    resolved, that record being held back (a deal's region, its account refused)."""
+    path = DERIVED_FROM.get((entity_type, name))
+    if path is None or golden_value not in (None, ""):
+        return None
+    return _dangling(explainer, entity_type, path[0], golden_payload.get(path[0]), sources)
