@@ -108,20 +108,31 @@ def by_tax_id(
     names = {normalise_name(fields.get(n)) for n in ("name", "legal_name")} - {""}
     if not tax_id or not names:
         return None
-    rows = [
-        v.payload
-        for v in ctx.store.iter_records(ENTITY)
-        if normalise_tax_id(v.payload.get("tax_id")) == tax_id
-    ]
     candidates = [
         str(p["id"])
-        for p in rows
+        for p in _accounts_by_tax_id(ctx).get(tax_id, ())
         if names & {normalise_name(p.get(n)) for n in ("name", "legal_name")}
         and free_for(ctx, ENTITY, str(p["id"]), system)
     ]
     if len(candidates) != 1:
         return None
     return candidates[0], "same tax ID and name", {"tax_id": tax_id, "names": sorted(names)}
+
+
+def _accounts_by_tax_id(ctx: PageContext) -> dict[str, list[dict[str, Any]]]:
+    """The golden accounts by normalised tax ID, read once per page (the golden state a page
+    sees cannot change before it is written): one read of every account per record made a
+    sync's cost grow with the square of its accounts."""
+    key = ("identity-accounts-by-tax-id", ENTITY)
+    if key not in ctx.memo:
+        index: dict[str, list[dict[str, Any]]] = {}
+        for version in ctx.store.iter_records(ENTITY):
+            found = normalise_tax_id(version.payload.get("tax_id"))
+            if found:
+                index.setdefault(found, []).append(version.payload)
+        ctx.memo[key] = index
+    index_: dict[str, list[dict[str, Any]]] = ctx.memo[key]
+    return index_
 
 
 def systems_of(ctx: PageContext, target: str) -> list[str]:
