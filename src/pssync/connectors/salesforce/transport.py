@@ -30,6 +30,7 @@ from pssync.connectors.errors import (
     RetriableError,
     classify_http,
 )
+from pssync.connectors.kit.read_retries import mount_read_retries
 
 SYSTEM = "salesforce"
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
@@ -75,6 +76,7 @@ class SalesforceSession(requests.Session):
         self.verify = verify
         self.timeout = timeout
         self.hooks["response"].append(meter.observe)
+        mount_read_retries(self)
 
     def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)

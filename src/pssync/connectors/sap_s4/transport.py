@@ -26,6 +26,7 @@ from pssync.connectors.errors import (
     RetriableError,
     classify_http,
 )
+from pssync.connectors.kit.read_retries import mount_read_retries
 
 SYSTEM = "sap_s4"
 T = TypeVar("T")
@@ -46,6 +47,7 @@ class SapSession(requests.Session):
     def __init__(self, timeout: float) -> None:
         super().__init__()
         self.timeout = timeout
+        mount_read_retries(self)
 
     def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
