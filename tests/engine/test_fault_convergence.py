@@ -5,9 +5,10 @@ Two runs of the same sync — CRM business partners captured, routed by the buil
 database and fresh SAP emulators seeded with the same rows: one clean, one with 20% injected
 429/500/503 answers and 5% timeouts on both emulators (reads and writes alike). The injected
 timeout sleeps 3 s (the issue's) and the faulty run's client timeout is 1 s, so the client
-really times out (a ``ReadTimeout``), which the connector must report as retriable and the
-engine must retry. The clean run has a generous client timeout: it must see no failure at all,
-and on a loaded machine a short one would time out with no fault injected.
+really times out (a ``ReadTimeout``): a read retries it inside its request (the retry
+history is what the test sees), a write reports it as retriable and the engine retries it.
+The clean run has a generous client timeout: it must see no failure at all, and on a loaded
+machine a short one would time out with no fault injected.
 
 The faulty run must end where the clean one did: the same golden records with the same content
 and one version each, the same partners in the ERP (by pssync's external ID, with the same
@@ -109,7 +110,18 @@ def observing_factory(
                 seen.errors.append(exc.message)
                 raise
 
-    return lambda: Observing(settings)
+    def note_retries(response: Any, *args: Any, **kwargs: Any) -> None:
+        """The failures a read retried inside its request (urllib3's retry history)."""
+        retries = getattr(response.raw, "retries", None)
+        for tried in getattr(retries, "history", ()):
+            seen.errors.append(repr(tried.error) if tried.error else f"HTTP {tried.status}")
+
+    def connector() -> SapS4Connector:
+        made = Observing(settings)
+        made.session.hooks["response"].append(note_retries)
+        return made
+
+    return connector
 
 
 def partner_rows() -> list[dict[str, Any]]:
@@ -237,10 +249,10 @@ def test_a_full_sync_under_20pct_errors_and_5pct_timeouts_converges_to_the_clean
     assert not clean.observed.errors
 
     faulty = run_sync(tmp_path / "faulty", ISSUE_FAULTS, FAULTY_CLIENT_TIMEOUT)
-    # The faults really happened, timeouts included, and cost retries.
+    # The faults really happened, timeouts included, and cost retries (in the request or by
+    # the engine: which of the two depends on which calls the faults hit).
     assert faulty.observed.timeouts() >= 1, faulty.observed.errors
     assert len(faulty.observed.errors) > faulty.observed.timeouts()
-    assert faulty.attempts > faulty.batches, "the faults caused no delivery retry"
 
     # Nothing lost, nothing twice, nothing left open; a dead letter only if replay fixed it.
     assert faulty.captured == {"applied": RECORDS}

@@ -9,8 +9,9 @@ restarts. urllib3's `Retry` (the library `requests` already uses) retries the re
 
 Only reads are retried here (GET and HEAD, idempotent by HTTP's definition, RFC 9110 9.2.2):
 a create or update that timed out may have landed, and its idempotency is the delivery's
-business (external IDs, the delivery claim). 429 is left out: a spent quota is the capture's
-and the delivery's to wait out (`QuotaExhaustedError`, Retry-After), not a sleep inside a call.
+business (external IDs, the delivery claim). 429 is left out, and no Retry-After is slept on
+here: a spent quota can ask for minutes, which is the capture's and the delivery's to wait out
+(`QuotaExhaustedError`, Retry-After), not a sleep inside one call.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def mount_read_retries(session: requests.Session, attempts: int = 3) -> requests
         backoff_factor=0.1,
         backoff_max=2.0,
         raise_on_status=False,
-        respect_retry_after_header=True,
+        respect_retry_after_header=False,
     )
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
