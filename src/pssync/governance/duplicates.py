@@ -84,6 +84,10 @@ class Match:
     reasons: list[str] = field(default_factory=list)
 
 
+# The most a name pair whose words carry different numbers scores ("Store 12", "Store 21").
+NUMBERED_SIBLINGS = 0.6
+
+
 def name_similarity(a: str, b: str) -> tuple[float, bool]:
     """(similarity in [0, 1], whether one name's words are a strict subset of the other's).
 
@@ -107,7 +111,7 @@ def name_similarity(a: str, b: str) -> tuple[float, bool]:
     only_a, only_b = words_a - words_b, words_b - words_a
     if _numbers(only_a) != _numbers(only_b):
         # "Store 12" and "Store 21", "Account 1" and "Account 10": numbered siblings.
-        return min(similarity, 0.6), False
+        return min(similarity, NUMBERED_SIBLINGS), False
     if only_a and only_b and not _typo_pairs(only_a, only_b):
         # A different word where the other name has its own ("Biotech" vs "Agritech",
         # "Datum" vs "Adatum") names a different company, however alike the letters.
@@ -225,6 +229,11 @@ def _words(name: str) -> frozenset[str]:
     return frozenset(name.split())
 
 
+def _number_key(words: frozenset[str]) -> str:
+    """The index key of a name's numbers ("#" alone for none: every key must be non-empty)."""
+    return "#" + " ".join(sorted(_numbers(set(words))))
+
+
 def _extension_counts(profiles: Sequence[CustomerProfile]) -> dict[str, int]:
     """For each name, how many records' names strictly extend it (contain all its words)."""
     by_word: dict[str, set[int]] = defaultdict(set)
@@ -251,7 +260,7 @@ class ProfileIndex:
         self.order: dict[str, int] = {}
         self._names: dict[str, str] = {}
         self._keys: dict[str, dict[str, set[str]]] = {
-            k: defaultdict(set) for k in ("tax_id", "domain", "joined", "words", "word")
+            k: defaultdict(set) for k in ("tax_id", "domain", "joined", "words", "word", "numbers")
         }
         for profile in profiles:
             self.add(profile)
@@ -264,6 +273,7 @@ class ProfileIndex:
         yield "tax_id", profile.tax_id
         yield "domain", profile.domain
         yield "joined", profile.name.replace(" ", "")
+        yield "numbers", _number_key(words)
         yield "words", " ".join(sorted(words))
         yield from (("word", w) for w in words)
 
@@ -317,17 +327,31 @@ class ProfileIndex:
         reaches min(threshold - 0.05, 0.8) (less a margin for rounding)."""
         if supersets is None:
             supersets = self.supersets(profile) if profile.name else set()
-        found = set(supersets)
+        found: set[str] = set()
         for kind, value in (("tax_id", profile.tax_id), ("domain", profile.domain)):
             if value:
                 found |= self._keys[kind].get(value, set())
         if not profile.name:
-            return found
-        found |= self._subsets(_words(profile.name))
+            return found | supersets
         found |= self._keys["joined"].get(profile.name.replace(" ", ""), set())
+        words = _words(profile.name)
+        named = supersets | self._subsets(words)
+        same: set[str] | None = None
+        choices: dict[str, str] = self._names
+        if threshold - 0.05 > NUMBERED_SIBLINGS:
+            # Names whose numbers differ score at most NUMBERED_SIBLINGS plus the postcode's
+            # 0.05 (and "Store 12" / "Store12" is the joined key above): only the names with
+            # the same numbers can reach the threshold by name. Without this, a pool of
+            # "Customer 1", "Customer 2", ... is all alike by edit ratio, and each record was
+            # scored against most of the pool.
+            same = self._keys["numbers"].get(_number_key(words), set())
+            if _numbers(set(words)):  # a numbered name's group is small: compare it alone
+                choices = {k: self._names[k] for k in same}
         cutoff = max(0.0, min(threshold - 0.05, 0.8) * 100 - 0.01)
         alike = process.extract(
-            profile.name, self._names, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+            profile.name, choices, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
         )
-        found.update(str(key) for _, _, key in alike)
-        return found
+        named.update(str(key) for _, _, key in alike)
+        if same is not None:
+            named &= same
+        return found | named
