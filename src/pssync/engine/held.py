@@ -10,11 +10,14 @@ A record read while a record it names was held (a PSA workspace naming its CRM d
 be linked to it, and read again unchanged it would be a duplicate too. So a full sync also
 reads again, as new events, the records that name a held record which has landed since (its
 ingest exception resolved), and those naming the project of a deal that landed so (a staffing
-request, a booking): the link and the fields taken from it are made then.
+request, a booking): the link and the fields taken from it are made then. Such a re-read is
+tagged by the landed records it names, not by the run, so the next full sync reads it as the
+same event (a duplicate, skipped) until another record it names lands.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -88,8 +91,10 @@ class Held:
         """The record as read, tagged as a new event when an exception holds it (or when it
         names a held record that landed since: it is linked to it now)."""
         if str(record["id"]) not in self.by_source:
-            if self.landed and _names(record.get("data"), self.landed):
-                return {**record, "tag": self.tag}
+            named = _named(record.get("data"), self.landed) if self.landed else set()
+            if named:
+                digest = hashlib.sha256("\n".join(sorted(named)).encode()).hexdigest()[:12]
+                return {**record, "tag": f"relink-{digest}"}
             return record
         tagged = {**record, "tag": self.tag}
         self.keys[event_of(self.system, self.obj, tagged).key] = str(record["id"])
@@ -121,15 +126,15 @@ class Held:
         return len(closed)
 
 
-def _names(value: Any, wanted: set[str]) -> bool:
-    """Whether any string in the (nested) source data `value` is one of `wanted`."""
+def _named(value: Any, wanted: set[str]) -> set[str]:
+    """The strings of `wanted` found in the (nested) source data `value`."""
     if isinstance(value, str):
-        return value in wanted
+        return {value} if value in wanted else set()
     if isinstance(value, dict):
-        return any(_names(v, wanted) for v in value.values())
+        value = list(value.values())
     if isinstance(value, list):
-        return any(_names(v, wanted) for v in value)
-    return False
+        return set().union(*(_named(v, wanted) for v in value))
+    return set()
 
 
 def _projects_of(engine: Engine, system: str, deals: set[str]) -> set[str]:
