@@ -23,6 +23,7 @@ from pssync.engine.runtime import Runtime
 from pssync.mapping.translator import TranslationError
 from pssync.model import parse_record
 from pssync.store.problems import ACTIVE, NewException
+from pssync.store.versions import Change
 from pssync.store.tables import exception_record, xref
 
 
@@ -53,6 +54,8 @@ class NestedLines(PageState):
         # (each line is one more version of its parent; versions must not go back).
         self.parent_of: dict[str, str] = {}
         self.parent_from: dict[str, dt.datetime] = {}
+        # The parents' earlier versions, as lines are backdated into them (`_past`).
+        self.past: dict[str, list[list[Any]]] = {}
         self.parents: dict[str, str | None] = {}
         # For parents: orphan lines waiting for them, by the parent's source ID.
         self.held: dict[str, tuple[str, str, list[dict[str, Any]]]] = {}
@@ -127,8 +130,54 @@ class NestedLines(PageState):
         valid_from = max(stamp, floor)
         self.parent_from[parent_rid] = valid_from
         self.parent_of[line_rid] = parent_rid
+        if stamp < valid_from:
+            self._backdate(parent_rid, line_rid, line, stamp, valid_from, event)
         self._keep(canonical, parent_rid, valid_from, event)
         return self._decide(event, Status.APPLIED, line_rid)
+
+    def _backdate(
+        self,
+        parent_rid: str,
+        line_rid: str,
+        line: dict[str, Any],
+        stamp: dt.datetime,
+        until: dt.datetime,
+        event: Event,
+    ) -> None:
+        """A line the source stamps before its parent's current version (a deal's earlier
+        states, backfilled from the source's history on a first sync) was part of the deal
+        from its stamp: each earlier version valid after it gets the line too (split at the
+        stamp), recorded now, so a forecast as of those days sees the deal's estimate."""
+        assert self.nesting is not None
+        field = self.nesting.field
+        source = f"{self.system}:{self.obj}:{event.source_id}"
+        for version in self._past(parent_rid):
+            start, end, payload = version
+            if start >= until or (end is not None and end <= stamp):
+                continue
+            lines = [x for x in payload.get(field) or [] if x.get("id") != line_rid]
+            if line:
+                lines.append(line)
+            lines.sort(key=lambda x: str(x.get("id")))
+            payload[field] = lines
+            record = parse_record(self.nesting.parent, payload)
+            self.changes.append(Change(record, max(start, stamp), self.system, source))
+            self.payloads.append(record.model_dump(mode="json"))
+
+    def _past(self, parent_rid: str) -> list[list[Any]]:
+        """[valid_from, valid_to, payload] of the parent's versions as known now, oldest
+        first, kept for the page so that each line backdated adds to the ones before it."""
+        if parent_rid not in self.past:
+            assert self.nesting is not None
+            self.past[parent_rid] = [
+                [v.valid_from, v.valid_to, dict(v.payload)]
+                for v in sorted(
+                    self.store.history(self.nesting.parent, parent_rid),
+                    key=lambda v: v.valid_from,
+                )
+                if v.recorded_to is None and not v.deleted
+            ]
+        return self.past[parent_rid]
 
     def _parent_of_line(self, line_rid: str) -> str | None:
         """The parent holding `line_rid` (for deletions, which carry no parent reference)."""
