@@ -23,8 +23,8 @@ from pssync.engine.runtime import Runtime
 from pssync.mapping.translator import TranslationError
 from pssync.model import parse_record
 from pssync.store.problems import ACTIVE, NewException
-from pssync.store.versions import Change
 from pssync.store.tables import exception_record, xref
+from pssync.store.versions import Change
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from pssync.sandbox.filedrop.layouts import ALL_LAYOUTS
 from pssync.sandbox.filedrop.ledger import Ledger
 from pssync.sandbox.filedrop.processor import BatchResult, Folders, run_once
 
-
 # Seed columns that are not values: the ERP's id and the audit stamps the firm's books carry
 # (when each record was created and last changed), which the ledger keeps as its own.
 SEED_ONLY = frozenset({"erp_id", "created_at", "updated_at"})
