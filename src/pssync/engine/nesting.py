@@ -54,8 +54,10 @@ class NestedLines(PageState):
         # (each line is one more version of its parent; versions must not go back).
         self.parent_of: dict[str, str] = {}
         self.parent_from: dict[str, dt.datetime] = {}
-        # The parents' earlier versions, as lines are backdated into them (`_past`).
+        # The parents' earlier versions, as lines are backdated into them (`_past`), and the
+        # (parent, valid_from) of those the page changed.
         self.past: dict[str, list[list[Any]]] = {}
+        self.backdated: set[tuple[str, dt.datetime]] = set()
         self.parents: dict[str, str | None] = {}
         # For parents: orphan lines waiting for them, by the parent's source ID.
         self.held: dict[str, tuple[str, str, list[dict[str, Any]]]] = {}
@@ -130,39 +132,45 @@ class NestedLines(PageState):
         valid_from = max(stamp, floor)
         self.parent_from[parent_rid] = valid_from
         self.parent_of[line_rid] = parent_rid
-        if stamp < valid_from:
-            self._backdate(parent_rid, line_rid, line, stamp, valid_from, event)
+        if stamp < valid_from and line:
+            self._backdate(parent_rid, line_rid, line, stamp)
         self._keep(canonical, parent_rid, valid_from, event)
         return self._decide(event, Status.APPLIED, line_rid)
 
     def _backdate(
-        self,
-        parent_rid: str,
-        line_rid: str,
-        line: dict[str, Any],
-        stamp: dt.datetime,
-        until: dt.datetime,
-        event: Event,
+        self, parent_rid: str, line_rid: str, line: dict[str, Any], stamp: dt.datetime
     ) -> None:
         """A line the source stamps before its parent's current version (a deal's earlier
         states, backfilled from the source's history on a first sync) was part of the deal
         from its stamp: each earlier version valid after it gets the line too (split at the
-        stamp), recorded now, so a forecast as of those days sees the deal's estimate."""
+        stamp), so a forecast as of those days sees the deal's estimate. The versions are
+        written once per page, with all their lines (`backdated_changes`)."""
         assert self.nesting is not None
         field = self.nesting.field
-        source = f"{self.system}:{self.obj}:{event.source_id}"
-        for version in self._past(parent_rid):
+        versions = self._past(parent_rid)
+        if any(start < stamp < end for start, end, _ in versions if end is not None):
+            at = next(i for i, (start, end, _) in enumerate(versions) if end and stamp < end)
+            start, end, payload = versions[at]
+            versions[at : at + 1] = [[start, stamp, payload], [stamp, end, dict(payload)]]
+        for version in versions:
             start, end, payload = version
-            if start >= until or (end is not None and end <= stamp):
+            if start < stamp or start >= self.parent_from[parent_rid]:
                 continue
             lines = [x for x in payload.get(field) or [] if x.get("id") != line_rid]
-            if line:
-                lines.append(line)
-            lines.sort(key=lambda x: str(x.get("id")))
-            payload[field] = lines
+            payload[field] = sorted([*lines, line], key=lambda x: str(x.get("id")))
+            self.backdated.add((parent_rid, start))
+
+    def backdated_changes(self) -> None:
+        """The parents' earlier versions the page's lines joined, one change each, recorded
+        now (called before the page is written)."""
+        for parent_rid, start in sorted(self.backdated):
+            assert self.nesting is not None
+            payload = next(p for s, _, p in self.past[parent_rid] if s == start)
             record = parse_record(self.nesting.parent, payload)
-            self.changes.append(Change(record, max(start, stamp), self.system, source))
+            source = f"{self.system}:{self.obj}"
+            self.changes.append(Change(record, start, self.system, source))
             self.payloads.append(record.model_dump(mode="json"))
+        self.backdated.clear()
 
     def _past(self, parent_rid: str) -> list[list[Any]]:
         """[valid_from, valid_to, payload] of the parent's versions as known now, oldest
