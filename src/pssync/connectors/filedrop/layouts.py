@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 EXTERNAL_ID = "external_id"
 ERP_ID = "erp_id"
+# The ERP's audit stamp of a row's last change (exports carry it beside ``created_at``).
+UPDATED = "updated_at"
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,10 @@ from pssync.sandbox.filedrop.layouts import ALL_LAYOUTS
 from pssync.sandbox.filedrop.ledger import Ledger
 from pssync.sandbox.filedrop.processor import BatchResult, Folders, run_once
 
+# Seed columns that are not values: the ERP's id and the audit stamps the firm's books carry
+# (when each record was created and last changed), which the ledger keeps as its own.
+SEED_ONLY = frozenset({"erp_id", "created_at", "updated_at"})
+
 
 class FileDropEmulator(Emulator):
     """Inbound/ack/reject/archive/outbound folders under the state dir, polled by a thread."""
@@ -67,8 +71,11 @@ class FileDropEmulator(Emulator):
             raise ValueError(f"filedrop has no record kind(s) {sorted(unknown)}")
         for kind in ALL_LAYOUTS:  # customers before the projects and invoices that name them
             for row in view.get(kind, []):
-                values = {k: _text(v) for k, v in row.items() if k != "erp_id"}
-                self.ledger.upsert(kind, values, erp_id=row.get("erp_id"))
+                values = {k: _text(v) for k, v in row.items() if k not in SEED_ONLY}
+                changed, created = _moment(row.get("updated_at")), _moment(row.get("created_at"))
+                self.ledger.upsert(
+                    kind, values, erp_id=row.get("erp_id"), changed=changed, created=created
+                )
         self.export()
 
     def credentials(self) -> dict[str, str]:
@@ -125,6 +132,14 @@ class FileDropEmulator(Emulator):
                 "records": records,
             }
         )
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A seeded audit stamp (ISO 8601, UTC when it names no zone), None when absent."""
+    if value in (None, ""):
+        return None
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _text(value: Any) -> str:

@@ -22,6 +22,12 @@ from pssync.sandbox.filedrop.layouts import ALL_LAYOUTS
 
 # Columns the ERP adds to what pssync sends.
 ERP_COLUMNS = {"invoices": ("status", "paid_amount", "paid_date")}
+# The audit stamps the ERP keeps on every record and writes on every export row: when it
+# created the record and when it last changed it, as business systems keep them on every table
+# (Business Central's data audit fields SystemCreatedAt / SystemModifiedAt are "automatically
+# included in every table object by the platform",
+# https://learn.microsoft.com/en-us/dynamics365/business-central/dev-itpro/developer/devenv-table-system-fields).
+AUDIT_COLUMNS = ("created_at", "updated_at")
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -56,13 +62,25 @@ class Ledger:
         with self._lock:
             return self._index[kind].get(external_id)
 
-    def upsert(self, kind: str, values: dict[str, str], erp_id: str | None = None) -> str:
-        """Create or update by external id; returns the ERP id (unchanged on update)."""
-        now = dt.datetime.now(dt.UTC)
+    def upsert(
+        self,
+        kind: str,
+        values: dict[str, str],
+        erp_id: str | None = None,
+        *,
+        changed: dt.datetime | None = None,
+        created: dt.datetime | None = None,
+    ) -> str:
+        """Create or update by external id; returns the ERP id (unchanged on update). The
+        record's audit stamps are now, or, for the firm's own books loaded at seeding, when it
+        `created` and last `changed` them."""
+        now = changed or dt.datetime.now(dt.UTC)
         with self._lock:
             known = self._index[kind].get(values["external_id"])
             record_id = known or erp_id or self._next_id(kind)
-            current = self.store.get(kind, record_id) or {"created_at": now.isoformat()}
+            current = self.store.get(kind, record_id) or {
+                "created_at": (created or now).isoformat()
+            }
             current.update({k: v for k, v in values.items() if v is not None})
             current.update(erp_id=record_id, updated_at=now.isoformat())
             if kind == "invoices":
@@ -90,7 +108,7 @@ class Ledger:
         """Write ``outbound/<kind>_YYYYMMDD.csv`` for every kind; returns the paths."""
         paths = []
         for kind, layout in ALL_LAYOUTS.items():
-            columns = ("erp_id", *layout.columns, *ERP_COLUMNS.get(kind, ()))
+            columns = ("erp_id", *layout.columns, *ERP_COLUMNS.get(kind, ()), *AUDIT_COLUMNS)
             rows = sorted(self.all(kind), key=lambda r: str(r["erp_id"]))
             path = outbound / f"{kind}_{day:%Y%m%d}.csv"
             write_atomically(path, to_csv(columns, rows))

@@ -54,6 +54,7 @@ def invoice_row(firm: Firm, inv: InvoiceRec, paid: int, moment: dt.datetime) -> 
         "currency": inv.currency,
         "status": status,
         "paid_amount": cents_str(paid),
+        "created_at": stamp(at(inv.issue, 9)),
         "updated_at": stamp(moment),
     }
 
@@ -109,8 +110,7 @@ def contract_rows(
             )
         )
     for k, m in enumerate(m for m in firm.books.milestones if m.contract == c.idx):
-        billed = m.invoice is not None
-        invoice_no = firm.books.invoices[m.invoice].number if m.invoice is not None else ""
+        invoice = firm.books.invoices[m.invoice] if m.invoice is not None else None
         out.append(
             (
                 "milestones",
@@ -124,9 +124,11 @@ def contract_rows(
                     "due_date": dmy(m.due),
                     "amount": cents_str(m.amount_cents),
                     "currency": p.currency,
-                    "status": "BILLED" if billed else "PLANNED",
-                    "invoice_no": invoice_no,
-                    "updated_at": stamp(created),
+                    "status": "BILLED" if invoice else "PLANNED",
+                    "invoice_no": invoice.number if invoice else "",
+                    "created_at": stamp(created),
+                    # billed when its invoice was issued: the milestone's last change
+                    "updated_at": stamp(max(created, at(invoice.issue, 9)) if invoice else created),
                 },
             )
         )
