@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Any
 
 from pssync.fidelity.golden import GoldenView, read_golden
 from pssync.fidelity.outcomes import compare_forecast, compare_kpis
-from pssync.fidelity.planted import PlantedScore, score
+from pssync.fidelity.planted import PlantedScore, duplicate_pairs, score
 from pssync.fidelity.records import RecordsResult, compare_records
 from pssync.fidelity.truth import Planted, SourceKey, TruthRecord, read_truth
 from pssync.forecast.analytics import AnalyticsStore
@@ -42,7 +41,6 @@ KIND_ENTITY = {
     "missing_legal_entity": "Account",
     "duplicate_customer": "Account",
 }
-_DUPLICATE_OF = re.compile(r"^duplicate of (\S+)")
 TARGET_SHARE = 0.95
 
 
@@ -214,15 +212,6 @@ def _without_held(lines: Sequence[str], records: RecordsResult) -> list[str]:
     return out
 
 
-def _pairs(planted: Sequence[Planted]) -> dict[tuple[str, str], tuple[str, str]]:
-    out = {}
-    for p in planted:
-        found = _DUPLICATE_OF.match(p.detail)
-        if p.kind == "duplicate_customer" and found:
-            out[(p.system, found.group(1))] = (p.system, p.record_id)
-    return out
-
-
 def check_fidelity(
     store: GoldenStore,
     truth_lines: Sequence[str],
@@ -248,7 +237,7 @@ def check_fidelity(
             planted,
             golden.exceptions,
             golden.sources,
-            _pairs(planted),
+            duplicate_pairs(planted),
             _absorbed(planted, truth, records, golden),
         )
     if outcomes:
