@@ -2,37 +2,79 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from fidelity_helpers import account, contact, exception, golden, truth
 
 from pssync.fidelity.records import compare_records
+from pssync.fidelity.truth import TruthRecord
+from pssync.governance.exceptions import ExceptionRecord
 
 SF_ACC = ("salesforce", "Account", "001A")
 SF_CON = ("salesforce", "Contact", "003A")
+SF_DEAL = ("salesforce", "Opportunity", "006A")
+ERP_CUSTOMER = ("netsuite", "customer", "77")
+WORKSPACE = ("kantata", "workspaces", "41")
+Truth = dict[tuple[str, str], TruthRecord]
 
 
-def _truth() -> dict:  # type: ignore[type-arg]
-    return {
-        ("Account", "acc-1"): truth(
-            "Account", account("acc-1", "A", tax_code_id="tax-us-ex"), SF_ACC
-        ),
-        ("Contact", "con-1"): truth("Contact", contact("con-1", "acc-1", "B"), SF_CON),
-    }
-
-
-def test_a_record_held_back_at_ingest_explains_its_absence_and_references_to_it() -> None:
-    view = golden({("Contact", "contact-1"): (contact("contact-1", "001A", "B"), {SF_CON})})
-    view.exceptions = [
-        exception(
-            "invalid_tax_code",
-            system="salesforce",
-            object="Account",
-            source_id="001A",
-            entity_type="Account",
-            record_id="account-1",
-            details={"field": "tax_code_id", "stage": "ingest"},
-        )
+@pytest.fixture
+def firm() -> Truth:
+    """An account (CRM and ERP) with a contact and a deal, the deal's project and staffing."""
+    deal = {"id": "opp-1", "account_id": "acc-1", "name": "D", "region_id": "reg-na"}
+    project = {"id": "prj-1", "name": "P", "account_id": "acc-1", "opportunity_id": "opp-1"}
+    request = {"id": "rr-1", "project_id": "prj-1", "role_id": "role-pm", "region_id": "reg-na"}
+    records = [
+        truth("Account", account("acc-1", "A", tax_code_id="tax-us-ex"), SF_ACC, ERP_CUSTOMER),
+        truth("Contact", contact("con-1", "acc-1", "B"), SF_CON),
+        truth("Opportunity", deal, SF_DEAL),
+        truth("Project", {**project, "region_id": "reg-na"}, WORKSPACE),
+        truth("ResourceRequest", request, ("kantata", "rr", "9")),
     ]
-    result = compare_records(_truth(), view)
+    return {(r.entity_type, r.record_id): r for r in records}
+
+
+def _only(firm: Truth, *types: str) -> Truth:
+    return {k: v for k, v in firm.items() if k[0] in types}
+
+
+@pytest.fixture
+def held_account() -> ExceptionRecord:
+    """The CRM account refused at ingest for its tax code."""
+    return exception(
+        "invalid_tax_code",
+        system="salesforce",
+        object="Account",
+        source_id="001A",
+        entity_type="Account",
+        details={"field": "tax_code_id", "stage": "ingest"},
+    )
+
+
+@pytest.fixture
+def held_deal() -> ExceptionRecord:
+    """The CRM deal refused at ingest for its free-text service category."""
+    return exception(
+        "unmapped_value",
+        system="salesforce",
+        object="Opportunity",
+        source_id="006A",
+        entity_type="Opportunity",
+        details={"field": "service_line_id", "stage": "ingest"},
+    )
+
+
+def _golden_as(firm: Truth, key: tuple[str, str], new_id: str, **changes: Any) -> dict[str, Any]:
+    return {**firm[key].payload, "id": new_id, **changes}
+
+
+def test_a_record_held_back_at_ingest_explains_its_absence_and_references_to_it(
+    firm: Truth, held_account: ExceptionRecord
+) -> None:
+    view = golden({("Contact", "contact-1"): (contact("contact-1", "001A", "B"), {SF_CON})})
+    view.exceptions = [held_account]
+    result = compare_records(_only(firm, "Account", "Contact"), view)
     by_kind = {(d.kind, d.entity_type): d for d in result.differences}
     assert by_kind[("missing", "Account")].explanation.category == "invalid_tax_code"  # type: ignore[union-attr]
     via = by_kind[("field", "Contact")].explanation
@@ -40,7 +82,7 @@ def test_a_record_held_back_at_ingest_explains_its_absence_and_references_to_it(
     assert result.unexplained == []
 
 
-def test_an_exception_on_another_field_or_record_explains_nothing() -> None:
+def test_an_exception_on_another_field_or_record_explains_nothing(firm: Truth) -> None:
     view = golden(
         {
             ("Account", "account-1"): (account("account-1", "A", tax_code_id=None), {SF_ACC}),
@@ -59,7 +101,7 @@ def test_an_exception_on_another_field_or_record_explains_nothing() -> None:
             details={"field": "tax_code_id"},
         ),
     ]
-    result = compare_records(_truth(), view)
+    result = compare_records(_only(firm, "Account", "Contact"), view)
     [defect] = result.unexplained
     assert (defect.kind, defect.field, defect.truth, defect.golden) == (
         "field",
@@ -70,13 +112,13 @@ def test_an_exception_on_another_field_or_record_explains_nothing() -> None:
     assert "tax_code_id: truth 'tax-us-ex' vs golden None" in defect.describe()
 
 
-def test_an_extra_record_flagged_as_duplicate_is_explained() -> None:
+def test_an_extra_record_flagged_as_duplicate_is_explained(firm: Truth) -> None:
     twin = ("salesforce", "Account", "001B")
     view = golden(
         {
             ("Account", "account-1"): (
                 account("account-1", "A", tax_code_id="tax-us-ex"),
-                {SF_ACC},
+                {SF_ACC, ERP_CUSTOMER},
             ),
             ("Account", "account-2"): (account("account-2", "A Inc."), {twin}),
             ("Contact", "contact-1"): (contact("contact-1", "account-1", "B"), {SF_CON}),
@@ -90,82 +132,57 @@ def test_an_extra_record_flagged_as_duplicate_is_explained() -> None:
             details={"candidates": [{"record_id": "account-1"}], "field": "name"},
         )
     ]
-    result = compare_records(_truth(), view)
+    result = compare_records(_only(firm, "Account", "Contact"), view)
     [extra] = result.differences
     assert extra.kind == "extra" and extra.explained
 
 
-def test_a_reference_left_as_the_vendor_id_of_a_held_back_record_is_explained() -> None:
+def test_a_reference_left_as_the_vendor_id_of_a_held_back_record_is_explained(
+    firm: Truth, held_account: ExceptionRecord
+) -> None:
     """The ERP's customer reached golden, the CRM's account was refused for its tax code: the
     CRM contact still names the CRM account's own ID, and that exception explains it."""
-    erp = ("netsuite", "customer", "77")
-    truth_records = {
-        ("Account", "acc-1"): truth(
-            "Account", account("acc-1", "A", tax_code_id="tax-us-ex"), SF_ACC, erp
-        ),
-        ("Contact", "con-1"): truth("Contact", contact("con-1", "acc-1", "B"), SF_CON),
-    }
+    truth_records = _only(firm, "Account", "Contact")
     view = golden(
         {
-            ("Account", "account-1"): (account("account-1", "A", tax_code_id="tax-us-ex"), {erp}),
+            ("Account", "account-1"): (
+                account("account-1", "A", tax_code_id="tax-us-ex"),
+                {ERP_CUSTOMER},
+            ),
             ("Contact", "contact-1"): (contact("contact-1", "001A", "B"), {SF_CON}),
         }
     )
     result = compare_records(truth_records, view)
     [unexplained] = result.unexplained  # without the exception: a dangling reference
     assert (unexplained.field, unexplained.golden) == ("account_id", "001A")
-    view.exceptions = [
-        exception(
-            "invalid_tax_code",
-            system="salesforce",
-            object="Account",
-            source_id="001A",
-            entity_type="Account",
-            details={"field": "tax_code_id", "stage": "ingest"},
-        )
-    ]
+    view.exceptions = [held_account]
     [difference] = compare_records(truth_records, view).differences
     assert difference.explanation is not None
     assert difference.explanation.category == "invalid_tax_code"
     assert difference.explanation.via == "Account 001A"
-    view.exceptions[0].source_id = "001B"  # about another account: explains nothing
+    held_account.source_id = "001B"  # about another account: explains nothing
     assert compare_records(truth_records, view).unexplained
 
 
-def test_a_field_filled_from_a_held_back_deal_is_explained_only_when_left_empty() -> None:
+def test_a_field_filled_from_a_held_back_deal_is_explained_only_when_left_empty(
+    firm: Truth, held_deal: ExceptionRecord
+) -> None:
     """A staffing request takes its region from its project's deal; the deal was refused for
     its free-text category, so golden's request has no region: the deal's exception explains
     it. A request with another region is a defect all the same."""
-    sf_deal = ("salesforce", "Opportunity", "006A")
-    ws = ("kantata", "workspaces", "41")
-    deal = {"id": "opp-1", "account_id": "acc-1", "name": "D", "region_id": "reg-na"}
-    project = {"id": "prj-1", "name": "P", "opportunity_id": "opp-1"}
-    request = {"id": "rr-1", "project_id": "prj-1", "role_id": "role-pm", "region_id": "reg-na"}
-    truth_records = {
-        ("Opportunity", "opp-1"): truth("Opportunity", deal, sf_deal),
-        ("Project", "prj-1"): truth("Project", project, ws),
-        ("ResourceRequest", "rr-1"): truth("ResourceRequest", request, ("kantata", "rr", "9")),
-    }
-    got = {**request, "id": "resourcerequest-1", "project_id": "project-1", "region_id": None}
+    truth_records = _only(firm, "Opportunity", "Project", "ResourceRequest")
+    rr = ("ResourceRequest", "rr-1")
+    got = _golden_as(firm, rr, "resourcerequest-1", project_id="project-1", region_id=None)
+    project = _golden_as(
+        firm, ("Project", "prj-1"), "project-1", opportunity_id=None, region_id=None
+    )
     view = golden(
         {
-            ("Project", "project-1"): (
-                {**project, "id": "project-1", "opportunity_id": None},
-                {ws},
-            ),
+            ("Project", "project-1"): (project, {WORKSPACE}),
             ("ResourceRequest", "resourcerequest-1"): (got, {("kantata", "rr", "9")}),
         }
     )
-    view.exceptions = [
-        exception(
-            "unmapped_value",
-            system="salesforce",
-            object="Opportunity",
-            source_id="006A",
-            entity_type="Opportunity",
-            details={"field": "service_line_id", "stage": "ingest"},
-        )
-    ]
+    view.exceptions = [held_deal]
     result = compare_records(truth_records, view)
     assert result.unexplained == []
     region = next(d for d in result.differences if d.field == "region_id")
@@ -179,34 +196,82 @@ def test_a_field_filled_from_a_held_back_deal_is_explained_only_when_left_empty(
     )
 
 
-def test_a_deal_region_left_empty_by_an_unresolved_held_back_account_is_explained() -> None:
-    erp = ("netsuite", "customer", "77")
-    sf_deal = ("salesforce", "Opportunity", "006A")
-    deal = {"id": "opp-1", "account_id": "acc-1", "name": "D", "region_id": "reg-na"}
-    truth_records = {
-        ("Account", "acc-1"): truth("Account", account("acc-1", "A"), SF_ACC, erp),
-        ("Opportunity", "opp-1"): truth("Opportunity", deal, sf_deal),
-    }
-    got = {**deal, "id": "opportunity-1", "account_id": "001A", "region_id": None}
-    view = golden(
-        {
-            ("Account", "account-1"): (account("account-1", "A"), {erp}),
-            ("Opportunity", "opportunity-1"): (got, {sf_deal}),
-        }
+def _deal_of_a_held_account(firm: Truth) -> dict[tuple[str, str], Any]:
+    """Golden with the ERP customer, and the deal still naming the refused CRM account."""
+    deal = _golden_as(
+        firm, ("Opportunity", "opp-1"), "opportunity-1", account_id="001A", region_id=None
     )
-    view.exceptions = [
-        exception(
-            "invalid_tax_code",
-            system="salesforce",
-            object="Account",
-            source_id="001A",
-            entity_type="Account",
-            details={"field": "tax_code_id", "stage": "ingest"},
-        )
-    ]
+    return {
+        ("Account", "account-1"): (account("account-1", "A"), {ERP_CUSTOMER}),
+        ("Opportunity", "opportunity-1"): (deal, {SF_DEAL}),
+    }
+
+
+def test_a_deal_region_left_empty_by_an_unresolved_held_back_account_is_explained(
+    firm: Truth, held_account: ExceptionRecord
+) -> None:
+    truth_records = _only(firm, "Account", "Opportunity")
+    records = _deal_of_a_held_account(firm)
+    records[("Account", "account-1")][0]["tax_code_id"] = "tax-us-ex"
+    view = golden(records)
+    view.exceptions = [held_account]
     result = compare_records(truth_records, view)
     assert {d.field for d in result.differences} == {"account_id", "region_id"}
     assert result.unexplained == []
-    got["region_id"] = "reg-emea"  # a region of its own is not the account's to explain
-    [wrong] = compare_records(truth_records, view).unexplained
+    records[("Opportunity", "opportunity-1")][0]["region_id"] = "reg-emea"
+    [wrong] = compare_records(truth_records, view).unexplained  # its own region: not explained
     assert (wrong.field, wrong.golden) == ("region_id", "reg-emea")
+
+
+def test_a_region_left_empty_along_a_chain_of_derived_fields_is_explained(
+    firm: Truth, held_account: ExceptionRecord
+) -> None:
+    """A project takes its region from its deal, which takes it from its account: the account
+    refused, the deal's region is empty for that reason and so are the project's and its
+    staffing request's, each explained by the account's exception through the record before."""
+    records = _deal_of_a_held_account(firm)
+    records[("Account", "account-1")][0]["tax_code_id"] = "tax-us-ex"
+    project = _golden_as(
+        firm, ("Project", "prj-1"), "project-1", opportunity_id="opportunity-1", region_id=None
+    )
+    rr = ("ResourceRequest", "rr-1")
+    request = _golden_as(firm, rr, "resourcerequest-1", project_id="project-1", region_id=None)
+    records[("Project", "project-1")] = ({**project, "account_id": "account-1"}, {WORKSPACE})
+    records[("ResourceRequest", "resourcerequest-1")] = (request, {("kantata", "rr", "9")})
+    view = golden(records)
+    view.exceptions = [held_account]
+    truth_records = _only(firm, "Account", "Opportunity", "Project", "ResourceRequest")
+    result = compare_records(truth_records, view)
+    regions = {d.entity_type: d for d in result.differences if d.field == "region_id"}
+    assert set(regions) == {"Opportunity", "Project", "ResourceRequest"}
+    assert result.unexplained == [] and not result.not_recorded
+    assert regions["Project"].explanation.via == "Opportunity opp-1"  # type: ignore[union-attr]
+    assert regions["ResourceRequest"].explanation.via == "Project prj-1"  # type: ignore[union-attr]
+    assert {d.explanation.category for d in regions.values()} == {"invalid_tax_code"}  # type: ignore[union-attr]
+    request["region_id"] = "reg-emea"
+    [wrong] = compare_records(truth_records, view).unexplained
+    assert (wrong.entity_type, wrong.field) == ("ResourceRequest", "region_id")
+
+
+def test_what_no_system_records_is_counted_apart_not_as_a_defect() -> None:
+    """A CRM prospect no ERP holds: the truth has a legal name, terms and an active status no
+    system records (the ERP keeps them); golden has none, and says prospect as the CRM does.
+    Counted as not recorded by any source system, with why. Once an ERP holds the customer,
+    the same gaps are pssync's defects."""
+    full = account("acc-1", "A", legal_name="A GmbH", payment_terms="Net 30", status="active")
+    truth_records = {("Account", "acc-1"): truth("Account", full, SF_ACC)}
+    prospect = account("account-1", "A", status="prospect")
+    view = golden({("Account", "account-1"): (prospect, {SF_ACC})})
+    result = compare_records(truth_records, view)
+    assert result.unexplained == []
+    assert {d.field: bool(d.not_recorded) for d in result.differences} == {
+        "legal_name": True,
+        "payment_terms": True,
+        "status": True,
+    }
+    assert "ERP" in (result.not_recorded[0].not_recorded or "")
+    assert result.by_type["Account"].not_recorded == 3
+    prospect["status"] = "blocked"  # a status the CRM does not say: a defect
+    assert [d.field for d in compare_records(truth_records, view).unexplained] == ["status"]
+    view = golden({("Account", "account-1"): (prospect, {SF_ACC, ERP_CUSTOMER})})
+    assert len(compare_records(truth_records, view).unexplained) == 3  # the ERP holds it

@@ -12,6 +12,7 @@ from pssync.fidelity.explain import Explainer, Explanation
 from pssync.fidelity.golden import GoldenView
 from pssync.fidelity.matching import Matching, match, ordered_types
 from pssync.fidelity.truth import SourceKey, TruthRecord
+from pssync.fidelity.unrecorded import not_recorded
 
 RecordKey = tuple[str, str]
 
@@ -27,10 +28,17 @@ class Difference:
     golden: Any = None
     explanation: Explanation | None = None
     note: str | None = None
+    #: Why no source system records the truth's value (`unrecorded`): neither a defect nor
+    #: explained by an exception, counted apart.
+    not_recorded: str | None = None
 
     @property
     def explained(self) -> bool:
         return self.explanation is not None
+
+    @property
+    def unexplained(self) -> bool:
+        return self.explanation is None and self.not_recorded is None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -43,6 +51,8 @@ class Difference:
             out |= {"field": self.field, "truth": self.truth, "golden": self.golden}
         if self.note:
             out["note"] = self.note
+        if self.not_recorded:
+            out["not_recorded"] = self.not_recorded
         out["explained_by"] = self.explanation.as_dict() if self.explanation else None
         return out
 
@@ -65,6 +75,7 @@ class TypeStats:
     missing: int = 0
     extra: int = 0
     field_differences: int = 0
+    not_recorded: int = 0
     unexplained: int = 0
 
     def as_dict(self) -> dict[str, int]:
@@ -79,7 +90,11 @@ class RecordsResult:
 
     @property
     def unexplained(self) -> list[Difference]:
-        return [d for d in self.differences if not d.explained]
+        return [d for d in self.differences if d.unexplained]
+
+    @property
+    def not_recorded(self) -> list[Difference]:
+        return [d for d in self.differences if d.not_recorded]
 
     def totals(self) -> TypeStats:
         out = TypeStats()
@@ -99,13 +114,17 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
     for entity_type, _ in golden.records:
         stats.setdefault(entity_type, TypeStats()).golden += 1
     held_back: dict[RecordKey, Explanation | None] = {}
+    #: Derived fields left empty for an explained reason, which the records filled from them
+    #: inherit (a project's region from its deal's, empty while the deal's account is held).
+    empty_derived: dict[tuple[RecordKey, str], Explanation] = {}
     for key in m.missing:
         record = truth[key]
         why = explainer.missing(key[0], record.sources)
         held_back[key] = why
         stats[key[0]].missing += 1
         result.differences.append(Difference("missing", key[0], key[1], None, explanation=why))
-    for key, golden_id in sorted(m.ids.items()):
+    rank = {t: i for i, t in enumerate(ordered_types(t for t, _ in m.ids))}
+    for key, golden_id in sorted(m.ids.items(), key=lambda item: (rank[item[0][0]], item[0])):
         record = truth[key]
         stats[key[0]].matched += 1
         want = translate(key[0], canonical(key[0], record.payload), m.ids)
@@ -120,9 +139,11 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
                 explainer.field(key[0], golden_id, sources, name)
                 or _through_reference(key[0], name, t, truth, held_back)
                 or _dangling(explainer, key[0], name, g, sources)
-                or _derived(key[0], name, record.payload, g, truth, held_back)
+                or _derived(key[0], name, record.payload, g, truth, held_back, empty_derived)
                 or _derived_dangling(explainer, key[0], name, g, golden_payload, sources)
             )
+            if why is not None and (key[0], name) in DERIVED_FROM and g in (None, ""):
+                empty_derived[(key, name)] = why
             result.differences.append(
                 Difference(
                     "field",
@@ -134,6 +155,7 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
                     g,
                     why,
                     _split_note(m, key[0], name, g),
+                    None if why else not_recorded(key[0], name, g, sources),
                 )
             )
     for key in m.extra:
@@ -145,7 +167,8 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
             Difference("extra", key[0], None, key[1], explanation=why, note=note)
         )
     for d in result.differences:
-        stats[d.entity_type].unexplained += not d.explained
+        stats[d.entity_type].unexplained += d.unexplained
+        stats[d.entity_type].not_recorded += d.not_recorded is not None
     result.by_type = {t: stats[t] for t in ordered_types(stats)}
     return result
 
@@ -213,10 +236,12 @@ def _derived(
     golden_value: Any,
     truth: Mapping[RecordKey, TruthRecord],
     held_back: Mapping[RecordKey, Explanation | None],
+    empty_derived: Mapping[tuple[RecordKey, str], Explanation],
 ) -> Explanation | None:
     """A field golden lacks because the record pssync fills it from (through the truth's own
-    references) is held back by an open exception: a staffing request of a deal refused for
-    its free-text category has no region until the deal is fixed."""
+    references) is held back by an open exception, or lacks that same field for an explained
+    reason: a staffing request of a deal refused for its free-text category has no region
+    until the deal is fixed, nor a project whose deal's account was refused."""
     path = DERIVED_FROM.get((entity_type, name))
     if path is None or golden_value not in (None, ""):
         return None
@@ -224,7 +249,7 @@ def _derived(
     for ref in path:
         value = current.get(ref)
         target = (REFERENCE_FIELDS[ref] or entity_type, str(value))
-        why = held_back.get(target)
+        why = held_back.get(target) or empty_derived.get((target, name))
         if why is not None:
             return Explanation(why.exception_id, why.category, via=f"{target[0]} {target[1]}")
         if value is None or target not in truth:
