@@ -84,7 +84,10 @@ def fix_free_text(runtime: Runtime, config: Path, vocabulary: dict[str, str]) ->
     # The PSA's workspaces name their deal by its CRM ID; those read while the deal was held
     # found no deal to link to. Re-reading the PSA (`pssync sync --full --system kantata`)
     # links them, before the flows would draft or hand off a second project for the deal.
-    psa = [name for name in runtime.translators if runtime.role(name) == "psa"]
-    reread = run_cycle(runtime, CycleOptions(systems=psa, full=True))
-    out["psa_reread"] = sum(sum(c.counts.values()) for c in reread.captures)
+    # Then the ERPs (`pssync sync --full`): their postings name the ERP project and take the
+    # region from it, which the project has only now that its workspace reached its deal.
+    for role in ("psa", "erp"):
+        names = [name for name in runtime.translators if runtime.role(name) == role]
+        reread = run_cycle(runtime, CycleOptions(systems=names, full=True))
+        out[f"{role}_reread"] = sum(sum(c.counts.values()) for c in reread.captures)
     return out | {"still_open": len(_held(exceptions))}
