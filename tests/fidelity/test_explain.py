@@ -275,3 +275,30 @@ def test_what_no_system_records_is_counted_apart_not_as_a_defect() -> None:
     assert [d.field for d in compare_records(truth_records, view).unexplained] == ["status"]
     view = golden({("Account", "account-1"): (prospect, {SF_ACC, ERP_CUSTOMER})})
     assert len(compare_records(truth_records, view).unexplained) == 3  # the ERP holds it
+
+
+def test_a_customer_named_by_the_psas_own_id_is_explained_by_the_held_deal(
+    firm: Truth, held_deal: ExceptionRecord
+) -> None:
+    """A Kantata workspace names its customer by its workspace group, which pssync fills from
+    the deal: with the deal held, golden's project still names the group's ID, explained by
+    the deal's exception. Naming another golden account is a defect all the same."""
+    truth_records = _only(firm, "Account", "Opportunity", "Project")
+    project = _golden_as(
+        firm, ("Project", "prj-1"), "project-1", opportunity_id=None, account_id="2100005"
+    )
+    records = {
+        ("Account", "account-1"): (
+            account("account-1", "A", tax_code_id="tax-us-ex"),
+            {SF_ACC, ERP_CUSTOMER},
+        ),
+        ("Account", "account-2"): (account("account-2", "B"), set()),
+        ("Project", "project-1"): (project, {WORKSPACE}),
+    }
+    view = golden(records)
+    view.exceptions = [held_deal]
+    result = compare_records(truth_records, view)
+    customer = next(d for d in result.differences if d.field == "account_id")
+    assert customer.explanation is not None and customer.explanation.via == "Opportunity opp-1"
+    project["account_id"] = "account-2"
+    assert "account_id" in {d.field for d in compare_records(truth_records, view).unexplained}

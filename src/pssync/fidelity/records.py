@@ -114,9 +114,10 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
     for entity_type, _ in golden.records:
         stats.setdefault(entity_type, TypeStats()).golden += 1
     held_back: dict[RecordKey, Explanation | None] = {}
-    #: Derived fields left empty for an explained reason, which the records filled from them
-    #: inherit (a project's region from its deal's, empty while the deal's account is held).
-    empty_derived: dict[tuple[RecordKey, str], Explanation] = {}
+    #: Fields golden lacks (empty, or a reference that never resolved) for an explained reason,
+    #: which the records filled from them inherit (a project's region from its deal's, empty
+    #: while the deal's account is held).
+    gaps: dict[tuple[RecordKey, str], Explanation] = {}
     for key in m.missing:
         record = truth[key]
         why = explainer.missing(key[0], record.sources)
@@ -135,15 +136,18 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
         stats[key[0]].identical += not changed
         stats[key[0]].field_differences += len(changed)
         for name, (t, g) in changed.items():
+            lacking = _lacking(name, g, key[0], golden.records)
             why = (
                 explainer.field(key[0], golden_id, sources, name)
                 or _through_reference(key[0], name, t, truth, held_back)
                 or _dangling(explainer, key[0], name, g, sources)
-                or _derived(key[0], name, record.payload, g, truth, held_back, empty_derived)
-                or _derived_dangling(explainer, key[0], name, g, golden_payload, sources)
             )
-            if why is not None and (key[0], name) in DERIVED_FROM and g in (None, ""):
-                empty_derived[(key, name)] = why
+            if why is None and lacking:
+                why = _derived(key[0], name, record.payload, truth, held_back, gaps) or (
+                    _derived_dangling(explainer, key[0], name, golden_payload, sources)
+                )
+            if why is not None and lacking:
+                gaps[(key, name)] = why
             result.differences.append(
                 Difference(
                     "field",
@@ -219,6 +223,9 @@ def _dangling(
 DERIVED_FROM: dict[tuple[str, str], tuple[str, ...]] = {
     ("Opportunity", "region_id"): ("account_id",),
     ("Project", "service_line_id"): ("opportunity_id",),
+    # a Kantata workspace names its customer by its workspace group, which pssync does not
+    # know: the deal's account is taken instead
+    ("Project", "account_id"): ("opportunity_id",),
     ("Project", "region_id"): ("opportunity_id",),
     ("Project", "legal_entity_id"): ("opportunity_id",),
     ("ResourceRequest", "region_id"): ("project_id", "opportunity_id"),
@@ -229,27 +236,37 @@ DERIVED_FROM: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+def _lacking(
+    name: str, golden_value: Any, entity_type: str, records: Mapping[RecordKey, Any]
+) -> bool:
+    """Whether golden lacks the field: empty, or a reference naming no golden record (the
+    source's own ID, which never resolved)."""
+    if golden_value in (None, ""):
+        return True
+    target = REFERENCE_FIELDS.get(name, "")
+    return name in REFERENCE_FIELDS and (target or entity_type, str(golden_value)) not in records
+
+
 def _derived(
     entity_type: str,
     name: str,
     payload: Mapping[str, Any],
-    golden_value: Any,
     truth: Mapping[RecordKey, TruthRecord],
     held_back: Mapping[RecordKey, Explanation | None],
-    empty_derived: Mapping[tuple[RecordKey, str], Explanation],
+    gaps: Mapping[tuple[RecordKey, str], Explanation],
 ) -> Explanation | None:
     """A field golden lacks because the record pssync fills it from (through the truth's own
     references) is held back by an open exception, or lacks that same field for an explained
     reason: a staffing request of a deal refused for its free-text category has no region
     until the deal is fixed, nor a project whose deal's account was refused."""
     path = DERIVED_FROM.get((entity_type, name))
-    if path is None or golden_value not in (None, ""):
+    if path is None:
         return None
     current = payload
     for ref in path:
         value = current.get(ref)
         target = (REFERENCE_FIELDS[ref] or entity_type, str(value))
-        why = held_back.get(target) or empty_derived.get((target, name))
+        why = held_back.get(target) or gaps.get((target, name))
         if why is not None:
             return Explanation(why.exception_id, why.category, via=f"{target[0]} {target[1]}")
         if value is None or target not in truth:
@@ -262,13 +279,12 @@ def _derived_dangling(
     explainer: Explainer,
     entity_type: str,
     name: str,
-    golden_value: Any,
     golden_payload: Mapping[str, Any],
     sources: set[SourceKey],
 ) -> Explanation | None:
     """A derived field left empty because the record's own reference to its source record never
     resolved, that record being held back (a deal's region, its account refused)."""
     path = DERIVED_FROM.get((entity_type, name))
-    if path is None or golden_value not in (None, ""):
+    if path is None:
         return None
     return _dangling(explainer, entity_type, path[0], golden_payload.get(path[0]), sources)

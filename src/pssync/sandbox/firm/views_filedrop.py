@@ -199,7 +199,9 @@ def build(firm: Firm) -> None:
             "projects",
             p.id,
             {
-                "project_no": firm.xrefs.issue(p.id, "filedrop:projects"),
+                # the ERP's project number is the firm's project code, as NetSuite's entityId
+                # and SAP's Project are
+                "project_no": firm.xrefs.issue(p.id, "filedrop:projects", p.code),
                 "customer_no": firm.xrefs.get(firm.accounts[p.account].id, "filedrop:customers")
                 or "",
                 "name": p.name,
