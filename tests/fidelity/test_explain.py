@@ -302,3 +302,22 @@ def test_a_customer_named_by_the_psas_own_id_is_explained_by_the_held_deal(
     assert customer.explanation is not None and customer.explanation.via == "Opportunity opp-1"
     project["account_id"] = "account-2"
     assert "account_id" in {d.field for d in compare_records(truth_records, view).unexplained}
+
+
+def test_a_text_the_only_vendor_caps_is_counted_apart() -> None:
+    """SAP's sales order item text holds 40 characters: a longer contract name is recorded cut
+    and whole by no system. Cut otherwise, or held by a system that does not cap it, it is a
+    defect."""
+    name = "Foxhollow Capital ERP Implementation 2025 (fixed fee)"
+    sap = ("sap_s4", "A_SalesOrder", "17")
+    line = {"id": "cl-1", "project_id": "prj-1", "name": name}
+    truth_records = {("ContractLine", "cl-1"): truth("ContractLine", line, sap)}
+    got = {**line, "id": "contractline-1", "name": name[:40]}
+    view = golden({("ContractLine", "contractline-1"): (got, {sap})})
+    [cut] = compare_records(truth_records, view).differences
+    assert cut.not_recorded and "40 characters" in cut.not_recorded
+    got["name"] = name[:30]
+    assert compare_records(truth_records, view).unexplained
+    got["name"] = name[:40]
+    view = golden({("ContractLine", "contractline-1"): (got, {sap, ("netsuite", "so", "9")})})
+    assert compare_records(truth_records, view).unexplained

@@ -159,7 +159,7 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
                     g,
                     why,
                     _split_note(m, key[0], name, g),
-                    None if why else not_recorded(key[0], name, g, sources),
+                    None if why else not_recorded(key[0], name, t, g, sources),
                 )
             )
     for key in m.extra:

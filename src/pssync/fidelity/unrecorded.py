@@ -7,7 +7,10 @@ for such a field, but no system does: pssync cannot carry it, and no exception i
 nothing is wrong in any system. The check does not call it a defect, nor hides it: it counts
 it apart ("not recorded by any source system"), field by field, with the reason below.
 
-The table is short on purpose and each entry says why: a field a system of the firm does hold
+So is a text a vendor caps in length (`CAPPED`), when every system holding the record caps
+it: the rest of the text is recorded nowhere.
+
+The tables are short on purpose and each entry says why: a field a system of the firm does hold
 (a Kantata workspace, a NetSuite job) is pssync's to carry, and stays a defect until it does.
 """
 
@@ -53,14 +56,41 @@ KEPT_ONLY_BY: dict[tuple[str, str], KeptBy] = {
 }
 
 
+#: Text fields a vendor caps, in characters: a longer value is recorded cut, and whole by no
+#: system when every system holding the record caps it. SAP's sales order item text is 40
+#: (API_SALES_ORDER_SRV, A_SalesOrderItem.SalesOrderItemText, MaxLength 40).
+CAPPED: dict[tuple[str, str, str], int] = {("sap_s4", "ContractLine", "name"): 40}
+
+
+def _cut(
+    entity_type: str, name: str, truth_value: Any, golden_value: Any, systems: set[str]
+) -> str | None:
+    caps = {CAPPED.get((system, entity_type, name)) for system in systems}
+    if not caps or None in caps or not isinstance(truth_value, str):
+        return None
+    size = min(c for c in caps if c is not None)
+    if len(truth_value) <= size or golden_value != truth_value[:size].rstrip():
+        return None
+    held = ", ".join(sorted(systems))
+    return f"the field holds {size} characters in {held}, the only system holding the record"
+
+
 def not_recorded(
-    entity_type: str, name: str, golden_value: Any, sources: Iterable[SourceKey]
+    entity_type: str,
+    name: str,
+    truth_value: Any,
+    golden_value: Any,
+    sources: Iterable[SourceKey],
 ) -> str | None:
     """Why no source system records the truth's value of this field, or None (then the
     difference is pssync's to explain)."""
+    systems = {system for system, _obj, _id in sources}
+    cut = _cut(entity_type, name, truth_value, golden_value, systems)
+    if cut is not None:
+        return cut
     kept = KEPT_ONLY_BY.get((entity_type, name))
     if kept is None or golden_value not in kept.absent:
         return None
-    if any(ROLE_OF_SYSTEM.get(system) == kept.role for system, _obj, _id in sources):
+    if any(ROLE_OF_SYSTEM.get(system) == kept.role for system in systems):
         return None
     return kept.why
