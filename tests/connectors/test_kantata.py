@@ -367,7 +367,8 @@ def test_the_firms_custom_fields_give_wbs_codes_and_project_plans(
 ) -> None:
     """The firm keeps what Kantata has no standard field for in custom fields (side-loaded
     with ``include=custom_field_values``): a task's WBS code, a project's department, template
-    and baseline hours. A story without the field keeps its ID as its code."""
+    baseline hours and the day work started. A story without the field keeps its ID as its
+    code."""
     firm = generate_firm("small")
     translator = Translator(load_spec(MAPPING))
     stories, _, _ = drain(conn.snapshot("stories"))
@@ -380,6 +381,7 @@ def test_the_firms_custom_fields_give_wbs_codes_and_project_plans(
     assert translator.to_canonical("stories", bare)["code"] == stories[0].id
     workspaces, _, _ = drain(conn.snapshot("workspaces"))
     by_workspace = {firm.xrefs.get(p.id, "kantata:workspaces"): p for p in firm.projects}
+    started = []
     for workspace in workspaces:
         project = by_workspace.get(workspace.id)
         if project is None:  # created by another test
@@ -388,3 +390,5 @@ def test_the_firms_custom_fields_give_wbs_codes_and_project_plans(
         code = project.service_line.lower()
         assert (fields["department_id"], fields["template_id"]) == (f"dep-{code}", f"tpl-{code}")
         assert Decimal(fields["baseline_hours"]) == project.baseline_hours
+        started.append(fields.get("actual_start") == str(project.planned_start))
+    assert any(started)  # the day work started, on the projects under way or done

@@ -40,16 +40,20 @@ def project_status(project: ProjectRec, moment: dt.datetime) -> tuple[str, dt.da
     return "active", project.won_at + dt.timedelta(days=1)
 
 
-def project_fields(firm: Firm, p: ProjectRec) -> list[dict[str, Any]]:
+def project_fields(p: ProjectRec, status: str, moment: dt.datetime) -> list[dict[str, Any]]:
     """The project custom fields the firm defined in Kantata (Custom Field Values, subject
-    Workspace): its practice (department), the template it was planned from and the baseline
-    hours of its plan, which Kantata's workspace has no standard field for."""
+    Workspace): its practice (department), the template it was planned from, the baseline
+    hours of its plan and the day work started, which Kantata's workspace has no standard
+    field for."""
     code = p.service_line
-    return [
+    out = [
         {"name": "Department", "type": "single", "value": f"D-{code}"},
         {"name": "Project Template", "type": "single", "value": f"T-{code}"},
         {"name": "Baseline Hours", "type": "number", "value": p.baseline_hours},
     ]
+    if status in ("active", "completed") and p.planned_start <= moment.date():
+        out.append({"name": "Actual Start", "type": "date", "value": p.planned_start.isoformat()})
+    return out
 
 
 def workspace_row(firm: Firm, p: ProjectRec, moment: dt.datetime) -> dict[str, Any]:
@@ -68,7 +72,7 @@ def workspace_row(firm: Firm, p: ProjectRec, moment: dt.datetime) -> dict[str, A
         "currency": p.currency,
         "status": dict(STATUS[status]),
         "archived": status == "completed",
-        "custom_field_values": project_fields(firm, p),
+        "custom_field_values": project_fields(p, status, moment),
         "external_references": [
             {
                 "service_name": "salesforce",
