@@ -321,3 +321,23 @@ def test_a_text_the_only_vendor_caps_is_counted_apart() -> None:
     got["name"] = name[:40]
     view = golden({("ContractLine", "contractline-1"): (got, {sap, ("netsuite", "so", "9")})})
     assert compare_records(truth_records, view).unexplained
+
+
+def test_fields_of_a_vendor_record_held_back_while_the_rest_landed_are_explained(
+    firm: Truth, held_account: ExceptionRecord
+) -> None:
+    """The CRM account was refused for its tax code, its ERP customer synced: golden lacks the
+    CRM's industry and holds the ERP's name (the CRM owns the name), explained by the refusal.
+    A field the ERP owns and gave another value is not the CRM's to explain."""
+    acc = ("Account", "acc-1")
+    firm[acc].payload.update(industry="Tech", payment_terms="Net 30")
+    got = account("account-1", "A LLC", tax_code_id="tax-us-ex", payment_terms="Net 30")
+    view = golden({("Account", "account-1"): (got, {ERP_CUSTOMER})})
+    view.exceptions = [held_account]
+    result = compare_records(_only(firm, "Account"), view)
+    assert {d.field for d in result.differences} == {"name", "industry"}
+    assert result.unexplained == []
+    assert {d.explanation.via for d in result.differences} == {"salesforce Account 001A"}  # type: ignore[union-attr]
+    got["payment_terms"] = "Net 60"
+    [wrong] = compare_records(_only(firm, "Account"), view).unexplained
+    assert wrong.field == "payment_terms"

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pssync.config.settings import default_system_of_record
 from pssync.fidelity.compare import REFERENCE_FIELDS, canonical, diff_fields, translate
 from pssync.fidelity.explain import Explainer, Explanation
 from pssync.fidelity.golden import GoldenView
 from pssync.fidelity.matching import Matching, match, ordered_types
 from pssync.fidelity.truth import SourceKey, TruthRecord
-from pssync.fidelity.unrecorded import not_recorded
+from pssync.fidelity.unrecorded import ROLE_OF_SYSTEM, not_recorded
 
 RecordKey = tuple[str, str]
 
@@ -146,6 +147,9 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
                 why = _derived(key[0], name, record.payload, truth, held_back, gaps) or (
                     _derived_dangling(explainer, key[0], name, golden_payload, sources)
                 )
+            if why is None:
+                absent = record.sources - golden.sources.get((key[0], golden_id), set())
+                why = _part_held(explainer, key[0], name, lacking, absent)
             if why is not None and lacking:
                 gaps[(key, name)] = why
             result.differences.append(
@@ -175,6 +179,27 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
         stats[d.entity_type].not_recorded += d.not_recorded is not None
     result.by_type = {t: stats[t] for t in ordered_types(stats)}
     return result
+
+
+#: Who owns which field (pssync's default system-of-record matrix): a role, or "*" for all.
+_OWNERS = default_system_of_record()
+
+
+def _part_held(
+    explainer: Explainer, entity_type: str, name: str, lacking: bool, absent: set[SourceKey]
+) -> Explanation | None:
+    """A field golden lacks, or holds from another system, because the vendor record that
+    carries it is held back while the rest of the record landed: a CRM account refused for its
+    tax code, its ERP customer synced (the name and industry are the CRM's)."""
+    owners = _OWNERS.get(entity_type, {})
+    owner = owners.get(name, owners.get("*"))
+    for source in sorted(absent):
+        if not lacking and owner != ROLE_OF_SYSTEM.get(source[0]):
+            continue
+        why = explainer.missing(entity_type, [source])
+        if why is not None:
+            return Explanation(why.exception_id, why.category, via=" ".join(source))
+    return None
 
 
 def _split_note(m: Matching, entity_type: str, name: str, golden_value: Any) -> str | None:
