@@ -125,7 +125,7 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
         held_back[key] = why
         stats[key[0]].missing += 1
         result.differences.append(Difference("missing", key[0], key[1], None, explanation=why))
-    rank = {t: i for i, t in enumerate(ordered_types(t for t, _ in m.ids))}
+    rank = {t: i for i, t in enumerate(ordered_types([*stats]))}
     for key, golden_id in sorted(m.ids.items(), key=lambda item: (rank[item[0][0]], item[0])):
         record = truth[key]
         stats[key[0]].matched += 1
@@ -166,9 +166,14 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
                     None if why else not_recorded(key[0], name, t, g, sources),
                 )
             )
-    for key in m.extra:
+    extra_why: dict[RecordKey, Explanation] = {}
+    for key in sorted(m.extra, key=lambda k: (rank.get(k[0], len(rank)), k)):
         split = m.split_of.get(key)
-        why = explainer.extra(key[0], key[1], golden.sources.get(key, set()))
+        why = explainer.extra(key[0], key[1], golden.sources.get(key, set())) or _drafted_for(
+            explainer, key, golden, extra_why
+        )
+        if why is not None:
+            extra_why[key] = why
         stats[key[0]].extra += 1
         note = f"a second golden record for truth {split[1]}" if split else None
         result.differences.append(
@@ -200,6 +205,37 @@ def _part_held(
         if why is not None:
             return Explanation(why.exception_id, why.category, via=" ".join(source))
     return None
+
+
+#: Exceptions on a deal that explain what pssync's flows made for it and the firm never did.
+STALE_DEAL = frozenset({"stale_stage"})
+
+
+def _drafted_for(
+    explainer: Explainer,
+    key: RecordKey,
+    golden: GoldenView,
+    extra_why: Mapping[RecordKey, Explanation],
+) -> Explanation | None:
+    """An extra record pssync made for a deal whose stage is stale (a project drafted for a
+    deal the CRM still shows in Proposal long past its close date), or part of such a record
+    (its WBS elements): explained by the deal's open stale-stage exception."""
+    payload = golden.records.get(key, {})
+    project = payload.get("project_id")
+    if isinstance(project, str) and ("Project", project) in extra_why:
+        why = extra_why[("Project", project)]
+        return Explanation(why.exception_id, why.category, via=f"Project {project}")
+    deal = payload.get("opportunity_id")
+    if not isinstance(deal, str):
+        return None
+    found = [
+        e
+        for e in explainer.about(
+            "Opportunity", deal, golden.sources.get(("Opportunity", deal), set())
+        )
+        if e.category in STALE_DEAL
+    ]
+    return Explanation(found[0].id, found[0].category, via=f"Opportunity {deal}") if found else None
 
 
 def _split_note(m: Matching, entity_type: str, name: str, golden_value: Any) -> str | None:

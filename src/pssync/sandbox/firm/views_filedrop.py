@@ -199,9 +199,7 @@ def build(firm: Firm) -> None:
             "projects",
             p.id,
             {
-                # the ERP's project number is the firm's project code, as NetSuite's entityId
-                # and SAP's Project are
-                "project_no": firm.xrefs.issue(p.id, "filedrop:projects", p.code),
+                "project_no": firm.xrefs.issue(p.id, "filedrop:projects"),
                 "customer_no": firm.xrefs.get(firm.accounts[p.account].id, "filedrop:customers")
                 or "",
                 "name": p.name,
