@@ -341,3 +341,27 @@ def test_fields_of_a_vendor_record_held_back_while_the_rest_landed_are_explained
     got["payment_terms"] = "Net 60"
     [wrong] = compare_records(_only(firm, "Account"), view).unexplained
     assert wrong.field == "payment_terms"
+
+
+def test_a_project_drafted_for_a_stale_deal_is_explained_by_its_stale_stage(
+    firm: Truth,
+) -> None:
+    """The CRM still shows the deal in Proposal long past its close date: pssync's flow
+    drafted a project for it, which the firm never did. The draft and its WBS elements are
+    explained by the deal's open stale_stage exception; without it they are defects."""
+    truth_records = _only(firm, "Opportunity")
+    deal = _golden_as(firm, ("Opportunity", "opp-1"), "opportunity-1")
+    draft = {"id": "prj-x", "name": "P", "account_id": "acc-1", "opportunity_id": "opportunity-1"}
+    task = {"id": "prj-x-pm", "project_id": "prj-x", "code": "1", "name": "PM"}
+    records = {
+        ("Opportunity", "opportunity-1"): (deal, {SF_DEAL}),
+        ("Project", "prj-x"): (draft, set()),
+        ("WbsElement", "prj-x-pm"): (task, set()),
+    }
+    view = golden(records)
+    assert len(compare_records(truth_records, view).unexplained) == 2
+    view.exceptions = [exception("stale_stage", system="salesforce", source_id="006A")]
+    result = compare_records(truth_records, view)
+    assert result.unexplained == []
+    vias = {d.entity_type: d.explanation.via for d in result.differences}  # type: ignore[union-attr]
+    assert vias == {"Project": "Opportunity opportunity-1", "WbsElement": "Project prj-x"}
