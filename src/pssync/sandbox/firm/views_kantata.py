@@ -46,7 +46,7 @@ def project_fields(p: ProjectRec, status: str, moment: dt.datetime) -> list[dict
     hours of its plan and the day work started, which Kantata's workspace has no standard
     field for."""
     code = p.service_line
-    out = [
+    out: list[dict[str, Any]] = [
         {"name": "Department", "type": "single", "value": f"D-{code}"},
         {"name": "Project Template", "type": "single", "value": f"T-{code}"},
         {"name": "Baseline Hours", "type": "number", "value": p.baseline_hours},
