@@ -365,3 +365,19 @@ def test_a_project_drafted_for_a_stale_deal_is_explained_by_its_stale_stage(
     assert result.unexplained == []
     vias = {d.entity_type: d.explanation.via for d in result.differences}  # type: ignore[union-attr]
     assert vias == {"Project": "Opportunity opportunity-1", "WbsElement": "Project prj-x"}
+
+
+def test_a_link_the_only_vendor_has_no_place_for_is_counted_apart() -> None:
+    """NetSuite links an invoice to the sales order, not to the milestone line it bills: a
+    NetSuite milestone's invoice is recorded by no system. Held by a system that has the link
+    too (SAP's billing plan item names its billing document), it is a defect."""
+    ns = ("netsuite", "projecttask_milestone", "70055")
+    milestone = {"id": "ms-1", "contract_line_id": "cl-1", "name": "Go-live", "invoice_id": "i-1"}
+    truth_records = {("BillingMilestone", "ms-1"): truth("BillingMilestone", milestone, ns)}
+    got = {**milestone, "id": "billingmilestone-1", "invoice_id": None}
+    view = golden({("BillingMilestone", "billingmilestone-1"): (got, {ns})})
+    [link] = compare_records(truth_records, view).differences
+    assert link.field == "invoice_id" and link.not_recorded and "sales order" in link.not_recorded
+    sap = ("sap_s4", "A_BillingPlanItem", "9")
+    view = golden({("BillingMilestone", "billingmilestone-1"): (got, {ns, sap})})
+    assert compare_records(truth_records, view).unexplained

@@ -8,7 +8,8 @@ nothing is wrong in any system. The check does not call it a defect, nor hides i
 it apart ("not recorded by any source system"), field by field, with the reason below.
 
 So is a text a vendor caps in length (`CAPPED`), when every system holding the record caps
-it: the rest of the text is recorded nowhere.
+it: the rest of the text is recorded nowhere; and a field no system holding the record has a
+place for (`NO_PLACE`: a NetSuite milestone's invoice).
 
 The tables are short on purpose and each entry says why: a field a system of the firm does hold
 (a Kantata workspace, a NetSuite job) is pssync's to carry, and stays a defect until it does.
@@ -62,6 +63,24 @@ KEPT_ONLY_BY: dict[tuple[str, str], KeptBy] = {
 CAPPED: dict[tuple[str, str, str], int] = {("sap_s4", "ContractLine", "name"): 40}
 
 
+#: Fields a vendor has no place for on an object: (system, entity type, field) -> why. When
+#: every system holding the record is such a vendor and golden has no value, no system records
+#: it.
+NO_PLACE: dict[tuple[str, str, str], str] = {
+    ("netsuite", "BillingMilestone", "invoice_id"): (
+        "NetSuite links an invoice to the sales order it bills, not to the milestone line of "
+        "its billing schedule (BillingScheduleMilestone has no invoice)"
+    ),
+}
+
+
+def _no_place(entity_type: str, name: str, golden_value: Any, systems: set[str]) -> str | None:
+    reasons = {NO_PLACE.get((system, entity_type, name)) for system in systems}
+    if golden_value not in (None, "") or not reasons or None in reasons:
+        return None
+    return "; ".join(sorted(r for r in reasons if r))
+
+
 def _cut(
     entity_type: str, name: str, truth_value: Any, golden_value: Any, systems: set[str]
 ) -> str | None:
@@ -85,9 +104,11 @@ def not_recorded(
     """Why no source system records the truth's value of this field, or None (then the
     difference is pssync's to explain)."""
     systems = {system for system, _obj, _id in sources}
-    cut = _cut(entity_type, name, truth_value, golden_value, systems)
-    if cut is not None:
-        return cut
+    found = _cut(entity_type, name, truth_value, golden_value, systems) or _no_place(
+        entity_type, name, golden_value, systems
+    )
+    if found is not None:
+        return found
     kept = KEPT_ONLY_BY.get((entity_type, name))
     if kept is None or golden_value not in kept.absent:
         return None
