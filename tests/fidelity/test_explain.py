@@ -381,3 +381,43 @@ def test_a_link_the_only_vendor_has_no_place_for_is_counted_apart() -> None:
     sap = ("sap_s4", "A_BillingPlanItem", "9")
     view = golden({("BillingMilestone", "billingmilestone-1"): (got, {ns, sap})})
     assert compare_records(truth_records, view).unexplained
+
+
+def test_what_pssyncs_handoff_wrote_for_a_project_no_erp_held_is_counted_apart(
+    firm: Truth,
+) -> None:
+    """The firm never opened the won deal's project in an ERP; pssync's handoff did, from the
+    deal. Its code and its contract's terms are recorded by no system in the truth's form:
+    counted apart. A field the ERP does not own (the PSA's dates) stays a defect, and so does
+    the code of a project the firm's ERP did hold."""
+    project_key = ("Project", "prj-1")
+    line = {
+        "id": "cl-1",
+        "project_id": "prj-1",
+        "revenue_method": "fixed_fee",
+        "name": "P (fixed fee)",
+        "billing_rule": "x",
+    }
+    truth_records = {
+        project_key: firm[project_key],
+        ("ContractLine", "cl-1"): truth("ContractLine", line),
+    }
+    handed = ("filedrop", "projects", "PRJ-1")
+    project = _golden_as(firm, project_key, "project-1", project_code="PRJ-1", opportunity_id=None)
+    got = {**line, "id": "cl-9", "project_id": "project-1", "name": "P", "billing_rule": "y"}
+    view = golden(
+        {
+            ("Project", "project-1"): (project, {WORKSPACE, handed}),
+            ("ContractLine", "cl-9"): (got, {("filedrop", "contracts", "K1")}),
+        }
+    )
+    result = compare_records(truth_records, view)
+    apart = {(d.entity_type, d.field) for d in result.differences if d.not_recorded}
+    assert apart == {
+        ("Project", "project_code"),
+        ("ContractLine", "name"),
+        ("ContractLine", "billing_rule"),
+    }
+    assert {(d.entity_type, d.field) for d in result.unexplained} == {("Project", "opportunity_id")}
+    firm[project_key].sources.add(("netsuite", "job", "5"))  # the firm's ERP held it
+    assert len(compare_records(truth_records, view).unexplained) == 4

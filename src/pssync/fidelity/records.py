@@ -163,7 +163,10 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
                     g,
                     why,
                     _split_note(m, key[0], name, g),
-                    None if why else not_recorded(key[0], name, t, g, sources),
+                    None
+                    if why
+                    else not_recorded(key[0], name, t, g, sources)
+                    or _handed_off(key[0], name, record.payload, truth, golden, m),
                 )
             )
     extra_why: dict[RecordKey, Explanation] = {}
@@ -188,6 +191,38 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
 
 #: Who owns which field (pssync's default system-of-record matrix): a role, or "*" for all.
 _OWNERS = default_system_of_record()
+
+
+def _handed_off(
+    entity_type: str,
+    name: str,
+    payload: Mapping[str, Any],
+    truth: Mapping[RecordKey, TruthRecord],
+    golden: GoldenView,
+    m: Matching,
+) -> str | None:
+    """An ERP-owned field of a project no ERP of the firm held (a won deal never handed off)
+    which pssync's handoff created, or of its contract: the truth's value is recorded by no
+    system; golden holds what the handoff wrote from the deal."""
+    owners = _OWNERS.get(entity_type, {})
+    if owners.get(name, owners.get("*")) != "erp":
+        return None
+    project = (
+        ("Project", str(payload.get("id")))
+        if entity_type == "Project"
+        else ("Project", str(payload.get("project_id")))
+    )
+    found, golden_id = truth.get(project), m.ids.get(project)
+    if found is None or golden_id is None:
+        return None
+    roles = {ROLE_OF_SYSTEM.get(system) for system, _o, _i in found.sources}
+    synced = {ROLE_OF_SYSTEM.get(s) for s, _o, _i in golden.sources.get(("Project", golden_id), ())}
+    if "erp" in roles or "erp" not in synced:
+        return None
+    return (
+        "no ERP of the firm held this project (a won deal never handed off); pssync's handoff "
+        "created it from the deal, and the truth's value is recorded by no system"
+    )
 
 
 def _part_held(
