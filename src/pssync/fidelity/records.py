@@ -7,13 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pssync.config.settings import default_system_of_record
 from pssync.fidelity.compare import REFERENCE_FIELDS, canonical, diff_fields, translate
 from pssync.fidelity.explain import Explainer, Explanation
 from pssync.fidelity.golden import GoldenView
 from pssync.fidelity.matching import Matching, match, ordered_types
 from pssync.fidelity.truth import SourceKey, TruthRecord
-from pssync.fidelity.unrecorded import ROLE_OF_SYSTEM, not_recorded
+from pssync.fidelity.unrecorded import ROLE_OF_SYSTEM, handed_off, not_recorded, owner_of
 
 RecordKey = tuple[str, str]
 
@@ -166,7 +165,7 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
                     None
                     if why
                     else not_recorded(key[0], name, t, g, sources)
-                    or _handed_off(key[0], name, record.payload, truth, golden, m),
+                    or handed_off(key, name, truth, golden.sources, m.ids),
                 )
             )
     extra_why: dict[RecordKey, Explanation] = {}
@@ -189,50 +188,13 @@ def compare_records(truth: Mapping[RecordKey, TruthRecord], golden: GoldenView) 
     return result
 
 
-#: Who owns which field (pssync's default system-of-record matrix): a role, or "*" for all.
-_OWNERS = default_system_of_record()
-
-
-def _handed_off(
-    entity_type: str,
-    name: str,
-    payload: Mapping[str, Any],
-    truth: Mapping[RecordKey, TruthRecord],
-    golden: GoldenView,
-    m: Matching,
-) -> str | None:
-    """An ERP-owned field of a project no ERP of the firm held (a won deal never handed off)
-    which pssync's handoff created, or of its contract: the truth's value is recorded by no
-    system; golden holds what the handoff wrote from the deal."""
-    owners = _OWNERS.get(entity_type, {})
-    if owners.get(name, owners.get("*")) != "erp":
-        return None
-    project = (
-        ("Project", str(payload.get("id")))
-        if entity_type == "Project"
-        else ("Project", str(payload.get("project_id")))
-    )
-    found, golden_id = truth.get(project), m.ids.get(project)
-    if found is None or golden_id is None:
-        return None
-    roles = {ROLE_OF_SYSTEM.get(system) for system, _o, _i in found.sources}
-    synced = {ROLE_OF_SYSTEM.get(s) for s, _o, _i in golden.sources.get(("Project", golden_id), ())}
-    if "erp" in roles or "erp" not in synced:
-        return None
-    return (
-        "no ERP of the firm held this project (a won deal never handed off); pssync's handoff "
-        "created it from the deal, and the truth's value is recorded by no system"
-    )
-
-
 def _part_held(
     explainer: Explainer, entity_type: str, name: str, lacking: bool, absent: set[SourceKey]
 ) -> Explanation | None:
     """A field golden lacks, or holds from another system, because the vendor record that
     carries it is held back while the rest of the record landed: a CRM account refused for its
     tax code, its ERP customer synced (the name and industry are the CRM's)."""
-    owners = _OWNERS.get(entity_type, {})
-    owner = owners.get(name, owners.get("*"))
+    owner = owner_of(entity_type, name)
     for source in sorted(absent):
         if not lacking and owner != ROLE_OF_SYSTEM.get(source[0]):
             continue

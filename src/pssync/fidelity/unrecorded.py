@@ -8,8 +8,9 @@ nothing is wrong in any system. The check does not call it a defect, nor hides i
 it apart ("not recorded by any source system"), field by field, with the reason below.
 
 So is a text a vendor caps in length (`CAPPED`), when every system holding the record caps
-it: the rest of the text is recorded nowhere; and a field no system holding the record has a
-place for (`NO_PLACE`: a NetSuite milestone's invoice).
+it: the rest of the text is recorded nowhere; a field no system holding the record has a
+place for (`NO_PLACE`: a NetSuite milestone's invoice); and what pssync's handoff wrote for a
+project no ERP of the firm held (`handed_off`: the truth's values are the firm's without it).
 
 The tables are short on purpose and each entry says why: a field a system of the firm does hold
 (a Kantata workspace, a NetSuite job) is pssync's to carry, and stays a defect until it does.
@@ -17,15 +18,23 @@ The tables are short on purpose and each entry says why: a field a system of the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pssync.config.init_file import CHOICES
-from pssync.fidelity.truth import SourceKey
+from pssync.config.settings import default_system_of_record
+from pssync.fidelity.truth import SourceKey, TruthRecord
 
 #: The role of each built-in system (its vendor records in the xref map name the system).
 ROLE_OF_SYSTEM = {system: role for role, systems in CHOICES.items() for system in systems}
+#: Who owns which field: pssync's default system-of-record matrix (a role, "*" for all fields).
+_OWNERS = default_system_of_record()
+
+
+def owner_of(entity_type: str, name: str) -> str | None:
+    owners = _OWNERS.get(entity_type, {})
+    return owners.get(name, owners.get("*"))
 
 
 @dataclass(frozen=True)
@@ -115,3 +124,33 @@ def not_recorded(
     if any(ROLE_OF_SYSTEM.get(system) == kept.role for system in systems):
         return None
     return kept.why
+
+
+def handed_off(
+    key: tuple[str, str],
+    name: str,
+    truth: Mapping[tuple[str, str], TruthRecord],
+    golden_sources: Mapping[tuple[str, str], set[SourceKey]],
+    ids: Mapping[tuple[str, str], str],
+) -> str | None:
+    """An ERP-owned field of a project no ERP of the firm held (a won deal never handed off)
+    which pssync's handoff created, or of its contract: the truth's value is recorded by no
+    system; golden holds what the handoff wrote from the deal."""
+    entity_type, record_id = key
+    if owner_of(entity_type, name) != "erp":
+        return None
+    payload = truth[key].payload
+    project = ("Project", record_id if entity_type == "Project" else str(payload.get("project_id")))
+    found, golden_id = truth.get(project), ids.get(project)
+    if found is None or golden_id is None:
+        return None
+    held = {ROLE_OF_SYSTEM.get(system) for system, _obj, _id in found.sources}
+    synced = {
+        ROLE_OF_SYSTEM.get(s) for s, _obj, _id in golden_sources.get(("Project", golden_id), ())
+    }
+    if "erp" in held or "erp" not in synced:
+        return None
+    return (
+        "no ERP of the firm held this project (a won deal never handed off); pssync's handoff "
+        "created it from the deal, and the truth's value is recorded by no system"
+    )
