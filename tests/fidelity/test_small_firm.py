@@ -56,7 +56,9 @@ def test_the_demo_summary_carries_the_check_and_the_cli_repeats_it(synced) -> No
 def test_every_difference_is_explained_or_named(synced) -> None:  # type: ignore[no-untyped-def]
     _, _, report = synced
     records = report["records"]
-    assert records["differences"] == records["explained"] + records["unexplained"]
+    assert records["differences"] == (
+        records["explained"] + records["not_recorded"] + records["unexplained"]
+    )
     assert sum(report["unexplained_by_kind"].values()) == records["unexplained"]
     for d in report["unexplained_examples"]:
         assert d["explained_by"] is None and d["entity_type"] and d["kind"]
