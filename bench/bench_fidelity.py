@@ -60,6 +60,10 @@ def measure(size: str, seed: int, clock_steps: int, deal_desk: bool = False) -> 
             "identical_share": records["identical_share"],
             "differences": records["differences"],
             "explained": records["explained"],
+            "not_recorded": records["not_recorded"],
+            "not_recorded_by_any_source": {
+                kind: row["count"] for kind, row in data["not_recorded_by_any_source"].items()
+            },
             "unexplained": records["unexplained"],
             "entity_types_missing": records["entity_types_missing"],
             "by_type": {

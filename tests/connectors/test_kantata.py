@@ -360,3 +360,35 @@ def test_time_entries_carry_their_role_and_workspaces_their_crm_deal(
     fields = translator.to_canonical("workspaces", linked[0].data)
     deal = linked[0].data["external_reference.salesforce.Opportunity"]
     assert fields["xrefs"] == {"crm:Opportunity": deal}
+
+
+def test_the_firms_custom_fields_give_wbs_codes_and_project_plans(
+    conn: KantataConnector,
+) -> None:
+    """The firm keeps what Kantata has no standard field for in custom fields (side-loaded
+    with ``include=custom_field_values``): a task's WBS code, a project's department, template
+    baseline hours and the day work started. A story without the field keeps its ID as its
+    code."""
+    firm = generate_firm("small")
+    translator = Translator(load_spec(MAPPING))
+    stories, _, _ = drain(conn.snapshot("stories"))
+    codes = {w.id: w.code for p in firm.projects for w in p.wbs}
+    by_story = {firm.xrefs.get(wbs_id, "kantata:stories"): code for wbs_id, code in codes.items()}
+    for story in stories[:50]:
+        fields = translator.to_canonical("stories", story.data)
+        assert fields["code"] == by_story[story.id], story.data
+    bare = {k: v for k, v in stories[0].data.items() if not k.startswith("custom_fields")}
+    assert translator.to_canonical("stories", bare)["code"] == stories[0].id
+    workspaces, _, _ = drain(conn.snapshot("workspaces"))
+    by_workspace = {firm.xrefs.get(p.id, "kantata:workspaces"): p for p in firm.projects}
+    started = []
+    for workspace in workspaces:
+        project = by_workspace.get(workspace.id)
+        if project is None:  # created by another test
+            continue
+        fields = translator.to_canonical("workspaces", workspace.data)
+        code = project.service_line.lower()
+        assert (fields["department_id"], fields["template_id"]) == (f"dep-{code}", f"tpl-{code}")
+        assert Decimal(fields["baseline_hours"]) == project.baseline_hours
+        started.append(fields.get("actual_start") == str(project.planned_start))
+    assert any(started)  # the day work started, on the projects under way or done

@@ -459,3 +459,17 @@ def test_default_mapping_translates_what_the_connector_reads(
     for record in records:
         payload = translator.to_canonical(obj, record.data)
         model.model_validate({"id": f"x-{record.id}", **payload})
+
+
+def test_project_tasks_carry_the_firms_wbs_code(conn: NetSuiteConnector) -> None:
+    """The firm keeps its WBS code on project tasks in a custom CRM field
+    (``custevent_wbs_code``): the mapping reads it, and a task without it keeps its ID."""
+    translator = Translator(load_spec(MAPPING))
+    tasks = drain(conn.snapshot("projecttask"))[0]
+    coded = [t for t in tasks if t.data.get("custevent_wbs_code")]
+    assert coded
+    for task in coded:
+        code = translator.to_canonical("projecttask", task.data)["code"]
+        assert code == task.data["custevent_wbs_code"] and code.startswith("PRJ-")
+    bare = {k: v for k, v in coded[0].data.items() if k != "custevent_wbs_code"}
+    assert translator.to_canonical("projecttask", bare)["code"] == coded[0].id

@@ -2,9 +2,10 @@
 store (`pssync demo`), then `pssync fidelity --against` on what it synced.
 
 It asserts what holds today and the check's own contract (every difference is either tied to
-an open exception or named with entity, IDs, field and both values). The acceptance figures
-(0 unexplained differences, forecast within 1%, precision and recall >= 0.95) wait on the
-connector work and are reported, not asserted: see docs/fidelity.md for the current numbers.
+an open exception, counted apart as recorded by no source system, or named with entity, IDs,
+field and both values): 0 unexplained differences and precision and recall >= 0.95 are
+asserted; the forecast within 1% and the KPIs wait on other work and are reported, not
+asserted: see docs/fidelity.md for the current numbers.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def test_the_demo_summary_carries_the_check_and_the_cli_repeats_it(synced) -> No
 def test_every_difference_is_explained_or_named(synced) -> None:  # type: ignore[no-untyped-def]
     _, _, report = synced
     records = report["records"]
-    assert records["differences"] == records["explained"] + records["unexplained"]
+    assert records["differences"] == (
+        records["explained"] + records["not_recorded"] + records["unexplained"]
+    )
     assert sum(report["unexplained_by_kind"].values()) == records["unexplained"]
     for d in report["unexplained_examples"]:
         assert d["explained_by"] is None and d["entity_type"] and d["kind"]
@@ -183,3 +186,47 @@ def test_the_links_the_firm_keeps_make_one_golden_record(synced) -> None:  # typ
             assert "kantata" in held, v.payload
     assert by_type["Invoice"]["extra"] < by_type["Invoice"]["truth"]
     assert unexplained.get("Account field billing_address", 0) <= 2
+
+
+def test_what_the_firm_keeps_is_carried_and_what_no_system_records_is_apart(synced) -> None:  # type: ignore[no-untyped-def]
+    """The groups issue 13 named, closed on the product path: WBS codes (a Kantata Story and a
+    NetSuite project task custom field), a project's department, template, baseline hours and
+    actual start (Kantata workspace custom fields); regions and customers a record takes from
+    a held deal or account are explained by its exception along the chain. What no system of
+    the firm records (a CRM prospect's ERP-only facts, a text SAP caps, a NetSuite milestone's
+    invoice) is counted apart, with
+    why, never as a defect; the exceptions hold no false alarm."""
+    _, _, report = synced
+    unexplained = report["unexplained_by_kind"]
+    for gap in (
+        "WbsElement field code",
+        "Project field baseline_hours",
+        "Project field department_id",
+        "Project field template_id",
+        "Project field actual_start",
+        "Project field account_id",
+        "Project field region_id",
+        "ResourceRequest field region_id",
+        "RevenueEvent field region_id",
+        "Account field legal_name",
+        "Account field payment_terms",
+        "Account field status",
+    ):
+        assert gap not in unexplained, (gap, unexplained.get(gap))
+    apart = report["not_recorded_by_any_source"]
+    assert set(apart) <= {
+        "Account field legal_name",
+        "Account field payment_terms",
+        "Account field status",
+        "ContractLine field name",
+        "BillingMilestone field invoice_id",
+        "Project field project_code",
+        "ContractLine field billing_rule",
+    }, apart
+    assert apart["Account field legal_name"]["count"] > 0
+    assert "ERP" in apart["Account field payment_terms"]["why"]
+    records = report["records"]
+    assert records["not_recorded"] == sum(row["count"] for row in apart.values())
+    assert records["unexplained"] == 0, unexplained
+    planted = report["planted"]
+    assert planted["precision"] >= 0.95 and planted["recall"] >= 0.95, planted

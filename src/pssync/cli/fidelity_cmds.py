@@ -73,6 +73,11 @@ def _print(report: FidelityReport, as_of: dt.date) -> None:
         examples.setdefault((d.entity_type, d.kind, d.field), []).append(d)
     for group in sorted(examples.values(), key=len, reverse=True)[:20]:
         console.print(f"  {len(group):>6} x defect, e.g. {group[0].describe()}", highlight=False)
+    for kind, row in data["not_recorded_by_any_source"].items():
+        console.print(
+            f"  {row['count']:>6} x not recorded by any source system: {kind} ({row['why']})",
+            highlight=False,
+        )
     if data["planted"]:
         p = data["planted"]
         console.print(

@@ -81,10 +81,13 @@ def fix_free_text(runtime: Runtime, config: Path, vocabulary: dict[str, str]) ->
     for exc in held:
         if str(exc.details.get("value")) in entries:
             out["resolved"] += replay(ctx, exc, actor=ACTOR).state == "resolved"
-    # The PSA's workspaces name their deal by its CRM ID; those read while the deal was held
-    # found no deal to link to. Re-reading the PSA (`pssync sync --full --system kantata`)
-    # links them, before the flows would draft or hand off a second project for the deal.
-    psa = [name for name in runtime.translators if runtime.role(name) == "psa"]
-    reread = run_cycle(runtime, CycleOptions(systems=psa, full=True))
-    out["psa_reread"] = sum(sum(c.counts.values()) for c in reread.captures)
+    # The ERPs and the PSA name the deal (an ERP project by its external ID, a workspace by
+    # the CRM deal ID); those read while the deal was held found no deal to link to. Re-reading
+    # them (`pssync sync --full`) links them before the flows would draft or hand off a second
+    # project for the deal, and the postings on those projects take the region the project now
+    # has. The PSA last: the plan (a project's full name) is its own.
+    for role in ("erp", "psa"):
+        names = [name for name in runtime.translators if runtime.role(name) == role]
+        reread = run_cycle(runtime, CycleOptions(systems=names, full=True))
+        out[f"{role}_reread"] = sum(sum(c.counts.values()) for c in reread.captures)
     return out | {"still_open": len(_held(exceptions))}

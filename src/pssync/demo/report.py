@@ -88,6 +88,9 @@ def fidelity_section(summary: dict[str, Any]) -> str:
         for name, row in (fid["kpis"] or {}).items()
     ]
     defects = [[kind, n] for kind, n in fid["unexplained_by_kind"].items()]
+    apart = [
+        [kind, row["count"], row["why"]] for kind, row in fid["not_recorded_by_any_source"].items()
+    ]
     planted = fid["planted"]
     flows = summary["flows"]
     return f"""<h2>Golden store vs the firm</h2>
@@ -102,6 +105,9 @@ precision {planted["precision"]}. Won deals with a coded ERP project:
 <p class="muted">Largest groups of unexplained differences (defects);
 <code>pssync fidelity --against {html.escape(fid["truth_file"])}</code> names each.</p>
 {table(["entity, kind, field", "count"], defects)}
+<p class="muted">Not recorded by any source system (neither defects nor exceptions: the firm's
+truth holds a value no system of the firm does).</p>
+{table(["entity, kind, field", "count", "why"], apart)}
 """
 
 

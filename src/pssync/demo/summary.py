@@ -87,10 +87,12 @@ def fidelity_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
         }
         | {
             "explained": records["explained"],
+            "not_recorded": records["not_recorded"],
             "unexplained": records["unexplained"],
             "entity_types_missing": records["entity_types_missing"],
         },
         "explained_by_category": full["explained_by_category"],
+        "not_recorded_by_any_source": full["not_recorded_by_any_source"],
         "unexplained_by_kind": dict(list(full["unexplained_by_kind"].items())[:10]),
         "planted": {k: planted.get(k) for k in ("planted", "detected", "recall", "precision")},
         "forecast": full["forecast"],

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,8 +17,8 @@ from typing import Any
 
 from pssync.fidelity.golden import GoldenView, read_golden
 from pssync.fidelity.outcomes import compare_forecast, compare_kpis
-from pssync.fidelity.planted import PlantedScore, score
-from pssync.fidelity.records import RecordsResult, compare_records
+from pssync.fidelity.planted import PlantedScore, duplicate_pairs, score
+from pssync.fidelity.records import Difference, RecordsResult, compare_records
 from pssync.fidelity.truth import Planted, SourceKey, TruthRecord, read_truth
 from pssync.forecast.analytics import AnalyticsStore
 from pssync.forecast.bulkload import load_truth
@@ -42,7 +41,6 @@ KIND_ENTITY = {
     "missing_legal_entity": "Account",
     "duplicate_customer": "Account",
 }
-_DUPLICATE_OF = re.compile(r"^duplicate of (\S+)")
 TARGET_SHARE = 0.95
 
 
@@ -78,14 +76,17 @@ class FidelityReport:
     def headline(self) -> str:
         diffs = self.records.differences
         unexplained = len(self.records.unexplained)
+        unrecorded = len(self.records.not_recorded)
+        explained = len(diffs) - unexplained - unrecorded
         text = (
             f"golden store vs firm: {self.identical_share():.1%} of records identical; "
             f"{len(diffs)} differences, "
             + (
                 "all explained by open exceptions"
-                if not unexplained
-                else f"{len(diffs) - unexplained} explained by open exceptions, "
-                f"{unexplained} unexplained"
+                if not unexplained and not unrecorded
+                else f"{explained} explained by open exceptions, "
+                + (f"{unrecorded} not recorded by any source system, " if unrecorded else "")
+                + f"{unexplained} unexplained"
             )
         )
         if self.forecast is not None:
@@ -105,9 +106,11 @@ class FidelityReport:
         explained = Counter(
             d.explanation.category for d in self.records.differences if d.explanation
         )
-        kinds = Counter(
-            f"{d.entity_type} {d.kind}" + (f" {d.field}" if d.field else "") for d in unexplained
-        )
+        kinds = Counter(_kind(d) for d in unexplained)
+        unrecorded: dict[str, dict[str, Any]] = {}
+        for d in self.records.not_recorded:
+            row = unrecorded.setdefault(_kind(d), {"count": 0, "why": d.not_recorded})
+            row["count"] += 1
         return {
             "as_of": str(self.as_of),
             "headline": self.headline(),
@@ -116,17 +119,23 @@ class FidelityReport:
                 **totals.as_dict(),
                 "identical_share": round(self.identical_share(), 4),
                 "differences": len(self.records.differences),
-                "explained": len(self.records.differences) - len(unexplained),
+                "explained": sum(d.explained for d in self.records.differences),
+                "not_recorded": len(self.records.not_recorded),
                 "entity_types_missing": self.missing_types,
                 "by_type": {t: s.as_dict() for t, s in self.records.by_type.items()},
             },
             "explained_by_category": dict(explained.most_common()),
+            "not_recorded_by_any_source": unrecorded,
             "unexplained_by_kind": dict(kinds.most_common()),
             "unexplained_examples": [d.as_dict() for d in unexplained[:limit]],
             "planted": None if self.planted is None else self.planted.as_dict(),
             "forecast": self.forecast,
             "kpis": self.kpis,
         }
+
+
+def _kind(d: Difference) -> str:
+    return f"{d.entity_type} {d.kind}" + (f" {d.field}" if d.field else "")
 
 
 def _millions(amount: str) -> str:
@@ -214,15 +223,6 @@ def _without_held(lines: Sequence[str], records: RecordsResult) -> list[str]:
     return out
 
 
-def _pairs(planted: Sequence[Planted]) -> dict[tuple[str, str], tuple[str, str]]:
-    out = {}
-    for p in planted:
-        found = _DUPLICATE_OF.match(p.detail)
-        if p.kind == "duplicate_customer" and found:
-            out[(p.system, found.group(1))] = (p.system, p.record_id)
-    return out
-
-
 def check_fidelity(
     store: GoldenStore,
     truth_lines: Sequence[str],
@@ -248,7 +248,7 @@ def check_fidelity(
             planted,
             golden.exceptions,
             golden.sources,
-            _pairs(planted),
+            duplicate_pairs(planted),
             _absorbed(planted, truth, records, golden),
         )
     if outcomes:

@@ -11,6 +11,7 @@ problem nobody planted, or — what the check exists to catch — a gap in pssyn
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,12 @@ DETECTS: dict[str, frozenset[str]] = {
 }
 #: Exceptions that follow from a planted problem on the record they point at.
 CONSEQUENCES = frozenset({"orphan_line_item", "missing_attribute", "delivery_failed"})
+#: Exceptions one planted kind brings on the record it is planted on: a customer typed again
+#: in an ERP stands alone, without the CRM account that carries its contracting entity.
+FOLLOWS_FROM: dict[str, frozenset[str]] = {
+    "duplicate_customer": frozenset({"missing_legal_entity"})
+}
+_DUPLICATE_OF = re.compile(r"^duplicate of (\S+)")
 #: Real business conditions, not data misalignments: not scored.
 SIGNALS = frozenset({"resource_conflict", "non_owner_write", "sla_breach"})
 
@@ -78,6 +85,17 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+def duplicate_pairs(planted: Iterable[Planted]) -> dict[tuple[str, str], tuple[str, str]]:
+    """A planted duplicate's vendor key -> its original's (``duplicate of <ID>``): the
+    exception may be raised on either record of the pair."""
+    out = {}
+    for p in planted:
+        found = _DUPLICATE_OF.match(p.detail)
+        if p.kind == "duplicate_customer" and found:
+            out[(p.system, p.record_id)] = (p.system, found.group(1))
+    return out
+
+
 def vendor_keys(
     exc: ExceptionRecord, golden_sources: Mapping[tuple[str, str], set[SourceKey]]
 ) -> set[tuple[str, str]]:
@@ -87,8 +105,13 @@ def vendor_keys(
         for ident in (exc.source_id, exc.details.get("parent")):
             if ident:
                 keys.add((exc.system, str(ident)))
-    if exc.entity_type and exc.record_id:
-        keys |= {(s, i) for s, _o, i in golden_sources.get((exc.entity_type, exc.record_id), ())}
+    records = [exc.record_id] + [
+        c.get("record_id") for c in exc.details.get("candidates") or [] if isinstance(c, dict)
+    ]  # a duplicate is about its candidates as much as the record it was raised on
+    for record_id in records:
+        if exc.entity_type and record_id:
+            found = golden_sources.get((exc.entity_type, str(record_id)), ())
+            keys |= {(s, i) for s, _o, i in found}
     return keys
 
 
@@ -120,7 +143,8 @@ def score(
         related = [p for k in vendor_keys(exc, golden_sources) for p in by_key.get(k, [])]
         hits = [p for p in related if exc.category in DETECTS.get(p.kind, frozenset())]
         detected.update(hits)
-        if hits or (related and exc.category in CONSEQUENCES):
+        follows = any(exc.category in FOLLOWS_FROM.get(p.kind, ()) for p in related)
+        if hits or follows or (related and exc.category in CONSEQUENCES):
             out.true_exceptions += 1
         else:
             out.false_alarms.append(exc)

@@ -8,7 +8,8 @@ https://developer.kantata.com/kantata/specification/workspaces/get-workspaces). 
 associations side-loaded with ``include=`` and handed out as dotted companions
 (``resource.workspace_id``): a resource request carries its workspace, role and hours on the
 workspace resource it asks to staff, an allocation its resource's role, and a time entry the
-project role the work was logged in (``include=role``). Users are read-only
+project role the work was logged in (``include=role``); workspaces and stories come with the
+firm's custom field values (a task's WBS code, a project's department). Users are read-only
 over the API (they are invited, not created); allocations hang off a workspace resource and carry
 ``hard`` (true: a committed booking, false: a soft, tentative one).
 """
@@ -36,13 +37,23 @@ class KObject:
     writable: bool = True
     params: dict[str, str] = field(default_factory=dict)
     includes: tuple[Include, ...] = ()
+    #: The firm's custom fields are read with it (``include=custom_field_values``) and handed
+    #: out by field name as ``custom_fields.<name>`` (Kantata's Custom Field Values reference,
+    #: https://developer.kantata.com/tag/Custom-Field-Values).
+    custom_fields: bool = False
 
 
 OBJECTS: dict[str, KObject] = {
     o.key: o
     for o in (
-        KObject("workspaces", "workspace", "Workspace", params={"include_archived": "true"}),
-        KObject("stories", "story", "Story"),
+        KObject(
+            "workspaces",
+            "workspace",
+            "Workspace",
+            params={"include_archived": "true"},
+            custom_fields=True,
+        ),
+        KObject("stories", "story", "Story", custom_fields=True),
         KObject("users", "user", "User", writable=False),
         KObject("roles", "role", "Role"),
         KObject("workspace_groups", "workspace_group", "WorkspaceGroup"),

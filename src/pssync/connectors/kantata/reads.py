@@ -35,6 +35,7 @@ from pssync.connectors.kantata.transport import Transport
 from pssync.connectors.kit.cursor import fingerprint
 
 ORDER = "updated_at:asc"
+CUSTOM_FIELD_VALUES = "custom_field_values"
 SECOND = dt.timedelta(seconds=1)
 
 
@@ -52,6 +53,8 @@ class Reader:
         include = [i.name for i in obj.includes]
         if obj.subject_type:
             include.append("external_references")
+        if obj.custom_fields:
+            include.append(CUSTOM_FIELD_VALUES)
         out: dict[str, Any] = {**obj.params, **(extra or {})}
         if include:
             out["include"] = ",".join(include)
@@ -68,6 +71,8 @@ class Reader:
                 found = (body.get(inc.key) or {}).get(str(row.get(inc.id_field)))
                 if isinstance(found, dict):
                     row[inc.name] = found
+            if obj.custom_fields:
+                row["custom_fields"] = custom_fields(row, body)
             row.update(flattened(row))
             if obj.subject_type:
                 row[self.ext_key] = self.ids.external_id(obj.subject_type, row, body)
@@ -137,6 +142,17 @@ class Reader:
                 check.advance(rec.modified_at, rec.id, fingerprint(rec.data))
             done = start + self.page_size >= len(fresh)
             yield Page(chunk, check.encode() or cursor, done)
+
+
+def custom_fields(row: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """The record's side-loaded custom field values by field name (``custom_field_name``)."""
+    loaded = body.get(CUSTOM_FIELD_VALUES) or {}
+    out = {}
+    for value_id in row.get("custom_field_value_ids") or []:
+        found = loaded.get(str(value_id))
+        if isinstance(found, dict) and found.get("custom_field_name"):
+            out[str(found["custom_field_name"])] = found.get("value")
+    return out
 
 
 def flattened(row: dict[str, Any]) -> dict[str, Any]:

@@ -98,6 +98,9 @@ def _objects() -> dict[str, NsObject]:
                 "actualWork": "number",
                 "status": "ref",
                 "isMilestone": "bool",
+                # the firm's WBS code: a custom CRM field (custevent_*), which NetSuite applies
+                # to project tasks; tasks have no code field of their own
+                "custevent_wbs_code": "text",
                 "createdDate": "datetime",
                 STAMP: "datetime",
             },

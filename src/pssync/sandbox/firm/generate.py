@@ -75,7 +75,8 @@ def issue_ids(firm: Firm) -> None:
         x.issue(
             p.id,
             f"{erp}:{ERP_PROJECT[erp]}",
-            None if erp == "netsuite" else (p.code if erp == "sap_s4" else None),
+            # the ERP's project number is the firm's project code (NetSuite's entityId is)
+            None if erp == "netsuite" else p.code,
         )
         for w in p.wbs:
             if erp == "netsuite":

@@ -117,6 +117,17 @@ def psa_facts(firm: Firm) -> list[Fact]:
                 rr = canonical.resource_request(firm, p, li.role, li.hours, "filled")
                 out.append(Fact("ResourceRequest", active_at, "kantata", src, rr))
         done_at = at(p.planned_end + dt.timedelta(days=1), 20)
+        started_at = at(p.planned_start, 8)  # work starts: the project's actual start is known
+        if active_at < started_at < min(cutoff, done_at):
+            out.append(
+                Fact(
+                    "Project",
+                    started_at,
+                    "kantata",
+                    src,
+                    canonical.project(firm, p, "active", started_at),
+                )
+            )
         if done_at < cutoff:
             out.append(
                 Fact(

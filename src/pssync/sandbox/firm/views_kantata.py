@@ -40,6 +40,22 @@ def project_status(project: ProjectRec, moment: dt.datetime) -> tuple[str, dt.da
     return "active", project.won_at + dt.timedelta(days=1)
 
 
+def project_fields(p: ProjectRec, status: str, moment: dt.datetime) -> list[dict[str, Any]]:
+    """The project custom fields the firm defined in Kantata (Custom Field Values, subject
+    Workspace): its practice (department), the template it was planned from, the baseline
+    hours of its plan and the day work started, which Kantata's workspace has no standard
+    field for."""
+    code = p.service_line
+    out: list[dict[str, Any]] = [
+        {"name": "Department", "type": "single", "value": f"D-{code}"},
+        {"name": "Project Template", "type": "single", "value": f"T-{code}"},
+        {"name": "Baseline Hours", "type": "number", "value": p.baseline_hours},
+    ]
+    if status in ("active", "completed") and p.planned_start <= moment.date():
+        out.append({"name": "Actual Start", "type": "date", "value": p.planned_start.isoformat()})
+    return out
+
+
 def workspace_row(firm: Firm, p: ProjectRec, moment: dt.datetime) -> dict[str, Any]:
     status, changed = project_status(p, moment)
     opp = firm.opps[p.opp]
@@ -56,6 +72,7 @@ def workspace_row(firm: Firm, p: ProjectRec, moment: dt.datetime) -> dict[str, A
         "currency": p.currency,
         "status": dict(STATUS[status]),
         "archived": status == "completed",
+        "custom_field_values": project_fields(p, status, moment),
         "external_references": [
             {
                 "service_name": "salesforce",
@@ -196,6 +213,8 @@ def build(firm: Firm) -> None:
                     "due_date": w.end.isoformat(),
                     "state": state,
                     "time_estimate_in_minutes": w.planned_hours * 60,
+                    # The firm's WBS code (a Story custom field): Kantata tasks have none
+                    "custom_field_values": [{"name": "WBS Code", "value": w.code}],
                     "created_at": ts(p.draft_at),
                     "updated_at": ts(p.draft_at),
                 },

@@ -280,6 +280,7 @@ def build(firm: Firm) -> None:
                     "startDateTime": zulu(at(w.start, 9)),
                     "endDate": w.end.isoformat(),
                     "plannedWork": w.planned_hours,
+                    "custevent_wbs_code": w.code,  # the firm's custom CRM field on tasks
                     "status": {"refName": "Completed" if w.end < firm.today else "In Progress"},
                     "lastModifiedDate": zulu(created),
                 },

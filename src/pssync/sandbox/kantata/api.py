@@ -7,7 +7,8 @@ and `per_page` (default 20, at most 200) and filter with `only`, `updated_after`
 per-type filters in `objects.SPECS`. ``include=a,b`` side-loads associations under their own
 top-level keys (Kantata's "Response Format": "the returned JSON contains top-level keys ...
 where you can find associated data by inspecting [the] ... _id field"), and every object that
-can be synced shows its ``external_reference_ids`` (``include=external_references`` loads them).
+can be synced shows its ``external_reference_ids`` (``include=external_references`` loads them),
+and every custom-field subject its ``custom_field_value_ids`` (``include=custom_field_values``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pssync.sandbox.kantata.errors import KantataError
-from pssync.sandbox.kantata.objects import ObjectSpec, Record
+from pssync.sandbox.kantata.objects import CUSTOM_FIELD_SUBJECTS, ObjectSpec, Record
 
 if TYPE_CHECKING:
     from pssync.sandbox.kantata.emulator import KantataEmulator
@@ -67,6 +68,8 @@ def show(spec: ObjectSpec, record: Record, service: KantataService | None) -> Re
     out = render(record)
     if service is not None and spec.subject_type:
         out["external_reference_ids"] = service.reference_ids(spec, record["id"])
+    if service is not None and spec.subject_type in CUSTOM_FIELD_SUBJECTS:
+        out["custom_field_value_ids"] = service.custom_field_value_ids(spec, record["id"])
     if service is not None and spec.key == "workspace_resources" and out.get("role_id"):
         # Kantata shows the resource's role by name (`role_name`, Workspace Resources reference)
         role = service.table.get("roles", str(out["role_id"]))
@@ -82,6 +85,8 @@ def side_loaded(
     for name in filter(None, (n.strip() for n in include.split(","))):
         if name == "external_references" and spec.subject_type:
             field, target = "external_reference_ids", "external_references"
+        elif name == "custom_field_values" and spec.subject_type in CUSTOM_FIELD_SUBJECTS:
+            field, target = "custom_field_value_ids", "custom_field_values"
         elif name in spec.includes:
             field, target = spec.includes[name]
         else:

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pssync.sandbox.common.memtable import MemTable, utcnow
-from pssync.sandbox.kantata import references
+from pssync.sandbox.kantata import custom_fields, references
 from pssync.sandbox.kantata.errors import KantataError
 from pssync.sandbox.kantata.objects import (
     CUSTOM_FIELD_SUBJECTS,
@@ -146,6 +146,9 @@ class KantataService:
                 raise KantataError(422, problem.message, problems=[problem])
             return references.upsert(self.table, fields, utcnow(), stamp, self._allocate)
 
+    def custom_field_value_ids(self, spec: ObjectSpec, record_id: str) -> list[str]:
+        return custom_fields.value_ids(self.table, spec.subject_type, record_id)
+
     def reference_ids(self, spec: ObjectSpec, record_id: str) -> list[str]:
         if not spec.subject_type:
             return []
@@ -195,10 +198,11 @@ class KantataService:
         now = stamp(utcnow())
         with self._lock:
             self._allocate(key)  # the counter exists from here on; seeded IDs lift it below
-            records, links = [], []
+            records, links, custom = [], [], []
             for row in rows:
                 record = {**spec.defaults, **row}
                 links += [(record, link) for link in record.pop("external_references", None) or []]
+                custom.append((record, record.pop(custom_fields.NESTED, None) or []))
                 record_id = record["id"] = str(record.get("id") or self._allocate(key))
                 if record_id.isdigit() and int(record_id) >= self._next_id[key]:
                     self._next_id[key] = int(record_id) + 1
@@ -208,6 +212,19 @@ class KantataService:
             self.table.put_many(key, records)
             if links:  # the firm's own integrations (e.g. the deal in the CRM)
                 self.table.put_many(references.KEY, [self._seeded(spec, r, x) for r, x in links])
+            values = [(r, v) for r, v in custom if v]
+            if values:  # the fields the firm defined (a WBS code on a task)
+                fields = custom_fields.field_ids(self.table)
+                self.table.put_many(
+                    custom_fields.KEY,
+                    [
+                        row
+                        for record, nested in values
+                        for row in custom_fields.seeded(
+                            self.table, spec.subject_type, record, nested, fields, self._allocate
+                        )
+                    ],
+                )
 
     def query(self, spec: ObjectSpec, params: Mapping[str, str]) -> list[Record]:
         """Records matching the list filters, in the asked order; memoised per generation."""
