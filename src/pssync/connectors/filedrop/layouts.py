@@ -16,6 +16,12 @@ from dataclasses import dataclass
 
 EXTERNAL_ID = "external_id"
 ERP_ID = "erp_id"
+# The ERP's record dates on every export row: created, and last changed. A record the ERP
+# keeps without a business date of its own (a project, a contract, its schedule and
+# milestones) is valid from its last change; `FileDropConnector.history` adds what is known
+# of its state before.
+AUDIT = ("created_date", "updated_date")
+AUDIT_TYPES = (("created_date", "date"), ("updated_date", "date"))
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,14 @@ KINDS: dict[str, Kind] = {
                 "currency",
             ),
             optional=("budget", "billing_method"),
-            types=(("start_date", "date"), ("end_date", "date"), ("budget", "decimal")),
+            erp_columns=AUDIT,
+            dated_by=("updated_date",),
+            types=(
+                ("start_date", "date"),
+                ("end_date", "date"),
+                ("budget", "decimal"),
+                *AUDIT_TYPES,
+            ),
         ),
         Kind(
             "invoices",
@@ -107,7 +120,14 @@ KINDS: dict[str, Kind] = {
                 "status",
             ),
             optional=("service_line",),
-            types=(("contract_value", "decimal"), ("start_date", "date"), ("end_date", "date")),
+            erp_columns=AUDIT,
+            dated_by=("updated_date",),
+            types=(
+                ("contract_value", "decimal"),
+                ("start_date", "date"),
+                ("end_date", "date"),
+                *AUDIT_TYPES,
+            ),
             export_only=True,
         ),
         Kind(
@@ -129,7 +149,10 @@ KINDS: dict[str, Kind] = {
                 ("first_bill_date", "date"),
                 ("last_bill_date", "date"),
                 ("instalment_amount", "decimal"),
+                *AUDIT_TYPES,
             ),
+            erp_columns=AUDIT,
+            dated_by=("updated_date",),
             export_only=True,
         ),
         Kind(
@@ -144,7 +167,9 @@ KINDS: dict[str, Kind] = {
                 "status",
             ),
             optional=("invoice_external_id",),
-            types=(("due_date", "date"), ("amount", "decimal")),
+            erp_columns=AUDIT,
+            dated_by=("updated_date",),
+            types=(("due_date", "date"), ("amount", "decimal"), *AUDIT_TYPES),
             export_only=True,
         ),
         Kind(

@@ -28,6 +28,10 @@ from pssync.sandbox.filedrop.ledger import Ledger
 from pssync.sandbox.filedrop.processor import BatchResult, Folders, run_once
 
 
+# What a seed row says about the record rather than in it: its ERP id and audit stamps.
+_SEED_ONLY = frozenset({"erp_id", "created_at", "updated_at"})
+
+
 class FileDropEmulator(Emulator):
     """Inbound/ack/reject/archive/outbound folders under the state dir, polled by a thread."""
 
@@ -67,8 +71,14 @@ class FileDropEmulator(Emulator):
             raise ValueError(f"filedrop has no record kind(s) {sorted(unknown)}")
         for kind in ALL_LAYOUTS:  # customers before the projects and invoices that name them
             for row in view.get(kind, []):
-                values = {k: _text(v) for k, v in row.items() if k != "erp_id"}
-                self.ledger.upsert(kind, values, erp_id=row.get("erp_id"))
+                values = {k: _text(v) for k, v in row.items() if k not in _SEED_ONLY}
+                self.ledger.upsert(
+                    kind,
+                    values,
+                    erp_id=row.get("erp_id"),
+                    created_at=row.get("created_at"),
+                    updated_at=row.get("updated_at"),
+                )
         self.export()
 
     def credentials(self) -> dict[str, str]:

@@ -96,7 +96,20 @@ def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
         str(row["invoice_no"]): str(row["invoice_no"]) for row in view.get("invoices", [])
     }
     own = _own_records(view, customer_ext, project_ext, invoice_ext)
-    return {"customers": customers, "projects": projects, "invoices": invoices, **own}
+    ledger = {"customers": customers, "projects": projects, "invoices": invoices, **own}
+    return {kind: _with_audit(view.get(kind, []), rows) for kind, rows in ledger.items()}
+
+
+def _with_audit(native: list[Row], rows: list[Row]) -> list[Row]:
+    """Each ledger row with its native row's audit stamps: created when the ERP first wrote
+    it, updated at its last change (the firm's rows carry the last change as `updated_at`,
+    and `created_at` when the record changed since it was created)."""
+    out = []
+    for before, row in zip(native, rows, strict=True):
+        updated = str(before.get("updated_at") or "") or None
+        created = str(before.get("created_at") or "") or updated
+        out.append({**row, "created_at": created, "updated_at": updated})
+    return out
 
 
 def _own_records(

@@ -109,8 +109,11 @@ def contract_rows(
             )
         )
     for k, m in enumerate(m for m in firm.books.milestones if m.contract == c.idx):
-        billed = m.invoice is not None
-        invoice_no = firm.books.invoices[m.invoice].number if m.invoice is not None else ""
+        invoice = firm.books.invoices[m.invoice] if m.invoice is not None else None
+        billed = invoice is not None
+        invoice_no = invoice.number if invoice is not None else ""
+        # Billing a milestone changes the ERP's record: its last change is the invoice's.
+        changed = max(created, at(invoice.issue, 9)) if invoice is not None else created
         out.append(
             (
                 "milestones",
@@ -126,7 +129,8 @@ def contract_rows(
                     "currency": p.currency,
                     "status": "BILLED" if billed else "PLANNED",
                     "invoice_no": invoice_no,
-                    "updated_at": stamp(created),
+                    "created_at": stamp(created),
+                    "updated_at": stamp(changed),
                 },
             )
         )
