@@ -142,9 +142,7 @@ def synced_vs_truth(
             card = build_scorecard(backtest_run(analytics, dates, realised_as_of=result.as_of))
             out[side] = {
                 "next_quarter_wape": {r["method"]: r["wape"] for r in card["next_quarter"]},
-                "by_component": {
-                    r["component"]: r["bottom_up_wape"] for r in card["by_component"]
-                },
+                "by_component": {r["component"]: r["bottom_up_wape"] for r in card["by_component"]},
                 "components": {str(d): components(analytics, d) for d in dates},
             }
         out["backtest_s"] = round(time.perf_counter() - t0, 1)

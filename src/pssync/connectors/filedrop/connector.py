@@ -344,4 +344,3 @@ def _unbilled(data: dict[str, Any]) -> dict[str, Any] | None:
     if data.get("status") in (None, "PLANNED") or not data.get("invoice_external_id"):
         return None
     return {**data, "status": "PLANNED", "invoice_external_id": None, "invoice_erp_id": None}
-

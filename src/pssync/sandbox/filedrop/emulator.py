@@ -27,7 +27,6 @@ from pssync.sandbox.filedrop.layouts import ALL_LAYOUTS
 from pssync.sandbox.filedrop.ledger import Ledger
 from pssync.sandbox.filedrop.processor import BatchResult, Folders, run_once
 
-
 # What a seed row says about the record rather than in it: its ERP id and audit stamps.
 _SEED_ONLY = frozenset({"erp_id", "created_at", "updated_at"})
 
