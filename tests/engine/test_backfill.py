@@ -116,6 +116,28 @@ def test_every_synced_deal_has_its_history_in_valid_time(synced: Synced) -> None
         assert _chain(chain) == _chain(truth[sf]), sf
 
 
+def test_a_deals_line_items_are_in_its_earlier_states(synced: Synced) -> None:
+    """Line items come after their deal and are nested into it; stamped when the deal was
+    created, they belong to every state the backfill wrote from then on, so a forecast as of
+    a past day sees the deal's estimate (its demand by role), as the truth has it."""
+    truth: dict[str, list[tuple[dt.datetime, int]]] = defaultdict(list)
+    for line in synced.truth:
+        obj = json.loads(line)
+        if obj["entity_type"] == "Opportunity":
+            sf = obj["payload"]["xrefs"]["salesforce:Opportunity"]
+            at = dt.datetime.fromisoformat(obj["valid_from"])
+            truth[sf].append((at, len(obj["payload"].get("line_items") or [])))
+    checked = 0
+    for v in synced.store.iter_versions("Opportunity"):
+        sf = v.payload["xrefs"]["salesforce:Opportunity"]
+        lines = len(v.payload.get("line_items") or [])
+        wanted = [n for at, n in sorted(truth[sf]) if at <= v.valid_from][-1]
+        if lines or v.valid_to is not None:  # a deal whose lines are held keeps none
+            assert lines == wanted, (sf, v.valid_from, lines, wanted)
+            checked += lines > 0 and v.valid_to is not None
+    assert checked > 100  # earlier states, not only the current ones, carry their lines
+
+
 def test_a_deal_as_of_a_past_date_is_what_salesforce_said_then(synced: Synced) -> None:
     deal = next(
         v

@@ -106,3 +106,12 @@ def test_input_digest_covers_reference_data(tmp_path: Path) -> None:
     analytics.sync(firm.store)
     analytics.materialize(dt.date(2026, 3, 1))
     assert analytics.input_digest() != before
+
+
+def test_queries_draw_no_progress_bar_on_stdout() -> None:
+    """A command's stdout is its answer (`pssync kpis --json`): DuckDB's progress bar, on by
+    default and drawn there for any query past two seconds, is off."""
+    analytics = AnalyticsStore()
+    setting = "SELECT current_setting('enable_progress_bar')"
+    assert analytics.con.execute(setting).fetchall() == [(False,)]
+    analytics.close()

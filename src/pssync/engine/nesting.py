@@ -24,6 +24,7 @@ from pssync.mapping.translator import TranslationError
 from pssync.model import parse_record
 from pssync.store.problems import ACTIVE, NewException
 from pssync.store.tables import exception_record, xref
+from pssync.store.versions import Change
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,10 @@ class NestedLines(PageState):
         # (each line is one more version of its parent; versions must not go back).
         self.parent_of: dict[str, str] = {}
         self.parent_from: dict[str, dt.datetime] = {}
+        # The parents' earlier versions, as lines are backdated into them (`_past`), and the
+        # (parent, valid_from) of those the page changed.
+        self.past: dict[str, list[list[Any]]] = {}
+        self.backdated: set[tuple[str, dt.datetime]] = set()
         self.parents: dict[str, str | None] = {}
         # For parents: orphan lines waiting for them, by the parent's source ID.
         self.held: dict[str, tuple[str, str, list[dict[str, Any]]]] = {}
@@ -127,8 +132,60 @@ class NestedLines(PageState):
         valid_from = max(stamp, floor)
         self.parent_from[parent_rid] = valid_from
         self.parent_of[line_rid] = parent_rid
+        if stamp < valid_from and line:
+            self._backdate(parent_rid, line_rid, line, stamp)
         self._keep(canonical, parent_rid, valid_from, event)
         return self._decide(event, Status.APPLIED, line_rid)
+
+    def _backdate(
+        self, parent_rid: str, line_rid: str, line: dict[str, Any], stamp: dt.datetime
+    ) -> None:
+        """A line the source stamps before its parent's current version (a deal's earlier
+        states, backfilled from the source's history on a first sync) was part of the deal
+        from its stamp: each earlier version valid after it gets the line too (split at the
+        stamp), so a forecast as of those days sees the deal's estimate. The versions are
+        written once per page, with all their lines (`backdated_changes`)."""
+        assert self.nesting is not None
+        field = self.nesting.field
+        versions = self._past(parent_rid)
+        if any(start < stamp < end for start, end, _ in versions if end is not None):
+            at = next(i for i, (start, end, _) in enumerate(versions) if end and stamp < end)
+            start, end, payload = versions[at]
+            versions[at : at + 1] = [[start, stamp, payload], [stamp, end, dict(payload)]]
+        for version in versions:
+            start, end, payload = version
+            if start < stamp or start >= self.parent_from[parent_rid]:
+                continue
+            lines = [x for x in payload.get(field) or [] if x.get("id") != line_rid]
+            payload[field] = sorted([*lines, line], key=lambda x: str(x.get("id")))
+            self.backdated.add((parent_rid, start))
+
+    def backdated_changes(self) -> None:
+        """The parents' earlier versions the page's lines joined, one change each, recorded
+        now (called before the page is written)."""
+        for parent_rid, start in sorted(self.backdated):
+            assert self.nesting is not None
+            payload = next(p for s, _, p in self.past[parent_rid] if s == start)
+            record = parse_record(self.nesting.parent, payload)
+            source = f"{self.system}:{self.obj}"
+            self.changes.append(Change(record, start, self.system, source))
+            self.payloads.append(record.model_dump(mode="json"))
+        self.backdated.clear()
+
+    def _past(self, parent_rid: str) -> list[list[Any]]:
+        """[valid_from, valid_to, payload] of the parent's versions as known now, oldest
+        first, kept for the page so that each line backdated adds to the ones before it."""
+        if parent_rid not in self.past:
+            assert self.nesting is not None
+            self.past[parent_rid] = [
+                [v.valid_from, v.valid_to, dict(v.payload)]
+                for v in sorted(
+                    self.store.history(self.nesting.parent, parent_rid),
+                    key=lambda v: v.valid_from,
+                )
+                if v.recorded_to is None and not v.deleted
+            ]
+        return self.past[parent_rid]
 
     def _parent_of_line(self, line_rid: str) -> str | None:
         """The parent holding `line_rid` (for deletions, which carry no parent reference)."""

@@ -149,6 +149,7 @@ class PagePipeline(NestedLines):
         """The store stage over the page's changes, then the page-end stages; the records
         whose write the store stage changed (refused fields)."""
         refused: set[tuple[str, str]] = set()
+        self.backdated_changes()
         if self.changes:
             # The versions read up front still hold unless the page deleted the record.
             prefetched = {k: v for k, v in self.versions.items() if k[1] not in self.deleted}

@@ -127,6 +127,9 @@ class AnalyticsStore:
         self.path = str(path)
         self.con = duckdb.connect(self.path)
         self.con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws a progress bar on stdout for a query past two seconds (a loaded machine),
+        # which would corrupt what a command prints there (`pssync kpis --json`).
+        self.con.execute("SET enable_progress_bar = false")
         self.con.execute(_RAW_DDL)
         self._materialized: tuple[str, str, str] | None = None
         self._views = {

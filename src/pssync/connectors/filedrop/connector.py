@@ -10,6 +10,7 @@ the share comes back.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from pssync.connectors.filedrop.exports import (
     SYSTEM,
     Export,
     ExportCursor,
+    audit_stamp,
     business_date,
     fingerprint,
     journal_lines,
@@ -43,6 +45,7 @@ from pssync.connectors.filedrop.layouts import (
     EXTERNAL_ID,
     KINDS,
     REFERENCES,
+    UPDATED,
     Kind,
     erp_column,
 )
@@ -125,8 +128,7 @@ class FileDropConnector(Connector):
             for column, erp_ids in refs.items():
                 value = row.get(column)
                 data[erp_column(column)] = erp_ids.get(value) if value else None
-            stamps = (business_date(row.get(column)) for column in kind.dated_by)
-            stamp = next((s for s in stamps if s is not None), export.written_at)
+            stamp = row_stamp(kind, row) or export.written_at
             out.append(SourceRecord(kind.name, str(row[ERP_ID]), data, stamp))
         return out
 
@@ -134,7 +136,7 @@ class FileDropConnector(Connector):
         """What the ERP's exports say of a record's earlier states (it keeps no history
         beyond them): an invoice paid since it was issued was open on its date; a milestone
         billed since the ERP created it was planned, with no invoice, from its creation."""
-        earlier = {"invoices": ("invoice_date", _unpaid), "milestones": ("created_date", _unbilled)}
+        earlier = {"invoices": ("invoice_date", _unpaid), "milestones": ("created_at", _unbilled)}
         if obj not in earlier:
             return []
         column, before = earlier[obj]
@@ -323,6 +325,14 @@ class FileDropConnector(Connector):
         ]
         fields += [FieldInfo(c, kind.type_of(c), updateable=False) for c in kind.erp_columns]
         return ObjectDescription(kind.name, fields)
+
+
+def row_stamp(kind: Kind, row: dict[str, str | None]) -> dt.datetime | None:
+    """When a row's state became true: a dated fact's business date (`Kind.dated_by`), else
+    the ERP's own change stamp (``updated_at``); None when the export carries neither (an ERP
+    that exports no audit columns), and then the export's time stands in."""
+    stamps = (business_date(row.get(column)) for column in kind.dated_by)
+    return next((s for s in stamps if s is not None), None) or audit_stamp(row.get(UPDATED))
 
 
 def _same(row: dict[str, str], exported: dict[str, str | None] | None) -> bool:

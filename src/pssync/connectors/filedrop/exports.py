@@ -1,8 +1,10 @@
 """Reading the ERP's exports: ``outbound/<kind>_YYYYMMDD.csv``, each a full dump of one kind.
 
 The ERP rewrites the day's file after every import and starts a new file each day, so the newest
-file (by name) is the current state and older files are superseded. The files carry no change
-stamps, so incremental reads compare rows with fingerprints of what was delivered before: the
+file (by name) is the current state and older files are superseded. Rows carry the ERP's audit
+stamps (``created_at``, ``updated_at``), which date each version (its valid time), but a rewritten
+file gives no way to ask for rows changed since a stamp, so incremental reads compare rows with
+fingerprints of what was delivered before: the
 cursor holds the last file name processed, the row offset reached in it, and one short
 fingerprint per ERP record. That costs about 25 bytes per record in the cursor, which is fine for
 the few thousand records such ERPs exchange, and catches updates in place (an invoice turning
@@ -102,6 +104,16 @@ def business_date(value: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def audit_stamp(value: str | None) -> dt.datetime | None:
+    """The ERP's own change stamp of a row (``updated_at``, ISO 8601, UTC unless it names a
+    zone), None when the export carries none."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def fingerprint(row: dict[str, Any]) -> str:

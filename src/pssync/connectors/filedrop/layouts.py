@@ -16,12 +16,8 @@ from dataclasses import dataclass
 
 EXTERNAL_ID = "external_id"
 ERP_ID = "erp_id"
-# The ERP's record dates on every export row: created, and last changed. A record the ERP
-# keeps without a business date of its own (a project, a contract, its schedule and
-# milestones) is valid from its last change; `FileDropConnector.history` adds what is known
-# of its state before.
-AUDIT = ("created_date", "updated_date")
-AUDIT_TYPES = (("created_date", "date"), ("updated_date", "date"))
+# The ERP's audit stamp of a row's last change (exports carry it beside ``created_at``).
+UPDATED = "updated_at"
 
 
 @dataclass(frozen=True)
@@ -73,14 +69,7 @@ KINDS: dict[str, Kind] = {
                 "currency",
             ),
             optional=("budget", "billing_method"),
-            erp_columns=AUDIT,
-            dated_by=("updated_date",),
-            types=(
-                ("start_date", "date"),
-                ("end_date", "date"),
-                ("budget", "decimal"),
-                *AUDIT_TYPES,
-            ),
+            types=(("start_date", "date"), ("end_date", "date"), ("budget", "decimal")),
         ),
         Kind(
             "invoices",
@@ -120,14 +109,7 @@ KINDS: dict[str, Kind] = {
                 "status",
             ),
             optional=("service_line",),
-            erp_columns=AUDIT,
-            dated_by=("updated_date",),
-            types=(
-                ("contract_value", "decimal"),
-                ("start_date", "date"),
-                ("end_date", "date"),
-                *AUDIT_TYPES,
-            ),
+            types=(("contract_value", "decimal"), ("start_date", "date"), ("end_date", "date")),
             export_only=True,
         ),
         Kind(
@@ -149,10 +131,7 @@ KINDS: dict[str, Kind] = {
                 ("first_bill_date", "date"),
                 ("last_bill_date", "date"),
                 ("instalment_amount", "decimal"),
-                *AUDIT_TYPES,
             ),
-            erp_columns=AUDIT,
-            dated_by=("updated_date",),
             export_only=True,
         ),
         Kind(
@@ -167,9 +146,7 @@ KINDS: dict[str, Kind] = {
                 "status",
             ),
             optional=("invoice_external_id",),
-            erp_columns=AUDIT,
-            dated_by=("updated_date",),
-            types=(("due_date", "date"), ("amount", "decimal"), *AUDIT_TYPES),
+            types=(("due_date", "date"), ("amount", "decimal")),
             export_only=True,
         ),
         Kind(

@@ -27,8 +27,9 @@ from pssync.sandbox.filedrop.layouts import ALL_LAYOUTS
 from pssync.sandbox.filedrop.ledger import Ledger
 from pssync.sandbox.filedrop.processor import BatchResult, Folders, run_once
 
-# What a seed row says about the record rather than in it: its ERP id and audit stamps.
-_SEED_ONLY = frozenset({"erp_id", "created_at", "updated_at"})
+# Seed columns that are not values: the ERP's id and the audit stamps the firm's books carry
+# (when each record was created and last changed), which the ledger keeps as its own.
+SEED_ONLY = frozenset({"erp_id", "created_at", "updated_at"})
 
 
 class FileDropEmulator(Emulator):
@@ -70,13 +71,10 @@ class FileDropEmulator(Emulator):
             raise ValueError(f"filedrop has no record kind(s) {sorted(unknown)}")
         for kind in ALL_LAYOUTS:  # customers before the projects and invoices that name them
             for row in view.get(kind, []):
-                values = {k: _text(v) for k, v in row.items() if k not in _SEED_ONLY}
+                values = {k: _text(v) for k, v in row.items() if k not in SEED_ONLY}
+                changed, created = _moment(row.get("updated_at")), _moment(row.get("created_at"))
                 self.ledger.upsert(
-                    kind,
-                    values,
-                    erp_id=row.get("erp_id"),
-                    created_at=row.get("created_at"),
-                    updated_at=row.get("updated_at"),
+                    kind, values, erp_id=row.get("erp_id"), changed=changed, created=created
                 )
         self.export()
 
@@ -134,6 +132,14 @@ class FileDropEmulator(Emulator):
                 "records": records,
             }
         )
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    """A seeded audit stamp (ISO 8601, UTC when it names no zone), None when absent."""
+    if value in (None, ""):
+        return None
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _text(value: Any) -> str:

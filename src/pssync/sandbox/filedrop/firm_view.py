@@ -30,6 +30,20 @@ def _iso(day: Any) -> str:
     return dt.datetime.strptime(text, "%d/%m/%Y").date().isoformat()  # noqa: DTZ007 - a date
 
 
+def _stamps(row: Row) -> Row:
+    """The ERP's audit stamps of a row (``YYYY-MM-DD HH:MM:SS`` UTC in the export): when the
+    record was created (its last change when the export names no creation) and last changed."""
+    changed = str(row.get("updated_at") or "").strip()
+    if not changed:
+        return {}
+    created = str(row.get("created_at") or "").strip() or changed
+    return {"created_at": _utc(created), "updated_at": _utc(changed)}
+
+
+def _utc(text: str) -> str:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC).isoformat()
+
+
 def _paid_date(row: Row) -> str:
     """The day of the last payment of a (partly) paid invoice: its last update."""
     if str(row.get("status") or "OPEN").upper() == "OPEN":
@@ -54,6 +68,7 @@ def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
                 "country": row.get("country", ""),
                 "currency": row.get("currency", ""),
                 "payment_terms": row.get("payment_terms", ""),
+                **_stamps(row),
             }
         )
     project_ext: dict[str, str] = {}
@@ -72,6 +87,7 @@ def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
                 "end_date": _iso(row.get("end_date")),
                 "currency": row.get("currency", ""),
                 "budget": row.get("contract_value", ""),
+                **_stamps(row),
             }
         )
     invoices = [
@@ -89,6 +105,7 @@ def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
             "status": str(row.get("status") or "OPEN").lower(),
             "paid_amount": row.get("paid_amount", ""),
             "paid_date": _paid_date(row),
+            **_stamps(row),
         }
         for row in view.get("invoices", [])
     ]
@@ -96,20 +113,7 @@ def to_ledger(view: dict[str, list[Row]]) -> dict[str, list[Row]]:
         str(row["invoice_no"]): str(row["invoice_no"]) for row in view.get("invoices", [])
     }
     own = _own_records(view, customer_ext, project_ext, invoice_ext)
-    ledger = {"customers": customers, "projects": projects, "invoices": invoices, **own}
-    return {kind: _with_audit(view.get(kind, []), rows) for kind, rows in ledger.items()}
-
-
-def _with_audit(native: list[Row], rows: list[Row]) -> list[Row]:
-    """Each ledger row with its native row's audit stamps: created when the ERP first wrote
-    it, updated at its last change (the firm's rows carry the last change as `updated_at`,
-    and `created_at` when the record changed since it was created)."""
-    out = []
-    for before, row in zip(native, rows, strict=True):
-        updated = str(before.get("updated_at") or "") or None
-        created = str(before.get("created_at") or "") or updated
-        out.append({**row, "created_at": created, "updated_at": updated})
-    return out
+    return {"customers": customers, "projects": projects, "invoices": invoices, **own}
 
 
 def _own_records(
@@ -121,7 +125,7 @@ def _own_records(
     """The export-only kinds: the ERP's own numbers serve as their external IDs."""
 
     def own(row: Row, number: str) -> Row:
-        return {"erp_id": row[number], "external_id": row[number]}
+        return {"erp_id": row[number], "external_id": row[number], **_stamps(row)}
 
     contracts = [
         {
@@ -190,6 +194,7 @@ def _own_records(
             "credit": row.get("credit", ""),
             "currency": row.get("currency", ""),
             "description": row.get("narration", ""),
+            **_stamps(row),
         }
         for row in view.get("journal", [])
     ]

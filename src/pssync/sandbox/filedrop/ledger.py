@@ -22,10 +22,12 @@ from pssync.sandbox.filedrop.layouts import ALL_LAYOUTS
 
 # Columns the ERP adds to what pssync sends.
 ERP_COLUMNS = {"invoices": ("status", "paid_amount", "paid_date")}
-# Every export row's audit dates: the day the ERP created the record and the day it last
-# changed it (the interface document's "record dates", as a legacy ERP's nightly export
-# writes them; docs/sandbox-sap-filedrop.md). Read as the record's valid time.
-AUDIT_COLUMNS = ("created_date", "updated_date")
+# The audit stamps the ERP keeps on every record and writes on every export row: when it
+# created the record and when it last changed it, as business systems keep them on every table
+# (Business Central's data audit fields SystemCreatedAt / SystemModifiedAt are "automatically
+# included in every table object by the platform",
+# https://learn.microsoft.com/en-us/dynamics365/business-central/dev-itpro/developer/devenv-table-system-fields).
+AUDIT_COLUMNS = ("created_at", "updated_at")
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -66,22 +68,24 @@ class Ledger:
         values: dict[str, str],
         erp_id: str | None = None,
         *,
-        created_at: str | None = None,
-        updated_at: str | None = None,
+        changed: dt.datetime | None = None,
+        created: dt.datetime | None = None,
     ) -> str:
-        """Create or update by external id; returns the ERP id (unchanged on update).
-        `created_at` / `updated_at` (seeding only) are the record's audit stamps in the ERP's
-        past; an import is stamped now."""
-        now = dt.datetime.now(dt.UTC).isoformat()
+        """Create or update by external id; returns the ERP id (unchanged on update). The
+        record's audit stamps are now, or, for the firm's own books loaded at seeding, when it
+        `created` and last `changed` them."""
+        now = changed or dt.datetime.now(dt.UTC)
         with self._lock:
             known = self._index[kind].get(values["external_id"])
             record_id = known or erp_id or self._next_id(kind)
-            current = self.store.get(kind, record_id) or {"created_at": created_at or now}
+            current = self.store.get(kind, record_id) or {
+                "created_at": (created or now).isoformat()
+            }
             current.update({k: v for k, v in values.items() if v is not None})
-            current.update(erp_id=record_id, updated_at=updated_at or now)
+            current.update(erp_id=record_id, updated_at=now.isoformat())
             if kind == "invoices":
                 current.setdefault("status", "open")
-            self.store.put(kind, record_id, current, dt.datetime.now(dt.UTC))
+            self.store.put(kind, record_id, current, now)
             self._index[kind][values["external_id"]] = record_id
             return record_id
 
@@ -105,14 +109,7 @@ class Ledger:
         paths = []
         for kind, layout in ALL_LAYOUTS.items():
             columns = ("erp_id", *layout.columns, *ERP_COLUMNS.get(kind, ()), *AUDIT_COLUMNS)
-            rows = [
-                {
-                    **row,
-                    "created_date": str(row.get("created_at") or "")[:10],
-                    "updated_date": str(row.get("updated_at") or "")[:10],
-                }
-                for row in sorted(self.all(kind), key=lambda r: str(r["erp_id"]))
-            ]
+            rows = sorted(self.all(kind), key=lambda r: str(r["erp_id"]))
             path = outbound / f"{kind}_{day:%Y%m%d}.csv"
             write_atomically(path, to_csv(columns, rows))
             paths.append(path)

@@ -54,6 +54,7 @@ def invoice_row(firm: Firm, inv: InvoiceRec, paid: int, moment: dt.datetime) -> 
         "currency": inv.currency,
         "status": status,
         "paid_amount": cents_str(paid),
+        "created_at": stamp(at(inv.issue, 9)),
         "updated_at": stamp(moment),
     }
 
@@ -110,10 +111,6 @@ def contract_rows(
         )
     for k, m in enumerate(m for m in firm.books.milestones if m.contract == c.idx):
         invoice = firm.books.invoices[m.invoice] if m.invoice is not None else None
-        billed = invoice is not None
-        invoice_no = invoice.number if invoice is not None else ""
-        # Billing a milestone changes the ERP's record: its last change is the invoice's.
-        changed = max(created, at(invoice.issue, 9)) if invoice is not None else created
         out.append(
             (
                 "milestones",
@@ -127,10 +124,11 @@ def contract_rows(
                     "due_date": dmy(m.due),
                     "amount": cents_str(m.amount_cents),
                     "currency": p.currency,
-                    "status": "BILLED" if billed else "PLANNED",
-                    "invoice_no": invoice_no,
+                    "status": "BILLED" if invoice else "PLANNED",
+                    "invoice_no": invoice.number if invoice else "",
                     "created_at": stamp(created),
-                    "updated_at": stamp(changed),
+                    # billed when its invoice was issued: the milestone's last change
+                    "updated_at": stamp(max(created, at(invoice.issue, 9)) if invoice else created),
                 },
             )
         )
