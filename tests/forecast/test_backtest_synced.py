@@ -97,7 +97,7 @@ def test_the_baselines_score_like_the_truth(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 13 acceptance not met yet: the model and the bottom-up differ by 1-3 points "
+    reason="issue 13 acceptance not met yet on this window: the model differs by 1.5 points "
     "(the weighted pipeline's placement as of T; docs/forecast.md, 'The backtest on a synced "
     "store')",
 )
