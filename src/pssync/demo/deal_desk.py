@@ -4,10 +4,11 @@ The sandbox firm's reps type a service category as free text ("erp impl.", "Infr
 the shipped crosswalk knows the service lines' codes and names only, so those deals are held at
 ingest with an `unmapped_value` exception each (planted: the firm's own data problem, not a gap
 of pssync's). A firm fixes that once: the deal desk maps each value its inbox names to the
-service line the firm means, in pssync.yaml's `crosswalks.service_line`, and replays the held
-deals. The demo plays that admin, with the firm's own vocabulary (what its reps type for each
-line), and only for the values the exceptions name, then re-reads the PSA so the workspaces
-read while their deal was held link to it; the summary says what it mapped and replayed, so the
+service line the firm means, in pssync.yaml's `crosswalks.service_line`, and re-reads the CRM
+from the start (`pssync sync --full`) so the held deals land with their history. The demo plays
+that admin, with the firm's own vocabulary (what its reps type for each line), and only for the
+values the exceptions name, then re-reads the PSA so the workspaces read while their deal was
+held link to it; the summary says what it mapped and replayed, so the
 fidelity it reports is the firm after its deal desk's fix.
 """
 
@@ -28,6 +29,7 @@ from pssync.runtime.mappings import mapping_spec
 from pssync.store.problems import ACTIVE
 
 CATEGORY = "unmapped_value"
+ACTIVE_STATES = frozenset(s.value for s in ACTIVE)
 CROSSWALK = "service_line"
 ACTOR = "deal-desk"
 
@@ -46,7 +48,7 @@ def firm_vocabulary(firm: Any) -> dict[str, str]:
 
 
 def _held(exceptions: ExceptionStore) -> list[Any]:
-    found = exceptions.find(states=[s.value for s in ACTIVE], category=CATEGORY)
+    found = exceptions.find(states=list(ACTIVE_STATES), category=CATEGORY)
     return [e for e in found if e.details.get("crosswalk") == CROSSWALK and e.system]
 
 
@@ -77,10 +79,19 @@ def fix_free_text(runtime: Runtime, config: Path, vocabulary: dict[str, str]) ->
         spec = mapping_spec(settings, system, config.parent)
         if spec is not None:
             runtime.translators[system] = Translator(spec)
+    fixed = [e for e in held if str(e.details.get("value")) in entries]
+    # Re-read the systems holding them from the start (`pssync sync --full`): a held deal is
+    # read again as a first read, so it lands with its history from the source (its earlier
+    # stages, amounts and close dates: engine/backfill.py), which a replay of the exception's
+    # last payload would not bring; the exceptions of the deals that landed are closed.
+    run_cycle(runtime, CycleOptions(systems=sorted({str(e.system) for e in fixed}), full=True))
+    still = {e.id for e in _held(exceptions)}
+    out["resolved"] = sum(e.id not in still for e in fixed)
     ctx = ReplayContext(runtime.store, exceptions)
-    for exc in held:
-        if str(exc.details.get("value")) in entries:
-            out["resolved"] += replay(ctx, exc, actor=ACTOR).state == "resolved"
+    for exc in fixed:  # what the re-read did not land (a record beyond a page cap, say)
+        now = exceptions.get(exc.id) if exc.id in still else None
+        if now is not None and now.state in ACTIVE_STATES:
+            out["resolved"] += replay(ctx, now, actor=ACTOR).state == "resolved"
     # The ERPs and the PSA name the deal (an ERP project by its external ID, a workspace by
     # the CRM deal ID); those read while the deal was held found no deal to link to. Re-reading
     # them (`pssync sync --full`) links them before the flows would draft or hand off a second

@@ -66,7 +66,7 @@ class PagePipeline(NestedLines):
         self.raise_refused()
         refused = self._store(correlation_id)
         Ledger(self.store.engine).link(self.links)
-        for exc_id in nested_done:
+        for exc_id in dict.fromkeys(nested_done):  # a deal's history states nest it once
             self.exceptions.resolve(exc_id, "auto-resolved: nested into its parent", "engine")
         self._route(applied, refused)
         return self.result

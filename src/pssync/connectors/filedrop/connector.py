@@ -133,17 +133,20 @@ class FileDropConnector(Connector):
         return out
 
     def history(self, obj: str, records: Sequence[SourceRecord]) -> list[SourceRecord]:
-        """An invoice paid since it was issued was open before: that state, at its date (the
-        ERP keeps no other history)."""
-        if obj != "invoices":
+        """What the ERP's exports say of a record's earlier states (it keeps no history
+        beyond them): an invoice paid since it was issued was open on its date; a milestone
+        billed since the ERP created it was planned, with no invoice, from its creation."""
+        earlier = {"invoices": ("invoice_date", _unpaid), "milestones": ("created_at", _unbilled)}
+        if obj not in earlier:
             return []
+        column, before = earlier[obj]
         out = []
         for record in records:
-            issued = business_date(record.data.get("invoice_date"))
-            if record.data.get("status") in (None, "open") or issued is None:
+            since = business_date(record.data.get(column))
+            state = before(record.data)
+            if state is None or since is None:
                 continue
-            data = {**record.data, "status": "open", "paid_amount": None, "paid_date": None}
-            out.append(SourceRecord(record.object, record.id, data, issued))
+            out.append(SourceRecord(record.object, record.id, state, since))
         return out
 
     # ---- reads -------------------------------------------------------------------------
@@ -337,3 +340,17 @@ def _same(row: dict[str, str], exported: dict[str, str | None] | None) -> bool:
     if exported is None:
         return False
     return all(value.strip() == (exported.get(column) or "") for column, value in row.items())
+
+
+def _unpaid(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A (partly) paid invoice as it was when issued."""
+    if data.get("status") in (None, "open"):
+        return None
+    return {**data, "status": "open", "paid_amount": None, "paid_date": None}
+
+
+def _unbilled(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A billed milestone as it was before its invoice."""
+    if data.get("status") in (None, "PLANNED") or not data.get("invoice_external_id"):
+        return None
+    return {**data, "status": "PLANNED", "invoice_external_id": None, "invoice_erp_id": None}

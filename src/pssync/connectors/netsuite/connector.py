@@ -15,7 +15,8 @@ a snapshot with the golden store and finds hard deletes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pssync.connectors.base import (
@@ -40,7 +41,12 @@ from pssync.connectors.netsuite.objects import (
     select_list,
     stamp_of,
 )
-from pssync.connectors.netsuite.related import SKIP, Related
+from pssync.connectors.netsuite.related import (
+    SKIP,
+    Related,
+    before_completion,
+    state_stamp,
+)
 from pssync.connectors.netsuite.settings import NetSuiteSettings
 from pssync.connectors.netsuite.transport import Transport
 from pssync.connectors.netsuite.writes import Upsert
@@ -97,7 +103,7 @@ class NetSuiteConnector(Connector):
         plain = [self.plain(ns, row) for row in rows]
         self.add_related(ns, plain)
         return [
-            SourceRecord(ns.name, str(d["id"]), d, stamp_of(d)) for d in plain if not d.get(SKIP)
+            SourceRecord(ns.name, str(d["id"]), d, state_stamp(d)) for d in plain if not d.get(SKIP)
         ]
 
     def query_all(self, query: str) -> list[dict[str, Any]]:
@@ -154,11 +160,26 @@ class NetSuiteConnector(Connector):
                     position.advance(at, record_id, mark)
                     fresh.append(SourceRecord(ns.name, record_id, data, at))
             self.add_related(ns, [r.data for r in fresh])
-            fresh = [r for r in fresh if not r.data.get(SKIP)]
+            fresh = [
+                replace(r, modified_at=state_stamp(r.data)) for r in fresh if not r.data.get(SKIP)
+            ]
             done = done or not rows or condition == asked  # no stamped row: no way forward
             yield Page(fresh, position.encode() or cursor, done)
             if done:
                 return
+
+    def history(self, obj: str, records: Sequence[SourceRecord]) -> list[SourceRecord]:
+        """A billing milestone completed since its task was last saved was not completed
+        before: that state, at the task's own stamp. (NetSuite's system notes hold the other
+        objects' field changes; this connector does not read them yet.)"""
+        if obj != "projecttask_milestone":
+            return []
+        out = []
+        for record in records:
+            state, own = before_completion(record.data), stamp_of(record.data)
+            if state is not None and own is not None:
+                out.append(SourceRecord(record.object, record.id, state, own))
+        return out
 
     def deletes(self, obj: str, cursor: str | None) -> tuple[list[Deletion], str | None]:
         """Nothing: no deleted-record feed over REST (see the module docstring)."""

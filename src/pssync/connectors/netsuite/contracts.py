@@ -59,6 +59,7 @@ def contract_objects() -> list[NsObject]:
         "milestoneDate": "date",
         "milestoneAmount": "number",
         "milestoneCompleted": "bool",
+        "milestoneActualCompletionDate": "date",
     }
     payment_fields: dict[str, Kind] = {**TRANSACTION, "customer": "ref", "payment": "number"}
     return [
@@ -99,6 +100,7 @@ def contract_objects() -> list[NsObject]:
                     "milestoneDate",
                     "milestoneAmount",
                     "milestoneCompleted",
+                    "milestoneActualCompletionDate",
                 }
             ),
         ),

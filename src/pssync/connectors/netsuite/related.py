@@ -11,7 +11,8 @@ Each object whose canonical record spans several NetSuite tables reads them for 
 - billing schedules: the sales order they bill and the bills they generate (the recurrence
   list: first and last bill date, first bill's amount).
 - project milestones: their line on a Fixed Bid Milestone billing schedule (amount, date,
-  completed) and the sales order that schedule bills. A milestone task on no schedule (a plain
+  completed and when: `milestoneActualCompletionDate`) and the sales order that schedule
+  bills. A milestone task on no schedule (a plain
   project milestone) is not a billing milestone, and a task that is one is not a WBS element:
   each object leaves the other's records out (marked `SKIP`).
 - customer payments: the invoice they were applied to (``previoustransactionlink``, link type
@@ -20,11 +21,12 @@ Each object whose canonical record spans several NetSuite tables reads them for 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pssync.connectors.netsuite.objects import DATE_MODEL, id_sort_key, plain_line
+from pssync.connectors.netsuite.objects import DATE_MODEL, id_sort_key, plain_line, stamp_of
 
 SKIP = "__pssync_skip"  # set on a record that belongs to another object of the connector
 QueryAll = Callable[[str], list[dict[str, Any]]]
@@ -45,6 +47,29 @@ def decimal(value: Any) -> Decimal:
 
 def _flag(value: Any) -> bool:
     return value in ("T", True, "true")
+
+
+def completed_on(data: Data) -> dt.datetime | None:
+    """The day a billing milestone was completed (its schedule line's actual completion)."""
+    day = data.get("milestoneActualCompletionDate") if data.get("milestoneCompleted") else None
+    if not day:
+        return None
+    return dt.datetime.combine(dt.date.fromisoformat(str(day)[:10]), dt.time(), dt.UTC)
+
+
+def state_stamp(data: Data) -> dt.datetime | None:
+    """When the record's state last changed: its own stamp, or the day its billing schedule
+    line completed it when that is later (completing a milestone is saved on the schedule and
+    leaves the task's lastModifiedDate as it was)."""
+    own, done = stamp_of(data), completed_on(data)
+    return own if own is None or done is None else max(own, done)
+
+
+def before_completion(data: Data) -> Data | None:
+    """A completed billing milestone as it was before its completion, or None."""
+    if completed_on(data) is None:
+        return None
+    return {**data, "milestoneCompleted": False, "milestoneActualCompletionDate": None}
 
 
 class Related:
@@ -142,7 +167,9 @@ class Related:
             str(row.get("projecttask")): row
             for row in self.query_all(
                 f"SELECT billingschedule, id, projecttask, TO_CHAR(milestonedate, '{DATE_MODEL}') "
-                "AS milestonedate, milestoneamount, milestonecompleted FROM "
+                "AS milestonedate, milestoneamount, milestonecompleted, "
+                f"TO_CHAR(milestoneactualcompletiondate, '{DATE_MODEL}') AS "
+                "milestoneactualcompletiondate FROM "
                 f"billingschedulemilestone WHERE projecttask IN ({ids})"
             )
         }
@@ -167,6 +194,9 @@ class Related:
             amount = line.get("milestoneamount") if line else None
             task["milestoneAmount"] = None if amount is None else format(decimal(amount), "f")
             task["milestoneCompleted"] = _flag(line.get("milestonecompleted")) if line else False
+            task["milestoneActualCompletionDate"] = (
+                line.get("milestoneactualcompletiondate") if line else None
+            )
 
     def payment(self, payments: list[Data]) -> None:
         ids = _ids([p["id"] for p in payments])
