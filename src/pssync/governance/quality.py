@@ -66,26 +66,52 @@ def flag(
         service_line_id=payload.get("service_line_id"),
         details={"field": field, "stage": "govern", **(details or {})},
     )
-    active_now = None if memo is None else _active_fingerprints(exceptions, category, memo)
+    if memo is None:
+        _apply_flags(exceptions, [new if active else new.fingerprint()])
+        return
+    active_now = _active_fingerprints(exceptions, category, memo)
+    fingerprint = new.fingerprint()
     if active:
-        exceptions.raise_many([new], actor="governance")  # raise_ would read it back, unused
-        if active_now is not None:
-            active_now.add(new.fingerprint())
-        return
-    if active_now is not None and new.fingerprint() not in active_now:
-        return
-    xr = exception_record.c
-    with exceptions.engine.connect() as conn:
-        ids = [
-            r.id
-            for r in conn.execute(
-                select(xr.id).where(
-                    xr.fingerprint == new.fingerprint(), xr.state.in_([s.value for s in ACTIVE])
-                )
-            )
-        ]
-    for exc_id in ids:
-        exceptions.resolve(exc_id, "auto-resolved: fixed at the source", "governance")
+        active_now.add(fingerprint)
+        memo.setdefault(_PENDING, []).append(new)
+    elif fingerprint in active_now:  # a record without the problem (most) costs nothing
+        active_now.discard(fingerprint)
+        memo.setdefault(_PENDING, []).append(fingerprint)
+
+
+# The page's flags not yet written, in order: a NewException to raise, or the fingerprint of
+# one to resolve. `write_flags` writes them at the page's end.
+_PENDING = "quality.pending"
+
+
+def write_flags(ctx: PageContext) -> None:
+    """The page's flags, written at its end in a few transactions instead of one per record
+    (the page stage after the write; a crash before it re-applies the page, which flags its
+    records again). A record's versions in one page flag in turn (raised by one, resolved by
+    the next), so the n-th flag of every fingerprint is written in round n: each exception
+    goes through the same states, in the same order, as when flagged one at a time."""
+    pending: list[NewException | str] = ctx.memo.pop(_PENDING, [])
+    rounds: list[list[NewException | str]] = []
+    seen: dict[str, int] = {}
+    for item in pending:
+        fingerprint = item if isinstance(item, str) else item.fingerprint()
+        n = seen[fingerprint] = seen.get(fingerprint, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(item)
+    for items in rounds:
+        _apply_flags(ctx.exceptions, items)
+
+
+def _apply_flags(exceptions: ExceptionSink, items: list[NewException | str]) -> None:
+    """Raise the NewExceptions of `items` in one batch and resolve the fingerprints in another
+    (no fingerprint is in both)."""
+    raised = [i for i in items if not isinstance(i, str)]
+    if raised:
+        exceptions.raise_many(raised, actor="governance")
+    fixed = [i for i in items if isinstance(i, str)]
+    if fixed:
+        exceptions.resolve_fingerprints(fixed, "auto-resolved: fixed at the source", "governance")
 
 
 def _active_fingerprints(
