@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pssync.engine.ports import ExceptionSink
 from pssync.engine.stages import PageContext
@@ -25,10 +25,12 @@ from pssync.model import CanonicalRecord
 from pssync.store import GoldenStore
 from pssync.store.history import utcnow
 from pssync.store.problems import ACTIVE, NewException
-from pssync.store.tables import exception_record
+from pssync.store.tables import exception_record, record_version
+from pssync.store.versions import version_of_row
 
 STALE_AFTER_DAYS = 60
 _POOL_SECONDS = 5.0
+_POOL_REBUILD_SECONDS = 60.0
 
 
 def flag(
@@ -132,26 +134,69 @@ def _active_fingerprints(
 
 @dataclass
 class _Pool:
-    at: float
+    at: float  # when it was last brought up to date
+    built: float  # when it was last read whole
+    seen: int  # the highest account version_id read
     index: ProfileIndex
 
 
-# Customer profiles per golden store (by URL), re-read at most every few seconds.
+# Customer profiles per golden store (by URL), brought up to date at most every few seconds.
 _pools: dict[str, _Pool] = {}
 
 
 def account_pool(store: GoldenStore) -> ProfileIndex:
-    """Customer profiles of the golden accounts, indexed for the duplicate check and re-read
-    at most every few seconds: a page of accounts should not re-read every account once per
-    record."""
-    key = store.url_text
+    """Customer profiles of the golden accounts, indexed for the duplicate check, brought up
+    to date at most every few seconds (a page of accounts should not re-read every account
+    once per record) from the account versions recorded since (`version_id` grows with each
+    write), so that keeping it current costs the changes, not every account each time (which
+    grew with accounts times sync time). Read whole every `_POOL_REBUILD_SECONDS` too: on
+    PostgreSQL a version_id can commit after a higher one was read."""
+    key, now = store.url_text, time.monotonic()
     pool = _pools.get(key)
-    if pool is None or time.monotonic() - pool.at > _POOL_SECONDS:
+    if pool is None or now - pool.built > _POOL_REBUILD_SECONDS:
+        seen = _last_version(store)
         index = ProfileIndex(
             CustomerProfile.from_account(v.payload) for v in store.iter_records("Account")
         )
-        pool = _pools[key] = _Pool(time.monotonic(), index)
+        pool = _pools[key] = _Pool(now, now, seen, index)
+    elif now - pool.at > _POOL_SECONDS:
+        pool.seen = _read_changes(store, pool.index, pool.seen)
+        pool.at = now
     return pool.index
+
+
+def _last_version(store: GoldenStore) -> int:
+    rv = record_version.c
+    query = select(func.max(rv.version_id)).where(rv.entity_type == "Account")
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
+def _read_changes(store: GoldenStore, index: ProfileIndex, after: int) -> int:
+    """Re-read the accounts with a version recorded after `after` into `index` (dropping
+    those no longer live); the highest version_id seen."""
+    rv = record_version.c
+    changed = select(rv.record_id, rv.version_id).where(
+        rv.entity_type == "Account", rv.version_id > after
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(changed).all()
+        ids = sorted({str(r.record_id) for r in rows})
+        live: set[str] = set()
+        for start in range(0, len(ids), 500):
+            current = select(record_version).where(
+                rv.entity_type == "Account",
+                rv.record_id.in_(ids[start : start + 500]),
+                rv.recorded_to.is_(None),
+                rv.valid_to.is_(None),
+                rv.deleted == 0,
+            )
+            for row in conn.execute(current):
+                index.add(CustomerProfile.from_account(version_of_row(row).payload))
+                live.add(str(row.record_id))
+    for record_id in set(ids) - live:
+        index.discard(record_id)
+    return max([after, *(int(r.version_id) for r in rows)])
 
 
 def forget() -> None:
