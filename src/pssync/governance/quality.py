@@ -136,6 +136,7 @@ def _active_fingerprints(
 class _Pool:
     at: float  # when it was last brought up to date
     built: float  # when it was last read whole
+    reading: float  # how long that took
     seen: int  # the highest account version_id read
     index: ProfileIndex
 
@@ -149,16 +150,18 @@ def account_pool(store: GoldenStore) -> ProfileIndex:
     to date at most every few seconds (a page of accounts should not re-read every account
     once per record) from the account versions recorded since (`version_id` grows with each
     write), so that keeping it current costs the changes, not every account each time (which
-    grew with accounts times sync time). Read whole every `_POOL_REBUILD_SECONDS` too: on
-    PostgreSQL a version_id can commit after a higher one was read."""
+    grew with accounts times sync time). Read whole now and then too (on PostgreSQL a
+    version_id can commit after a higher one was read): every `_POOL_REBUILD_SECONDS`, or 20
+    times as long as the last whole read took, so that reading it whole stays a twentieth of
+    the time however many accounts there are."""
     key, now = store.url_text, time.monotonic()
     pool = _pools.get(key)
-    if pool is None or now - pool.built > _POOL_REBUILD_SECONDS:
+    if pool is None or now - pool.built > max(_POOL_REBUILD_SECONDS, 20 * pool.reading):
         seen = _last_version(store)
         index = ProfileIndex(
             CustomerProfile.from_account(v.payload) for v in store.iter_records("Account")
         )
-        pool = _pools[key] = _Pool(now, now, seen, index)
+        pool = _pools[key] = _Pool(now, now, time.monotonic() - now, seen, index)
     elif now - pool.at > _POOL_SECONDS:
         pool.seen = _read_changes(store, pool.index, pool.seen)
         pool.at = now
