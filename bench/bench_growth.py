@@ -7,7 +7,7 @@ Issue 19 item 4. Each run is a process of its own, timed start to exit, peak RSS
   (both take the columnar path, docs/decisions/0007; the second refreshes the exceptions);
 - sync: the same export into an empty golden store, `pssync sync --json`: the connector, the
   page pipeline with governance (validation, identity, duplicates, ownership), history and
-  audit, for every record;
+  audit, for every record; also its CPU seconds (page processes included), fitted as time is;
 - forecast: `bench_forecast.py --size S --repeat 1` (the synthetic firm generated and loaded
   into the analytics mirror, then one forecast): its own forecast seconds and lines.
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import resource
 import sys
 import tempfile
 from pathlib import Path
@@ -85,18 +86,26 @@ def reconcile_growth(sizes: list[int], tmp: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's waited-for children and theirs (a sync's
+    page processes): a run's is the difference across it, which the load does not stretch."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def sync_growth(sizes: list[int], tmp: Path) -> list[dict[str, Any]]:
     pssync = [sys.executable, "-c", "from pssync.cli.main import app; app()"]
     rows = []
     for size in sizes:
         workdir = tmp / f"sync-{size}"
         build(workdir, size, golden_store=False)
-        before = load()
+        before, cpu = load(), children_cpu()
         seconds, peak, out = measured([*pssync, "sync", "--config", "pssync.yaml"], workdir)
         rows.append(
             {
                 "records": size,
                 "seconds": round(seconds, 1),
+                "cpu_s": round(children_cpu() - cpu, 1),
                 "peak_rss_mb": round(peak),
                 "load_1m": before,
                 "output_tail": out.strip().splitlines()[-3:],
@@ -145,7 +154,10 @@ def main() -> None:
             print(json.dumps(result), file=sys.stderr)
         if args.sync:
             rows = sync_growth(sizes_of(args.sync), Path(tmp))
-            result["sync"] = {"rows": rows, **fits(rows, "seconds", "peak_rss_mb")}
+            cpu = {
+                f"cpu_{k}": v for k, v in fits(rows, "cpu_s", "peak_rss_mb").items() if "time" in k
+            }
+            result["sync"] = {"rows": rows, **fits(rows, "seconds", "peak_rss_mb"), **cpu}
             print(json.dumps(result), file=sys.stderr)
         if args.forecast:
             rows = forecast_growth([s for s in args.forecast.split(",") if s], Path(tmp))

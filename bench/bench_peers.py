@@ -10,10 +10,11 @@ repeat in a fresh process (and, for pssync, a fresh golden store).
 
 Reported per tool: records/s (median), peak RSS of its process tree (sampled every 0.1 s from
 /proc, summed over the tree, so page processes count), HTTP calls the emulators served (their
-`total` counter; the per-path counters are not added to it). pssync does more with each record
-than dlt: canonical translation, validation, identity and reference resolution, system-of-record
-ownership, bitemporal history with provenance, a hash-chained audit row, an inbox that makes
-every page idempotent under crashes.
+`total` counter; the per-path counters are not added to it), and CPU seconds per record of its
+process tree (`children_cpu`), which the load of a shared machine does not stretch. pssync does
+more with each record than dlt: canonical translation, validation, identity and reference
+resolution, system-of-record ownership, bitemporal history with provenance, a hash-chained audit
+row, an inbox that makes every page idempotent under crashes.
 
     python bench/bench_peers.py [--size medium] [--systems kantata,salesforce] [--repeat 3]
                                 [--format parquet]
@@ -25,6 +26,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -91,6 +93,14 @@ class PeakRss:
         return self.peak
 
 
+def children_cpu() -> float:
+    """CPU seconds (user + system) of this process's waited-for children so far: a tool's run
+    is the difference across it. Unlike wall time it does not stretch with the load of a shared
+    machine (the emulators, in this process, are not counted)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
 def http_calls(sandbox: Sandbox) -> int:
     """Requests the emulators served so far: each one's `total`, counted once."""
     total = 0
@@ -134,7 +144,7 @@ def run_pssync(sandbox: Sandbox, systems: list[str], workdir: Path) -> dict[str,
         check=True,
         capture_output=True,
     )
-    before = http_calls(sandbox)
+    before, cpu = http_calls(sandbox), children_cpu()
     began = time.perf_counter()
     process = subprocess.Popen(
         [*pssync, "sync", "--json"],
@@ -159,6 +169,7 @@ def run_pssync(sandbox: Sandbox, systems: list[str], workdir: Path) -> dict[str,
         "records": records,
         "peak_rss_mb": peak / 2**20,
         "http_calls": http_calls(sandbox) - before,
+        "cpu_s": children_cpu() - cpu,
     }
 
 
@@ -166,7 +177,7 @@ def run_dlt(
     sandbox: Sandbox, objects: dict[str, list[str]], workdir: Path, file_format: str
 ) -> dict[str, Any]:
     """dlt in a spawned process of its own (`peer_dlt.run`), with its tree's peak RSS."""
-    before = http_calls(sandbox)
+    before, cpu = http_calls(sandbox), children_cpu()
     context = multiprocessing.get_context("spawn")
     queue: Any = context.Queue()
     process = context.Process(
@@ -180,7 +191,11 @@ def run_dlt(
     peak = sampler.stop()
     if "error" in result:
         raise RuntimeError(result["error"])
-    return result | {"peak_rss_mb": peak / 2**20, "http_calls": http_calls(sandbox) - before}
+    return result | {
+        "peak_rss_mb": peak / 2**20,
+        "http_calls": http_calls(sandbox) - before,
+        "cpu_s": children_cpu() - cpu,
+    }
 
 
 def _dlt_child(
@@ -202,6 +217,10 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "records": runs[-1]["records"],
         "records_per_s": round(statistics.median(rates)),
         "runs_s": [round(r["seconds"], 1) for r in runs],
+        "cpu_ms_per_record": round(
+            statistics.median(1000 * r["cpu_s"] / r["records"] for r in runs), 3
+        ),
+        "runs_cpu_s": [round(r["cpu_s"], 1) for r in runs],
         "peak_rss_mb": round(max(r["peak_rss_mb"] for r in runs)),
         "http_calls": runs[-1]["http_calls"],
     }
@@ -241,6 +260,9 @@ def main() -> None:
                 "pssync_default_settings": pssync,
                 f"dlt_{args.format}_merge_sqlite": dlt,
                 "ratio_records_per_s": round(pssync["records_per_s"] / dlt["records_per_s"], 3),
+                "ratio_records_per_cpu_s": round(
+                    dlt["cpu_ms_per_record"] / pssync["cpu_ms_per_record"], 3
+                ),
                 "goal": "pssync >= 0.5x dlt's records/s",
                 "load_avg_1m": round(os.getloadavg()[0], 1),
             }

@@ -79,3 +79,19 @@ def test_default_system_of_record_matches_design() -> None:
     assert sor["Project"]["planned_start"] == "psa"
     assert sor["Account"]["tax_id"] == "erp"
     assert sor["Invoice"]["*"] == "erp"
+
+
+def test_page_processes_default_to_the_cores_the_process_may_run_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One page process per core of the CPU affinity (a container's cpuset), not per core of
+    the host."""
+    import os
+
+    from pssync.config.settings import Settings
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert Settings().page_processes == 3
+    monkeypatch.delattr(os, "sched_getaffinity")
+    assert Settings().page_processes == 32  # no affinity to read: every core, at most 32

@@ -191,6 +191,15 @@ def default_system_of_record() -> dict[str, dict[str, str]]:
     }
 
 
+def usable_cores() -> int:
+    """The cores this process may run on: its CPU affinity (a container's or `taskset`'s
+    cpuset), not every core of the host that `os.cpu_count` counts."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no affinity on this platform (macOS)
+        return os.cpu_count() or 1
+
+
 class Settings(BaseSettings):
     """The whole configuration of one pssync installation."""
 
@@ -216,8 +225,9 @@ class Settings(BaseSettings):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     # Processes a worker forks to apply pages in (0: in its own threads). A bulk sync is
-    # CPU-bound in one interpreter; by default one per core, so it uses the machine unasked.
-    page_processes: int = Field(default_factory=lambda: min(32, os.cpu_count() or 1), ge=0, le=32)
+    # CPU-bound in one interpreter; by default one per core it may run on, so it uses the
+    # machine unasked.
+    page_processes: int = Field(default_factory=lambda: min(32, usable_cores()), ge=0, le=32)
 
     @field_validator("system_of_record")
     @classmethod

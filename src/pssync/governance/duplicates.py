@@ -290,6 +290,15 @@ class ProfileIndex:
             if value:
                 self._keys[kind][value].add(key)
 
+    def discard(self, record_id: str) -> None:
+        """Drop a record's profile (a deleted account), if held."""
+        old = self.profiles.pop(record_id, None)
+        if old is None:
+            return
+        for kind, value in self._index_keys(old):
+            self._keys[kind][value].discard(record_id)
+        del self._names[record_id]
+
     def supersets(self, profile: CustomerProfile) -> set[str]:
         """Records whose names' words strictly contain the profile's."""
         words = _words(profile.name)

@@ -279,6 +279,45 @@ class ExceptionStore:
         assert found is not None
         return found
 
+    def resolve_fingerprints(self, fingerprints: list[str], note: str, actor: str) -> int:
+        """Resolve the active exceptions with these fingerprints in one transaction and one
+        audit append (a page's data-quality flags whose problem a later version fixed): as
+        `resolve` of each, without a transaction and two reads per exception."""
+        if not fingerprints:
+            return 0
+        now = self.clock()
+        active = [s.value for s in ACTIVE]
+        with self.engine.begin() as conn:
+            found: list[tuple[str, str]] = []
+            unique = sorted(set(fingerprints))
+            for start in range(0, len(unique), 500):
+                query = select(xr.c.id, xr.c.state).where(
+                    xr.c.fingerprint.in_(unique[start : start + 500]), xr.c.state.in_(active)
+                )
+                found += [(str(r.id), str(r.state)) for r in conn.execute(query)]
+            if not found:
+                return 0
+            values = {"resolution": note}
+            stmt = update(xr).where(xr.c.id == bindparam("ref_id"))
+            conn.execute(
+                stmt.values(state=State.RESOLVED.value, updated_at=now, resolved_at=now, **values),
+                [{"ref_id": exc_id} for exc_id, _ in found],
+            )
+            entries = [
+                audit.AuditEntry(
+                    at=now,
+                    transaction_id=uuid.uuid4().hex,
+                    actor=actor,
+                    action=f"exception.{State.RESOLVED.value}",
+                    entity_type="Exception",
+                    record_id=exc_id,
+                    changes=audit.to_json({"state": [state, State.RESOLVED.value], **values}),
+                )
+                for exc_id, state in found
+            ]
+            audit.append(conn, entries)
+        return len(found)
+
     def auto_resolve(self, fingerprint: str, note: str) -> int:
         """Resolve the active exception with this fingerprint (its cause was fixed upstream)."""
         active = [

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from pssync.engine.ports import ExceptionSink
 from pssync.engine.stages import PageContext
@@ -25,10 +25,12 @@ from pssync.model import CanonicalRecord
 from pssync.store import GoldenStore
 from pssync.store.history import utcnow
 from pssync.store.problems import ACTIVE, NewException
-from pssync.store.tables import exception_record
+from pssync.store.tables import exception_record, record_version
+from pssync.store.versions import version_of_row
 
 STALE_AFTER_DAYS = 60
 _POOL_SECONDS = 5.0
+_POOL_REBUILD_SECONDS = 60.0
 
 
 def flag(
@@ -66,26 +68,52 @@ def flag(
         service_line_id=payload.get("service_line_id"),
         details={"field": field, "stage": "govern", **(details or {})},
     )
-    active_now = None if memo is None else _active_fingerprints(exceptions, category, memo)
+    if memo is None:
+        _apply_flags(exceptions, [new if active else new.fingerprint()])
+        return
+    active_now = _active_fingerprints(exceptions, category, memo)
+    fingerprint = new.fingerprint()
     if active:
-        exceptions.raise_many([new], actor="governance")  # raise_ would read it back, unused
-        if active_now is not None:
-            active_now.add(new.fingerprint())
-        return
-    if active_now is not None and new.fingerprint() not in active_now:
-        return
-    xr = exception_record.c
-    with exceptions.engine.connect() as conn:
-        ids = [
-            r.id
-            for r in conn.execute(
-                select(xr.id).where(
-                    xr.fingerprint == new.fingerprint(), xr.state.in_([s.value for s in ACTIVE])
-                )
-            )
-        ]
-    for exc_id in ids:
-        exceptions.resolve(exc_id, "auto-resolved: fixed at the source", "governance")
+        active_now.add(fingerprint)
+        memo.setdefault(_PENDING, []).append(new)
+    elif fingerprint in active_now:  # a record without the problem (most) costs nothing
+        active_now.discard(fingerprint)
+        memo.setdefault(_PENDING, []).append(fingerprint)
+
+
+# The page's flags not yet written, in order: a NewException to raise, or the fingerprint of
+# one to resolve. `write_flags` writes them at the page's end.
+_PENDING = "quality.pending"
+
+
+def write_flags(ctx: PageContext) -> None:
+    """The page's flags, written at its end in a few transactions instead of one per record
+    (the page stage after the write; a crash before it re-applies the page, which flags its
+    records again). A record's versions in one page flag in turn (raised by one, resolved by
+    the next), so the n-th flag of every fingerprint is written in round n: each exception
+    goes through the same states, in the same order, as when flagged one at a time."""
+    pending: list[NewException | str] = ctx.memo.pop(_PENDING, [])
+    rounds: list[list[NewException | str]] = []
+    seen: dict[str, int] = {}
+    for item in pending:
+        fingerprint = item if isinstance(item, str) else item.fingerprint()
+        n = seen[fingerprint] = seen.get(fingerprint, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rounds[n].append(item)
+    for items in rounds:
+        _apply_flags(ctx.exceptions, items)
+
+
+def _apply_flags(exceptions: ExceptionSink, items: list[NewException | str]) -> None:
+    """Raise the NewExceptions of `items` in one batch and resolve the fingerprints in another
+    (no fingerprint is in both)."""
+    raised = [i for i in items if not isinstance(i, str)]
+    if raised:
+        exceptions.raise_many(raised, actor="governance")
+    fixed = [i for i in items if isinstance(i, str)]
+    if fixed:
+        exceptions.resolve_fingerprints(fixed, "auto-resolved: fixed at the source", "governance")
 
 
 def _active_fingerprints(
@@ -106,26 +134,72 @@ def _active_fingerprints(
 
 @dataclass
 class _Pool:
-    at: float
+    at: float  # when it was last brought up to date
+    built: float  # when it was last read whole
+    reading: float  # how long that took
+    seen: int  # the highest account version_id read
     index: ProfileIndex
 
 
-# Customer profiles per golden store (by URL), re-read at most every few seconds.
+# Customer profiles per golden store (by URL), brought up to date at most every few seconds.
 _pools: dict[str, _Pool] = {}
 
 
 def account_pool(store: GoldenStore) -> ProfileIndex:
-    """Customer profiles of the golden accounts, indexed for the duplicate check and re-read
-    at most every few seconds: a page of accounts should not re-read every account once per
-    record."""
-    key = store.url_text
+    """Customer profiles of the golden accounts, indexed for the duplicate check, brought up
+    to date at most every few seconds (a page of accounts should not re-read every account
+    once per record) from the account versions recorded since (`version_id` grows with each
+    write), so that keeping it current costs the changes, not every account each time (which
+    grew with accounts times sync time). Read whole now and then too (on PostgreSQL a
+    version_id can commit after a higher one was read): every `_POOL_REBUILD_SECONDS`, or 20
+    times as long as the last whole read took, so that reading it whole stays a twentieth of
+    the time however many accounts there are."""
+    key, now = store.url_text, time.monotonic()
     pool = _pools.get(key)
-    if pool is None or time.monotonic() - pool.at > _POOL_SECONDS:
+    if pool is None or now - pool.built > max(_POOL_REBUILD_SECONDS, 20 * pool.reading):
+        seen = _last_version(store)
         index = ProfileIndex(
             CustomerProfile.from_account(v.payload) for v in store.iter_records("Account")
         )
-        pool = _pools[key] = _Pool(time.monotonic(), index)
+        pool = _pools[key] = _Pool(now, now, time.monotonic() - now, seen, index)
+    elif now - pool.at > _POOL_SECONDS:
+        pool.seen = _read_changes(store, pool.index, pool.seen)
+        pool.at = now
     return pool.index
+
+
+def _last_version(store: GoldenStore) -> int:
+    rv = record_version.c
+    query = select(func.max(rv.version_id)).where(rv.entity_type == "Account")
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar() or 0)
+
+
+def _read_changes(store: GoldenStore, index: ProfileIndex, after: int) -> int:
+    """Re-read the accounts with a version recorded after `after` into `index` (dropping
+    those no longer live); the highest version_id seen."""
+    rv = record_version.c
+    changed = select(rv.record_id, rv.version_id).where(
+        rv.entity_type == "Account", rv.version_id > after
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(changed).all()
+        ids = sorted({str(r.record_id) for r in rows})
+        live: set[str] = set()
+        for start in range(0, len(ids), 500):
+            current = select(record_version).where(
+                rv.entity_type == "Account",
+                rv.record_id.in_(ids[start : start + 500]),
+                rv.recorded_to.is_(None),
+                rv.valid_to.is_(None),
+                rv.deleted == 0,
+            )
+            for row in conn.execute(current):
+                index.add(CustomerProfile.from_account(version_of_row(row).payload))
+                live.add(str(row.record_id))
+    for record_id in set(ids) - live:
+        index.discard(record_id)
+    return max([after, *(int(r.version_id) for r in rows)])
 
 
 def forget() -> None:

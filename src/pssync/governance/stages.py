@@ -58,7 +58,7 @@ def governance_stages(policy: FieldOwnership, modes: Mapping[str, str] | None = 
             partial(quality.opportunity_checks, modes=chosen),
             references.note_dangling,
         ],
-        page_end=[references.write_dangling],
+        page_end=[references.write_dangling, quality.write_flags],
         write=ownership.write,
         crosswalk_categories=dict(CROSSWALK_OWNERS),
         modes=chosen,
