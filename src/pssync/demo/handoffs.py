@@ -29,7 +29,9 @@ from pssync.store import GoldenStore
 CRM_KEY = "salesforce:Opportunity"
 HANDOFF_SOURCE = "flow:handoff:"
 # Exceptions that signal something about a deal without holding it back or stopping its handoff.
-SIGNALS = frozenset({"resource_conflict", "non_owner_write", "stale_stage", "psa_crm_date_mismatch"})
+SIGNALS = frozenset(
+    {"resource_conflict", "non_owner_write", "stale_stage", "psa_crm_date_mismatch"}
+)
 
 
 def _wins(truth_lines: Iterable[str]) -> dict[str, tuple[dt.datetime, str, str]]:

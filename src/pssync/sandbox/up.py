@@ -123,8 +123,9 @@ class Sandbox:
             generate_firm = _import(FIRM_MODULE, "generate_firm", "the synthetic firm generator")
             firm = generate_firm(size, seed) if today is None else generate_firm(size, seed, today)
         sandbox = cls({}, firm)
-        if firm is not None:  # the emulators stamp writes in the firm's time (business_clock)
-            business_clock.anchor(firm.clock_now or at_midnight(firm.today))
+        firm_today = getattr(firm, "today", None)
+        if firm_today is not None:  # the emulators stamp writes in the firm's time
+            business_clock.anchor(at_midnight(firm_today))
         try:
             for name, emulator_cls in classes.items():
                 config = dataclasses.replace(faults) if faults else None  # one config each
