@@ -1,9 +1,12 @@
 """The closed-won handoff in `pssync demo`, run as a user runs it (a real process).
 
-The firm's clock plays two months in three steps, so its reps win deals while pssync watches
+The firm's clock plays six weeks in three steps, so its reps win deals while pssync watches
 (a small firm wins about one a month), with the deal desk's fix so the free-text deals land.
 Each deal the firm won during the run is handed off to the ERP of its legal entity, or held by
 an open exception that says why; deals won before are linked to the firm's own ERP project.
+Which deals the window holds depends on the day the test runs (the demo's firm ends today), so
+the handoff of a deal won while pssync runs is asserted on a fixed date by
+tests/flows/test_worker_handoff.py; here, every win is accounted for.
 """
 
 from __future__ import annotations
@@ -49,9 +52,9 @@ def test_valid_won_deals_are_handed_off_and_the_rest_say_why(
     _, summary = run
     handoff = summary["flows"]["handoff"]
     assert handoff["won_during_run"] >= 1, "the firm's reps won nothing in six weeks"
-    assert handoff["handed_off"] >= 1
     assert handoff["waiting"] == 0, handoff["deals"]["waiting"]
-    assert handoff["handed_off_share"] >= 0.9
+    if handoff["valid_won_during_run"]:
+        assert handoff["handed_off_share"] >= 0.9
     for deal in handoff["deals"]["blocked"]:
         assert deal["exceptions"] and all(e["message"] for e in deal["exceptions"]), deal
     before = handoff["won_before_run"]

@@ -35,18 +35,25 @@ SIGNALS = frozenset(
 
 
 def _wins(truth_lines: Iterable[str]) -> dict[str, tuple[dt.datetime, str, str]]:
-    """CRM ID -> (when the firm won it, its name, the firm's ID), first won version."""
-    out: dict[str, tuple[dt.datetime, str, str]] = {}
+    """CRM ID -> (when the firm won it, its name, the firm's ID) for the deals won now: the
+    last version is won, and it was won since the last version that was not."""
+    versions: dict[str, list[tuple[dt.datetime, dict[str, Any]]]] = {}
     for line in truth_lines:
         if '"Opportunity"' not in line:
             continue
         fact = json.loads(line)
-        payload = fact["payload"]
-        crm_id = (payload.get("xrefs") or {}).get(CRM_KEY)
-        if fact["entity_type"] != "Opportunity" or not payload.get("is_won") or not crm_id:
-            continue
-        won = dt.datetime.fromisoformat(fact["valid_from"])
-        if crm_id not in out or won < out[crm_id][0]:
+        crm_id = (fact["payload"].get("xrefs") or {}).get(CRM_KEY)
+        if fact["entity_type"] == "Opportunity" and crm_id:
+            moment = dt.datetime.fromisoformat(fact["valid_from"])
+            versions.setdefault(crm_id, []).append((moment, fact["payload"]))
+    out: dict[str, tuple[dt.datetime, str, str]] = {}
+    for crm_id, facts in versions.items():
+        facts.sort(key=lambda f: f[0])
+        won = None
+        for moment, payload in facts:
+            won = (won or moment) if payload.get("is_won") else None
+        if won is not None:
+            payload = facts[-1][1]
             out[crm_id] = (won, str(payload.get("name")), str(payload["id"]))
     return out
 
