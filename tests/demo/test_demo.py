@@ -38,7 +38,17 @@ def pssync(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedP
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     cwd = tmp_path_factory.mktemp("demo")
     done = pssync(
-        cwd, "demo", "--no-serve", "--json", "--max-pages", "2", "--clock-steps", "3", timeout=150
+        cwd,
+        "demo",
+        "--no-serve",
+        "--json",
+        "--max-pages",
+        "2",
+        "--clock-steps",
+        "3",
+        "--days-per-step",
+        "1",
+        timeout=150,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return cwd, json.loads(done.stdout)

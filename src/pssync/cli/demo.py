@@ -1,11 +1,12 @@
 """`pssync demo`: the main job on embedded defaults, from empty directory to dashboard.
 
 It starts the six sandbox systems seeded with the synthetic firm, syncs them through the engine
-into `./pssync.db`, lets the firm's activity clock run a few days (each followed by a poll, so
-changes flow live), forecasts from `./pssync.duckdb`, prints the summary, writes
-`pssync-report.html`, and serves the dashboard until Ctrl-C. It writes `pssync.yaml` so that
-`pssync forecast | kpis | exceptions list | trace | serve` work on the same state afterwards.
-Every run starts from a clean state (see `pssync.demo.run`).
+into `./pssync.db`, lets the firm's activity clock run a month in three steps (each followed by
+a poll, so changes flow live: deals move, are won and handed off), forecasts from
+`./pssync.duckdb`, prints the summary, writes `pssync-report.html`, and serves the dashboard
+until Ctrl-C. It writes `pssync.yaml` so that `pssync forecast | kpis | exceptions list | trace
+| serve` work on the same state afterwards. Every run starts from a clean state (see
+`pssync.demo.run`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def demo_command(
     ] = False,
     size: Annotated[str, typer.Option(hidden=True)] = "small",
     clock_steps: Annotated[int, typer.Option(hidden=True, min=0)] = 3,
+    # A month of the firm's activity in three steps: a small firm wins about one deal a month.
+    days_per_step: Annotated[int, typer.Option(hidden=True, min=1)] = 10,
     max_pages: Annotated[int | None, typer.Option(hidden=True, min=1)] = None,
     deal_desk: Annotated[
         bool,
@@ -59,7 +62,12 @@ def demo_command(
         raise typer.BadParameter(f"choose one of {', '.join(SIZES)}", param_hint="--size")
     workdir = Path.cwd()
     options = DemoOptions(
-        workdir, size=size, clock_steps=clock_steps, max_pages=max_pages, deal_desk=deal_desk
+        workdir,
+        size=size,
+        clock_steps=clock_steps,
+        days_per_step=days_per_step,
+        max_pages=max_pages,
+        deal_desk=deal_desk,
     )
 
     def say(message: str) -> None:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pssync.demo.handoffs import handoff_line
 from pssync.demo.run import DemoResult
 
 CSS = """
@@ -98,7 +99,8 @@ def fidelity_section(summary: dict[str, Any]) -> str:
 misalignments: recall {planted["recall"]} ({planted["detected"]} of {planted["planted"]}),
 precision {planted["precision"]}. Won deals with a coded ERP project:
 {flows["won_deals_with_erp_project"]} of {flows["won_deals"]}; projects handed off by the flow:
-{flows["handed_off_projects"]}. Entity types of the firm missing from the golden store:
+{flows["handed_off_projects"]}. {html.escape(handoff_line(flows["handoff"]))}.
+Entity types of the firm missing from the golden store:
 {html.escape(", ".join(fid["records"]["entity_types_missing"]) or "none")}.</p>
 {table(["forecast component", "synced", "truth", "relative difference", "within 1%"], forecast)}
 {table(["KPI", "synced", "truth", "unit", "within tolerance"], kpis)}

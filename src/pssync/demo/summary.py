@@ -19,6 +19,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from pssync.demo.firm_truth import FirmTruth, firm_truth, write_truth
+from pssync.demo.handoffs import handoff_line, handoff_summary
 from pssync.demo.run import DemoResult
 from pssync.store import GoldenStore
 from pssync.store.summary import store_summary
@@ -35,9 +37,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def flow_summary(flows: dict[str, Any], store: GoldenStore) -> dict[str, Any]:
+def flow_summary(
+    flows: dict[str, Any], store: GoldenStore, truth: FirmTruth, start: dt.date
+) -> dict[str, Any]:
     """The workflows the flows ran, plus what they left in golden: the PSA drafts made from
-    deals, and the projects the handoff coded in the ERP."""
+    deals, the projects the handoff coded in the ERP, and (`handoff`) the deals the firm won
+    during the run, handed off, linked or blocked with their exception (`demo.handoffs`)."""
     from pssync.flows.opportunity_to_project import draft_project_id
 
     drafted = handed_off = 0
@@ -57,22 +62,27 @@ def flow_summary(flows: dict[str, Any], store: GoldenStore) -> dict[str, Any]:
         "handed_off_projects": handed_off,
         "won_deals": len(won),
         "won_deals_with_erp_project": len(won & coded),
+        "handoff": handoff_summary(store, truth.lines, start),
     }
 
 
-def fidelity_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
+def run_truth(result: DemoResult) -> FirmTruth:
+    """The firm the sandbox served, rebuilt from the run's size, seed, start day and clock
+    steps (deterministic)."""
+    options = result.options
+    return firm_truth(
+        options.size, options.seed, result.start_day, options.clock_steps, options.days_per_step
+    )
+
+
+def fidelity_summary(result: DemoResult, store: GoldenStore, truth: FirmTruth) -> dict[str, Any]:
     """The fidelity check of this run against the firm the sandbox served.
 
-    The firm is rebuilt from the run's size, seed, start day and clock steps (deterministic),
-    and its truth and answer key are left next to the state as `pssync-truth.jsonl` and
+    The firm's truth and answer key are left next to the state as `pssync-truth.jsonl` and
     `pssync-planted.jsonl`, so `pssync fidelity --against pssync-truth.jsonl` repeats this."""
-    from pssync.demo.firm_truth import firm_truth, write_truth
     from pssync.fidelity import check_fidelity
 
     options = result.options
-    truth = firm_truth(
-        options.size, options.seed, result.start_day, options.clock_steps, options.days_per_step
-    )
     truth_path, _ = write_truth(truth, options.workdir)
     report = check_fidelity(store, truth.lines, planted=truth.planted, as_of=result.as_of)
     full = report.as_dict(limit=5)
@@ -116,7 +126,8 @@ def build_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
         step["day"] = str(step["day"])
     outlook = result.outlook
     started = time.monotonic()
-    fidelity = fidelity_summary(result, store)
+    truth = run_truth(result)
+    fidelity = fidelity_summary(result, store, truth)
     result.timings["fidelity_check"] = time.monotonic() - started
     summary: dict[str, Any] = _plain(
         {
@@ -124,7 +135,7 @@ def build_summary(result: DemoResult, store: GoldenStore) -> dict[str, Any]:
             "firm": {"size": result.options.size, "seed": result.options.seed},
             "systems": systems,
             "live": result.live,
-            "flows": flow_summary(result.flows, store),
+            "flows": flow_summary(result.flows, store, truth, result.start_day),
             "deal_desk": result.deal_desk,
             "exceptions": result.exceptions,
             "forecast": {
@@ -204,6 +215,10 @@ def print_summary(summary: dict[str, Any], console: Console) -> None:
         f"handed off to the ERP {flows['handed_off_projects']}; won deals with a coded ERP "
         f"project {flows['won_deals_with_erp_project']} of {flows['won_deals']}"
     )
+    console.print(handoff_line(flows["handoff"]), highlight=False)
+    for deal in flows["handoff"]["deals"]["blocked"]:
+        why = "; ".join(f"{e['category']}: {e['message']}" for e in deal["exceptions"])
+        console.print(f"  blocked: {deal['deal']} (won {deal['won']}): {why}", highlight=False)
     desk = summary.get("deal_desk") or {}
     if desk:
         console.print(

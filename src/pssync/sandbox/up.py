@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pssync.sandbox.common import business_clock
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.common.faults import FaultConfig
 
@@ -74,6 +75,10 @@ def unavailable(systems: Iterable[str] | None = None) -> list[str]:
     return problems
 
 
+def at_midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
 def _names(row: dict[str, Any], ids: set[str]) -> bool:
     """Whether one of the row's ID fields holds one of `ids` (an invoice row also carries its
     customer's number, so every ID field is looked at, as the clock's own tests do)."""
@@ -118,6 +123,9 @@ class Sandbox:
             generate_firm = _import(FIRM_MODULE, "generate_firm", "the synthetic firm generator")
             firm = generate_firm(size, seed) if today is None else generate_firm(size, seed, today)
         sandbox = cls({}, firm)
+        firm_today = getattr(firm, "today", None)
+        if firm_today is not None:  # the emulators stamp writes in the firm's time
+            business_clock.anchor(at_midnight(firm_today))
         try:
             for name, emulator_cls in classes.items():
                 config = dataclasses.replace(faults) if faults else None  # one config each
@@ -145,6 +153,7 @@ class Sandbox:
             clock_cls = _import(FIRM_MODULE, "ActivityClock", "the activity clock")
             self._clock = clock_cls(self.firm)
         changes: list[Any] = self._clock.advance(days=days)
+        business_clock.anchor(self.firm.clock_now)
         changed: dict[tuple[str, str], set[str]] = defaultdict(set)
         for change in changes:
             if change.system in self.emulators:
@@ -172,6 +181,8 @@ class Sandbox:
     def stop(self) -> None:
         for emulator in reversed(list(self.emulators.values())):
             emulator.stop()
+        if self.firm is not None:
+            business_clock.release()
 
     def __enter__(self) -> Sandbox:
         return self

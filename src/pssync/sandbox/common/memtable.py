@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from pssync.sandbox.common import business_clock
 from pssync.sandbox.common.objects import ObjectStore
 
 Record = dict[str, Any]
@@ -27,7 +28,8 @@ _MEMO_SIZE = 32
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """The sandbox's server clock (`business_clock`): a write is stamped in the firm's time."""
+    return business_clock.now()
 
 
 class MemTable:

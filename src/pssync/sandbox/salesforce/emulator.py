@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from pssync.sandbox.common import business_clock
 from pssync.sandbox.common.emulator import Emulator
 from pssync.sandbox.common.faults import ASGIApp, FaultConfig
 from pssync.sandbox.salesforce import field_history, opportunity
@@ -34,7 +35,7 @@ INTEGRATION_USERNAME = "integration@pssync.example"
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return business_clock.now()
 
 
 class SalesforceEmulator(Emulator):

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pssync.sandbox.common import business_clock
 from pssync.sandbox.common.objects import ObjectStore
 from pssync.sandbox.sap_s4 import partners
 from pssync.sandbox.sap_s4.errors import ODataError
@@ -56,7 +57,7 @@ class Repository:
         self,
         store: ObjectStore,
         user: str,
-        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        clock: Callable[[], dt.datetime] = business_clock.now,
     ) -> None:
         self.store = store
         self.user = user
