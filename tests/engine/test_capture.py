@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -206,6 +207,7 @@ def test_a_read_too_long_to_get_through_the_faults_in_one_go_converges_page_by_p
     runtime = dataclasses.replace(
         engine_env.runtime,
         connectors={**engine_env.runtime.connectors, "crm": connector_factory(engine_env.crm, 10)},
+        _local=threading.local(),  # its own connectors, not the ones cached for 50-row pages
     )
     naps: list[float] = []
     faults(
