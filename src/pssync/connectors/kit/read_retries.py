@@ -19,7 +19,7 @@ capture, an SAP page that needs a few dozen look-ups almost never got through.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -43,7 +43,7 @@ class ShortWaitRetry(Retry):
         error: Exception | None = None,
         _pool: Any = None,
         _stacktrace: Any = None,
-    ) -> Retry:
+    ) -> Self:
         wait = self.get_retry_after(response) if response is not None else None
         if wait is not None and wait > MAX_WAIT:
             # With raise_on_status off, urllib3 hands this response back unchanged.
