@@ -194,12 +194,12 @@ def test_a_read_too_long_to_get_through_the_faults_in_one_go_converges_page_by_p
     """The capture's unit of progress is a page, and its retry budget counts failures in a row
     without a page applied, so a read of any length converges under faults.
 
-    500 partners read 10 at a time (50 page requests) from a CRM answering half its requests
+    500 partners read 10 at a time (50 page requests) from a CRM answering 70% of its requests
     with a 429, 500 or 503 and dropping 5% of its connections (a fixed fault sequence). A
-    request fails for good when its three attempts all fail (0.55^3, about 17%), so the whole
-    read goes through in one go with probability 0.83^50, about 0.01%, and it meets more
-    failures than the budget of 8 restarts; a page fails nine tries in a row with
-    probability 0.17^9. The budget counts failures without progress, so the read must bring
+    request fails for good when its five attempts all fail (0.75^5, about 24%), so the whole
+    read goes through in one go with probability 0.76^50, about one in a million, and it
+    meets more failures than the budget of 8 restarts; a page fails nine tries in a row with
+    probability 0.24^9. The budget counts failures without progress, so the read must bring
     every partner in, each once: a page applied before a failure is not read again (no
     "duplicate" count), the read resumes after it."""
     rows = [bp_row(f"Paged {i:03d}") for i in range(500)]
@@ -212,7 +212,7 @@ def test_a_read_too_long_to_get_through_the_faults_in_one_go_converges_page_by_p
     naps: list[float] = []
     faults(
         engine_env.crm,
-        error_rate=0.5,
+        error_rate=0.7,
         error_statuses=[429, 500, 503],
         retry_after=0,
         drop_rate=0.05,

@@ -15,6 +15,14 @@ retries it: after its Retry-After when that is at most `MAX_WAIT` seconds (a bli
 for the capture and the delivery to wait out (`QuotaExhaustedError`, Retry-After), not a sleep
 inside one call. Under the chaos mix a third of the injected errors are 429s: left to the
 capture, an SAP page that needs a few dozen look-ups almost never got through.
+
+Five attempts, not the kit's three: a read here is rarely alone. An SAP page of 1,000 rows
+brings up to 25 look-ups per kind (40 keys a request), a Salesforce page its history queries,
+and the capture's unit of progress is the page, so one request failing for good costs the
+whole page again. At 27% of attempts failing (the chaos mix) three attempts leave 1.9% of
+requests failed, and a 75-request page gets through a quarter of the time (nine tries in a row
+fail 8% of the time: a medium firm has hundreds of such pages); five leave 0.14%, and the page
+gets through 90% of the time.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from urllib3.util.retry import Retry
 READ_METHODS = frozenset({"GET", "HEAD"})
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_WAIT = 2.0  # seconds: the longest Retry-After slept inside a request (as `Transport`)
+READ_ATTEMPTS = 5
 
 
 class ShortWaitRetry(Retry):
@@ -51,7 +60,9 @@ class ShortWaitRetry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-def mount_read_retries(session: requests.Session, attempts: int = 3) -> requests.Session:
+def mount_read_retries(
+    session: requests.Session, attempts: int = READ_ATTEMPTS
+) -> requests.Session:
     """Retry `session`'s reads up to `attempts` times in all on connection failures, read
     timeouts, 5xx answers and short 429s, backing off 0.1 s, 0.2 s, ... (at most `MAX_WAIT`)
     or as the server's Retry-After says; the last answer (or error) is what the caller sees,
