@@ -21,6 +21,7 @@ from pssync.connectors.errors import (
     RetriableError,
     classify_http,
 )
+from pssync.connectors.kit.read_retries import READ_METHODS
 
 TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
@@ -109,7 +110,7 @@ class Transport:
         self, method: str, url: str, *, record_id: str | None = None, **kwargs: Any
     ) -> httpx.Response:
         """One request, retried while retriable; raises a `ConnectorError` otherwise."""
-        read = method.upper() in ("GET", "HEAD")
+        read = method.upper() in READ_METHODS
         retrying = Retrying(
             stop=stop_after_attempt(self.read_attempts if read else self.attempts),
             wait=self._wait,
