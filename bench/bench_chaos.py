@@ -3,8 +3,9 @@
 Same protocol as `tests/chaos` (faults `error_rate=0.2,timeout_rate=0.03,timeout_seconds=3,
 drop_rate=0.03` in every system, kill -9 at 5 seeded moments, restart, settle; then every
 system read back and compared with a clean run of the same firm and seed). Prints one JSON line
-and rewrites its own section of bench/results.md (a table: seed, variant, kills, duplicates,
-lost, other differences, minutes), noting the machine and its load.
+and puts a dated sub-section first under its heading in bench/results.md, keeping the earlier
+ones (a table: seed, variant, kills, duplicates, lost, other differences, minutes), noting the
+machine and its load.
 
     python bench/bench_chaos.py [--size medium] [--seeds 7,11]
         [--variants sqlite,postgres-two-workers,sqlite-threads,sqlite-page-processes]
@@ -88,10 +89,8 @@ def table(rows: list[dict[str, Any]], size: str, when: dt.datetime) -> str:
             cpu = line.split(":", 1)[1].strip()
             break
     lines = [
-        HEADING,
-        "",
-        f"Run {when:%Y-%m-%d %H:%M} UTC on {cpu}, {os.cpu_count()} cores, shared with other "
-        f"work (load average per run below). Firm `{size}`; faults "
+        f"**{when:%Y-%m-%d %H:%M} UTC, bench_chaos.py.** Run on {cpu}, {os.cpu_count()} "
+        f"cores, shared with other work (load average per run below). Firm `{size}`; faults "
         "`error_rate=0.2,timeout_rate=0.03,timeout_seconds=3,drop_rate=0.03` in every system; "
         "kill -9 at 5 seeded moments (seconds after each start); compared with a clean run of "
         "the same seed through every system's API (tests/chaos/oracle.py).",
@@ -117,12 +116,16 @@ def table(rows: list[dict[str, Any]], size: str, when: dt.datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of results.md (or append it)."""
+def write_section(text: str, began: str) -> None:
+    """Put this run's results first under this benchmark's heading in results.md (appended
+    with the heading if there is none); the earlier runs' sub-sections are kept. `began`
+    (the run's first line) finds this run's own earlier write, which is replaced."""
     current = RESULTS.read_text(encoding="utf-8")
-    pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
-    updated = pattern.sub(lambda _: text + "\n", current) if pattern.search(current) else None
-    RESULTS.write_text(updated or current.rstrip("\n") + "\n\n" + text, encoding="utf-8")
+    own = re.compile(rf"^{re.escape(began)}.*?(?=^\*\*|^## |\Z)", re.S | re.M)
+    current = own.sub("", current)
+    if f"{HEADING}\n" not in current:
+        current = current.rstrip("\n") + f"\n\n{HEADING}\n"
+    RESULTS.write_text(current.replace(f"{HEADING}\n", f"{HEADING}\n\n{text}", 1), "utf-8")
 
 
 def main() -> int:
@@ -143,7 +146,7 @@ def main() -> int:
     unknown = sorted(set(args.variants.split(",")) - set(VARIANTS))
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {sorted(VARIANTS)}")
-    rows = []
+    rows, started = [], dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory(prefix="bench-chaos-") as tmp:
         base = Path(tmp)
         for seed in (int(s) for s in args.seeds.split(",")):
@@ -152,7 +155,8 @@ def main() -> int:
                 rows.append(one(args.size, seed, variant, clean, base))
                 print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
                 if not args.no_write:  # after each run, so a long session keeps what it measured
-                    write_section(table(rows, args.size, dt.datetime.now(dt.UTC)))
+                    text = table(rows, args.size, started)
+                    write_section(text, text.split("\n", 1)[0])
     keys = ("target_duplicates", "target_lost", "extra", "field", "golden_diffs")
     total = {k: sum(r[k] for r in rows) for k in keys}
     print(json.dumps({"size": args.size, "runs": len(rows), **total}))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +17,7 @@ from pssync.engine.runtime import Runtime
 from pssync.engine.worker import wait_idle
 from pssync.mapping.translator import Translator
 
-from .conftest import BP, EngineEnv, bp_row, writes_made
+from .conftest import BP, EngineEnv, bp_row, connector_factory, faults, writes_made
 
 
 def test_crm_accounts_reach_the_erp_and_the_cursor_moves_on(engine_env: EngineEnv) -> None:
@@ -184,3 +186,46 @@ def test_objects_whose_batches_could_see_each_other_run_one_batch_at_a_time(
             assert capture.concurrent_batches(runtime, "crm", BP) == 1
     finally:
         runtime.translators["crm"] = original
+
+
+def test_a_read_too_long_to_get_through_the_faults_in_one_go_converges_page_by_page(
+    engine_env: EngineEnv,
+) -> None:
+    """The capture's unit of progress is a page, and its retry budget counts failures in a row
+    without a page applied, so a read of any length converges under faults.
+
+    500 partners read 10 at a time (50 page requests) from a CRM answering 70% of its requests
+    with a 429, 500 or 503 and dropping 5% of its connections (a fixed fault sequence). A
+    request fails for good when its five attempts all fail (0.75^5, about 24%), so the whole
+    read goes through in one go with probability 0.76^50, about one in a million, and it
+    meets more failures than the budget of 8 restarts; a page fails nine tries in a row with
+    probability 0.24^9. The budget counts failures without progress, so the read must bring
+    every partner in, each once: a page applied before a failure is not read again (no
+    "duplicate" count), the read resumes after it."""
+    rows = [bp_row(f"Paged {i:03d}") for i in range(500)]
+    engine_env.crm.seed({BP: rows})
+    runtime = dataclasses.replace(
+        engine_env.runtime,
+        connectors={**engine_env.runtime.connectors, "crm": connector_factory(engine_env.crm, 10)},
+        _local=threading.local(),  # its own connectors, not the ones cached for 50-row pages
+    )
+    naps: list[float] = []
+    faults(
+        engine_env.crm,
+        error_rate=0.7,
+        error_statuses=[429, 500, 503],
+        retry_after=0,
+        drop_rate=0.05,
+        seed=23,
+    )
+    try:
+        report = Poller(runtime, "crm", BP, sleep=naps.append).run()
+    finally:
+        faults(engine_env.crm, error_rate=0.0, drop_rate=0.0)
+    assert report.retries > 8, "fewer failures than one budget: the test proves nothing"
+    assert len(naps) == report.retries
+    assert report.counts == {"applied": len(rows)}
+    for row in rows:
+        found = engine_env.store.resolve_xref("crm", BP, row["BusinessPartner"])
+        assert found is not None, row
+        assert len(engine_env.store.history("Account", found[1])) == 1

@@ -12,6 +12,7 @@ and the CLI start it again on another database.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sqlite3
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dbos import DBOS, DBOSConfig
+from dbos._error import DBOSException
 from sqlalchemy.engine import make_url
 
 from pssync.store.db import WAL_AUTOCHECKPOINT_PAGES, database_url
@@ -162,11 +164,40 @@ def launched() -> bool:
     return _launched_url is not None
 
 
+class InterruptedWorkflows(logging.Filter):
+    """Turns the traceback of a workflow that was still running when `shutdown` destroyed DBOS
+    into one line. Such a workflow (a page batch still applying when a sync stopped on a read
+    error) fails at its next checkpoint, because the system database is gone; what it did
+    before is checkpointed, it stays PENDING under this executor ID, and the next launch with
+    that ID (the next `pssync sync`, the restarted worker) recovers it from its last step, so
+    nothing is lost and the traceback told the user nothing they could act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, DBOSException) or STOPPED not in str(error):
+            return True
+        record.msg, record.args, record.exc_info, record.exc_text = INTERRUPTED, (), None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+STOPPED = "System database accessed before DBOS was launched"
+INTERRUPTED = (
+    "a workflow still running when the engine stopped was interrupted at its last checkpoint; "
+    "the next start with this executor ID recovers it"
+)
+_interrupted = InterruptedWorkflows()
+
+
 def shutdown() -> None:
-    """Destroy the DBOS instance but keep the registered workflows for a later launch."""
+    """Destroy the DBOS instance but keep the registered workflows for a later launch;
+    workflows still running stop at their next checkpoint (see `InterruptedWorkflows`)."""
     global _launched_url
-    DBOS.destroy(destroy_registry=False)
+    dbos_logger = logging.getLogger("dbos")
+    if _interrupted not in dbos_logger.filters:
+        dbos_logger.addFilter(_interrupted)
     _launched_url = None
+    DBOS.destroy(destroy_registry=False)
     from pssync.engine import page_processes  # imported late: it imports the pipeline
 
     page_processes.stop()

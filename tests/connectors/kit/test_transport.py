@@ -72,3 +72,16 @@ def test_the_classify_hook_decides() -> None:
     client = httpx.Client(transport=httpx.MockTransport(status(403)), base_url="https://x.invalid")
     with pytest.raises(RetriableError):
         QuotaAs403(client).send("GET", "/a")
+
+
+def test_read_attempts_retry_reads_and_leave_writes_to_one_attempt() -> None:
+    """Kantata's setting: a create whose answer was lost is the delivery's to find, a read is
+    safe to repeat in the request (RFC 9110 9.2.2)."""
+    transport, seen = scripted(status(503), status(500), status(503), status(500), status(200))
+    transport.attempts, transport.read_attempts = 1, 5
+    assert transport.json("GET", "/a") == {"ok": True} and len(seen) == 5
+    transport, seen = scripted(status(503), status(200))
+    transport.attempts, transport.read_attempts = 1, 5
+    with pytest.raises(RetriableError):
+        transport.send("POST", "/a")
+    assert len(seen) == 1

@@ -18,6 +18,7 @@ import httpx
 
 from pssync.connectors.kantata.settings import KantataSettings
 from pssync.connectors.kit import transport as kit
+from pssync.connectors.kit.read_retries import READ_ATTEMPTS
 
 SYSTEM = "kantata"
 
@@ -48,7 +49,10 @@ class Transport(kit.Transport):
             timeout=settings.timeout,
             headers={"Authorization": f"Bearer {settings.token.get_secret_value()}"},
         )
-        super().__init__(client, attempts=1)
+        # Writes once (a create whose answer was lost is found by its external reference on
+        # the delivery's retry); reads as the Salesforce and SAP ones (`kit.read_retries`): a
+        # medium firm's time entries are ~1,850 pages, each a restart of the capture otherwise.
+        super().__init__(client, attempts=1, read_attempts=READ_ATTEMPTS)
 
     def details(self, response: httpx.Response) -> tuple[str, str | None, str | None]:
         return error_details(response)

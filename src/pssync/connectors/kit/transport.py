@@ -21,6 +21,7 @@ from pssync.connectors.errors import (
     RetriableError,
     classify_http,
 )
+from pssync.connectors.kit.read_retries import READ_METHODS
 
 TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
@@ -30,9 +31,20 @@ class Transport:
 
     system: ClassVar[str] = ""
 
-    def __init__(self, client: httpx.Client, *, attempts: int = 3, max_wait: float = 2.0) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        attempts: int = 3,
+        max_wait: float = 2.0,
+        read_attempts: int | None = None,
+    ) -> None:
+        """`read_attempts` (default `attempts`) for GET and HEAD, which HTTP defines as safe
+        to repeat (RFC 9110 9.2.2): a connector whose writes get one attempt (their
+        idempotency is the delivery's) can still retry its reads in the request."""
         self.client = client
         self.attempts = max(1, attempts)
+        self.read_attempts = max(1, read_attempts or attempts)
         self.max_wait = max_wait
 
     # ---- hooks --------------------------------------------------------------------------
@@ -98,8 +110,9 @@ class Transport:
         self, method: str, url: str, *, record_id: str | None = None, **kwargs: Any
     ) -> httpx.Response:
         """One request, retried while retriable; raises a `ConnectorError` otherwise."""
+        read = method.upper() in READ_METHODS
         retrying = Retrying(
-            stop=stop_after_attempt(self.attempts),
+            stop=stop_after_attempt(self.read_attempts if read else self.attempts),
             wait=self._wait,
             retry=retry_if_exception(self._worth_retrying),
             reraise=True,
