@@ -230,7 +230,7 @@ WEIGHT_STEPS = 20  # the weights are chosen on a grid of 1/20
 BLEND_SHRINK_QUARTERS = 2.0  # pseudo-quarters of the bottom-up alone the weights are pulled with
 
 
-def _weights(
+def best_weights(
     rows: list[tuple[dt.date, str | None, float, float, float, float]],
 ) -> tuple[float, float]:
     """(bottom-up, seasonal) weights with the least absolute error over the rows; ties go to
@@ -274,7 +274,7 @@ def learn_blend(views: list[OriginView], attributed: Attributed, limit: dt.date)
     if len(origins) < 2:
         residuals = [(o, sl, c, a) for o, sl, c, _s, _f, a in rows]
         return Blend(1.0, len(rows), origins, residuals, rows)
-    best, best_seasonal = _weights(rows)
+    best, best_seasonal = best_weights(rows)
     n, k = len(origins), BLEND_SHRINK_QUARTERS  # few quarters: lean on the bottom-up
     weight, seasonal = (n * best + k) / (n + k), n * best_seasonal / (n + k)
     flat = max(0.0, 1.0 - weight - seasonal)
