@@ -3,7 +3,7 @@
 `learned_forecast` runs the bottom-up model as of T, then, from past origins only (facts known
 at each origin, revenue realised by T), learns how each component converts to revenue month
 by month, how much new work arrives per line, and how much weight the top-down seasonal
-run-rate deserves, and how far the firm's summed forecast has been off (learning.py): the
+and flat run-rates deserve, and how far the firm's summed forecast has been off (learning.py): the
 firm total is corrected by that learned bias and every line reconciled to it in proportion.
 Each correction is added as its own contribution with its
 reason (`Component.LEARNED_*`), so the forecast still reconciles to its lineage: bottom-up
