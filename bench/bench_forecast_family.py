@@ -36,11 +36,8 @@ from typing import Any
 from pssync.forecast import AnalyticsStore
 from pssync.forecast.backtest import Point, backtest_run, quarters, score
 from pssync.forecast.bulkload import load_truth
-from pssync.forecast.calibration import calibrate
-from pssync.forecast.montecarlo import quarter_bands
-from pssync.forecast.run import forecast_snapshot
+from pssync.forecast.montecarlo import bands_as_of
 from pssync.forecast.scorecard import coverage, score_components
-from pssync.forecast.snapshot import load_snapshot
 from pssync.planning.periods import add_months, month_end, month_start
 from pssync.sandbox.worlds import generate_world
 
@@ -77,16 +74,7 @@ def _firm_error(points: list[Point], method: str) -> float | None:
 def product_bands(analytics: AnalyticsStore, as_of: dt.date) -> dict[str, Any]:
     """The Monte Carlo quarter bands of the forecast as of `as_of` (12 months), and how many
     are degenerate: P10, P50 and P90 not strictly increasing."""
-    snap = load_snapshot(analytics, as_of, analytics.high_water_mark)
-    cal = calibrate(analytics, snap)
-    result = forecast_snapshot(
-        snap,
-        horizon=12,
-        probability=cal.probability,
-        overrun=cal.overrun_of,
-        realisation=cal.realisation,
-    )
-    rows = quarter_bands(result, snap, cal)
+    rows = bands_as_of(analytics, as_of, known_at=analytics.high_water_mark)[1]
     bad = [r["quarter"] for r in rows if not r["p10"] < r["p50"] < r["p90"]]
     return {"as_of": str(as_of), "quarters": len(rows), "degenerate": bad}
 

@@ -12,7 +12,14 @@ from pssync.forecast import AnalyticsStore
 from pssync.forecast.bulkload import load_truth
 from pssync.forecast.components import Component
 from pssync.forecast.learned import Learned, learned_forecast
-from pssync.forecast.learning import BIAS_SHRINK_QUARTERS, QUARTER, Blend, learn_bias, recency
+from pssync.forecast.learning import (
+    BIAS_SHRINK_QUARTERS,
+    QUARTER,
+    Blend,
+    best_weights,
+    learn_bias,
+    recency,
+)
 from pssync.forecast.origins import last_full_month
 from pssync.planning.periods import add_months, month_start
 from pssync.sandbox.worlds import generate_world
@@ -67,7 +74,10 @@ def _rows(learned: Learned) -> list[tuple[object, ...]]:
 def test_a_fact_valid_after_t_changes_nothing_as_of_t() -> None:
     later = _forecast((*truth(), _late_fact(T + dt.timedelta(days=10))))
     assert _rows(later) == _rows(base())
-    assert later.blend.weight == base().blend.weight
+    assert (later.blend.weight, later.blend.seasonal) == (
+        base().blend.weight,
+        base().blend.seasonal,
+    )
     assert later.bias == base().bias
     assert later.bands == base().bands
 
@@ -84,7 +94,10 @@ def test_learning_uses_only_quarters_realised_by_t() -> None:
     # revenue recognised in the (unfinished) as-of month teaches nothing: change it, same factors
     changed = _forecast((*truth(), _late_fact(dt.date(2025, 7, 10))), MID)
     assert changed.fit.factors == learned.fit.factors
-    assert changed.blend.weight == learned.blend.weight
+    assert (changed.blend.weight, changed.blend.seasonal) == (
+        learned.blend.weight,
+        learned.blend.seasonal,
+    )
     # the firm's learned bias: only nested quarters realised by T, unchanged by the late fact
     assert learned.bias.origins
     assert all(add_months(month_start(o), QUARTER) <= last for o in learned.bias.origins)
@@ -140,3 +153,16 @@ def test_the_firm_bias_is_a_visible_contribution_and_keeps_the_bands() -> None:
     # the band sits where the uncorrected forecast's nested errors put it
     centre = float(before) * math.exp(mu + learned.bias.log)
     assert math.isclose(float(firm.p10 * firm.p90) ** 0.5, centre, rel_tol=1e-3)
+
+
+def test_the_blend_weights_go_to_the_candidate_the_past_quarters_bore_out() -> None:
+    t = dt.date(2025, 6, 30)
+    # (origin, line, calibrated bottom-up, seasonal run-rate, flat run-rate, actual)
+    flat_right = [(t, "a", 80.0, 130.0, 100.0, 100.0), (t, "b", 60.0, 70.0, 50.0, 50.0)]
+    assert best_weights(flat_right) == (0.0, 0.0)
+    seasonal_right = [(t, "a", 80.0, 130.0, 100.0, 130.0), (t, "b", 60.0, 70.0, 50.0, 70.0)]
+    assert best_weights(seasonal_right) == (0.0, 1.0)
+    # many weights fit exactly (0.5 / 0.5 / 0, 0.75 / 0 / 0.25, ...): the most on the bottom-up
+    assert best_weights([(t, "a", 80.0, 100.0, 120.0, 90.0)]) == (0.75, 0.0)
+    blend = Blend(0.6, 2, [t], [], [], 0.25)
+    assert math.isclose(blend.flat, 0.15)

@@ -15,26 +15,14 @@ import pytest
 
 from pssync.forecast import AnalyticsStore
 from pssync.forecast.bulkload import load_truth
-from pssync.forecast.calibration import calibrate
-from pssync.forecast.montecarlo import quarter_bands
-from pssync.forecast.run import forecast_snapshot
-from pssync.forecast.snapshot import load_snapshot
+from pssync.forecast.montecarlo import bands_as_of
 from pssync.sandbox.worlds import generate_world
 from pssync.store import GoldenStore, open_engine
 from pssync.store.jsonl import import_lines
 
 
 def _bands(analytics: AnalyticsStore, as_of: dt.date) -> list[dict[str, object]]:
-    snap = load_snapshot(analytics, as_of, analytics.high_water_mark)
-    cal = calibrate(analytics, snap)
-    result = forecast_snapshot(
-        snap,
-        horizon=12,
-        probability=cal.probability,
-        overrun=cal.overrun_of,
-        realisation=cal.realisation,
-    )
-    return quarter_bands(result, snap, cal)
+    return bands_as_of(analytics, as_of, known_at=analytics.high_water_mark)[1]
 
 
 def _assert_open_quarters_uncertain(rows: list[dict[str, object]]) -> None:

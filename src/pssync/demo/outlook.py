@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pssync.forecast.analytics import AnalyticsStore
-from pssync.forecast.calibration import calibrate
-from pssync.forecast.montecarlo import quarter_bands
-from pssync.forecast.run import ForecastResult, forecast_snapshot
-from pssync.forecast.snapshot import load_snapshot
+from pssync.forecast.montecarlo import bands_as_of
+from pssync.forecast.run import ForecastResult
 from pssync.forecast.versions import save_version
 from pssync.governance.exceptions import ACTIVE, ExceptionStore
 from pssync.kpi import conversion_time, milestone_adherence, project_code_sla, start_variance
@@ -56,16 +54,7 @@ def compute_outlook(
     analytics = AnalyticsStore(analytics_path)
     try:
         analytics.sync(store)
-        snap = load_snapshot(analytics, as_of)
-        cal = calibrate(analytics, snap, currency)
-        result = forecast_snapshot(
-            snap,
-            horizon=HORIZON_MONTHS,
-            currency=currency,
-            probability=cal.probability,
-            overrun=cal.overrun_of,
-            realisation=cal.realisation,
-        )
+        result, quarters = bands_as_of(analytics, as_of, horizon=HORIZON_MONTHS, currency=currency)
         version = save_version(analytics, result)
         return Outlook(
             as_of=as_of,
@@ -73,7 +62,7 @@ def compute_outlook(
             version_id=version,
             total=result.total(),
             result=result,
-            quarters=quarter_bands(result, snap, cal),
+            quarters=quarters,
             kpis=kpis(analytics, as_of),
         )
     finally:

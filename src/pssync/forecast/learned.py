@@ -3,7 +3,7 @@
 `learned_forecast` runs the bottom-up model as of T, then, from past origins only (facts known
 at each origin, revenue realised by T), learns how each component converts to revenue month
 by month, how much new work arrives per line, and how much weight the top-down seasonal
-run-rate deserves, and how far the firm's summed forecast has been off (learning.py): the
+and flat run-rates deserve, and how far the firm's summed forecast has been off (learning.py): the
 firm total is corrected by that learned bias and every line reconciled to it in proportion.
 Each correction is added as its own contribution with its
 reason (`Component.LEARNED_*`), so the forecast still reconciles to its lineage: bottom-up
@@ -196,15 +196,26 @@ def _adjustments(live: OriginView, learned: Fit, blend: Blend, horizon: int) -> 
                 )
                 amount = cents(Decimal(str(w * nu * rr)))
                 out.append(_learned(month, Component.LEARNED_NEW_WORK, dims, amount, reason))
-            if w < 1:
-                # total = w x calibrated bottom-up + (1 - w) x top-down: this is the second half
-                delta = cents(Decimal(str((1 - w) * (rr * s - bottom.get((month, sl), 0.0)))))
+            # total = w x calibrated bottom-up + ws x seasonal + wf x flat run-rate, w + ws +
+            # wf = 1: each run-rate stands in for its share of the bottom-up
+            b = bottom.get((month, sl), 0.0)
+            for share, top, what, how in (
+                (blend.seasonal, rr * s, "seasonal", f"x season {s:.2f}"),
+                (blend.flat, rr, "flat", "repeated"),
+            ):
+                delta = cents(Decimal(str(share * (top - b))))
+                if not delta:
+                    continue
                 reason = (
-                    f"top-down: {1 - w:.2f} weight on the seasonal run-rate ({rr:,.0f}/month x "
-                    f"season {s:.2f}) in place of the bottom-up, learned on "
-                    f"{len(blend.origins)} past quarters"
+                    f"top-down: {share:.2f} weight on the {what} run-rate ({rr:,.0f}/month "
+                    f"{how}) in place of the bottom-up, learned on {len(blend.origins)} past "
+                    "quarters"
                 )
-                out.append(_learned(month, Component.LEARNED_TOP_DOWN, dims, delta, reason))
+                out.append(
+                    _learned(
+                        month, Component.LEARNED_TOP_DOWN, dims, delta, reason, f"top_down:{what}"
+                    )
+                )
     return out
 
 

@@ -11,9 +11,10 @@ anything about horizon h (`usable`). Per horizon:
   bottom-up model itself puts in month h: half an origin's worth of the parent's volume
   pulls toward the parent, so a small group seen once barely moves;
 - new work (revenue from deals not yet in the CRM at t) is a multiple of each line's run-rate;
-- the weight of the calibrated bottom-up forecast against the top-down seasonal run-rate is
-  chosen on nested rolling origins: each past quarter is forecast with factors learned only
-  from what was realised before it, and the weight minimising the absolute error wins;
+- the weights of the calibrated bottom-up forecast, the top-down seasonal run-rate and the
+  flat run-rate are chosen on nested rolling origins: each past quarter is forecast with
+  factors learned only from what was realised before it, and the weights minimising the
+  absolute error win;
 - the firm's bias: the same nested quarters summed over the lines, log(actual / forecast),
   recency-weighted and shrunk toward none (`learn_bias`). Line errors that share a cause (new
   work a growing firm keeps under-forecasting, conversion factors that lag a trend) add up in
@@ -206,17 +207,49 @@ def top_down(view: OriginView, h: int) -> dict[str | None, float]:
 
 @dataclass
 class Blend:
-    weight: float  # of the calibrated bottom-up; 1 - weight on the seasonal run-rate
+    """Weights of the three candidates for a line's next quarter, summing to 1: the calibrated
+    bottom-up (`weight`), the seasonal run-rate (`seasonal`) and the flat run-rate (the rest).
+    The seasonal index is one year's ratio, read off a firm that may have been ramping up then,
+    so the flat run-rate is kept as a candidate of its own: the past decides which one serves."""
+
+    weight: float  # of the calibrated bottom-up
     points: int  # (origin, service line) quarters it was chosen on
     origins: list[dt.date]
     residuals: list[tuple[dt.date, str | None, float, float]]  # (origin, line, forecast, actual)
-    # (origin, line, calibrated bottom-up, top-down, actual) of the nested quarters
-    rows: list[tuple[dt.date, str | None, float, float, float]] = field(default_factory=list)
+    # (origin, line, calibrated bottom-up, seasonal run-rate, flat run-rate, actual)
+    rows: list[tuple[dt.date, str | None, float, float, float, float]] = field(default_factory=list)
+    seasonal: float = 0.0  # of the seasonal run-rate
+
+    @property
+    def flat(self) -> float:
+        """Weight of the flat run-rate (the last three full months, repeated)."""
+        return max(0.0, 1.0 - self.weight - self.seasonal)
+
+
+WEIGHT_STEPS = 20  # the weights are chosen on a grid of 1/20
+BLEND_SHRINK_QUARTERS = 2.0  # pseudo-quarters of the bottom-up alone the weights are pulled with
+
+
+def best_weights(
+    rows: list[tuple[dt.date, str | None, float, float, float, float]],
+) -> tuple[float, float]:
+    """(bottom-up, seasonal) weights with the least absolute error over the rows; ties go to
+    the bottom-up, then to the seasonal run-rate."""
+    best, best_err = (1.0, 0.0), math.inf
+    for i in range(WEIGHT_STEPS, -1, -1):
+        for j in range(WEIGHT_STEPS - i, -1, -1):
+            w, ws = i / WEIGHT_STEPS, j / WEIGHT_STEPS
+            wf = 1.0 - w - ws
+            err = sum(abs(w * c + ws * s + wf * f - a) for _o, _sl, c, s, f, a in rows)
+            if err < best_err - 1e-9:
+                best, best_err = (w, ws), err
+    return best
 
 
 def learn_blend(views: list[OriginView], attributed: Attributed, limit: dt.date) -> Blend:
-    """Weight of the calibrated bottom-up vs top-down from nested rolling-origin quarters."""
-    rows: list[tuple[dt.date, str | None, float, float, float]] = []
+    """Weights of the calibrated bottom-up, the seasonal and the flat run-rate, from nested
+    rolling-origin quarters (each forecast with what was learned before it)."""
+    rows: list[tuple[dt.date, str | None, float, float, float, float]] = []
     for v in views:
         if not usable(v.as_of, QUARTER, limit):
             continue
@@ -235,21 +268,18 @@ def learn_blend(views: list[OriginView], attributed: Attributed, limit: dt.date)
             if 1 <= hh <= QUARTER:
                 act[sl] += value
         for sl in set(cb) | set(td) | set(act):
-            rows.append((v.as_of, sl, cb.get(sl, 0.0), td.get(sl, 0.0), act.get(sl, 0.0)))
+            flat = QUARTER * v.run_rate.get(sl, 0.0)
+            rows.append((v.as_of, sl, cb.get(sl, 0.0), td.get(sl, 0.0), flat, act.get(sl, 0.0)))
     origins = sorted({r[0] for r in rows})
     if len(origins) < 2:
-        residuals = [(o, sl, c, a) for o, sl, c, _t, a in rows]
+        residuals = [(o, sl, c, a) for o, sl, c, _s, _f, a in rows]
         return Blend(1.0, len(rows), origins, residuals, rows)
-    best, best_err = 1.0, math.inf
-    for k in range(20, -1, -1):
-        w = k / 20
-        err = sum(abs(w * c + (1 - w) * t - a) for _o, _sl, c, t, a in rows)
-        if err < best_err - 1e-9:
-            best, best_err = w, err
-    n = len(origins)
-    weight = (n * best + 2 * 1.0) / (n + 2)  # few quarters: lean on the bottom-up
-    residuals = [(o, sl, weight * c + (1 - weight) * t, a) for o, sl, c, t, a in rows]
-    return Blend(weight, len(rows), origins, residuals, rows)
+    best, best_seasonal = best_weights(rows)
+    n, k = len(origins), BLEND_SHRINK_QUARTERS  # few quarters: lean on the bottom-up
+    weight, seasonal = (n * best + k) / (n + k), n * best_seasonal / (n + k)
+    flat = max(0.0, 1.0 - weight - seasonal)
+    residuals = [(o, sl, weight * c + seasonal * s + flat * f, a) for o, sl, c, s, f, a in rows]
+    return Blend(weight, len(rows), origins, residuals, rows, seasonal)
 
 
 @dataclass(frozen=True)

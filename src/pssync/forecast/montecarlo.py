@@ -24,12 +24,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pssync.forecast.calibration import Calibration
+from pssync.forecast.analytics import AnalyticsStore
+from pssync.forecast.calibration import Calibration, calibrate
 from pssync.forecast.components import Component
 from pssync.forecast.money import cents
-from pssync.forecast.run import ForecastResult
+from pssync.forecast.run import ForecastResult, forecast_snapshot
 from pssync.forecast.sales_pipeline import DEFAULT_DURATION
-from pssync.forecast.snapshot import Snapshot
+from pssync.forecast.snapshot import Snapshot, load_snapshot
 from pssync.planning.periods import month_start, months_between
 
 Matrix = npt.NDArray[np.float64]
@@ -190,3 +191,26 @@ def quarter_bands(result: ForecastResult, snap: Snapshot, cal: Calibration) -> l
             }
         )
     return rows
+
+
+def bands_as_of(
+    analytics: AnalyticsStore,
+    as_of: dt.date,
+    *,
+    horizon: int = 12,
+    currency: str = "USD",
+    known_at: dt.datetime | None = None,
+) -> tuple[ForecastResult, list[dict[str, Any]]]:
+    """The calibrated bottom-up forecast as of `as_of` and its quarter bands: what the demo,
+    the family bench and the band tests show, read and calibrated the one way."""
+    snap = load_snapshot(analytics, as_of, known_at)
+    cal = calibrate(analytics, snap, currency)
+    result = forecast_snapshot(
+        snap,
+        horizon=horizon,
+        currency=currency,
+        probability=cal.probability,
+        overrun=cal.overrun_of,
+        realisation=cal.realisation,
+    )
+    return result, quarter_bands(result, snap, cal)
