@@ -36,6 +36,7 @@ _FIELDS: dict[tuple[str, str], tuple[str, ...]] = {}
 # Separates the fields of the digested text (each value is also length-prefixed).
 _END = "\x1f"
 _IN_CHUNK = 500
+_SLICE = 50_000
 
 
 def register(system: str, obj: str, fields: Iterable[str]) -> None:
@@ -83,7 +84,12 @@ def source_digests(frame: pl.DataFrame, fields: Sequence[str]) -> pl.Series:
             .otherwise(pl.concat_str(pl.lit(f"{name}="), length, pl.lit(":"), value, pl.lit(_END)))
         )
     texts = frame.select(pl.concat_str(parts).alias("text")).get_column("text")
-    return pl.Series("digest", [digest_text(t) for t in texts], dtype=pl.String)
+    # A slice at a time, so only one slice's texts and digests are Python strings at once.
+    chunks = [
+        pl.Series("digest", [digest_text(t) for t in texts.slice(start, _SLICE)], pl.String)
+        for start in range(0, len(texts), _SLICE)
+    ]
+    return pl.concat(chunks) if chunks else pl.Series("digest", [], pl.String)
 
 
 def digests_for(
