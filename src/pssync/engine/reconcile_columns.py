@@ -84,10 +84,9 @@ def compare_columns(runtime: Runtime, system: str, obj: str) -> ColumnCompare | 
     Two steps: each record's source digest against the digest its xref carries (one read of
     the xref rows), then, for the records those do not settle, the fields themselves."""
     translator = runtime.translator(system)
-    if compared_fields(translator, obj) is None:
-        return None
     plan = column_plan(translator.spec, obj)
-    assert plan is not None
+    if plan is None or not _strings(translator.object_map(obj).entity, plan.fields):
+        return None
     snapshot = runtime.connector(system).snapshot_columns(obj)
     if snapshot is None:
         return None

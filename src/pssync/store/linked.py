@@ -44,7 +44,7 @@ def linked_digests(engine: Engine, system: str, obj: str) -> pl.DataFrame:
         ).all()
     away = pl.DataFrame(
         merged, schema={"entity_type": pl.String, "record_id": pl.String}, orient="row"
-    )
+    ).unique()
     return frame.join(
         away.with_columns(pl.lit(False).alias(PLAIN)), on=["entity_type", "record_id"], how="left"
     ).with_columns(pl.col(PLAIN).fill_null(True))
