@@ -145,6 +145,9 @@ class WritePlan:
     audits: list[audit.AuditItem] = field(default_factory=list)
     shared: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict)
     actors: dict[str, str] = field(default_factory=dict)
+    # Keys this plan creates: no version before, hence no link with a digest to refresh (a
+    # digest is only ever set from a version, and versions are never removed).
+    created: set[tuple[str, str]] = field(default_factory=set)
 
     def apply(self, fact: Fact, versions: list[RecordVersion]) -> str:
         digest = fact.digest
@@ -226,6 +229,7 @@ class WritePlan:
         )
         versions.append(new)
         self.inserts[id(new)] = new
+        self.created.add((fact.entity_type, fact.record_id))
         start = fact.valid_from_text or fact.valid_from.isoformat()
         actor = self.actors.get(fact.system)
         if actor is None:
@@ -327,5 +331,7 @@ class WritePlan:
                 )
             insert_rows(conn, record_version, _VERSION_COLUMNS, rows)
         audit.append_rows(conn, self.audits)
-        # Every write of a current version passes here: its links' compare digests follow it.
-        compare_digest.refresh(conn, self.current_payloads())
+        # Every write of a current version passes here: its links' compare digests follow it
+        # (a created record's links are new: `add_xrefs` gives them theirs).
+        current = self.current_payloads()
+        compare_digest.refresh(conn, {k: v for k, v in current.items() if k not in self.created})
