@@ -17,13 +17,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 import yaml
 
 from pssync.config import load_settings
 from pssync.engine.reconcile import compare_page
 from pssync.engine.reconcile_columns import compare_columns
+from pssync.model import Account
 from pssync.runtime import build_runtime
+from pssync.store import Change
+from pssync.store.linked import linked_digests
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +90,11 @@ def by_object(reports: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("recon-columns")
+    return synced(tmp_path_factory.mktemp("recon-columns"))
+
+
+def synced(base: Path) -> Path:
+    """A file-drop ERP's customers and projects exports, synced into a new golden store."""
     for name in ("inbound", "ack", "reject", "outbound"):
         (base / name).mkdir()
     export(base / "outbound", "customers", CUSTOMERS, [customer(i) for i in range(6)])
@@ -102,10 +110,10 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_columnar_report_finds_what_the_per_record_compare_finds(base: Path) -> None:
-    synced = by_object(pssync(base, "reconcile"))
-    assert synced["customers"]["in_step"] == synced["customers"]["checked"] == 6
+    first = by_object(pssync(base, "reconcile"))
+    assert first["customers"]["in_step"] == first["customers"]["checked"] == 6
     # Projects name their customer by ERP ID; the golden project holds the canonical account.
-    assert synced["projects"]["drift"] == {} and synced["projects"]["in_step"] == 3
+    assert first["projects"]["drift"] == {} and first["projects"]["in_step"] == 3
 
     rows = [customer(i) for i in range(6)]
     rows[0]["tax_id"] = "ABN999999999"  # drift in a field the ERP owns
@@ -148,3 +156,26 @@ def test_columnar_report_finds_what_the_per_record_compare_finds(base: Path) -> 
     after = by_object(pssync(base, "reconcile"))["customers"]
     assert after["drift"] == {} and after["missing"] == [] and after["deleted"] == []
     assert after["in_step"] == 5 and after["untranslatable"] == ["C0002"]
+
+
+def test_a_golden_write_after_the_sync_is_not_hidden_by_the_digests(tmp_path: Path) -> None:
+    """The sync leaves each customer link a compare digest; a later golden write (an edit from
+    another system) replaces it, so the digest step leaves that record to the field compare."""
+    base = synced(tmp_path)
+    runtime = build_runtime(load_settings(base / "pssync.yaml"), base=base)
+    try:
+        links = linked_digests(runtime.store.engine, "filedrop", "customers")
+        assert links.height == 6 and links.get_column("digest").null_count() == 0
+        record_id = links.filter(pl.col("external_id") == "C0004").item(0, "record_id")
+        golden = runtime.store.get("Account", record_id)
+        assert golden is not None
+        edited = Account.model_validate({**golden.payload, "name": "Renamed in the CRM"})
+        runtime.store.write([Change(edited, golden.valid_from, "crm")])
+
+        columns = compare_columns(runtime, "filedrop", "customers")
+        assert columns is not None and columns.in_step == 5
+        assert [r["id"] for batch in columns.batches(10) for r in batch] == ["C0004"]
+        verdict = compare_page(runtime, "filedrop", "customers", next(columns.batches(10)))
+        assert verdict == [("drift", ["name"])]
+    finally:
+        runtime.store.engine.dispose()

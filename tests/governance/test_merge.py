@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from pssync.governance.exceptions import ExceptionStore, NewException
 from pssync.governance.merge import merge_records
 from pssync.model import Account
-from pssync.store import Change, GoldenStore
+from pssync.store import Change, GoldenStore, compare_digest
 from pssync.store.audit import verify_chain
+from pssync.store.tables import xref
 
 T = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
 
@@ -62,3 +64,31 @@ def test_merge_refuses_unknown_or_self(store: GoldenStore) -> None:
         merge_records(store, exceptions, "Account", "acc-1", "acc-1", actor="x")
     with pytest.raises(KeyError):
         merge_records(store, exceptions, "Account", "acc-1", "acc-9", actor="x")
+
+
+def test_merge_leaves_no_compare_digest_of_the_duplicate(store: GoldenStore) -> None:
+    """A moved link's digest was the duplicate's payload's: NULL until the survivor's next write
+    (reconciliation then compares its fields); the duplicate's own links follow its delete."""
+    compare_digest.register("sap_s4", "A_BusinessPartner", ("name",))
+    compare_digest.register("salesforce", "Account", ("name",))
+    try:
+        survivor = Account(id="acc-1", name="Acme", xrefs={"salesforce:Account": "001A"})
+        dup = Account(
+            id="acc-2",
+            name="ACME Inc.",
+            xrefs={"salesforce:Account": "001B", "sap_s4:A_BusinessPartner": "1000042"},
+        )
+        store.write([Change(survivor, T, "salesforce"), Change(dup, T, "salesforce")])
+        assert None not in digests(store).values()
+        merge_records(store, ExceptionStore(store.engine), "Account", "acc-1", "acc-2", actor="x")
+        after = digests(store)
+        assert after["1000042"] is None and after["001B"] is None
+        assert after["001A"] == compare_digest.golden_digest(("name",), {"name": "Acme"})
+    finally:
+        compare_digest._FIELDS.pop(("sap_s4", "A_BusinessPartner"), None)
+        compare_digest._FIELDS.pop(("salesforce", "Account"), None)
+
+
+def digests(store: GoldenStore) -> dict[str, str | None]:
+    with store.engine.connect() as conn:
+        return dict(conn.execute(select(xref.c.external_id, xref.c.compare_digest)).all())

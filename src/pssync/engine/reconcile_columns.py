@@ -23,11 +23,15 @@ from pydantic import TypeAdapter
 from pssync.engine.records import source_record
 from pssync.engine.runtime import Runtime
 from pssync.mapping.columns import UNDECIDED, canonical_columns, column_plan
+from pssync.mapping.translator import Translator
 from pssync.model.registry import entity_class
-from pssync.store.linked import PLAIN, linked_frame
+from pssync.store import compare_digest
+from pssync.store.linked import PLAIN, linked_digests, linked_frame
 
 _ID = "__external_id"
 _GOLDEN = "__golden:"
+_DIGEST = "__digest"
+_SINGLE = "__single"
 
 
 @dataclass
@@ -64,9 +68,21 @@ def _strings(entity_type: str, names: Iterable[str]) -> bool:
     return True
 
 
+def compared_fields(translator: Translator, obj: str) -> tuple[str, ...] | None:
+    """The canonical fields the columnar compare compares for `obj`, or None where it does
+    not apply (a mapping rule that is not plain, a field that is not a string)."""
+    plan = column_plan(translator.spec, obj)
+    if plan is None or not _strings(translator.object_map(obj).entity, plan.fields):
+        return None
+    return tuple(plan.fields)
+
+
 def compare_columns(runtime: Runtime, system: str, obj: str) -> ColumnCompare | None:
     """The columnar compare of `system`'s `obj`, or None where it does not apply (a mapping
-    rule that is not plain, a connector without a column snapshot)."""
+    rule that is not plain, a connector without a column snapshot).
+
+    Two steps: each record's source digest against the digest its xref carries (one read of
+    the xref rows), then, for the records those do not settle, the fields themselves."""
     translator = runtime.translator(system)
     plan = column_plan(translator.spec, obj)
     if plan is None or not _strings(translator.object_map(obj).entity, plan.fields):
@@ -75,36 +91,62 @@ def compare_columns(runtime: Runtime, system: str, obj: str) -> ColumnCompare | 
     if snapshot is None:
         return None
     source = snapshot.frame
-    names = list(plan.fields)
-    golden = linked_frame(runtime.store.engine, system, obj, names)
+    names = sorted(plan.fields)
     mapped = canonical_columns(plan, source).with_columns(
         source.get_column(snapshot.id_column).alias(_ID)
     )
+    mapped = mapped.with_columns(
+        compare_digest.source_digests(mapped, names).alias(_DIGEST),
+        (pl.len().over(_ID) == 1).alias(_SINGLE),  # a duplicate ID is settled by neither step
+    )
+    links = linked_digests(runtime.store.engine, system, obj)
+    single = pl.col(_SINGLE)
+    decided = (
+        mapped.join(
+            links.select(pl.col("external_id").alias(_ID), pl.col("digest"), pl.col(PLAIN)),
+            on=_ID,
+            how="left",
+            maintain_order="left",
+        )
+        .select(
+            (pl.col(PLAIN) & ~pl.col(UNDECIDED) & single & (pl.col("digest") == pl.col(_DIGEST)))
+            .fill_null(False)
+            .alias("same")
+        )
+        .get_column("same")
+    )
+    # The rest: their golden fields, read for those IDs only (or all, if most are left).
+    rest = mapped.filter(~decided)
+    golden = linked_frame(runtime.store.engine, system, obj, names, rest.get_column(_ID))
     plain = golden.filter(pl.col(PLAIN)).select(
         pl.col("external_id").alias(_ID),
         pl.col("record_id"),
         *(pl.col(n).alias(_GOLDEN + n) for n in names),
     )
-    joined = mapped.join(plain, on=_ID, how="left", maintain_order="left")
     agree = [
         pl.col(n).is_null() | (pl.col(n) == pl.col(_GOLDEN + n)).fill_null(False) for n in names
     ]
     same = (
         pl.col("record_id").is_not_null()
         & ~pl.col(UNDECIDED)
-        & (pl.len().over(_ID) == 1)
+        & single
         & pl.all_horizontal(agree or [pl.lit(True)])
     )
-    verdict = joined.select(same.fill_null(False).alias("same")).get_column("same")
+    by_fields = (
+        rest.join(plain, on=_ID, how="left", maintain_order="left")
+        .select(same.fill_null(False).alias("same"))
+        .get_column("same")
+    )
+    todo = source.filter(~decided).filter(~by_fields)
     seen = source.select(pl.col(snapshot.id_column).alias("external_id")).unique()
-    gone = golden.join(seen, on="external_id", how="anti").select(
+    gone = links.join(seen, on="external_id", how="anti").select(
         "entity_type", "record_id", "external_id"
     )
     stamp = snapshot.modified_at.isoformat() if snapshot.modified_at else None
     return ColumnCompare(
         checked=source.height,
-        in_step=int(verdict.sum()),
-        todo=source.filter(~verdict),
+        in_step=int(decided.sum()) + int(by_fields.sum()),
+        todo=todo,
         id_column=snapshot.id_column,
         stamp=stamp,
         gone=[(str(e), str(r), str(x)) for e, r, x in gone.iter_rows()],

@@ -62,7 +62,12 @@ def merge_records(
         ).all()
         moved = [r for r in rows if (r.system, r.object) not in kept]
         for row in moved:
-            conn.execute(update(xref).where(x.xref_id == row.xref_id).values(record_id=survivor))
+            # Its compare digest was the duplicate's: unknown until the survivor's next write.
+            conn.execute(
+                update(xref)
+                .where(x.xref_id == row.xref_id)
+                .values(record_id=survivor, compare_digest=None)
+            )
         conn.execute(
             insert(record_merge).values(
                 entity_type=entity_type,

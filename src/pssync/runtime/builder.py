@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pssync.config.settings import ConfigError, Settings
+from pssync.engine.reconcile_columns import compared_fields
 from pssync.engine.runtime import CycleStep, Runtime
 from pssync.engine.setup import connector_factory
 from pssync.governance.check_policy import problems as check_problems
@@ -16,7 +17,7 @@ from pssync.governance.stages import governance_stages
 from pssync.mapping.translator import Translator
 from pssync.runtime.mappings import mapping_spec
 from pssync.runtime.replay import register_replays
-from pssync.store import GoldenStore, open_engine
+from pssync.store import GoldenStore, compare_digest, open_engine
 
 
 def govern(runtime: Runtime, modes: Mapping[str, str] | None = None) -> Runtime:
@@ -48,7 +49,11 @@ def build_runtime(settings: Settings, base: Path | None = None) -> Runtime:
         # The connector's shipped mapping when the file names none, with the file's crosswalk
         # overrides and default currency applied.
         if (spec := mapping_spec(settings, name, base)) is not None:
-            runtime.translators[name] = Translator(spec)
+            runtime.translators[name] = translator = Translator(spec)
+            # This process's golden writes keep the digests reconciliation compares with.
+            for obj in spec.objects:
+                if (fields := compared_fields(translator, obj)) is not None:
+                    compare_digest.register(name, obj, fields)
     govern(runtime, settings.checks)
     if settings.flows:
         from pssync.flows.runner import configure, dispatch_step

@@ -139,7 +139,7 @@ class GoldenStore:
                 result.created += outcome == "created"
                 result.updated += outcome == "updated"
             plan.flush(conn)
-            add_xrefs(conn, facts, now)
+            add_xrefs(conn, facts, now, plan.current_payloads())
             return result
 
         return self._serialised(attempt)

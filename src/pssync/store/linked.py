@@ -9,22 +9,57 @@ the payload, and no Python object per record (the driver's tuples go straight to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import polars as pl
-from sqlalchemy import JSON, ColumnElement, Engine, and_, case, cast, select, type_coerce
+from sqlalchemy import JSON, ColumnElement, Engine, Select, and_, case, cast, select, type_coerce
 
 from pssync.store.tables import record_merge, record_version, xref
 
 # Rows fetched and turned into a frame at a time.
 _BATCH = 100_000
+# Up to this many IDs, their fields are read by the index, a chunk of IDs per statement; more
+# are read in the one scan of the object's links and filtered.
+_FEW = 50_000
+_IN_CHUNK = 500
 # True where the link is plain: one xref row for the ID, not merged away, a live version.
 PLAIN = "__plain"
 
 
-def linked_frame(engine: Engine, system: str, obj: str, fields: Sequence[str]) -> pl.DataFrame:
+def linked_digests(engine: Engine, system: str, obj: str) -> pl.DataFrame:
+    """external_id, entity_type, record_id, digest (the xref's compare digest: the current
+    version's, or null) and `PLAIN` (the record is not merged away) for every xref of
+    `system`'s `obj`: the xref rows alone, no payload read."""
+    x, m = xref.c, record_merge.c
+    stmt = select(x.external_id, x.entity_type, x.record_id, x.compare_digest).where(
+        x.system == system, x.object == obj
+    )
+    schema = dict.fromkeys(["external_id", "entity_type", "record_id", "digest"], pl.String)
+    frame = _frame(engine, stmt, schema)
+    types = frame.get_column("entity_type").unique().to_list()
+    with engine.connect() as conn:
+        merged = conn.execute(
+            select(m.entity_type, m.from_id).where(m.entity_type.in_(types))
+        ).all()
+    away = pl.DataFrame(
+        merged, schema={"entity_type": pl.String, "record_id": pl.String}, orient="row"
+    ).unique()
+    return frame.join(
+        away.with_columns(pl.lit(False).alias(PLAIN)), on=["entity_type", "record_id"], how="left"
+    ).with_columns(pl.col(PLAIN).fill_null(True))
+
+
+def linked_frame(
+    engine: Engine,
+    system: str,
+    obj: str,
+    fields: Sequence[str],
+    external_ids: pl.Series | None = None,
+) -> pl.DataFrame:
     """external_id, entity_type, record_id, `PLAIN` and each of `fields` (the current
-    version's value as text; null when absent or JSON null) for every xref of `system`'s `obj`.
+    version's value as text; null when absent or JSON null) for every xref of `system`'s `obj`
+    (only those of `external_ids`, if given).
 
     Only fields the canonical model types as strings should be asked: a number's text would
     look like a string. A non-plain link (merged, deleted, linked twice, no current version)
@@ -56,6 +91,22 @@ def linked_frame(engine: Engine, system: str, obj: str, fields: Sequence[str]) -
         ["external_id", "entity_type", "record_id"], pl.String
     )
     schema |= {PLAIN: pl.Int8} | dict.fromkeys(fields, pl.String)
+    if external_ids is None or len(external_ids) > _FEW:
+        frame = _frame(engine, stmt, schema)
+        if external_ids is not None:
+            wanted = external_ids.cast(pl.String).unique().to_frame("external_id")
+            frame = frame.join(wanted, on="external_id", how="semi")
+    else:  # a few: by the unique index, a chunk of IDs at a time
+        ids = external_ids.cast(pl.String).unique().drop_nulls().to_list()
+        chunks = [ids[i : i + _IN_CHUNK] for i in range(0, len(ids), _IN_CHUNK)]
+        parts = [_frame(engine, stmt.where(x.external_id.in_(c)), schema) for c in chunks]
+        frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+    plain = (pl.len().over("external_id") == 1) & (pl.col(PLAIN) == 1)
+    return frame.with_columns(plain.alias(PLAIN))
+
+
+def _frame(engine: Engine, stmt: Select[Any], schema: Mapping[str, Any]) -> pl.DataFrame:
+    """The rows of `stmt` as a frame of `schema`, fetched in batches."""
     parts = []
     with engine.connect() as conn:
         # The driver's cursor: a million rows through SQLAlchemy's Row objects cost more
@@ -68,9 +119,7 @@ def linked_frame(engine: Engine, system: str, obj: str, fields: Sequence[str]) -
                 parts.append(pl.DataFrame(rows, schema=schema, orient="row"))
         finally:
             cursor.close()
-    frame = pl.concat(parts) if parts else pl.DataFrame(schema=schema)
-    plain = (pl.len().over("external_id") == 1) & (pl.col(PLAIN) == 1)
-    return frame.with_columns(plain.alias(PLAIN))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
 def _json_text(engine: Engine, payload: ColumnElement[str], name: str) -> ColumnElement[str]:

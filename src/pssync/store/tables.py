@@ -114,6 +114,8 @@ xref = Table(
     Column("object", String(128), nullable=False),
     Column("external_id", String(255), nullable=False),
     Column("recorded_at", UtcDateTime(), nullable=False),
+    # The digest of the compared golden fields (store/compare_digest.py); NULL: unknown.
+    Column("compare_digest", String(32), nullable=True),
     UniqueConstraint("system", "object", "external_id", name="uq_xref_external"),
     UniqueConstraint("entity_type", "record_id", "system", "object", name="uq_xref_canonical"),
 )

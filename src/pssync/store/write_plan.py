@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
-from pssync.store import audit
+from pssync.store import audit, compare_digest
 from pssync.store.bulk import insert_rows, select_in
 from pssync.store.tables import record_version, xref
 from pssync.store.versions import Fact, RecordVersion, json_loads, version_of_row
@@ -25,7 +25,10 @@ class StaleWriteError(Exception):
     """A version this write meant to close was closed by a concurrent transaction."""
 
 
-_XREF_COLUMNS = ("entity_type", "record_id", "system", "object", "external_id", "recorded_at")
+_XREF_COLUMNS = (
+    *("entity_type", "record_id", "system", "object", "external_id"),
+    *("recorded_at", "compare_digest"),
+)
 
 
 # Existing versions, by the IDs `select_in` found (an expanding IN: these are few on an import).
@@ -70,7 +73,14 @@ def load_current(
     return found
 
 
-def add_xrefs(conn: Connection, facts: Sequence[Fact], now: dt.datetime) -> None:
+def add_xrefs(
+    conn: Connection,
+    facts: Sequence[Fact],
+    now: dt.datetime,
+    payloads: Mapping[tuple[str, str], str | None],
+) -> None:
+    """Link each fact's new external IDs to its record, each with its compare digest from
+    `payloads` (the records' new current versions; see `compare_digest.refresh`)."""
     wanted: dict[tuple[str, str, str], tuple[str, str]] = {}
     for fact in facts:
         for system_object, external_id in fact.xrefs:
@@ -93,11 +103,13 @@ def add_xrefs(conn: Connection, facts: Sequence[Fact], now: dt.datetime) -> None
             equal = {"system": system, "object": obj}
             found = select_in(conn, xref, "external_id", equal, "external_id", chunk)
             existing.update((system, obj, e) for e in found)
-    rows = [
-        (et, rid, system, obj, ext, now)
+    new = [
+        (et, rid, system, obj, ext)
         for (system, obj, ext), (et, rid) in wanted.items()
         if (system, obj, ext) not in existing
     ]
+    digests = compare_digest.digests_for(payloads, [(et, rid, s, o) for et, rid, s, o, _ in new])
+    rows = [(*link, now, digest) for link, digest in zip(new, digests, strict=True)]
     insert_rows(conn, xref, _XREF_COLUMNS, rows)
 
 
@@ -133,6 +145,9 @@ class WritePlan:
     audits: list[audit.AuditItem] = field(default_factory=list)
     shared: dict[tuple[str, ...], dict[str, str]] = field(default_factory=dict)
     actors: dict[str, str] = field(default_factory=dict)
+    # Keys this plan creates: no version before, hence no link with a digest to refresh (a
+    # digest is only ever set from a version, and versions are never removed).
+    created: set[tuple[str, str]] = field(default_factory=set)
 
     def apply(self, fact: Fact, versions: list[RecordVersion]) -> str:
         digest = fact.digest
@@ -178,6 +193,15 @@ class WritePlan:
         )
         return "updated" if covering is not None else "created"
 
+    def current_payloads(self) -> dict[tuple[str, str], str | None]:
+        """The records whose current version this plan replaces: their new payload (JSON
+        text), or None where it is a delete."""
+        return {
+            (v.entity_type, v.record_id): None if v.deleted else v.payload_json
+            for v in self.inserts.values()
+            if v.valid_to is None
+        }
+
     def _create(self, fact: Fact, digest: str, versions: list[RecordVersion]) -> None:
         """`apply` for a key with no version yet (the bulk of an import): nothing to cover, close
         or diff, so the new version runs open-ended and every field it sets is from this tx."""
@@ -205,6 +229,7 @@ class WritePlan:
         )
         versions.append(new)
         self.inserts[id(new)] = new
+        self.created.add((fact.entity_type, fact.record_id))
         start = fact.valid_from_text or fact.valid_from.isoformat()
         actor = self.actors.get(fact.system)
         if actor is None:
@@ -306,3 +331,7 @@ class WritePlan:
                 )
             insert_rows(conn, record_version, _VERSION_COLUMNS, rows)
         audit.append_rows(conn, self.audits)
+        # Every write of a current version passes here: its links' compare digests follow it
+        # (a created record's links are new: `add_xrefs` gives them theirs).
+        current = self.current_payloads()
+        compare_digest.refresh(conn, {k: v for k, v in current.items() if k not in self.created})
