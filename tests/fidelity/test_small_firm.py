@@ -35,7 +35,10 @@ def pssync(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedP
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], dict[str, Any]]:
     cwd = tmp_path_factory.mktemp("fidelity")
-    demo = pssync(cwd, "demo", "--no-serve", "--json", "--clock-steps", "2")
+    # One business day a step, as a worker polling daily sees the firm (bench_fidelity's own
+    # setting); the CLI's default ten-day step polls the firm once per ten days.
+    args = ("--clock-steps", "2", "--days-per-step", "1")
+    demo = pssync(cwd, "demo", "--no-serve", "--json", *args)
     assert demo.returncode == 0, demo.stderr[-3000:]
     summary = json.loads(demo.stdout)
     check = pssync(cwd, "fidelity", "--against", "pssync-truth.jsonl", "--json")

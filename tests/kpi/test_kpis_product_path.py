@@ -42,7 +42,10 @@ def pssync(cwd: Path, *args: str) -> Any:
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cwd = tmp_path_factory.mktemp("kpis")
-    pssync(cwd, "demo", "--no-serve", "--json", "--clock-steps", "1", "--deal-desk")
+    # One business day a step (bench_fidelity's setting): a ten-day step polls the firm once
+    # per ten days, later than the project-code SLA's five days.
+    args = ("--clock-steps", "1", "--days-per-step", "1", "--deal-desk")
+    pssync(cwd, "demo", "--no-serve", "--json", *args)
     return cwd
 
 
